@@ -1,0 +1,181 @@
+//! Middleware: the vendor API's journal, body limit and rate limit; and the app-wide rule that
+//! every error, actix's own included, answers in the NestJS JSON shape.
+
+use crate::domain::ids::tail4;
+use crate::domain::lint::{Lint, LintCode};
+use crate::domain::now_iso;
+use crate::error::{ApiError, JSON_CONTENT_TYPE};
+use crate::journal::{clip, CallNotes, JournalEntry};
+use crate::ratelimit::Verdict;
+use crate::state::AppState;
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, ResponseError};
+use futures_util::StreamExt;
+use std::time::Instant;
+
+/// Bodies over 1 MiB are refused with 413, as production's body parser does.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Records every vendor API call in the journal; enforces the body limit and the rate limit.
+pub async fn vendor_call(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("app state is registered");
+    req.extensions_mut().insert(CallNotes::default());
+
+    // Read the body once (bounded), keep a copy for the journal, and hand it on to the handler.
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    let mut too_large = false;
+    while let Some(chunk) = payload.next().await {
+        match chunk {
+            Ok(c) if body.len() + c.len() <= BODY_LIMIT => body.extend_from_slice(&c),
+            Ok(_) => {
+                too_large = true;
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let body = body.freeze();
+    req.set_payload(Payload::from(body.clone()));
+
+    let token = req
+        .headers()
+        .get(crate::api::vendor::auth::TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let rate_key = token.clone().unwrap_or_else(|| {
+        format!(
+            "peer:{}",
+            req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+        )
+    });
+
+    let early = if too_large {
+        Some(ApiError::PayloadTooLarge)
+    } else if let Verdict::Limited { retry_after_secs } = state.limiter.check(&rate_key) {
+        if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
+            n.lints.push(Lint::new(
+                LintCode::OverRateLimit,
+                format!(
+                    "more than {} requests in one second with this token",
+                    state.limiter.limit()
+                ),
+            ));
+        }
+        Some(ApiError::RateLimited {
+            limit: state.limiter.limit(),
+            retry_after_secs,
+        })
+    } else {
+        None
+    };
+
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let query = req.query_string().to_string();
+    let request_headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let value = v.to_str().unwrap_or("<binary>");
+            let shown = if k.as_str() == crate::api::vendor::auth::TOKEN_HEADER {
+                format!("…{}", tail4(value))
+            } else {
+                value.to_string()
+            };
+            (k.as_str().to_string(), shown)
+        })
+        .collect();
+
+    let res: ServiceResponse<BoxBody> = match early {
+        Some(err) => {
+            let (http_req, _) = req.into_parts();
+            ServiceResponse::new(http_req, err.error_response())
+        }
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
+    let res = ensure_json_error(res);
+
+    let route = res.request().match_pattern().unwrap_or_else(|| path.clone());
+    let notes = res
+        .request()
+        .extensions()
+        .get::<CallNotes>()
+        .cloned()
+        .unwrap_or_default();
+    let status = res.status().as_u16();
+    let (http_req, response) = res.into_parts();
+    let (response, out_body) = response.into_parts();
+    let out_bytes = to_bytes(out_body).await.unwrap_or_default();
+    let limit = state.config.journal_body_limit;
+    let (request_body, req_cut) = clip(&body, limit);
+    let (response_body, res_cut) = clip(&out_bytes, limit);
+    state.journal.push(JournalEntry {
+        id: state.journal.next_id(),
+        at: now_iso(),
+        method,
+        path,
+        query,
+        route,
+        status,
+        duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+        integration_id: notes.integration_id,
+        vendor_id: notes.vendor_id,
+        token: token.map(|t| format!("…{}", tail4(&t))),
+        request_headers,
+        request_body,
+        response_body,
+        truncated: req_cut || res_cut,
+        lints: notes.lints,
+    });
+    let response = response.set_body(BoxBody::new(out_bytes));
+    Ok(ServiceResponse::new(http_req, response))
+}
+
+/// Rewrites actix's own error answers (404 for an unknown route, 405 for a known path with
+/// another method, which Express also answers 404) into the JSON shape.
+pub async fn json_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    Ok(ensure_json_error(res))
+}
+
+fn ensure_json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let err = match status {
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ApiError::RouteNotFound {
+            method: res.request().method().to_string(),
+            path: res.request().path().to_string(),
+        },
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        s if s.is_client_error() => ApiError::BadRequest(s.canonical_reason().unwrap_or("Bad Request").into()),
+        _ => ApiError::Internal(format!("{status}")),
+    };
+    let (req, _) = res.into_parts();
+    let mut response = err.error_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    ServiceResponse::new(req, response)
+}

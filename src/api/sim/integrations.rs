@@ -1,0 +1,640 @@
+//! The integration card and its setup wizard: Connect, Generate API Token, Open Vendor Portal,
+//! Next, mapping, Finish, Disconnect.
+
+use crate::api::path_param;
+use crate::domain::catalog::{CardState, IntegrationStatus, SetupStep, MODULES};
+use crate::domain::ids::{ApiKey, GradientToken};
+use crate::domain::mapping::exact_name_matches;
+use crate::domain::now_iso;
+use crate::domain::validate::{parse_lenient, BodyKind};
+use crate::error::{json_response, ApiError, ApiResult};
+use crate::ops::billing::rebuild;
+use crate::state::AppState;
+use crate::store::accounts::{self, PropertyKind};
+use crate::store::integrations::{self, IntegrationRow};
+use crate::store::{events, mappings, psa, vendors};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/integrations", web::get().to(list))
+        .route("/integrations/{id}", web::get().to(get))
+        .route("/integrations/{id}/connect", web::post().to(connect))
+        .route("/integrations/{id}/token", web::post().to(token))
+        .route("/integrations/{id}/vendor-portal", web::get().to(vendor_portal))
+        .route("/integrations/{id}/step", web::post().to(step))
+        .route("/integrations/{id}/mappings", web::get().to(get_mappings))
+        .route(
+            "/integrations/{id}/mappings/accounts/{accountId}",
+            web::put().to(map_account),
+        )
+        .route(
+            "/integrations/{id}/mappings/accounts/{accountId}",
+            web::delete().to(unmap_account),
+        )
+        .route(
+            "/integrations/{id}/mappings/services/{serviceId}",
+            web::put().to(map_service),
+        )
+        .route(
+            "/integrations/{id}/mappings/services/{serviceId}",
+            web::delete().to(unmap_service),
+        )
+        .route("/integrations/{id}/auto-map", web::post().to(auto_map))
+        .route("/integrations/{id}/finish", web::post().to(finish))
+        .route("/integrations/{id}/disconnect", web::post().to(disconnect))
+        .route("/integrations/{id}/alert-board", web::put().to(alert_board));
+}
+
+/// The JSON body of a /sim request: empty means `{}`.
+pub fn sim_body(body: &[u8]) -> ApiResult<Value> {
+    parse_lenient(body, BodyKind::Json)
+}
+
+pub fn load(c: &Connection, id: &str) -> ApiResult<IntegrationRow> {
+    integrations::get(c, id)?.ok_or_else(|| ApiError::NotFound(format!("No integration found with id: {id}")))
+}
+
+fn state_label(i: &IntegrationRow) -> &'static str {
+    match (i.state, i.status) {
+        (CardState::ReadyToConnect, _) => "Ready to Connect",
+        (CardState::Setup, _) => "Pending connection",
+        (CardState::Connected, Some(IntegrationStatus::Active)) => "Active",
+        (CardState::Connected, _) => "Connected",
+    }
+}
+
+fn next_enabled(i: &IntegrationRow) -> bool {
+    i.state != CardState::ReadyToConnect && i.status.is_some_and(IntegrationStatus::lights_next)
+}
+
+/// Vendor-level services of the vendor plus this partner's organization services.
+fn service_count(c: &Connection, i: &IntegrationRow) -> ApiResult<i64> {
+    Ok(vendors::services(c, &i.vendor_id)?.len() as i64 + accounts::count(c, PropertyKind::OrgService, &i.id)?)
+}
+
+/// The integration card, as the console shows it.
+pub fn card(c: &Connection, i: &IntegrationRow) -> ApiResult<Value> {
+    let vendor = vendors::get(c, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+    let partner = psa::partner(c, &i.partner_id)?.ok_or_else(|| ApiError::internal("partner vanished"))?;
+    let (mapped_accounts, mapped_services) = mappings::counts(c, &i.id)?;
+    Ok(json!({
+        "id": i.id,
+        "vendorId": vendor.id,
+        "vendorName": vendor.name,
+        "vendorDescription": vendor.description,
+        "partnerId": partner.id,
+        "partnerName": partner.name,
+        "state": i.state.as_str(),
+        "stateLabel": state_label(i),
+        "status": i.status.map(|s| s.as_str()),
+        "nextEnabled": next_enabled(i),
+        "step": i.step.map(|s| s.as_str()),
+        "modules": if i.state == CardState::ReadyToConnect { Vec::new() } else { i.modules.clone() },
+        "vendorModules": vendor.modules,
+        "accountCount": accounts::count(c, PropertyKind::Account, &i.id)?,
+        "serviceCount": service_count(c, i)?,
+        "mappedAccountCount": mapped_accounts,
+        "mappedServiceCount": mapped_services,
+        "tokenGeneratedAt": i.token_generated_at,
+        "tokenFirstUsedAt": i.token_first_used_at,
+        "partnerKeyHint": i.partner_key_hint,
+        "vendorPortalUrl": Some(vendor.integration_portal_url).filter(|u| !u.is_empty()),
+        "lastSyncedAt": i.last_synced_at.as_deref().unwrap_or(crate::domain::NEVER_SYNCED),
+        "connectedAt": i.connected_at,
+        "finishedAt": i.finished_at,
+        "alertBoardId": i.alert_board_id,
+        "cycle": i.cycle,
+    }))
+}
+
+async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let cards = state
+        .read(|c| {
+            integrations::list(c)?
+                .iter()
+                .map(|i| card(c, i))
+                .collect::<ApiResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &cards))
+}
+
+async fn get(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let card = state.read(move |c| card(c, &load(c, &id)?)).await?;
+    Ok(json_response(StatusCode::OK, &card))
+}
+
+async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let value = sim_body(&body)?;
+    let requested: Option<Vec<String>> = match value.get("modules") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|m| {
+                    m.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| ApiError::validation_one("modules must be an array of strings"))
+                })
+                .collect::<ApiResult<_>>()?,
+        ),
+        Some(_) => return Err(ApiError::validation_one("modules must be an array of strings")),
+    };
+    let card = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            if i.state != CardState::ReadyToConnect {
+                return card(tx, &i);
+            }
+            let vendor = vendors::get(tx, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            let modules = requested.unwrap_or_else(|| vendor.modules.clone());
+            if modules.is_empty() {
+                return Err(ApiError::validation_one("modules should not be empty"));
+            }
+            for m in &modules {
+                if !MODULES.contains(&m.as_str()) || !vendor.modules.contains(m) {
+                    return Err(ApiError::validation_one(format!(
+                        "modules must be among this vendor's modules: {}",
+                        vendor.modules.join(", ")
+                    )));
+                }
+            }
+            let now = now_iso();
+            integrations::connect(tx, &id, &modules, &now)?;
+            let i = load(tx, &id)?;
+            events::record(tx, Some(&id), i.cycle, "connected", &now, &json!({"modules": modules}))?;
+            card(tx, &i)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &card))
+}
+
+async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let keys = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            if i.state == CardState::ReadyToConnect {
+                return Err(ApiError::Conflict(
+                    "Connect the integration before generating an API token".into(),
+                ));
+            }
+            let vendor = vendors::get(tx, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            let vendor_key = vendor
+                .api_key_plain
+                .ok_or_else(|| ApiError::Conflict("This vendor's API key is not known to the simulator".into()))?;
+            let key = ApiKey::generate();
+            let now = now_iso();
+            let regenerated = i.token_generated_at.is_some();
+            integrations::new_partner_key(tx, &id, &key, &now)?;
+            events::record(
+                tx,
+                Some(&id),
+                i.cycle,
+                "token_generated",
+                &now,
+                &json!({"regenerated": regenerated, "keyHint": key.hint()}),
+            )?;
+            Ok(json!({
+                "partnerApiKey": key.expose(),
+                "vendorApiKey": vendor_key,
+                "gradientToken": GradientToken::encode(&vendor_key, key.expose()),
+            }))
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &keys))
+}
+
+async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let want_json = crate::api::query_value(&req, "format").as_deref() == Some("json");
+    let url = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            let vendor = vendors::get(tx, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            let url = Some(vendor.integration_portal_url).filter(|u| !u.is_empty());
+            events::record(
+                tx,
+                Some(&id),
+                i.cycle,
+                "portal_opened",
+                &now_iso(),
+                &json!({"url": url}),
+            )?;
+            url.ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "{} has not set an integration portal URL, so Open Vendor Portal would open a blank page. \
+                     In production, contact Gradient support with the URL; here, the vendor can PATCH /api/vendor-api \
+                     with integrationPortalUrl, or use the built-in demo vendor portal at /demo-vendor/",
+                    vendor.name
+                ))
+            })
+        })
+        .await?;
+    if want_json {
+        return Ok(json_response(StatusCode::OK, &json!({"url": url})));
+    }
+    Ok(HttpResponse::Found().insert_header((header::LOCATION, url)).finish())
+}
+
+/// Auto-maps unmapped accounts whose names equal a PSA company's, character for character.
+fn auto_map_accounts(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
+    let candidates: Vec<(String, String)> = psa::visible_companies(tx)?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let unmapped: Vec<_> = accounts::list(tx, PropertyKind::Account, &i.id)?
+        .into_iter()
+        .filter(|a| !a.is_mapped)
+        .collect();
+    let matches = exact_name_matches(unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())), &candidates);
+    for (account, company) in &matches {
+        mappings::map_account(tx, &i.id, account, company, "auto", now)?;
+        events::record(
+            tx,
+            Some(&i.id),
+            i.cycle,
+            "account_mapped",
+            now,
+            &json!({"accountId": account, "psaAccountId": company, "source": "auto"}),
+        )?;
+    }
+    Ok(matches.len())
+}
+
+/// Every service the integration can map: (id, name, description, kind).
+fn mappable_services(c: &Connection, i: &IntegrationRow) -> ApiResult<Vec<(String, String, String, &'static str)>> {
+    let mut out: Vec<_> = vendors::services(c, &i.vendor_id)?
+        .into_iter()
+        .map(|s| (s.id, s.name, s.description, "vendor"))
+        .collect();
+    out.extend(
+        accounts::list(c, PropertyKind::OrgService, &i.id)?
+            .into_iter()
+            .map(|s| (s.id, s.name, s.description, "organization")),
+    );
+    Ok(out)
+}
+
+fn auto_map_services(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
+    let candidates: Vec<(String, String)> = psa::products(tx)?.into_iter().map(|p| (p.id, p.name)).collect();
+    let mut unmapped = vec![];
+    for s in mappable_services(tx, i)? {
+        if !mappings::is_service_mapped(tx, &i.id, &s.0)? {
+            unmapped.push(s);
+        }
+    }
+    let matches = exact_name_matches(unmapped.iter().map(|s| (s.0.as_str(), s.1.as_str())), &candidates);
+    for (service, product) in &matches {
+        mappings::map_service(tx, &i.id, service, std::slice::from_ref(product), "auto", now)?;
+        events::record(
+            tx,
+            Some(&i.id),
+            i.cycle,
+            "service_mapped",
+            now,
+            &json!({"serviceId": service, "psaProductIds": [product], "source": "auto"}),
+        )?;
+    }
+    Ok(matches.len())
+}
+
+async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let value = sim_body(&body)?;
+    let step = value
+        .get("step")
+        .and_then(Value::as_str)
+        .and_then(SetupStep::parse)
+        .ok_or_else(|| {
+            ApiError::validation_one(format!(
+                "step must be one of the following values: {}",
+                SetupStep::ALL.map(|s| s.as_str()).join(", ")
+            ))
+        })?;
+    let card = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            if i.state == CardState::ReadyToConnect {
+                return Err(ApiError::Conflict("Connect the integration first".into()));
+            }
+            if step > SetupStep::ConnectToVendor && !next_enabled(&i) {
+                return Err(ApiError::Conflict(format!(
+                    "Next is not lit: the integration status is {}. The vendor's code must set it to pending \
+                     (PATCH /api/vendor-api/organization/status/pending) once the partner has authenticated",
+                    i.status.map(|s| s.as_str()).unwrap_or("not set")
+                )));
+            }
+            let now = now_iso();
+            integrations::set_step(tx, &id, step)?;
+            match step {
+                SetupStep::AccountMapping => {
+                    auto_map_accounts(tx, &i, &now)?;
+                }
+                SetupStep::ServiceMapping => {
+                    auto_map_services(tx, &i, &now)?;
+                }
+                _ => {}
+            }
+            events::record(tx, Some(&id), i.cycle, "step", &now, &json!({"step": step.as_str()}))?;
+            card(tx, &load(tx, &id)?)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &card))
+}
+
+async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let out = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            require_mapping_allowed(&i)?;
+            let now = now_iso();
+            Ok(json!({"accounts": auto_map_accounts(tx, &i, &now)?, "services": auto_map_services(tx, &i, &now)?}))
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+fn require_mapping_allowed(i: &IntegrationRow) -> ApiResult<()> {
+    if i.state == CardState::ReadyToConnect {
+        return Err(ApiError::Conflict("Connect the integration first".into()));
+    }
+    if !next_enabled(i) {
+        return Err(ApiError::Conflict(format!(
+            "Mapping opens after Next lights up: the integration status is {}, and must be pending or active",
+            i.status.map(|s| s.as_str()).unwrap_or("not set")
+        )));
+    }
+    Ok(())
+}
+
+fn account_row(c: &Connection, i: &IntegrationRow, account_id: &str) -> ApiResult<Value> {
+    let a = accounts::get(c, PropertyKind::Account, &i.id, account_id)?
+        .ok_or_else(|| ApiError::NotFound(format!("No account found with id: {account_id}")))?;
+    let mapping = mappings::account_mapping(c, &i.id, &a.id)?;
+    let psa_name = match &mapping {
+        Some((company, _, _)) => psa::visible_company(c, company)?.map(|co| co.name),
+        None => None,
+    };
+    Ok(json!({
+        "id": a.id, "name": a.name, "description": a.description,
+        "psaAccountId": mapping.as_ref().map(|m| m.0.clone()),
+        "psaAccountName": psa_name,
+        "source": mapping.as_ref().map(|m| m.1.clone()),
+        "mappingId": mapping.as_ref().map(|m| m.2.clone()),
+    }))
+}
+
+fn service_row(c: &Connection, i: &IntegrationRow, service_id: &str) -> ApiResult<Value> {
+    let s = mappable_services(c, i)?
+        .into_iter()
+        .find(|s| s.0 == service_id)
+        .ok_or_else(|| ApiError::NotFound(format!("No service found with id: {service_id}")))?;
+    let (products, source) = mappings::service_products(c, &i.id, &s.0)?;
+    Ok(json!({"id": s.0, "name": s.1, "description": s.2, "kind": s.3, "psaProductIds": products, "source": source}))
+}
+
+async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let out = state
+        .read(move |c| {
+            let i = load(c, &id)?;
+            let accounts_out = accounts::list(c, PropertyKind::Account, &i.id)?
+                .iter()
+                .map(|a| account_row(c, &i, &a.id))
+                .collect::<ApiResult<Vec<_>>>()?;
+            let services_out = mappable_services(c, &i)?
+                .iter()
+                .map(|s| service_row(c, &i, &s.0))
+                .collect::<ApiResult<Vec<_>>>()?;
+            let psa_accounts: Vec<Value> = psa::visible_companies(c)?
+                .into_iter()
+                .map(|co| json!({"id": co.id, "name": co.name}))
+                .collect();
+            let psa_products: Vec<Value> = psa::products(c)?
+                .into_iter()
+                .map(|p| json!({"id": p.id, "productCode": p.product_code, "name": p.name}))
+                .collect();
+            Ok(json!({"accounts": accounts_out, "services": services_out, "psaAccounts": psa_accounts, "psaProducts": psa_products}))
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let account_id = path_param(&req, "accountId");
+    let value = sim_body(&body)?;
+    let psa_id = value
+        .get("psaAccountId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .ok_or_else(|| {
+            ApiError::Validation(vec![
+                "psaAccountId should not be empty".into(),
+                "psaAccountId must be a string".into(),
+            ])
+        })?;
+    let row = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            require_mapping_allowed(&i)?;
+            account_row(tx, &i, &account_id)?; // 404 for an unknown vendor account
+            psa::visible_company(tx, &psa_id)?
+                .ok_or_else(|| ApiError::NotFound(format!("No PSA account found with id: {psa_id}")))?;
+            let now = now_iso();
+            mappings::map_account(tx, &i.id, &account_id, &psa_id, "manual", &now)?;
+            events::record(
+                tx,
+                Some(&i.id),
+                i.cycle,
+                "account_mapped",
+                &now,
+                &json!({"accountId": account_id, "psaAccountId": psa_id, "source": "manual"}),
+            )?;
+            account_row(tx, &i, &account_id)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &row))
+}
+
+async fn unmap_account(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let account_id = path_param(&req, "accountId");
+    let row = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            account_row(tx, &i, &account_id)?;
+            if mappings::unmap_account(tx, &i.id, &account_id)? > 0 {
+                events::record(
+                    tx,
+                    Some(&i.id),
+                    i.cycle,
+                    "account_unmapped",
+                    &now_iso(),
+                    &json!({"accountId": account_id}),
+                )?;
+            }
+            account_row(tx, &i, &account_id)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &row))
+}
+
+async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let service_id = path_param(&req, "serviceId");
+    let value = sim_body(&body)?;
+    let products: Vec<String> = match value.get("psaProductIds") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|p| {
+                p.as_str()
+                    .map(String::from)
+                    .ok_or_else(|| ApiError::validation_one("each value in psaProductIds must be a string"))
+            })
+            .collect::<ApiResult<_>>()?,
+        _ => return Err(ApiError::validation_one("psaProductIds must be an array")),
+    };
+    let row = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            require_mapping_allowed(&i)?;
+            service_row(tx, &i, &service_id)?;
+            let known: Vec<String> = psa::products(tx)?.into_iter().map(|p| p.id).collect();
+            if let Some(bad) = products.iter().find(|p| !known.contains(p)) {
+                return Err(ApiError::NotFound(format!("No PSA product found with id: {bad}")));
+            }
+            let now = now_iso();
+            mappings::map_service(tx, &i.id, &service_id, &products, "manual", &now)?;
+            let kind = if products.is_empty() {
+                "service_unmapped"
+            } else {
+                "service_mapped"
+            };
+            events::record(
+                tx,
+                Some(&i.id),
+                i.cycle,
+                kind,
+                &now,
+                &json!({"serviceId": service_id, "psaProductIds": products, "source": "manual"}),
+            )?;
+            service_row(tx, &i, &service_id)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &row))
+}
+
+async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let service_id = path_param(&req, "serviceId");
+    let row = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            service_row(tx, &i, &service_id)?;
+            if mappings::unmap_service(tx, &i.id, &service_id)? > 0 {
+                events::record(
+                    tx,
+                    Some(&i.id),
+                    i.cycle,
+                    "service_unmapped",
+                    &now_iso(),
+                    &json!({"serviceId": service_id}),
+                )?;
+            }
+            service_row(tx, &i, &service_id)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &row))
+}
+
+async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let card = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            if i.state == CardState::ReadyToConnect {
+                return Err(ApiError::Conflict("Connect the integration first".into()));
+            }
+            if !next_enabled(&i) {
+                return Err(ApiError::Conflict(format!(
+                    "Finish needs the integration status to be pending or active; it is {}",
+                    i.status.map(|s| s.as_str()).unwrap_or("not set")
+                )));
+            }
+            let (accounts_mapped, services_mapped) = mappings::counts(tx, &i.id)?;
+            if accounts_mapped == 0 || services_mapped == 0 {
+                return Err(ApiError::Conflict(format!(
+                    "Finish needs at least one mapped account and one mapped service; {accounts_mapped} account(s) and \
+                     {services_mapped} service(s) are mapped"
+                )));
+            }
+            let now = now_iso();
+            integrations::finish(tx, &id, &now)?;
+            events::record(
+                tx,
+                Some(&id),
+                i.cycle,
+                "finished",
+                &now,
+                &json!({"accounts": accounts_mapped, "services": services_mapped}),
+            )?;
+            rebuild(tx)?;
+            card(tx, &load(tx, &id)?)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &card))
+}
+
+async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let out = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            let now = now_iso();
+            let deleted = integrations::disconnect(tx, &id, &now)?;
+            events::record(
+                tx,
+                Some(&id),
+                i.cycle,
+                "disconnected",
+                &now,
+                &serde_json::to_value(&deleted).unwrap_or_default(),
+            )?;
+            rebuild(tx)?;
+            Ok(json!({"integration": card(tx, &load(tx, &id)?)?, "deleted": deleted}))
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+async fn alert_board(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let value = sim_body(&body)?;
+    let board = match value.get("boardId") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) => None,
+        _ => return Err(ApiError::validation_one("boardId must be a string or null")),
+    };
+    let card = state
+        .write(move |tx| {
+            let i = load(tx, &id)?;
+            if let Some(b) = &board {
+                if !psa::board_exists(tx, b)? {
+                    return Err(ApiError::NotFound(format!("No PSA board found with id: {b}")));
+                }
+            }
+            integrations::set_alert_board(tx, &i.id, board.as_deref())?;
+            card(tx, &load(tx, &id)?)
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &card))
+}

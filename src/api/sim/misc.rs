@@ -1,0 +1,146 @@
+//! The simulator itself: health, info, reset, the simulated PSA, tickets, alerts, journal.
+
+use crate::api::query_pairs;
+use crate::domain::ids::GradientToken;
+use crate::error::{json_response, ApiError, ApiResult};
+use crate::journal::JournalFilter;
+use crate::ops::billing::rebuild;
+use crate::state::AppState;
+use crate::store::{alerts, integrations, psa, seed, vendors};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health", web::get().to(health))
+        .route("/info", web::get().to(info))
+        .route("/reset", web::post().to(reset))
+        .route("/psa", web::get().to(get_psa))
+        .route("/tickets", web::get().to(tickets))
+        .route("/alerts", web::get().to(list_alerts))
+        .route("/journal", web::get().to(journal));
+}
+
+async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    state
+        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM partner", [], |r| r.get::<_, i64>(0))?))
+        .await?;
+    Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
+}
+
+async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let keys = state.seed.demo_keys();
+    let integration_id = keys.integration_id.clone();
+    let (partner, vendor_list, kickoff_live) = state
+        .read(move |c| {
+            let partner = psa::first_partner(c)?;
+            let vendors: Vec<_> = vendors::list(c)?
+                .into_iter()
+                .map(|v| json!({"id": v.id, "name": v.name}))
+                .collect();
+            let live = integrations::get(c, &integration_id)?.is_some_and(|i| i.partner_key_plain.is_some());
+            Ok((partner, vendors, live))
+        })
+        .await?;
+    let demo_keys = match (&keys.partner_api_key, kickoff_live) {
+        (Some(pk), true) => json!({
+            "vendorApiKey": keys.vendor_api_key,
+            "partnerApiKey": pk,
+            "gradientToken": GradientToken::encode(&keys.vendor_api_key, pk),
+            "integrationId": keys.integration_id,
+        }),
+        _ => json!(null),
+    };
+    let cfg = &state.config;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "partner": partner,
+            "vendors": vendor_list,
+            "vendorApiKey": keys.vendor_api_key,
+            "demoKeys": demo_keys,
+            "config": {
+                "rateLimit": cfg.rate_limit,
+                "rebuildDebounceMs": cfg.rebuild_debounce_ms,
+                "alertDelayMs": cfg.alert_delay_ms,
+                "strictTypes": cfg.strict_types,
+                "allowVendorOnlyToken": cfg.allow_vendor_only_token,
+                "journalSize": cfg.journal_size,
+            },
+        }),
+    ))
+}
+
+/// Back to the seed in one transaction (a failure leaves everything as it was); journal cleared.
+async fn reset(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let seed = state.seed.clone();
+    state.rebuild.cancel();
+    state
+        .write(move |tx| {
+            seed::apply(tx, &seed)?;
+            rebuild(tx)
+        })
+        .await?;
+    state.journal.clear();
+    state.limiter.clear();
+    Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
+}
+
+async fn get_psa(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let dump = state.read(|c| Ok(psa::dump(c)?)).await?;
+    Ok(json_response(StatusCode::OK, &dump))
+}
+
+async fn tickets(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let (boards, tickets) = state.read(|c| Ok((psa::boards(c)?, psa::tickets(c)?))).await?;
+    let out: Vec<_> = boards
+        .into_iter()
+        .map(|b| {
+            let mine: Vec<_> = tickets.iter().filter(|t| t.board_id == b.id).collect();
+            json!({"id": b.id, "name": b.name, "isDefault": b.is_default, "tickets": mine})
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({"boards": out})))
+}
+
+async fn list_alerts(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let list = state.read(|c| Ok(alerts::list(c)?)).await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let q = query_pairs(&req);
+    let get = |k: &str| {
+        q.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let filter = JournalFilter {
+        route: get("route"),
+        method: get("method"),
+        status: match get("status") {
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| ApiError::validation_one("status must be an HTTP status code"))?,
+            ),
+            None => None,
+        },
+        integration_id: get("integrationId"),
+        since: get("since"),
+        lint: get("lint").and_then(|v| crate::domain::validate::parse_bool(&v)),
+        limit: match get("limit") {
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| ApiError::validation_one("limit must be a positive integer"))?,
+            ),
+            None => None,
+        },
+    };
+    let entries = state.journal.query(&filter);
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"total": state.journal.len(), "entries": entries}),
+    ))
+}

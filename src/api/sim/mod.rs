@@ -1,0 +1,13 @@
+//! The simulator's own JSON control API under `/sim`: everything the console does.
+
+pub mod billing;
+pub mod integrations;
+pub mod misc;
+
+use actix_web::web;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    misc::config(cfg);
+    integrations::config(cfg);
+    billing::config(cfg);
+}

@@ -1,0 +1,136 @@
+//! The GRADIENT-TOKEN check: `base64(VENDOR_KEY:PARTNER_KEY)` in a header matched
+//! case-insensitively. Partner-scoped routes need both halves; vendor-level routes too, unless
+//! `--allow-vendor-only-token`.
+
+use crate::api::{note_caller, note_lints};
+use crate::domain::catalog::IntegrationStatus;
+use crate::domain::ids::{GradientToken, KeyHash};
+use crate::domain::lint::{Lint, LintCode};
+use crate::domain::now_iso;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::integrations::IntegrationRow;
+use crate::store::vendors::VendorRow;
+use crate::store::{events, integrations, vendors};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
+
+pub const TOKEN_HEADER: &str = "gradient-token";
+
+/// A caller with both halves: a vendor acting for one partner's integration.
+pub struct Partner {
+    pub vendor: VendorRow,
+    pub integration: IntegrationRow,
+}
+
+/// A caller of the vendor-level routes (profile, services).
+pub struct Vendor {
+    pub vendor: VendorRow,
+    pub integration: Option<IntegrationRow>,
+}
+
+enum Outcome {
+    Ok(Box<(VendorRow, Option<IntegrationRow>)>),
+    Revoked(String, String),
+    Denied,
+}
+
+async fn authenticate(
+    req: &HttpRequest,
+    partner_required: bool,
+) -> Result<(VendorRow, Option<IntegrationRow>), ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("no app state"))?;
+    let token = req
+        .headers()
+        .get(TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(GradientToken::parse)
+        .ok_or(ApiError::Unauthorized)?;
+    let vendor_only_allowed = !partner_required && state.config.allow_vendor_only_token;
+    let outcome = state
+        .write(move |tx| {
+            let Some(vendor) = vendors::by_key_hash(tx, &KeyHash::of(&token.vendor_key).0)? else {
+                return Ok(Outcome::Denied);
+            };
+            if token.partner_key.is_empty() {
+                return Ok(if vendor_only_allowed {
+                    Outcome::Ok(Box::new((vendor, None)))
+                } else {
+                    Outcome::Denied
+                });
+            }
+            let hash = KeyHash::of(&token.partner_key);
+            match integrations::by_partner_key_hash(tx, &hash.0)? {
+                Some(i) if i.vendor_id == vendor.id => {
+                    let now = now_iso();
+                    if integrations::mark_token_used(tx, &i.id, &now)? {
+                        events::record(tx, Some(&i.id), i.cycle, "authenticated", &now, &json!({}))?;
+                    }
+                    Ok(Outcome::Ok(Box::new((vendor, Some(i)))))
+                }
+                Some(_) => Ok(Outcome::Denied),
+                None => Ok(match integrations::revoked(tx, &hash.0)? {
+                    Some((integration_id, reason)) => Outcome::Revoked(integration_id, reason),
+                    None => Outcome::Denied,
+                }),
+            }
+        })
+        .await?;
+    match outcome {
+        Outcome::Ok(found) => {
+            let (vendor, integration) = *found;
+            note_caller(req, integration.as_ref().map(|i| i.id.as_str()), Some(&vendor.id));
+            Ok((vendor, integration))
+        }
+        Outcome::Revoked(integration_id, reason) => {
+            note_caller(req, Some(&integration_id), None);
+            note_lints(
+                req,
+                [Lint::new(
+                    LintCode::RevokedToken,
+                    format!("this partner key was revoked ({reason}); it will never work again"),
+                )],
+            );
+            Err(ApiError::Unauthorized)
+        }
+        Outcome::Denied => Err(ApiError::Unauthorized),
+    }
+}
+
+impl FromRequest for Partner {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let (vendor, integration) = authenticate(&req, true).await?;
+            let integration = integration.ok_or(ApiError::Unauthorized)?;
+            Ok(Partner { vendor, integration })
+        })
+    }
+}
+
+impl FromRequest for Vendor {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let (vendor, integration) = authenticate(&req, false).await?;
+            Ok(Vendor { vendor, integration })
+        })
+    }
+}
+
+impl Partner {
+    pub fn status(&self) -> Option<IntegrationStatus> {
+        self.integration.status
+    }
+}

@@ -1,0 +1,260 @@
+//! The vendor profile and its vendor-level services (SKUs).
+
+use super::auth::Vendor;
+use super::dto::{envelope, vendor_data};
+use crate::api::{content_type, note_lints, path_param};
+use crate::domain::catalog::{CATEGORIES, SUBCATEGORIES};
+use crate::domain::ids::ObjectId;
+use crate::domain::lint::{Lint, LintCode};
+use crate::domain::now_iso;
+use crate::domain::validate::{body_kind, object, parse_json, parse_lenient, BodyKind, Fields};
+use crate::error::{json_response, ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::events;
+use crate::store::vendors::{self, ServiceRow, VendorUpdate};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(get_vendor))
+        .route("", web::patch().to(update_vendor))
+        .route("/service", web::post().to(create_service))
+        .route("/service/{serviceId}", web::get().to(get_service))
+        .route("/service/{serviceId}", web::patch().to(update_service));
+}
+
+async fn get_vendor(state: web::Data<AppState>, caller: Vendor) -> ApiResult<HttpResponse> {
+    let vendor_id = caller.vendor.id;
+    let (vendor, skus) = state
+        .read(move |c| {
+            let v = vendors::get(c, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            Ok((v, vendors::services(c, &vendor_id)?))
+        })
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &envelope(200, vendor_data(&vendor, &skus), "Success - Retrieved Vendor"),
+    ))
+}
+
+async fn update_vendor(
+    state: web::Data<AppState>,
+    caller: Vendor,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let value = parse_lenient(&body, body_kind(content_type(&req).as_deref()))?;
+    let obj = object(&value)?;
+    let mut f = Fields::new(obj, state.strict_types());
+    let update = VendorUpdate {
+        name: f.optional_string("name"),
+        description: f.optional_string("description"),
+        vendor_support_page_url: f.optional_string("vendorSupportPageUrl"),
+        integration_portal_url: f.optional_string("integrationPortalUrl"),
+    };
+    if f.errors.is_empty()
+        && update.name.is_none()
+        && update.description.is_none()
+        && update.vendor_support_page_url.is_none()
+        && update.integration_portal_url.is_none()
+    {
+        f.errors.push(
+            "Must provide at least one property value: name, description, vendorSupportPageUrl, integrationPortalUrl"
+                .into(),
+        );
+    }
+    if let Some(url) = &update.integration_portal_url {
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+            f.errors.push("integrationPortalUrl must be a URL address".into());
+        }
+    }
+    if !f.errors.is_empty() {
+        return Err(ApiError::Validation(f.errors));
+    }
+    let vendor_id = caller.vendor.id.clone();
+    let integration = caller.integration.map(|i| (i.id, i.cycle));
+    let (vendor, skus) = state
+        .write(move |tx| {
+            vendors::update(tx, &vendor_id, &update)?;
+            if let (Some(url), Some((iid, cycle))) = (&update.integration_portal_url, &integration) {
+                events::record(
+                    tx,
+                    Some(iid),
+                    *cycle,
+                    "portal_url_set",
+                    &now_iso(),
+                    &json!({"url": url}),
+                )?;
+            }
+            let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            Ok((v, vendors::services(tx, &vendor_id)?))
+        })
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &envelope(200, vendor_data(&vendor, &skus), "Success - Updated Vendor"),
+    ))
+}
+
+/// The fields of a service (create: all required ones checked; update: only those present).
+fn service_fields(f: &mut Fields, s: &mut ServiceRow, create: bool) {
+    if create || f.has("name") {
+        if let Some(v) = f.required_string("name") {
+            s.name = v;
+        }
+    }
+    if create || f.has("description") {
+        if let Some(v) = f.required_string("description") {
+            s.description = v;
+        }
+    }
+    if create || f.has("category") {
+        if let Some(v) = f.one_of("category", &CATEGORIES) {
+            s.category = v;
+        }
+    }
+    if create || f.has("subcategory") {
+        if let Some(v) = f.one_of("subcategory", &SUBCATEGORIES) {
+            s.subcategory = v;
+        }
+    }
+    for (key, slot) in [
+        ("supportArticle", &mut s.support_article),
+        ("supportContact", &mut s.support_contact),
+        ("logo", &mut s.logo),
+    ] {
+        if let Some(v) = f.optional_string(key) {
+            *slot = Some(v);
+        }
+    }
+}
+
+async fn create_service(
+    state: web::Data<AppState>,
+    caller: Vendor,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let value = parse_json(&body)?;
+    let obj = object(&value)?;
+    let now = now_iso();
+    let mut service = ServiceRow {
+        id: ObjectId::generate().into_string(),
+        vendor_id: caller.vendor.id.clone(),
+        name: String::new(),
+        description: String::new(),
+        logo: None,
+        category: String::new(),
+        subcategory: String::new(),
+        support_article: None,
+        support_contact: None,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let mut f = Fields::new(obj, state.strict_types());
+    service_fields(&mut f, &mut service, true);
+    if !f.errors.is_empty() {
+        return Err(ApiError::Validation(f.errors));
+    }
+    let integration = caller.integration.map(|i| (i.id, i.cycle));
+    let (vendor, skus, duplicate) = state
+        .write(move |tx| {
+            let duplicate = vendors::service_name_taken(tx, &service.vendor_id, &service.name)?;
+            vendors::insert_service(tx, &service)?;
+            if let Some((iid, cycle)) = &integration {
+                events::record(
+                    tx,
+                    Some(iid),
+                    *cycle,
+                    "service_created",
+                    &now,
+                    &json!({"serviceId": service.id, "name": service.name, "duplicateName": duplicate}),
+                )?;
+            }
+            let v = vendors::get(tx, &service.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            Ok((
+                v,
+                vendors::services(tx, &service.vendor_id)?,
+                duplicate.then_some(service.name.clone()),
+            ))
+        })
+        .await?;
+    if let Some(name) = duplicate {
+        note_lints(
+            &req,
+            [Lint::new(
+                LintCode::DuplicateServiceName,
+                format!("a service named {name:?} already existed; this call created a second one"),
+            )],
+        );
+    }
+    // Bare VendorData with a top-level `skus` (CIPP reads the new sku from there).
+    Ok(json_response(StatusCode::CREATED, &vendor_data(&vendor, &skus)))
+}
+
+fn parse_service_id(req: &HttpRequest) -> ApiResult<String> {
+    let id = path_param(req, "serviceId");
+    ObjectId::parse(&id)
+        .map(ObjectId::into_string)
+        .ok_or(ApiError::InvalidId)
+}
+
+async fn get_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = parse_service_id(&req)?;
+    let vendor_id = caller.vendor.id.clone();
+    let (vendor, service) = state
+        .read(move |c| {
+            let s =
+                vendors::service(c, &vendor_id, &id)?.ok_or_else(|| ApiError::NotFound("Service not found".into()))?;
+            let v = vendors::get(c, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            Ok((v, s))
+        })
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &envelope(
+            200,
+            vendor_data(&vendor, &[service]),
+            "Success - Retrieved Vendor Service",
+        ),
+    ))
+}
+
+async fn update_service(
+    state: web::Data<AppState>,
+    caller: Vendor,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let id = parse_service_id(&req)?;
+    let kind = body_kind(content_type(&req).as_deref());
+    let form = matches!(kind, BodyKind::Form);
+    let value = parse_lenient(&body, kind)?;
+    let obj = object(&value)?.clone();
+    let strict = state.strict_types();
+    let vendor_id = caller.vendor.id.clone();
+    let (vendor, service) = state
+        .write(move |tx| {
+            let mut s =
+                vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::NotFound("Service not found".into()))?;
+            let mut f = Fields::new(&obj, strict).form(form);
+            service_fields(&mut f, &mut s, false);
+            if !f.errors.is_empty() {
+                return Err(ApiError::Validation(f.errors));
+            }
+            vendors::update_service(tx, &s)?;
+            let s = vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::internal("service vanished"))?;
+            let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+            Ok((v, s))
+        })
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &envelope(
+            200,
+            vendor_data(&vendor, &[service]),
+            "Success - Updated Vendor Service",
+        ),
+    ))
+}

@@ -1,0 +1,82 @@
+//! Every setting of the simulator in one place, each with its default and its environment variable.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// synthesize-sim: a local simulator of Gradient MSP's Synthesize platform.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "synthesize-sim", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "SYNTH_SIM_BIND", default_value = "127.0.0.1")]
+    pub bind: String,
+
+    /// Port to listen on; 0 picks any free port (the real one is printed).
+    #[arg(long, env = "SYNTH_SIM_PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// SQLite database file, created and seeded on first run; `:memory:` keeps nothing.
+    #[arg(long, env = "SYNTH_SIM_DB", default_value = "synthesize-sim.db")]
+    pub db: String,
+
+    /// Seed file (JSON) to use instead of the embedded demo partner.
+    #[arg(long, env = "SYNTH_SIM_SEED")]
+    pub seed: Option<PathBuf>,
+
+    /// Throw away the database's content and reseed at start.
+    #[arg(long, env = "SYNTH_SIM_RESET", default_value_t = false)]
+    pub reset: bool,
+
+    /// Accept `base64(VENDOR_KEY:)` on the vendor-level routes (GET/PATCH /api/vendor-api, services).
+    #[arg(long, env = "SYNTH_SIM_ALLOW_VENDOR_ONLY_TOKEN", default_value_t = false)]
+    pub allow_vendor_only_token: bool,
+
+    /// Reject numeric ids with 400 instead of storing them as strings with a lint warning.
+    #[arg(long, env = "SYNTH_SIM_STRICT_TYPES", default_value_t = false)]
+    pub strict_types: bool,
+
+    /// Requests per second allowed per token, as production (100); 0 turns the limit off.
+    #[arg(long, env = "SYNTH_SIM_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+
+    /// Quiet time after the last count before the billing view is rebuilt.
+    #[arg(long, env = "SYNTH_SIM_REBUILD_DEBOUNCE_MS", default_value_t = 2000)]
+    pub rebuild_debounce_ms: u64,
+
+    /// Time an alert waits in the queue before it becomes a ticket (or fails).
+    #[arg(long, env = "SYNTH_SIM_ALERT_DELAY_MS", default_value_t = 1000)]
+    pub alert_delay_ms: u64,
+
+    /// Most vendor API calls kept in the request journal (oldest dropped first); 0 keeps none.
+    #[arg(long, env = "SYNTH_SIM_JOURNAL_SIZE", default_value_t = 2000)]
+    pub journal_size: usize,
+
+    /// Largest request or response body kept in a journal entry, in bytes.
+    #[arg(long, env = "SYNTH_SIM_JOURNAL_BODY_LIMIT", default_value_t = 16 * 1024)]
+    pub journal_body_limit: usize,
+
+    /// Worker threads of the HTTP server (0 = one per core).
+    #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+}
+
+impl Config {
+    /// The settings a test wants: any port, a private in-memory database, short delays.
+    pub fn for_tests() -> Self {
+        Config {
+            bind: "127.0.0.1".into(),
+            port: 0,
+            db: ":memory:".into(),
+            seed: None,
+            reset: false,
+            allow_vendor_only_token: false,
+            strict_types: false,
+            rate_limit: 100,
+            rebuild_debounce_ms: 50,
+            alert_delay_ms: 50,
+            journal_size: 2000,
+            journal_body_limit: 16 * 1024,
+            workers: 1,
+        }
+    }
+}

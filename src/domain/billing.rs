@@ -1,0 +1,292 @@
+//! Service cards: the billing page's comparison of PSA quantities with imported usage.
+//! Pure computation; the store gathers the inputs and keeps the result of each rebuild.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One contract line of the PSA (account × agreement × product), with its catalogue prices.
+#[derive(Debug, Clone)]
+pub struct PsaLine {
+    pub id: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub agreement_id: String,
+    pub agreement_name: String,
+    pub product_id: String,
+    pub product_code: String,
+    pub product_name: String,
+    pub quantity: f64,
+    pub unit_price: f64,
+    pub unit_cost: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PsaProduct {
+    pub id: String,
+    pub product_code: String,
+    pub name: String,
+    pub unit_price: f64,
+    pub unit_cost: f64,
+}
+
+/// A connected integration's claim on a PSA (account, product): one mapped vendor account
+/// crossed with one mapped service, and the latest count for that pair if any.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub vendor_id: String,
+    pub vendor_name: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub product_id: String,
+    pub quantity: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardType {
+    PsaOnly,
+    NewRevenue,
+    Reconcile,
+    NoChange,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VendorRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCard {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub card_type: CardType,
+    /// For PSA-only cards: `no_count` (fed, no count yet: "-") or `none` (crossed-out plug).
+    pub feed: Option<String>,
+    pub is_new: bool,
+    pub psa_account_id: String,
+    pub account_name: String,
+    pub contract_id: Option<String>,
+    pub contract_name: Option<String>,
+    pub contract_line_id: Option<String>,
+    pub product_id: String,
+    pub product_code: String,
+    pub service_name: String,
+    pub psa_quantity: f64,
+    pub vendor_quantity: Option<f64>,
+    pub difference: Option<f64>,
+    pub revenue_change: f64,
+    pub profit_change: f64,
+    pub unit_price: f64,
+    pub unit_cost: f64,
+    pub vendors: Vec<VendorRef>,
+}
+
+fn cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Quantities are compared after rounding to 1e-6, so that 0.1 + 0.2 equals 0.3.
+fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// What feeds one PSA (account, product): the summed count if any, the vendors, the account name.
+type FedLine<'a> = (Option<f64>, BTreeSet<(String, String)>, &'a str);
+
+/// Builds every card: one per PSA line, plus a New Revenue card for usage on a mapped
+/// (account, product) that has no PSA line. Two services feeding one line are summed.
+pub fn build_cards(lines: &[PsaLine], products: &[PsaProduct], feeds: &[Feed]) -> Vec<ServiceCard> {
+    // (company, product) -> (summed quantity if any count, feeding vendors)
+    let mut fed: BTreeMap<(&str, &str), FedLine> = BTreeMap::new();
+    for f in feeds {
+        let entry = fed.entry((f.company_id.as_str(), f.product_id.as_str())).or_insert((
+            None,
+            BTreeSet::new(),
+            f.company_name.as_str(),
+        ));
+        if let Some(q) = f.quantity {
+            entry.0 = Some(entry.0.unwrap_or(0.0) + q);
+        }
+        entry.1.insert((f.vendor_id.clone(), f.vendor_name.clone()));
+    }
+    let vendor_refs = |set: &BTreeSet<(String, String)>| {
+        set.iter()
+            .map(|(id, name)| VendorRef {
+                id: id.clone(),
+                name: name.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+
+    let mut cards = Vec::with_capacity(lines.len());
+    let mut lined: BTreeSet<(&str, &str)> = BTreeSet::new();
+    for line in lines {
+        lined.insert((line.company_id.as_str(), line.product_id.as_str()));
+        let feed = fed.get(&(line.company_id.as_str(), line.product_id.as_str()));
+        let vendor_quantity = feed.and_then(|f| f.0);
+        let (card_type, feed_label) = match (feed, vendor_quantity) {
+            (None, _) => (CardType::PsaOnly, Some("none")),
+            (Some(_), None) => (CardType::PsaOnly, Some("no_count")),
+            (Some(_), Some(v)) if same(v, line.quantity) => (CardType::NoChange, None),
+            (Some(_), Some(_)) => (CardType::Reconcile, None),
+        };
+        let difference = vendor_quantity.map(|v| v - line.quantity);
+        let d = difference.unwrap_or(0.0);
+        cards.push(ServiceCard {
+            id: line.id.clone(),
+            card_type,
+            feed: feed_label.map(String::from),
+            is_new: false,
+            psa_account_id: line.company_id.clone(),
+            account_name: line.company_name.clone(),
+            contract_id: Some(line.agreement_id.clone()),
+            contract_name: Some(line.agreement_name.clone()),
+            contract_line_id: Some(line.id.clone()),
+            product_id: line.product_id.clone(),
+            product_code: line.product_code.clone(),
+            service_name: line.product_name.clone(),
+            psa_quantity: line.quantity,
+            vendor_quantity,
+            difference,
+            revenue_change: cents(d * line.unit_price),
+            profit_change: cents(d * (line.unit_price - line.unit_cost)),
+            unit_price: line.unit_price,
+            unit_cost: line.unit_cost,
+            vendors: feed.map(|f| vendor_refs(&f.1)).unwrap_or_default(),
+        });
+    }
+
+    for ((company_id, product_id), (quantity, vendors, company_name)) in &fed {
+        let Some(q) = quantity else { continue };
+        if lined.contains(&(*company_id, *product_id)) {
+            continue;
+        }
+        let Some(product) = products.iter().find(|p| p.id == *product_id) else {
+            continue;
+        };
+        cards.push(ServiceCard {
+            id: new_revenue_card_id(company_id, product_id),
+            card_type: CardType::NewRevenue,
+            feed: None,
+            is_new: true,
+            psa_account_id: company_id.to_string(),
+            account_name: company_name.to_string(),
+            contract_id: None,
+            contract_name: None,
+            contract_line_id: None,
+            product_id: product.id.clone(),
+            product_code: product.product_code.clone(),
+            service_name: product.name.clone(),
+            psa_quantity: 0.0,
+            vendor_quantity: Some(*q),
+            difference: Some(*q),
+            revenue_change: cents(q * product.unit_price),
+            profit_change: cents(q * (product.unit_price - product.unit_cost)),
+            unit_price: product.unit_price,
+            unit_cost: product.unit_cost,
+            vendors: vendor_refs(vendors),
+        });
+    }
+    cards
+}
+
+/// New Revenue cards have no PSA line; their id is derived from what they are about, so that
+/// a dismissal survives rebuilds.
+pub fn new_revenue_card_id(company_id: &str, product_id: &str) -> String {
+    super::ids::ObjectId::derived("new-revenue", &format!("{company_id}:{product_id}")).into_string()
+}
+
+/// Whether an action taken on a card this period still hides it: it does until the vendor
+/// quantity changes (a later import shows only cards with new values).
+pub fn action_still_hides(card: &ServiceCard, acted_on_vendor_quantity: Option<f64>) -> bool {
+    match (card.vendor_quantity, acted_on_vendor_quantity) {
+        (Some(a), Some(b)) => same(a, b),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: &str, company: &str, product: &str, qty: f64) -> PsaLine {
+        PsaLine {
+            id: id.into(),
+            company_id: company.into(),
+            company_name: format!("{company} Inc"),
+            agreement_id: "ag".into(),
+            agreement_name: "MSA".into(),
+            product_id: product.into(),
+            product_code: product.to_uppercase(),
+            product_name: format!("{product} service"),
+            quantity: qty,
+            unit_price: 9.0,
+            unit_cost: 3.5,
+        }
+    }
+
+    fn feed(company: &str, product: &str, q: Option<f64>) -> Feed {
+        Feed {
+            vendor_id: "v".into(),
+            vendor_name: "Vendor".into(),
+            company_id: company.into(),
+            company_name: format!("{company} Inc"),
+            product_id: product.into(),
+            quantity: q,
+        }
+    }
+
+    #[test]
+    fn every_card_type_from_one_sync() {
+        let lines = vec![
+            line("l1", "acme", "edr", 45.0),  // reconcile up
+            line("l2", "acme", "mail", 40.0), // no change
+            line("l3", "acme", "wks", 42.0),  // fed, no count: "-"
+            line("l4", "bb", "edr", 20.0),    // not fed: crossed plug
+        ];
+        let products = vec![PsaProduct {
+            id: "sat".into(),
+            product_code: "SEC-SAT".into(),
+            name: "Awareness".into(),
+            unit_price: 3.5,
+            unit_cost: 1.0,
+        }];
+        let feeds = vec![
+            feed("acme", "edr", Some(48.0)),
+            feed("acme", "mail", Some(30.0)),
+            feed("acme", "mail", Some(10.0)), // a second service on the same line: summed
+            feed("acme", "wks", None),
+            feed("acme", "sat", Some(12.0)), // no PSA line: new revenue
+        ];
+        let cards = build_cards(&lines, &products, &feeds);
+        let by_id = |id: &str| cards.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(by_id("l1").card_type, CardType::Reconcile);
+        assert_eq!(by_id("l1").difference, Some(3.0));
+        assert_eq!(by_id("l1").revenue_change, 27.0);
+        assert_eq!(by_id("l1").profit_change, 16.5);
+        assert_eq!(by_id("l2").card_type, CardType::NoChange);
+        assert_eq!(by_id("l2").vendor_quantity, Some(40.0));
+        assert_eq!(by_id("l3").card_type, CardType::PsaOnly);
+        assert_eq!(by_id("l3").feed.as_deref(), Some("no_count"));
+        assert_eq!(by_id("l4").feed.as_deref(), Some("none"));
+        assert_eq!(by_id("l4").vendor_quantity, None);
+        let new = cards.iter().find(|c| c.card_type == CardType::NewRevenue).unwrap();
+        assert!(new.is_new);
+        assert_eq!(new.psa_quantity, 0.0);
+        assert_eq!(new.revenue_change, 42.0);
+        assert_eq!(new.profit_change, 30.0);
+        assert_eq!(new.id, new_revenue_card_id("acme", "sat"));
+        assert_eq!(cards.len(), 5);
+    }
+
+    #[test]
+    fn actions_hide_until_the_vendor_quantity_changes() {
+        let mut card = build_cards(&[line("l1", "a", "p", 5.0)], &[], &[feed("a", "p", Some(7.0))]).remove(0);
+        assert!(action_still_hides(&card, Some(7.0)));
+        card.vendor_quantity = Some(8.0);
+        assert!(!action_still_hides(&card, Some(7.0)));
+    }
+}

@@ -1,0 +1,187 @@
+//! Synthesize's enums, exact and case-sensitive as production validates them.
+
+use serde::{Deserialize, Serialize};
+
+/// The integration status a vendor sets with `PATCH /organization/status/{status}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntegrationStatus {
+    Active,
+    Inactive,
+    Pending,
+    Disabled,
+    Error,
+}
+
+impl IntegrationStatus {
+    pub const ALL: [IntegrationStatus; 5] = [
+        IntegrationStatus::Active,
+        IntegrationStatus::Inactive,
+        IntegrationStatus::Pending,
+        IntegrationStatus::Disabled,
+        IntegrationStatus::Error,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntegrationStatus::Active => "active",
+            IntegrationStatus::Inactive => "inactive",
+            IntegrationStatus::Pending => "pending",
+            IntegrationStatus::Disabled => "disabled",
+            IntegrationStatus::Error => "error",
+        }
+    }
+
+    /// Next lights up in the partner console only for these.
+    pub fn lights_next(self) -> bool {
+        matches!(self, IntegrationStatus::Pending | IntegrationStatus::Active)
+    }
+}
+
+/// Where the integration card stands, on the partner's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardState {
+    ReadyToConnect,
+    Setup,
+    Connected,
+}
+
+impl CardState {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ready_to_connect" => Some(CardState::ReadyToConnect),
+            "setup" => Some(CardState::Setup),
+            "connected" => Some(CardState::Connected),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardState::ReadyToConnect => "ready_to_connect",
+            CardState::Setup => "setup",
+            CardState::Connected => "connected",
+        }
+    }
+}
+
+/// The four steps of the setup wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SetupStep {
+    ConnectToVendor,
+    AccountMapping,
+    ServiceMapping,
+    Review,
+}
+
+impl SetupStep {
+    pub const ALL: [SetupStep; 4] = [
+        SetupStep::ConnectToVendor,
+        SetupStep::AccountMapping,
+        SetupStep::ServiceMapping,
+        SetupStep::Review,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupStep::ConnectToVendor => "connect_to_vendor",
+            SetupStep::AccountMapping => "account_mapping",
+            SetupStep::ServiceMapping => "service_mapping",
+            SetupStep::Review => "review",
+        }
+    }
+}
+
+pub const MODULES: [&str; 2] = ["alerts", "billing"];
+
+/// ServiceCategoryEnum.
+pub const CATEGORIES: [&str; 7] = [
+    "security",
+    "backup",
+    "productivity",
+    "infrastructure",
+    "service delivery",
+    "consulting",
+    "other",
+];
+
+/// ServiceSubCategoryEnum, with production's spellings ("priviledged", "centre").
+pub const SUBCATEGORIES: [&str; 46] = [
+    "endpoint detection and response (EDR)",
+    "email security",
+    "virtual private network services (VPN)",
+    "DNS filtering",
+    "dark web monitoring",
+    "password management",
+    "single sign on (SSO)",
+    "priviledged access and identity management (PAM/PIM)",
+    "security information and event management (SIEM)",
+    "mobile device management (MDM)",
+    "application security",
+    "mobile application management (MAM)",
+    "multi factor authentication (MFA)",
+    "cloud backup",
+    "local backup",
+    "desktop backup",
+    "data archiving",
+    "physical offsite storage",
+    "business continuity",
+    "hosted email",
+    "video conferencing",
+    "voice over IP services (VOIP)",
+    "line of business application support",
+    "unified communications as a service (UCaaS)",
+    "customer relationship management",
+    "cloud storage",
+    "website hosting",
+    "hardware as a service (HaaS)",
+    "managed print services",
+    "virtual desktop infrastructure (VDI)",
+    "virtual server hosting",
+    "infrastructure as a service (IaaS)",
+    "end user support",
+    "server management and support",
+    "network management and support",
+    "printer management and support",
+    "desktop management and support",
+    "hosted security operations centre (SOC)",
+    "software development",
+    "penetration testing",
+    "project services",
+    "governance and compliance",
+    "business intelligence services / analytics",
+    "phishing simulation",
+    "privacy and security awareness training",
+    "other",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_is_case_sensitive() {
+        assert_eq!(IntegrationStatus::parse("pending"), Some(IntegrationStatus::Pending));
+        assert_eq!(IntegrationStatus::parse("Pending"), None);
+        assert_eq!(IntegrationStatus::parse("ACTIVE"), None);
+        assert!(IntegrationStatus::Active.lights_next());
+        assert!(!IntegrationStatus::Inactive.lights_next());
+    }
+
+    #[test]
+    fn enums_have_no_duplicates() {
+        let mut subs = SUBCATEGORIES.to_vec();
+        subs.sort();
+        subs.dedup();
+        assert_eq!(subs.len(), SUBCATEGORIES.len());
+        assert!(SetupStep::AccountMapping < SetupStep::Review);
+    }
+}

@@ -1,0 +1,193 @@
+//! Ids and keys: ObjectId-shaped ids, API keys and the GRADIENT-TOKEN. Types that can only hold
+//! valid values, so that the rest of the code never re-checks a string.
+
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+/// A 24-lowercase-hex id, as MongoDB's ObjectId prints (vendor, service, integration, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ObjectId(String);
+
+impl ObjectId {
+    /// A fresh id: 4 bytes of seconds since the epoch then 8 random bytes, like an ObjectId,
+    /// so ids sort roughly by creation time.
+    pub fn generate() -> Self {
+        let secs = chrono::Utc::now().timestamp() as u32;
+        let mut bytes = [0u8; 12];
+        bytes[..4].copy_from_slice(&secs.to_be_bytes());
+        rand::thread_rng().fill_bytes(&mut bytes[4..]);
+        ObjectId(hex::encode(bytes))
+    }
+
+    /// A stable id derived from a name, for seed rows that name no id.
+    pub fn derived(namespace: &str, name: &str) -> Self {
+        let digest = Sha256::digest(format!("{namespace}:{name}").as_bytes());
+        ObjectId(hex::encode(&digest[..12]))
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        ok.then(|| ObjectId(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An API key (vendor or partner half of the token): 128 random bits, 32 hex characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        ApiKey(hex::encode(bytes))
+    }
+
+    /// A key named by a seed file; any non-empty string without a colon will do.
+    pub fn from_seed(s: &str) -> Option<Self> {
+        (!s.is_empty() && !s.contains(':')).then(|| ApiKey(s.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> KeyHash {
+        KeyHash::of(&self.0)
+    }
+
+    /// The last four characters, the only part of a key the simulator ever shows again.
+    pub fn hint(&self) -> String {
+        tail4(&self.0)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKey(…{})", self.hint())
+    }
+}
+
+/// SHA-256 of a key, hex: what the database keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHash(pub String);
+
+impl KeyHash {
+    pub fn of(key: &str) -> Self {
+        KeyHash(hex::encode(Sha256::digest(key.as_bytes())))
+    }
+
+    /// Compares in constant time, so that timing tells nothing about a stored key.
+    pub fn matches(&self, other: &KeyHash) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+pub fn tail4(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
+
+/// The GRADIENT-TOKEN: standard base64 of `VENDOR_KEY:PARTNER_KEY`, split at the first colon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GradientToken {
+    pub vendor_key: String,
+    /// Empty when the token carries only the vendor half (`VENDOR_KEY:`).
+    pub partner_key: String,
+}
+
+impl GradientToken {
+    pub fn parse(header: &str) -> Option<Self> {
+        let raw = header.trim();
+        // Node's Buffer.from(x, 'base64') forgives missing padding; so do we.
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(raw.trim_end_matches('=')))
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (vendor, partner) = text.split_once(':')?;
+        if vendor.is_empty() {
+            return None;
+        }
+        Some(GradientToken {
+            vendor_key: vendor.to_string(),
+            partner_key: partner.to_string(),
+        })
+    }
+
+    pub fn encode(vendor_key: &str, partner_key: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(format!("{vendor_key}:{partner_key}"))
+    }
+}
+
+/// A message id of an alert: a UUID v4, as production returns.
+pub fn message_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_id_accepts_only_24_lowercase_hex() {
+        assert!(ObjectId::parse("64f1a2b3c4d5e6f708192a3c").is_some());
+        assert!(ObjectId::parse("64F1A2B3C4D5E6F708192A3C").is_none());
+        assert!(ObjectId::parse("64f1a2b3c4d5e6f708192a3").is_none());
+        assert!(ObjectId::parse("1002").is_none());
+        assert!(ObjectId::parse("zzf1a2b3c4d5e6f708192a3c").is_none());
+        let fresh = ObjectId::generate();
+        assert!(ObjectId::parse(fresh.as_str()).is_some());
+        assert_ne!(fresh, ObjectId::generate());
+        assert_eq!(
+            ObjectId::derived("company", "Acme"),
+            ObjectId::derived("company", "Acme")
+        );
+    }
+
+    #[test]
+    fn token_splits_at_first_colon_and_forgives_padding() {
+        let t = GradientToken::encode("vk", "pk:with:colons");
+        let parsed = GradientToken::parse(&t).unwrap();
+        assert_eq!(parsed.vendor_key, "vk");
+        assert_eq!(parsed.partner_key, "pk:with:colons");
+        let unpadded = GradientToken::encode("abc", "de").trim_end_matches('=').to_string();
+        assert_eq!(GradientToken::parse(&unpadded).unwrap().partner_key, "de");
+        assert_eq!(
+            GradientToken::parse(&GradientToken::encode("vk", ""))
+                .unwrap()
+                .partner_key,
+            ""
+        );
+        assert!(GradientToken::parse("not base64!").is_none());
+        assert!(GradientToken::parse(&GradientToken::encode("", "pk")).is_none());
+        assert!(GradientToken::parse("bm9jb2xvbg==").is_none()); // "nocolon"
+    }
+
+    #[test]
+    fn keys_are_random_hashed_and_compared_whole() {
+        let a = ApiKey::generate();
+        assert_eq!(a.expose().len(), 32);
+        assert_ne!(a, ApiKey::generate());
+        assert!(a.hash().matches(&KeyHash::of(a.expose())));
+        assert!(!a.hash().matches(&KeyHash::of("other")));
+        assert_eq!(a.hint().len(), 4);
+        assert!(!format!("{a:?}").contains(a.expose()));
+    }
+}

@@ -1,0 +1,25 @@
+//! The Synthesize rules, with no HTTP and no SQL.
+
+pub mod billing;
+pub mod catalog;
+pub mod ids;
+pub mod lint;
+pub mod mapping;
+pub mod validate;
+
+/// Production's date format: ISO 8601 with milliseconds and a Z.
+pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn now_iso() -> String {
+    iso(chrono::Utc::now())
+}
+
+/// `lastSyncedAt` before the first accepted count.
+pub const NEVER_SYNCED: &str = "1900-01-01T00:00:00.000Z";
+
+/// The billing period cards are actioned in: the current month.
+pub fn current_period() -> String {
+    chrono::Utc::now().format("%Y-%m").to_string()
+}

@@ -1,0 +1,198 @@
+//! The one error type. Every failure, ours or actix's, leaves through it, so the wire shape
+//! (NestJS's `{statusCode, message, error}`) never drifts between routes.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Value};
+
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401, NestJS's bare guard answer: no `error` field.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// 400 from class-validator: one message per broken rule.
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<String>),
+    /// 400 with a single message (malformed JSON, bad query value, ...).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400 for a path id that is not ObjectId-shaped.
+    #[error("You have provided an invalid Id type")]
+    InvalidId,
+    #[error("{0}")]
+    NotFound(String),
+    /// 404 for a route that does not exist, worded as Express/NestJS does.
+    #[error("Cannot {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request entity too large")]
+    PayloadTooLarge,
+    #[error("Request limit reached ({limit} requests a second)")]
+    RateLimited { limit: u32, retry_after_secs: u64 },
+    /// A fault the simulator injected on purpose (see /sim/faults).
+    #[error("{message}")]
+    Injected { status: StatusCode, message: String },
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+
+    pub fn validation_one(msg: impl Into<String>) -> Self {
+        ApiError::Validation(vec![msg.into()])
+    }
+
+    /// The JSON body this error answers with.
+    pub fn body(&self) -> Value {
+        let code = self.status_code().as_u16();
+        match self {
+            ApiError::Unauthorized | ApiError::RateLimited { .. } => {
+                json!({"statusCode": code, "message": self.to_string()})
+            }
+            ApiError::Validation(messages) => {
+                json!({"statusCode": code, "message": messages, "error": "Bad Request"})
+            }
+            ApiError::Internal(_) => json!({"statusCode": 500, "message": "Internal server error"}),
+            _ => json!({
+                "statusCode": code,
+                "message": self.to_string(),
+                "error": self.status_code().canonical_reason().unwrap_or("Error"),
+            }),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Validation(_) | ApiError::BadRequest(_) | ApiError::InvalidId => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Injected { status, .. } => *status,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(cause) = self {
+            log::error!("internal error: {cause}");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE));
+        if let ApiError::RateLimited { retry_after_secs, .. } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        res.body(self.body().to_string())
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON answer with the content type production sends on every response.
+pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
+        .body(serde_json::to_string(body).unwrap_or_else(|_| "null".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error catalogue: every variant and the exact body it sends. A change here is a
+    /// change to the wire contract.
+    #[test]
+    fn every_variant_has_its_nestjs_shape() {
+        let cases: Vec<(ApiError, u16, Value)> = vec![
+            (
+                ApiError::Unauthorized,
+                401,
+                json!({"statusCode":401,"message":"Unauthorized"}),
+            ),
+            (
+                ApiError::Validation(vec!["name must be a string".into()]),
+                400,
+                json!({"statusCode":400,"message":["name must be a string"],"error":"Bad Request"}),
+            ),
+            (
+                ApiError::BadRequest("Unexpected end of JSON input".into()),
+                400,
+                json!({"statusCode":400,"message":"Unexpected end of JSON input","error":"Bad Request"}),
+            ),
+            (
+                ApiError::InvalidId,
+                400,
+                json!({"statusCode":400,"message":"You have provided an invalid Id type","error":"Bad Request"}),
+            ),
+            (
+                ApiError::NotFound("No account map found with id: 1".into()),
+                404,
+                json!({"statusCode":404,"message":"No account map found with id: 1","error":"Not Found"}),
+            ),
+            (
+                ApiError::RouteNotFound {
+                    method: "GET".into(),
+                    path: "/api/vendor-api/x".into(),
+                },
+                404,
+                json!({"statusCode":404,"message":"Cannot GET /api/vendor-api/x","error":"Not Found"}),
+            ),
+            (
+                ApiError::Conflict("A resource with this Id already exists.".into()),
+                409,
+                json!({"statusCode":409,"message":"A resource with this Id already exists.","error":"Conflict"}),
+            ),
+            (
+                ApiError::PayloadTooLarge,
+                413,
+                json!({"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}),
+            ),
+            (
+                ApiError::RateLimited {
+                    limit: 100,
+                    retry_after_secs: 1,
+                },
+                429,
+                json!({"statusCode":429,"message":"Request limit reached (100 requests a second)"}),
+            ),
+            (
+                ApiError::Injected {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    message: "injected".into(),
+                },
+                503,
+                json!({"statusCode":503,"message":"injected","error":"Service Unavailable"}),
+            ),
+            (
+                ApiError::Internal("disk on fire".into()),
+                500,
+                json!({"statusCode":500,"message":"Internal server error"}),
+            ),
+        ];
+        for (err, code, body) in cases {
+            assert_eq!(err.status_code().as_u16(), code, "{err:?}");
+            assert_eq!(err.body(), body, "{err:?}");
+        }
+    }
+}

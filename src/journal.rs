@@ -1,0 +1,183 @@
+//! The request journal: every vendor API call with its request, response and lint findings,
+//! in a bounded in-memory ring (oldest dropped first), so recording never slows the API's
+//! write path or grows without end.
+
+use crate::domain::lint::Lint;
+use parking_lot::Mutex;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JournalEntry {
+    pub id: u64,
+    pub at: String,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// The route's pattern, e.g. `/api/vendor-api/service/{serviceId}/count`.
+    pub route: String,
+    pub status: u16,
+    pub duration_ms: f64,
+    pub integration_id: Option<String>,
+    pub vendor_id: Option<String>,
+    /// The GRADIENT-TOKEN, redacted to its last four characters.
+    pub token: Option<String>,
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: Option<String>,
+    pub response_body: Option<String>,
+    pub truncated: bool,
+    pub lints: Vec<Lint>,
+}
+
+/// What the handlers learn about a call, read back by the journal once the response is built.
+#[derive(Debug, Default, Clone)]
+pub struct CallNotes {
+    pub integration_id: Option<String>,
+    pub vendor_id: Option<String>,
+    pub lints: Vec<Lint>,
+}
+
+pub struct Journal {
+    capacity: usize,
+    entries: Mutex<VecDeque<JournalEntry>>,
+    next_id: AtomicU64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct JournalFilter {
+    pub route: Option<String>,
+    pub method: Option<String>,
+    pub status: Option<u16>,
+    pub integration_id: Option<String>,
+    pub since: Option<String>,
+    pub lint: Option<bool>,
+    pub limit: Option<usize>,
+}
+
+impl Journal {
+    pub fn new(capacity: usize) -> Self {
+        Journal {
+            capacity,
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn push(&self, entry: JournalEntry) {
+        if self.capacity == 0 {
+            return;
+        }
+        let mut entries = self.entries.lock();
+        while entries.len() >= self.capacity {
+            entries.pop_front();
+        }
+        entries.push_back(entry);
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Newest first.
+    pub fn query(&self, f: &JournalFilter) -> Vec<JournalEntry> {
+        let entries = self.entries.lock();
+        entries
+            .iter()
+            .rev()
+            .filter(|e| {
+                f.route
+                    .as_ref()
+                    .is_none_or(|r| e.route.contains(r.as_str()) || e.path.contains(r.as_str()))
+                    && f.method.as_ref().is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+                    && f.status.is_none_or(|s| e.status == s)
+                    && f.integration_id
+                        .as_ref()
+                        .is_none_or(|i| e.integration_id.as_deref() == Some(i.as_str()))
+                    && f.since.as_ref().is_none_or(|s| e.at.as_str() >= s.as_str())
+                    && f.lint.is_none_or(|l| l != e.lints.is_empty())
+            })
+            .take(f.limit.unwrap_or(200))
+            .cloned()
+            .collect()
+    }
+
+    /// Every entry of one integration, oldest first (for the QA report's lint summary).
+    pub fn for_integration(&self, integration_id: &str) -> Vec<JournalEntry> {
+        self.entries
+            .lock()
+            .iter()
+            .filter(|e| e.integration_id.as_deref() == Some(integration_id))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Keeps at most `limit` bytes of a body, as text.
+pub fn clip(bytes: &[u8], limit: usize) -> (Option<String>, bool) {
+    if bytes.is_empty() {
+        return (None, false);
+    }
+    let truncated = bytes.len() > limit;
+    let kept = &bytes[..bytes.len().min(limit)];
+    (Some(String::from_utf8_lossy(kept).into_owned()), truncated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(j: &Journal, status: u16) -> JournalEntry {
+        JournalEntry {
+            id: j.next_id(),
+            at: crate::domain::now_iso(),
+            method: "GET".into(),
+            path: "/api/vendor-api".into(),
+            query: String::new(),
+            route: "/api/vendor-api".into(),
+            status,
+            duration_ms: 0.1,
+            integration_id: None,
+            vendor_id: None,
+            token: None,
+            request_headers: vec![],
+            request_body: None,
+            response_body: None,
+            truncated: false,
+            lints: vec![],
+        }
+    }
+
+    #[test]
+    fn bounded_newest_first_and_filtered() {
+        let j = Journal::new(3);
+        for s in [200, 401, 200, 404] {
+            j.push(entry(&j, s));
+        }
+        assert_eq!(j.len(), 3);
+        let all = j.query(&JournalFilter::default());
+        assert_eq!(all.iter().map(|e| e.status).collect::<Vec<_>>(), vec![404, 200, 401]);
+        let only = j.query(&JournalFilter {
+            status: Some(200),
+            ..Default::default()
+        });
+        assert_eq!(only.len(), 1);
+        assert_eq!(clip(b"abcdef", 3), (Some("abc".into()), true));
+        let off = Journal::new(0);
+        off.push(entry(&off, 200));
+        assert!(off.is_empty());
+    }
+}

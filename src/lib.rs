@@ -1,0 +1,140 @@
+//! synthesize-sim: a local simulator of Gradient MSP's Synthesize platform. The vendor API as
+//! production serves it, the partner console, service cards, and a live QA checklist.
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod journal;
+pub mod ops;
+pub mod ratelimit;
+pub mod state;
+pub mod store;
+pub mod web;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::seed::{DemoKeys, Seed};
+use crate::store::Store;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web as aweb, App, HttpRequest, HttpServer};
+use std::net::TcpListener;
+
+/// A built simulator, bound to its port and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: aweb::Data<AppState>,
+    pub demo_keys: DemoKeys,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Seed(String),
+    #[error("database {path}: {source}")]
+    Database { path: String, source: rusqlite::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Application {
+    /// Opens (and seeds, on first run or `--reset`) the database, binds the listener and
+    /// builds the server. Must be called inside a Tokio runtime; workers start with it.
+    pub fn build(config: Config) -> Result<Self, StartError> {
+        let seed_text = match &config.seed {
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|e| StartError::Seed(format!("seed file {}: {e}", path.display())))?,
+            None => store::seed::DEFAULT_SEED.to_string(),
+        };
+        let seed = Seed::parse(&seed_text).map_err(StartError::Seed)?;
+        let db_err = |source| StartError::Database {
+            path: config.db.clone(),
+            source,
+        };
+        let store = Store::open(&config.db).map_err(db_err)?;
+        if config.reset || !store.is_seeded().map_err(db_err)? {
+            store
+                .write(|tx| -> Result<(), ApiError> {
+                    store::seed::apply(tx, &seed)?;
+                    ops::billing::rebuild(tx)
+                })
+                .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
+        }
+        let addr = format!("{}:{}", config.bind, config.port);
+        let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let port = listener.local_addr()?.port();
+        let workers = config.workers;
+        let demo_keys = seed.demo_keys();
+        let state = aweb::Data::new(AppState::new(config, store, seed));
+        state::spawn_workers(state.clone());
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || build_app(app_state.clone())).listen(listener)?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.disable_signals().run(),
+            state,
+            demo_keys,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn server(self) -> Server {
+        self.server
+    }
+}
+
+/// The app factory: every route, middleware and error handler. Tests use it through
+/// `Application::build` on port 0.
+pub fn build_app(
+    state: aweb::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(aweb::PayloadConfig::new(2 * api::middleware::BODY_LIMIT))
+        .wrap(from_fn(api::middleware::json_errors))
+        .service(
+            aweb::scope(api::vendor::PREFIX)
+                .wrap(from_fn(api::middleware::vendor_call))
+                .configure(api::vendor::config)
+                .default_service(aweb::to(route_not_found)),
+        )
+        .service(
+            aweb::scope("/sim")
+                .configure(api::sim::config)
+                .configure(|cfg| {
+                    cfg.route("/openapi.json", aweb::get().to(|| async { web::SIM_OPENAPI }));
+                })
+                .default_service(aweb::to(route_not_found)),
+        )
+        .configure(web::config)
+        .default_service(aweb::to(route_not_found))
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound {
+        method: req.method().to_string(),
+        path: req.path().to_string(),
+    })
+}

@@ -1,0 +1,117 @@
+//! The alert queue: each alert waits its delay, then becomes a ticket on the integration's PSA
+//! board, or fails with the reason the debug route reports.
+
+use crate::domain::catalog::IntegrationStatus;
+use crate::domain::now_iso;
+use crate::error::ApiResult;
+use crate::store::{alerts, events, integrations, mappings, psa};
+use rusqlite::Connection;
+use serde_json::json;
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Processes every alert that is due; answers how long until the next one is, if any.
+pub fn process_due(tx: &Connection) -> ApiResult<Option<u64>> {
+    let now = now_ms();
+    for alert in alerts::due(tx, now)? {
+        process(tx, &alert)?;
+    }
+    let next: Option<i64> = tx.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
+        r.get(0)
+    })?;
+    Ok(next.map(|d| (d - now).max(1) as u64))
+}
+
+fn process(tx: &Connection, alert: &alerts::AlertRow) -> ApiResult<()> {
+    let now = now_iso();
+    let fail = |errors: Vec<String>, code: i64| -> ApiResult<()> {
+        let failed = alerts::Resolution {
+            state: "failed",
+            ticket_id: None,
+            errors: &errors,
+            message: "Failed to create a ticket in the PSA",
+            status_code: Some(code),
+        };
+        alerts::resolve(tx, &alert.message_id, &failed, &now)?;
+        events::record(
+            tx,
+            Some(&alert.integration_id),
+            alert.cycle,
+            "alert_failed",
+            &now,
+            &json!({"messageId": alert.message_id, "errors": errors}),
+        )?;
+        Ok(())
+    };
+    let Some(integration) = integrations::get(tx, &alert.integration_id)? else {
+        return fail(vec!["The integration was disconnected".into()], 404);
+    };
+    if !integration.modules.iter().any(|m| m == "alerts") {
+        return fail(
+            vec!["The alerts module is not enabled for this integration".into()],
+            400,
+        );
+    }
+    let Some((company_id, _, _)) = mappings::account_mapping(tx, &alert.integration_id, &alert.account_id)? else {
+        return fail(vec![format!("No account map found with id: {}", alert.account_id)], 404);
+    };
+    let Some(board) = integration
+        .alert_board_id
+        .as_deref()
+        .filter(|b| psa::board_exists(tx, b).unwrap_or(false))
+    else {
+        return fail(
+            vec!["No PSA board is selected for this integration's alerts".into()],
+            400,
+        );
+    };
+    let ticket = psa::insert_ticket(
+        tx,
+        &psa::NewTicket {
+            board_id: board,
+            company_id: &company_id,
+            integration_id: &alert.integration_id,
+            summary: &alert.title,
+            description: &alert.description,
+            priority: alert.priority,
+            status: alert.status,
+            due_date_time: alert.due_date_time.as_deref(),
+            alert_id: &alert.alert_id,
+            message_id: &alert.message_id,
+            service_id: alert.service_id.as_deref(),
+            created_at: &now,
+        },
+    )?;
+    let ticket_id = ticket.to_string();
+    let created = alerts::Resolution {
+        state: "success",
+        ticket_id: Some(&ticket_id),
+        errors: &[],
+        message: "Ticket created in the PSA",
+        status_code: Some(201),
+    };
+    alerts::resolve(tx, &alert.message_id, &created, &now)?;
+    events::record(
+        tx,
+        Some(&alert.integration_id),
+        alert.cycle,
+        "alert_succeeded",
+        &now,
+        &json!({"messageId": alert.message_id, "ticketId": ticket}),
+    )?;
+    // A successful alert turns pending into active, as the first accepted count does.
+    if integration.status == Some(IntegrationStatus::Pending) && integration.cycle == alert.cycle {
+        integrations::set_status(tx, &alert.integration_id, IntegrationStatus::Active)?;
+        events::record(
+            tx,
+            Some(&alert.integration_id),
+            alert.cycle,
+            "status_auto_active",
+            &now,
+            &json!({"by": "alert"}),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Rebuilding the billing view and reading it back as the billing page shows it.
+
+use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
+use crate::domain::{current_period, now_iso};
+use crate::error::ApiResult;
+use crate::store::{billing, events, mappings, psa};
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::json;
+
+/// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
+/// the result as what the billing page shows until the next rebuild.
+pub fn rebuild(tx: &Connection) -> ApiResult<()> {
+    let lines = psa::billable_lines(tx)?;
+    let products = psa::products(tx)?;
+    let feeds = mappings::feeds(tx)?;
+    let cards = build_cards(&lines, &products, &feeds);
+    let now = now_iso();
+    billing::save_view(tx, &cards, &now)?;
+    let with_usage = cards.iter().filter(|c| c.vendor_quantity.is_some()).count();
+    events::record(
+        tx,
+        None,
+        0,
+        "billing_rebuilt",
+        &now,
+        &json!({"cards": cards.len(), "withUsage": with_usage}),
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardView {
+    #[serde(flatten)]
+    pub card: ServiceCard,
+    /// `open`, or the action taken this period (`approved`, `adjusted`, `dismissed`).
+    pub state: String,
+    pub effective_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub key: String,
+    pub title: String,
+    pub card_ids: Vec<String>,
+    pub total_revenue_change: f64,
+    pub total_profit_change: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingView {
+    pub built_at: Option<String>,
+    pub pending_rebuild: bool,
+    pub period: String,
+    pub view: String,
+    pub group_by: String,
+    pub cards: Vec<CardView>,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ViewQuery {
+    pub view: Option<String>,
+    pub group_by: Option<String>,
+    pub search: Option<String>,
+    pub vendor_id: Option<String>,
+    pub include_actioned: bool,
+}
+
+/// The cards of the last rebuild with this period's actions applied: actioned cards leave the
+/// dashboard until their vendor quantity changes.
+pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<String>)> {
+    let (cards, built_at) = billing::load_view(c)?;
+    let actions = billing::actions(c, &current_period())?;
+    let views = cards
+        .into_iter()
+        .map(|card| {
+            let action = actions
+                .get(&card.id)
+                .filter(|a| action_still_hides(&card, a.vendor_quantity));
+            CardView {
+                state: action.map(|a| a.action.clone()).unwrap_or_else(|| "open".into()),
+                effective_date: action.and_then(|a| a.effective_date.clone()),
+                card,
+            }
+        })
+        .collect();
+    Ok((views, built_at))
+}
+
+pub fn view(c: &Connection, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
+    let (all, built_at) = cards_with_state(c)?;
+    let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
+    let cards: Vec<CardView> = all
+        .into_iter()
+        .filter(|v| q.include_actioned || v.state == "open")
+        .filter(|v| {
+            needle.as_ref().is_none_or(|n| {
+                v.card.service_name.to_lowercase().contains(n)
+                    || v.card.account_name.to_lowercase().contains(n)
+                    || v.card.product_code.to_lowercase().contains(n)
+                    || v.card.contract_name.as_deref().unwrap_or("").to_lowercase().contains(n)
+            })
+        })
+        .filter(|v| {
+            q.vendor_id
+                .as_ref()
+                .filter(|s| !s.is_empty())
+                .is_none_or(|id| v.card.vendors.iter().any(|vr| &vr.id == id))
+        })
+        .collect();
+    let view = match q.view.as_deref() {
+        Some("list") => "list",
+        _ => "card",
+    };
+    let group_by = match (view, q.group_by.as_deref()) {
+        ("list", Some("account")) => "account",
+        ("list", Some("contract")) => "contract",
+        _ => "service",
+    };
+    let mut groups: Vec<Group> = vec![];
+    for v in &cards {
+        let (key, title) = match group_by {
+            "account" => (v.card.psa_account_id.clone(), v.card.account_name.clone()),
+            "contract" => (
+                v.card
+                    .contract_id
+                    .clone()
+                    .unwrap_or_else(|| format!("new:{}", v.card.psa_account_id)),
+                match &v.card.contract_name {
+                    Some(n) => format!("{} — {}", v.card.account_name, n),
+                    None => format!("{} — no contract (New Revenue)", v.card.account_name),
+                },
+            ),
+            _ => (v.card.product_id.clone(), v.card.service_name.clone()),
+        };
+        let group = match groups.iter_mut().position(|g| g.key == key) {
+            Some(i) => &mut groups[i],
+            None => {
+                groups.push(Group {
+                    key,
+                    title,
+                    card_ids: vec![],
+                    total_revenue_change: 0.0,
+                    total_profit_change: 0.0,
+                });
+                groups.last_mut().expect("just pushed")
+            }
+        };
+        group.card_ids.push(v.card.id.clone());
+        group.total_revenue_change = ((group.total_revenue_change + v.card.revenue_change) * 100.0).round() / 100.0;
+        group.total_profit_change = ((group.total_profit_change + v.card.profit_change) * 100.0).round() / 100.0;
+    }
+    Ok(BillingView {
+        built_at,
+        pending_rebuild,
+        period: current_period(),
+        view: view.into(),
+        group_by: group_by.into(),
+        cards,
+        groups,
+    })
+}

@@ -1,0 +1,6 @@
+//! Operations: one transaction each, composing store calls with the domain's rules. Shared by
+//! the vendor API, the control API and the background workers.
+
+pub mod alerts;
+pub mod billing;
+pub mod cards;

@@ -1,0 +1,145 @@
+//! What every handler shares: settings, the store, the journal, the rate limiter and the
+//! background work (debounced billing rebuild, alert queue).
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::journal::Journal;
+use crate::ratelimit::RateLimiter;
+use crate::store::seed::Seed;
+use crate::store::Store;
+use actix_web::web;
+use parking_lot::Mutex;
+use rusqlite::{Connection, Transaction};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<Store>,
+    pub seed: Seed,
+    pub journal: Journal,
+    pub limiter: RateLimiter,
+    pub rebuild: Debouncer,
+    pub alerts_wakeup: Notify,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store, seed: Seed) -> Self {
+        AppState {
+            journal: Journal::new(config.journal_size),
+            limiter: RateLimiter::new(config.rate_limit),
+            rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms)),
+            alerts_wakeup: Notify::new(),
+            store: Arc::new(store),
+            seed,
+            config,
+        }
+    }
+
+    /// Runs a read off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || store.read(f)).await?
+    }
+
+    /// Runs `f` in one write transaction off the async threads; an error rolls it all back.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || store.write(f)).await?
+    }
+
+    pub fn strict_types(&self) -> bool {
+        self.config.strict_types
+    }
+}
+
+/// One rebuild after the calls stop for the debounce time, as production's billing views do.
+pub struct Debouncer {
+    quiet: Duration,
+    deadline: Mutex<Option<Instant>>,
+    notify: Notify,
+}
+
+impl Debouncer {
+    pub fn new(quiet: Duration) -> Self {
+        Debouncer {
+            quiet,
+            deadline: Mutex::new(None),
+            notify: Notify::new(),
+        }
+    }
+
+    pub fn request(&self) {
+        *self.deadline.lock() = Some(Instant::now() + self.quiet);
+        self.notify.notify_one();
+    }
+
+    pub fn cancel(&self) {
+        *self.deadline.lock() = None;
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.deadline.lock().is_some()
+    }
+
+    /// Waits until a requested rebuild is due (calls kept coming push the deadline back).
+    pub async fn due(&self) {
+        loop {
+            let deadline = *self.deadline.lock();
+            match deadline {
+                None => self.notify.notified().await,
+                Some(d) if Instant::now() >= d => {
+                    let mut guard = self.deadline.lock();
+                    if *guard == Some(d) {
+                        *guard = None;
+                        return;
+                    }
+                }
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+            }
+        }
+    }
+}
+
+/// The background workers: the debounced billing rebuild and the alert queue.
+pub fn spawn_workers(state: web::Data<AppState>) {
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            s.rebuild.due().await;
+            if let Err(e) = s.write(|tx| crate::ops::billing::rebuild(tx)).await {
+                log::error!("billing rebuild failed: {e}");
+            }
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            let next = state.write(|tx| crate::ops::alerts::process_due(tx)).await;
+            let wait = match next {
+                Ok(Some(ms)) => Duration::from_millis(ms.clamp(1, 60_000)),
+                Ok(None) => Duration::from_secs(60),
+                Err(e) => {
+                    log::error!("alert processing failed: {e}");
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = state.alerts_wakeup.notified() => {}
+            }
+        }
+    });
+}
+
+pub fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e)
+}

@@ -1,0 +1,135 @@
+//! Account and service mappings: the partner's links from vendor items to PSA items.
+
+use crate::domain::billing::Feed;
+use crate::domain::ids::ObjectId;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// One vendor account's mapping: (PSA company id, source, mapping id).
+pub fn account_mapping(
+    c: &Connection,
+    integration_id: &str,
+    vendor_account_id: &str,
+) -> rusqlite::Result<Option<(String, String, String)>> {
+    let mut st = c.prepare_cached(
+        "SELECT psa_company_id, source, mapping_id FROM account_mapping WHERE integration_id = ?1 AND vendor_account_id = ?2",
+    )?;
+    st.query_row(params![integration_id, vendor_account_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+    .optional()
+}
+
+pub fn map_account(
+    c: &Connection,
+    integration_id: &str,
+    vendor_account_id: &str,
+    psa_company_id: &str,
+    source: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO account_mapping (integration_id, vendor_account_id, mapping_id, psa_company_id, source, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(integration_id, vendor_account_id) DO UPDATE SET psa_company_id = excluded.psa_company_id,
+           source = excluded.source",
+        params![integration_id, vendor_account_id, ObjectId::generate().as_str(), psa_company_id, source, now],
+    )?;
+    Ok(())
+}
+
+pub fn unmap_account(c: &Connection, integration_id: &str, vendor_account_id: &str) -> rusqlite::Result<usize> {
+    c.execute(
+        "DELETE FROM account_mapping WHERE integration_id = ?1 AND vendor_account_id = ?2",
+        params![integration_id, vendor_account_id],
+    )
+}
+
+/// The PSA products a service is mapped to, with the mapping's source.
+pub fn service_products(
+    c: &Connection,
+    integration_id: &str,
+    service_id: &str,
+) -> rusqlite::Result<(Vec<String>, Option<String>)> {
+    let mut st = c.prepare_cached(
+        "SELECT m.psa_product_id, m.source FROM service_mapping m JOIN psa_product p ON p.id = m.psa_product_id
+         WHERE m.integration_id = ?1 AND m.service_id = ?2 ORDER BY p.position",
+    )?;
+    let rows: Vec<(String, String)> = st
+        .query_map(params![integration_id, service_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let source = rows.first().map(|r| r.1.clone());
+    Ok((rows.into_iter().map(|r| r.0).collect(), source))
+}
+
+pub fn is_service_mapped(c: &Connection, integration_id: &str, service_id: &str) -> rusqlite::Result<bool> {
+    let mut st =
+        c.prepare_cached("SELECT EXISTS(SELECT 1 FROM service_mapping WHERE integration_id = ?1 AND service_id = ?2)")?;
+    st.query_row(params![integration_id, service_id], |r| r.get(0))
+}
+
+/// Replaces a service's mapping with exactly these products.
+pub fn map_service(
+    c: &Connection,
+    integration_id: &str,
+    service_id: &str,
+    product_ids: &[String],
+    source: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    unmap_service(c, integration_id, service_id)?;
+    for p in product_ids {
+        c.execute(
+            "INSERT OR IGNORE INTO service_mapping (integration_id, service_id, psa_product_id, source, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![integration_id, service_id, p, source, now],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn unmap_service(c: &Connection, integration_id: &str, service_id: &str) -> rusqlite::Result<usize> {
+    c.execute(
+        "DELETE FROM service_mapping WHERE integration_id = ?1 AND service_id = ?2",
+        params![integration_id, service_id],
+    )
+}
+
+pub fn counts(c: &Connection, integration_id: &str) -> rusqlite::Result<(i64, i64)> {
+    let accounts = c.query_row(
+        "SELECT COUNT(*) FROM account_mapping WHERE integration_id = ?1",
+        [integration_id],
+        |r| r.get(0),
+    )?;
+    let services = c.query_row(
+        "SELECT COUNT(DISTINCT service_id) FROM service_mapping WHERE integration_id = ?1",
+        [integration_id],
+        |r| r.get(0),
+    )?;
+    Ok((accounts, services))
+}
+
+/// Every (PSA company, PSA product) a connected integration feeds, with the latest count of
+/// each mapped (account, service) pair: the billing computation's input.
+pub fn feeds(c: &Connection) -> rusqlite::Result<Vec<Feed>> {
+    let mut st = c.prepare_cached(
+        "SELECT v.id, v.name, am.psa_company_id, pc.name, sm.psa_product_id, uc.unit_count
+         FROM integration i JOIN vendor v ON v.id = i.vendor_id
+           JOIN account_mapping am ON am.integration_id = i.id
+           JOIN psa_company pc ON pc.id = am.psa_company_id
+           JOIN service_mapping sm ON sm.integration_id = i.id
+           LEFT JOIN unit_count uc ON uc.integration_id = i.id AND uc.service_id = sm.service_id
+             AND uc.account_id = am.vendor_account_id
+         WHERE i.state <> 'ready_to_connect'",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(Feed {
+            vendor_id: r.get(0)?,
+            vendor_name: r.get(1)?,
+            company_id: r.get(2)?,
+            company_name: r.get(3)?,
+            product_id: r.get(4)?,
+            quantity: r.get(5)?,
+        })
+    })?;
+    rows.collect()
+}

@@ -1,0 +1,335 @@
+//! The simulated PSA (ConnectWise by default): companies, agreements, catalogue, contract lines,
+//! boards and tickets.
+
+use crate::domain::billing::{PsaLine, PsaProduct};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Company {
+    pub id: String,
+    pub psa_ref: Option<i64>,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub company_type: String,
+    pub status: String,
+}
+
+/// Only companies that are customers with at least one active agreement reach Synthesize
+/// (prospects and companies without an active contract are never pulled from the PSA).
+const VISIBLE: &str = "c.type = 'Customer' AND c.status = 'Active' AND EXISTS (
+    SELECT 1 FROM psa_agreement a WHERE a.company_id = c.id AND a.status = 'Active')";
+
+fn company(r: &rusqlite::Row) -> rusqlite::Result<Company> {
+    Ok(Company {
+        id: r.get(0)?,
+        psa_ref: r.get(1)?,
+        name: r.get(2)?,
+        company_type: r.get(3)?,
+        status: r.get(4)?,
+    })
+}
+
+pub fn visible_companies(c: &Connection) -> rusqlite::Result<Vec<Company>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT c.id, c.psa_ref, c.name, c.type, c.status FROM psa_company c WHERE {VISIBLE} ORDER BY c.name, c.id"
+    ))?;
+    let rows = st.query_map([], company)?;
+    rows.collect()
+}
+
+pub fn visible_company(c: &Connection, id: &str) -> rusqlite::Result<Option<Company>> {
+    c.query_row(
+        &format!("SELECT c.id, c.psa_ref, c.name, c.type, c.status FROM psa_company c WHERE c.id = ?1 AND {VISIBLE}"),
+        [id],
+        company,
+    )
+    .optional()
+}
+
+pub fn all_companies(c: &Connection) -> rusqlite::Result<Vec<Company>> {
+    let mut st = c.prepare("SELECT id, psa_ref, name, type, status FROM psa_company ORDER BY position")?;
+    let rows = st.query_map([], company)?;
+    rows.collect()
+}
+
+pub fn products(c: &Connection) -> rusqlite::Result<Vec<PsaProduct>> {
+    let mut st =
+        c.prepare_cached("SELECT id, product_code, name, unit_price, unit_cost FROM psa_product ORDER BY position")?;
+    let rows = st.query_map([], |r| {
+        Ok(PsaProduct {
+            id: r.get(0)?,
+            product_code: r.get(1)?,
+            name: r.get(2)?,
+            unit_price: r.get(3)?,
+            unit_cost: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Contract lines of active agreements of visible companies: what the billing page shows.
+pub fn billable_lines(c: &Connection) -> rusqlite::Result<Vec<PsaLine>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT l.id, c.id, c.name, a.id, a.name, p.id, p.product_code, p.name, l.quantity, p.unit_price, p.unit_cost
+         FROM psa_line l JOIN psa_agreement a ON a.id = l.agreement_id JOIN psa_company c ON c.id = a.company_id
+           JOIN psa_product p ON p.id = l.product_id
+         WHERE a.status = 'Active' AND {VISIBLE}
+         ORDER BY c.position, a.position, l.position"
+    ))?;
+    let rows = st.query_map([], |r| {
+        Ok(PsaLine {
+            id: r.get(0)?,
+            company_id: r.get(1)?,
+            company_name: r.get(2)?,
+            agreement_id: r.get(3)?,
+            agreement_name: r.get(4)?,
+            product_id: r.get(5)?,
+            product_code: r.get(6)?,
+            product_name: r.get(7)?,
+            quantity: r.get(8)?,
+            unit_price: r.get(9)?,
+            unit_cost: r.get(10)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub fn set_line_quantity(
+    c: &Connection,
+    line_id: &str,
+    quantity: f64,
+    effective: &str,
+    now: &str,
+) -> rusqlite::Result<usize> {
+    c.execute(
+        "UPDATE psa_line SET quantity = ?2, effective_date = ?3, updated_at = ?4 WHERE id = ?1",
+        params![line_id, quantity, effective, now],
+    )
+}
+
+/// The first active agreement of a company, where an approved New Revenue card adds its line.
+pub fn first_active_agreement(c: &Connection, company_id: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT id FROM psa_agreement WHERE company_id = ?1 AND status = 'Active' ORDER BY position LIMIT 1",
+        [company_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+pub fn add_line(
+    c: &Connection,
+    id: &str,
+    agreement_id: &str,
+    product_id: &str,
+    quantity: f64,
+    effective: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO psa_line (id, agreement_id, product_id, quantity, effective_date, updated_at, position)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(position), 0) + 1 FROM psa_line))",
+        params![id, agreement_id, product_id, quantity, effective, now],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Board {
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+}
+
+pub fn boards(c: &Connection) -> rusqlite::Result<Vec<Board>> {
+    let mut st = c.prepare("SELECT id, name, is_default FROM psa_board ORDER BY position")?;
+    let rows = st.query_map([], |r| {
+        Ok(Board {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            is_default: r.get(2)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub fn board_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
+    c.query_row("SELECT EXISTS(SELECT 1 FROM psa_board WHERE id = ?1)", [id], |r| {
+        r.get(0)
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ticket {
+    pub id: i64,
+    pub board_id: String,
+    pub company_id: String,
+    pub account_name: String,
+    pub vendor_name: String,
+    pub summary: String,
+    pub description: String,
+    pub priority: i64,
+    pub status: i64,
+    pub due_date_time: Option<String>,
+    pub alert_id: String,
+    pub message_id: String,
+    pub service_id: Option<String>,
+    pub created_at: String,
+}
+
+pub struct NewTicket<'a> {
+    pub board_id: &'a str,
+    pub company_id: &'a str,
+    pub integration_id: &'a str,
+    pub summary: &'a str,
+    pub description: &'a str,
+    pub priority: i64,
+    pub status: i64,
+    pub due_date_time: Option<&'a str>,
+    pub alert_id: &'a str,
+    pub message_id: &'a str,
+    pub service_id: Option<&'a str>,
+    pub created_at: &'a str,
+}
+
+pub fn insert_ticket(c: &Connection, t: &NewTicket) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO psa_ticket (id, board_id, company_id, integration_id, summary, description, priority, status,
+           due_date_time, alert_id, message_id, service_id, created_at)
+         VALUES ((SELECT COALESCE(MAX(id), 70000) + 1 FROM psa_ticket), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            t.board_id,
+            t.company_id,
+            t.integration_id,
+            t.summary,
+            t.description,
+            t.priority,
+            t.status,
+            t.due_date_time,
+            t.alert_id,
+            t.message_id,
+            t.service_id,
+            t.created_at
+        ],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+pub fn tickets(c: &Connection) -> rusqlite::Result<Vec<Ticket>> {
+    let mut st = c.prepare(
+        "SELECT t.id, t.board_id, t.company_id, COALESCE(c.name, ''), COALESCE(v.name, ''), t.summary, t.description,
+           t.priority, t.status, t.due_date_time, t.alert_id, t.message_id, t.service_id, t.created_at
+         FROM psa_ticket t LEFT JOIN psa_company c ON c.id = t.company_id
+           LEFT JOIN integration i ON i.id = t.integration_id LEFT JOIN vendor v ON v.id = i.vendor_id
+         ORDER BY t.id DESC",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(Ticket {
+            id: r.get(0)?,
+            board_id: r.get(1)?,
+            company_id: r.get(2)?,
+            account_name: r.get(3)?,
+            vendor_name: r.get(4)?,
+            summary: r.get(5)?,
+            description: r.get(6)?,
+            priority: r.get(7)?,
+            status: r.get(8)?,
+            due_date_time: r.get(9)?,
+            alert_id: r.get(10)?,
+            message_id: r.get(11)?,
+            service_id: r.get(12)?,
+            created_at: r.get(13)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The whole PSA as JSON, for `GET /sim/psa`: companies with agreements and lines.
+pub fn dump(c: &Connection) -> rusqlite::Result<serde_json::Value> {
+    let companies = all_companies(c)?;
+    let mut agreements_st = c.prepare(
+        "SELECT id, name, status, billing_cycle, prorate FROM psa_agreement WHERE company_id = ?1 ORDER BY position",
+    )?;
+    let mut lines_st = c.prepare(
+        "SELECT l.id, p.id, p.product_code, p.name, l.quantity, l.effective_date, l.updated_at
+         FROM psa_line l JOIN psa_product p ON p.id = l.product_id WHERE l.agreement_id = ?1 ORDER BY l.position",
+    )?;
+    let visible: Vec<String> = visible_companies(c)?.into_iter().map(|c| c.id).collect();
+    let mut out = vec![];
+    for co in companies {
+        let mut agreements = vec![];
+        let rows: Vec<(String, String, String, String, bool)> = agreements_st
+            .query_map([&co.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, name, status, cycle, prorate) in rows {
+            let lines: Vec<serde_json::Value> = lines_st
+                .query_map([&id], |r| {
+                    Ok(serde_json::json!({
+                        "id": r.get::<_, String>(0)?, "productId": r.get::<_, String>(1)?,
+                        "productCode": r.get::<_, String>(2)?, "productName": r.get::<_, String>(3)?,
+                        "quantity": r.get::<_, f64>(4)?, "effectiveDate": r.get::<_, Option<String>>(5)?,
+                        "updatedAt": r.get::<_, Option<String>>(6)?,
+                    }))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            agreements.push(serde_json::json!({
+                "id": id, "name": name, "status": status, "billingCycle": cycle, "prorate": prorate, "lines": lines
+            }));
+        }
+        let mut v = serde_json::to_value(&co).unwrap_or_default();
+        v["visibleInSynthesize"] = serde_json::Value::Bool(visible.contains(&co.id));
+        v["agreements"] = serde_json::Value::Array(agreements);
+        out.push(v);
+    }
+    let products: Vec<serde_json::Value> = products(c)?
+        .into_iter()
+        .map(|p| {
+            serde_json::json!({"id": p.id, "productCode": p.product_code, "name": p.name,
+                "unitCost": p.unit_cost, "unitPrice": p.unit_price})
+        })
+        .collect();
+    Ok(serde_json::json!({"companies": out, "products": products, "boards": boards(c)?}))
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Partner {
+    pub id: String,
+    pub name: String,
+    pub psa: String,
+    pub psa_url: String,
+    pub currency: String,
+}
+
+pub fn partner(c: &Connection, id: &str) -> rusqlite::Result<Option<Partner>> {
+    c.query_row(
+        "SELECT id, name, psa, psa_url, currency FROM partner WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Partner {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                psa: r.get(2)?,
+                psa_url: r.get(3)?,
+                currency: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
+
+pub fn first_partner(c: &Connection) -> rusqlite::Result<Option<Partner>> {
+    let id: Option<String> = c
+        .query_row("SELECT id FROM partner ORDER BY rowid LIMIT 1", [], |r| r.get(0))
+        .optional()?;
+    match id {
+        Some(id) => partner(c, &id),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,359 @@
+//! The seed: a realistic partner MSP with its PSA, and the demo vendor with its keys.
+//! Ids a seed leaves out are derived from names, so they are the same after every reset.
+
+use super::{clear_state, meta_set, modules_to_json};
+use crate::domain::ids::{ApiKey, ObjectId};
+use crate::domain::now_iso;
+use rusqlite::{params, Transaction};
+use serde::Deserialize;
+
+pub const DEFAULT_SEED: &str = include_str!("../../seed/flamingo.json");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Seed {
+    pub partner: SeedPartner,
+    pub products: Vec<SeedProduct>,
+    pub companies: Vec<SeedCompany>,
+    #[serde(default)]
+    pub boards: Vec<SeedBoard>,
+    pub vendors: Vec<SeedVendor>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedPartner {
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default = "default_psa")]
+    pub psa: String,
+    #[serde(default)]
+    pub psa_url: String,
+    #[serde(default = "default_currency")]
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedProduct {
+    pub id: Option<String>,
+    pub product_code: String,
+    pub name: String,
+    pub unit_cost: f64,
+    pub unit_price: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedCompany {
+    pub id: Option<String>,
+    pub psa_ref: Option<i64>,
+    pub name: String,
+    #[serde(rename = "type", default = "default_company_type")]
+    pub company_type: String,
+    #[serde(default = "default_active")]
+    pub status: String,
+    #[serde(default)]
+    pub agreements: Vec<SeedAgreement>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedAgreement {
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default = "default_active")]
+    pub status: String,
+    #[serde(default = "default_cycle")]
+    pub billing_cycle: String,
+    #[serde(default)]
+    pub prorate: bool,
+    #[serde(default)]
+    pub lines: Vec<SeedLine>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedLine {
+    pub id: Option<String>,
+    pub product: String,
+    pub quantity: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedBoard {
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedVendor {
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub integration_portal_url: String,
+    #[serde(default)]
+    pub vendor_support_page_url: String,
+    #[serde(default = "default_modules")]
+    pub modules: Vec<String>,
+    pub api_key: String,
+    pub integration: Option<SeedIntegration>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedIntegration {
+    pub id: Option<String>,
+    /// The kickoff partner key: when present the integration starts connected with it.
+    pub partner_key: Option<String>,
+}
+
+fn default_psa() -> String {
+    "ConnectWise PSA".into()
+}
+fn default_currency() -> String {
+    "USD".into()
+}
+fn default_company_type() -> String {
+    "Customer".into()
+}
+fn default_active() -> String {
+    "Active".into()
+}
+fn default_cycle() -> String {
+    "Monthly".into()
+}
+fn default_modules() -> Vec<String> {
+    vec!["alerts".into(), "billing".into()]
+}
+
+/// The demo keys a seed names, printed at start-up.
+#[derive(Debug, Clone)]
+pub struct DemoKeys {
+    pub vendor_api_key: String,
+    pub partner_api_key: Option<String>,
+    pub integration_id: String,
+}
+
+impl Seed {
+    pub fn parse(text: &str) -> Result<Seed, String> {
+        let seed: Seed = serde_json::from_str(text).map_err(|e| format!("seed file: {e}"))?;
+        seed.check()?;
+        Ok(seed)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let id_ok = |id: &Option<String>, what: &str| match id {
+            Some(s) if ObjectId::parse(s).is_none() => {
+                Err(format!("seed file: {what} id {s:?} is not 24 lowercase hex characters"))
+            }
+            _ => Ok(()),
+        };
+        id_ok(&self.partner.id, "partner")?;
+        for c in &self.companies {
+            id_ok(&c.id, "company")?;
+            for a in &c.agreements {
+                for l in &a.lines {
+                    if !self.products.iter().any(|p| p.product_code == l.product) {
+                        return Err(format!(
+                            "seed file: company {:?} has a line for unknown product {:?}",
+                            c.name, l.product
+                        ));
+                    }
+                }
+            }
+        }
+        if self.vendors.is_empty() {
+            return Err("seed file: at least one vendor is needed".into());
+        }
+        for v in &self.vendors {
+            id_ok(&v.id, "vendor")?;
+            if ApiKey::from_seed(&v.api_key).is_none() {
+                return Err(format!("seed file: vendor {:?} needs an apiKey without ':'", v.name));
+            }
+            if let Some(i) = &v.integration {
+                id_ok(&i.id, "integration")?;
+                if let Some(k) = &i.partner_key {
+                    if ApiKey::from_seed(k).is_none() {
+                        return Err(format!(
+                            "seed file: partnerKey of {:?} must be non-empty, without ':'",
+                            v.name
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn demo_keys(&self) -> DemoKeys {
+        let v = &self.vendors[0];
+        DemoKeys {
+            vendor_api_key: v.api_key.clone(),
+            partner_api_key: v.integration.as_ref().and_then(|i| i.partner_key.clone()),
+            integration_id: integration_id(v),
+        }
+    }
+}
+
+fn id_or(id: &Option<String>, namespace: &str, name: &str) -> String {
+    id.clone()
+        .unwrap_or_else(|| ObjectId::derived(namespace, name).into_string())
+}
+
+fn vendor_id(v: &SeedVendor) -> String {
+    id_or(&v.id, "vendor", &v.name)
+}
+
+fn integration_id(v: &SeedVendor) -> String {
+    id_or(
+        &v.integration.as_ref().and_then(|i| i.id.clone()),
+        "integration",
+        &v.name,
+    )
+}
+
+/// Empties every table and writes the seed, inside the caller's transaction (atomic reset).
+pub fn apply(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
+    clear_state(tx)?;
+    let now = now_iso();
+    let partner_id = id_or(&seed.partner.id, "partner", &seed.partner.name);
+    tx.execute(
+        "INSERT INTO partner (id, name, psa, psa_url, currency) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            partner_id,
+            seed.partner.name,
+            seed.partner.psa,
+            seed.partner.psa_url,
+            seed.partner.currency
+        ],
+    )?;
+    for (i, p) in seed.products.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO psa_product (id, product_code, name, unit_cost, unit_price, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id_or(&p.id, "product", &p.product_code), p.product_code, p.name, p.unit_cost, p.unit_price, i as i64],
+        )?;
+    }
+    let mut line_pos = 0i64;
+    for (ci, c) in seed.companies.iter().enumerate() {
+        let company_id = id_or(&c.id, "company", &c.name);
+        tx.execute(
+            "INSERT INTO psa_company (id, psa_ref, name, type, status, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![company_id, c.psa_ref, c.name, c.company_type, c.status, ci as i64],
+        )?;
+        for (ai, a) in c.agreements.iter().enumerate() {
+            let agreement_id = id_or(&a.id, "agreement", &format!("{}:{}", c.name, a.name));
+            tx.execute(
+                "INSERT INTO psa_agreement (id, company_id, name, status, billing_cycle, prorate, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![agreement_id, company_id, a.name, a.status, a.billing_cycle, a.prorate, ai as i64],
+            )?;
+            for l in &a.lines {
+                let product = seed
+                    .products
+                    .iter()
+                    .find(|p| p.product_code == l.product)
+                    .expect("checked by Seed::check");
+                line_pos += 1;
+                tx.execute(
+                    "INSERT INTO psa_line (id, agreement_id, product_id, quantity, position) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        id_or(&l.id, "line", &format!("{}:{}:{}", c.name, a.name, l.product)),
+                        agreement_id,
+                        id_or(&product.id, "product", &product.product_code),
+                        l.quantity,
+                        line_pos
+                    ],
+                )?;
+            }
+        }
+    }
+    let mut default_board = None;
+    for (i, b) in seed.boards.iter().enumerate() {
+        let id = id_or(&b.id, "board", &b.name);
+        if b.default || default_board.is_none() {
+            default_board = Some(id.clone());
+        }
+        tx.execute(
+            "INSERT INTO psa_board (id, name, is_default, position) VALUES (?1, ?2, ?3, ?4)",
+            params![id, b.name, b.default, i as i64],
+        )?;
+    }
+    for v in &seed.vendors {
+        let vid = vendor_id(v);
+        let key = ApiKey::from_seed(&v.api_key).expect("checked by Seed::check");
+        tx.execute(
+            "INSERT INTO vendor (id, name, description, integration_type, integration_portal_url, vendor_support_page_url,
+               modules, api_key_hash, api_key_plain, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'custom', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                vid,
+                v.name,
+                v.description,
+                v.integration_portal_url,
+                v.vendor_support_page_url,
+                modules_to_json(&v.modules),
+                key.hash().0,
+                key.expose(),
+                now
+            ],
+        )?;
+        let iid = integration_id(v);
+        let kickoff = v
+            .integration
+            .as_ref()
+            .and_then(|i| i.partner_key.as_deref())
+            .and_then(ApiKey::from_seed);
+        match kickoff {
+            Some(pk) => tx.execute(
+                "INSERT INTO integration (id, vendor_id, partner_id, state, step, status, modules, partner_key_hash,
+                   partner_key_hint, partner_key_plain, token_generated_at, connected_at, alert_board_id, cycle)
+                 VALUES (?1, ?2, ?3, 'setup', 'connect_to_vendor', 'inactive', ?4, ?5, ?6, ?7, ?8, ?8, ?9, 1)",
+                params![
+                    iid,
+                    vid,
+                    partner_id,
+                    modules_to_json(&v.modules),
+                    pk.hash().0,
+                    pk.hint(),
+                    pk.expose(),
+                    now,
+                    default_board
+                ],
+            )?,
+            None => tx.execute(
+                "INSERT INTO integration (id, vendor_id, partner_id, state, modules, alert_board_id, cycle)
+                 VALUES (?1, ?2, ?3, 'ready_to_connect', ?4, ?5, 0)",
+                params![iid, vid, partner_id, modules_to_json(&v.modules), default_board],
+            )?,
+        };
+    }
+    meta_set(tx, "seeded_at", &now)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_seed_parses_and_names_its_keys() {
+        let seed = Seed::parse(DEFAULT_SEED).unwrap();
+        assert_eq!(seed.partner.name, "Flamingo Demo MSP");
+        assert!(seed.companies.len() >= 10);
+        let keys = seed.demo_keys();
+        assert!(keys.partner_api_key.is_some());
+    }
+
+    #[test]
+    fn bad_seeds_say_what_is_wrong() {
+        let bad = DEFAULT_SEED.replace("\"product\": \"MS-SRV\"", "\"product\": \"NOPE\"");
+        assert!(Seed::parse(&bad).unwrap_err().contains("NOPE"));
+        assert!(Seed::parse("{").unwrap_err().starts_with("seed file"));
+    }
+}

@@ -1,0 +1,122 @@
+// Partner console of synthesize-sim: header, hash router, RESET.
+// Pages: #/integrations, #/setup/{id}, #/billing, #/tickets, #/qa, #/journal.
+
+import { h, mount } from './dom.js';
+import { post } from './api.js';
+import { state, loadInfo, loadIntegrations, currentCard, onHeaderChange, navigate } from './state.js';
+import { confirmDialog, toast, errorPanel, loading } from './ui.js';
+import { renderIntegrations } from './integrations.js';
+import { renderSetup } from './wizard.js';
+import { renderBilling } from './billing.js';
+import { renderTickets } from './tickets.js';
+import { renderQa, renderJournal } from './qa.js';
+
+const ROUTES = [
+  { re: /^#\/integrations\/?$/, nav: 'integrations', render: renderIntegrations, title: 'Integrations' },
+  { re: /^#\/setup\/([^/]+)\/?$/, nav: 'integrations', render: renderSetup, title: 'Integration setup' },
+  { re: /^#\/billing\/?$/, nav: 'billing', render: renderBilling, title: 'Billing' },
+  { re: /^#\/tickets\/?$/, nav: 'tickets', render: renderTickets, title: 'Tickets' },
+  { re: /^#\/qa\/?$/, nav: 'qa', render: renderQa, title: 'QA checklist' },
+  { re: /^#\/journal\/?$/, nav: 'journal', render: renderJournal, title: 'Journal' },
+];
+
+let renderSeq = 0;
+/** Each page render gets a context; `ctx.alive()` turns false once the user navigated away. */
+function makeCtx() {
+  const seq = ++renderSeq;
+  const cleanups = [];
+  return {
+    alive: () => seq === renderSeq,
+    onLeave: (fn) => cleanups.push(fn),
+    cleanups,
+  };
+}
+let currentCtx = null;
+
+async function route() {
+  const hash = location.hash || '#/integrations';
+  const r = ROUTES.find((x) => x.re.test(hash));
+  if (!r) { navigate('#/integrations'); return; }
+  const params = hash.match(r.re).slice(1).map(decodeURIComponent);
+  if (currentCtx) for (const fn of currentCtx.cleanups) { try { fn(); } catch { /* ignore */ } }
+  const ctx = makeCtx();
+  currentCtx = ctx;
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    const on = a.dataset.nav === r.nav;
+    a.classList.toggle('active', on);
+    if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  document.title = `${r.title} · Synthesize simulator`;
+  const main = document.getElementById('page');
+  main.dataset.page = r.nav;
+  mount(main, loading());
+  try {
+    await r.render(main, params, ctx);
+  } catch (e) {
+    if (ctx.alive()) mount(main, errorPanel(e, () => route()));
+  }
+}
+
+function renderHeaderIntegration() {
+  const slot = document.getElementById('header-integration');
+  const card = currentCard();
+  if (!card) { mount(slot); return; }
+  mount(slot,
+    h('a', { href: `#/setup/${encodeURIComponent(card.id)}`, class: 'hdr-integration', testid: 'header-integration', title: 'The integration you are looking at' },
+      h('span', { class: 'hdr-label' }, 'Integration'),
+      h('span', { class: 'hdr-vendor', testid: 'header-integration-name' }, card.vendorName),
+      h('span', { class: ['hdr-state', `state-${card.state}`], testid: 'header-integration-state' }, card.stateLabel || card.state)));
+}
+
+function renderPartner() {
+  const info = state.info;
+  const el = document.getElementById('partner-name');
+  el.textContent = info && info.partner ? info.partner.name : 'Partner';
+  const psa = document.getElementById('partner-psa');
+  psa.textContent = info && info.partner && info.partner.psa ? info.partner.psa : '';
+}
+
+async function onReset() {
+  const ok = await confirmDialog({
+    title: 'Reset the simulator?',
+    body: h('div', {},
+      h('p', {}, 'Everything goes back to the seed, in one step:'),
+      h('ul', { class: 'bullets' },
+        h('li', {}, 'integrations return to their seeded state, with the seed\'s kickoff keys'),
+        h('li', {}, 'vendor accounts, services the vendor created, mappings and usage are deleted'),
+        h('li', {}, 'billing approvals, PSA quantities, alerts, tickets and the request journal are reset')),
+      h('p', { class: 'muted' }, 'API tokens generated since the start stop working.')),
+    confirmLabel: 'RESET',
+    danger: true,
+    testid: 'reset-dialog',
+    onConfirm: () => post('/sim/reset'),
+  });
+  if (!ok) return;
+  toast('Simulator reset to the seed');
+  try { await loadInfo(); renderPartner(); await loadIntegrations(); } catch { /* the page shows errors */ }
+  route();
+}
+
+async function start() {
+  document.getElementById('btn-reset').addEventListener('click', onReset);
+  onHeaderChange(renderHeaderIntegration);
+  window.addEventListener('hashchange', route);
+  try {
+    await loadInfo();
+  } catch (e) {
+    toast(`Could not read /sim/info: ${e.message}`, 'error');
+  }
+  renderPartner();
+  try { await loadIntegrations(); } catch { /* pages show their own errors */ }
+  if (!location.hash) history.replaceState(null, '', '#/integrations');
+  await route();
+  document.body.dataset.ready = 'true';
+}
+
+// Small header extra: a version tag in the footer of the header once /sim/info answered.
+onHeaderChange(() => {
+  const v = document.getElementById('sim-version');
+  if (v && state.info && state.info.version) v.textContent = `v${state.info.version}`;
+});
+
+start();

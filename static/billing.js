@@ -1,0 +1,394 @@
+// Billing page (#/billing): the service cards of the last rebuild, in card view (grouped by service)
+// or list view (grouped by account, service or contract), with Approve / Adjust / Dismiss and bulk actions.
+
+import { h, mount, icon, fmtDateTime, fmtMoney, fmtQty, fmtSigned, signClass } from './dom.js';
+import { get, post, enc, qs } from './api.js';
+import { state } from './state.js';
+import { openModal, toast, toastError, button, withBusy, emptyState, setBusy } from './ui.js';
+
+const TYPE_LABEL = { new_revenue: 'New Revenue', reconcile: 'Reconcile', no_change: 'No Change', psa_only: 'PSA only' };
+const ACTIONED = new Set(['approved', 'adjusted', 'dismissed', 'actioned']);
+
+// View settings survive navigation within the session.
+const prefs = { view: 'card', groupBy: 'account', search: '', vendorId: '', includeActioned: false };
+
+export async function renderBilling(main, _params, ctx) {
+  const page = new BillingPage(main, ctx);
+  await page.load();
+}
+
+class BillingPage {
+  constructor(main, ctx) {
+    this.main = main;
+    this.ctx = ctx;
+    this.data = null;
+    this.cards = new Map();
+    this.selected = new Set();
+    this.results = h('div', { class: 'billing-results', testid: 'billing-results' });
+    this.bulkBar = h('div', { class: 'bulk-bar', testid: 'bulk-bar', hidden: true });
+    this.summary = h('div', { class: 'billing-summary', testid: 'billing-summary' });
+  }
+
+  async load() {
+    const groupBy = prefs.view === 'card' ? 'service' : prefs.groupBy;
+    const data = await get(`/sim/billing${qs({ view: prefs.view, groupBy, includeActioned: prefs.includeActioned ? 'true' : '' })}`);
+    if (!this.ctx.alive()) return;
+    this.setData(data);
+    this.renderPage();
+  }
+
+  setData(data) {
+    this.data = data || { cards: [] };
+    this.cards = new Map((this.data.cards || []).map((c) => [c.id, c]));
+    for (const id of [...this.selected]) if (!this.cards.has(id)) this.selected.delete(id);
+  }
+
+  async reload(btn) {
+    await withBusy(btn, async () => { await this.load(); toast('Billing page reloaded', 'info', 2000); });
+  }
+
+  async rebuild(btn) {
+    await withBusy(btn, async () => {
+      const groupBy = prefs.view === 'card' ? 'service' : prefs.groupBy;
+      const data = await post(`/sim/billing/rebuild${qs({ view: prefs.view, groupBy, includeActioned: prefs.includeActioned ? 'true' : '' })}`);
+      if (data && Array.isArray(data.cards)) { this.setData(data); this.renderPage(); } else await this.load();
+      toast('Billing view rebuilt', 'info', 2500);
+    });
+  }
+
+  renderPage() {
+    const d = this.data;
+    const vendors = (state.info && state.info.vendors) || [];
+    const searchInput = h('input', {
+      type: 'search', class: 'input', placeholder: 'Search service, account or contract', value: prefs.search, testid: 'billing-search', 'aria-label': 'Search service cards',
+      oninput: (e) => { prefs.search = e.target.value; this.renderResults(); },
+    });
+    const vendorSel = h('select', {
+      class: 'input', testid: 'billing-vendor-filter', 'aria-label': 'Filter by vendor',
+      onchange: (e) => { prefs.vendorId = e.target.value; this.renderResults(); },
+    }, h('option', { value: '' }, 'All vendors'), vendors.map((v) => h('option', { value: v.id, selected: prefs.vendorId === v.id }, v.name)));
+    const viewToggle = h('div', { class: 'seg', role: 'group', 'aria-label': 'View' },
+      ['card', 'list'].map((v) => h('button', {
+        type: 'button', class: ['seg-btn', prefs.view === v && 'active'], testid: `view-${v}`, 'aria-pressed': String(prefs.view === v),
+        onclick: async () => { if (prefs.view === v) return; prefs.view = v; await this.load().catch((e) => toastError(e)); },
+      }, v === 'card' ? 'Card view' : 'List view')));
+    const groupSel = prefs.view === 'list' ? h('label', { class: 'inline-label' }, 'Group by ',
+      h('select', {
+        class: 'input', testid: 'billing-group-by',
+        onchange: async (e) => { prefs.groupBy = e.target.value; await this.load().catch((er) => toastError(er)); },
+      }, [['account', 'Accounts'], ['service', 'Services'], ['contract', 'Contracts']].map(([v, l]) => h('option', { value: v, selected: prefs.groupBy === v }, l)))) : null;
+    const actionedToggle = h('label', { class: 'toggle' },
+      h('input', { type: 'checkbox', testid: 'billing-include-actioned', checked: prefs.includeActioned, onchange: async (e) => { prefs.includeActioned = e.target.checked; await this.load().catch((er) => toastError(er)); } }),
+      h('span', {}, 'Show actioned'));
+
+    mount(this.main,
+      h('div', { class: 'page-head' },
+        h('div', {},
+          h('h1', {}, 'Billing'),
+          h('p', { class: 'rebuilt', testid: 'billing-built-at', dataset: { builtAt: d.builtAt || '' } },
+            icon('refresh', { size: 15 }), ' Last rebuilt at ', h('strong', {}, fmtDateTime(d.builtAt, 'never')),
+            d.period ? h('span', { class: 'period', testid: 'billing-period' }, ` · billing period ${d.period}`) : null),
+          d.pendingRebuild ? h('p', { class: 'notice notice-info small', testid: 'billing-pending' }, icon('info', { size: 14 }),
+            ' New usage arrived after this rebuild; the rebuild is debounced. Reload the page in a moment to see it.') : null),
+        h('div', { class: 'page-actions' },
+          button('RELOAD', { iconName: 'refresh', testid: 'btn-billing-reload', title: 'Read the last rebuild again (as a browser reload)', onClick: (b) => this.reload(b) }),
+          button('REBUILD', { kind: 'primary', testid: 'btn-billing-rebuild', title: 'Rebuild the billing view now (POST /sim/billing/rebuild)', onClick: (b) => this.rebuild(b) }))),
+      this.summary,
+      h('div', { class: 'toolbar', testid: 'billing-toolbar' },
+        viewToggle,
+        h('div', { class: 'search-box' }, icon('search'), searchInput),
+        vendorSel, groupSel, actionedToggle),
+      this.bulkBar,
+      this.results);
+    this.renderResults();
+  }
+
+  visibleCards() {
+    const q = prefs.search.trim().toLowerCase();
+    return [...this.cards.values()].filter((c) => {
+      if (prefs.vendorId && !(c.vendors || []).some((v) => v.id === prefs.vendorId)) return false;
+      if (!q) return true;
+      return [c.serviceName, c.productCode, c.accountName, c.contractName, ...(c.vendors || []).map((v) => v.name)]
+        .some((s) => s && String(s).toLowerCase().includes(q));
+    });
+  }
+
+  /** Groups from the server (order, titles) applied to the cards still on the page. */
+  groups(visible) {
+    const groupBy = prefs.view === 'card' ? 'service' : prefs.groupBy;
+    const vis = new Set(visible.map((c) => c.id));
+    const out = [];
+    const placed = new Set();
+    const serverGroups = Array.isArray(this.data.groups) ? this.data.groups : [];
+    for (const g of serverGroups) {
+      const cards = (g.cardIds || []).filter((id) => vis.has(id) && !placed.has(id)).map((id) => this.cards.get(id));
+      cards.forEach((c) => placed.add(c.id));
+      if (cards.length) out.push({ key: g.key, title: g.title, cards });
+    }
+    // Anything the server's groups did not cover (or no groups at all): group here.
+    const rest = visible.filter((c) => !placed.has(c.id));
+    const keyOf = (c) => groupBy === 'account' ? [c.psaAccountId, c.accountName]
+      : groupBy === 'contract' ? [c.contractId || c.contractName, `${c.accountName} · ${c.contractName}`]
+        : [c.productId || c.serviceName, c.productCode ? `${c.serviceName} (${c.productCode})` : c.serviceName];
+    const local = new Map();
+    for (const c of rest) {
+      const [k, t] = keyOf(c);
+      if (!local.has(k)) local.set(k, { key: k, title: t, cards: [] });
+      local.get(k).cards.push(c);
+    }
+    out.push(...[...local.values()].sort((a, b) => String(a.title).localeCompare(String(b.title))));
+    return out;
+  }
+
+  renderSummary() {
+    const all = [...this.cards.values()];
+    const count = (t) => all.filter((c) => c.type === t).length;
+    const rev = all.reduce((s, c) => s + (Number(c.revenueChange) || 0), 0);
+    const prof = all.reduce((s, c) => s + (Number(c.profitChange) || 0), 0);
+    mount(this.summary,
+      stat('Reconcile', count('reconcile'), 'summary-reconcile'),
+      stat('New Revenue', count('new_revenue'), 'summary-new-revenue'),
+      stat('No Change', count('no_change'), 'summary-no-change'),
+      stat('PSA only', count('psa_only'), 'summary-psa-only'),
+      stat('Revenue change', fmtMoney(rev), 'summary-revenue', signClass(rev)),
+      stat('Profit change', fmtMoney(prof), 'summary-profit', signClass(prof)));
+  }
+
+  renderResults() {
+    this.renderSummary();
+    const visible = this.visibleCards();
+    if (this.cards.size === 0) {
+      mount(this.results, emptyState('No service cards', 'The PSA has no active contract lines, or every card has been actioned this billing period.'));
+    } else if (visible.length === 0) {
+      mount(this.results, emptyState('No card matches', 'Change the search or the vendor filter.'));
+    } else if (prefs.view === 'card') {
+      mount(this.results, this.groups(visible).map((g) => this.cardGroup(g)));
+    } else {
+      mount(this.results, this.listTable(this.groups(visible)));
+    }
+    this.renderBulkBar();
+  }
+
+  groupTotals(g) {
+    const rev = g.cards.reduce((s, c) => s + (Number(c.revenueChange) || 0), 0);
+    const prof = g.cards.reduce((s, c) => s + (Number(c.profitChange) || 0), 0);
+    return h('div', { class: 'group-totals' },
+      h('span', {}, 'Revenue change ', h('strong', { class: signClass(rev), testid: 'group-revenue' }, fmtMoney(rev))),
+      h('span', {}, 'Profit change ', h('strong', { class: signClass(prof), testid: 'group-profit' }, fmtMoney(prof))));
+  }
+
+  cardGroup(g) {
+    return h('section', { class: 'card-group', testid: 'billing-group', dataset: { groupKey: g.key, groupTitle: g.title } },
+      h('header', { class: 'group-head' },
+        h('h2', { testid: 'group-title' }, g.title, h('span', { class: 'col-count' }, String(g.cards.length))),
+        this.groupTotals(g)),
+      h('div', { class: 'svc-grid' }, g.cards.map((c) => this.serviceCard(c))));
+  }
+
+  actionable(c) { return c.type !== 'psa_only' && !ACTIONED.has(c.state); }
+
+  checkbox(c) {
+    if (!this.actionable(c)) return null;
+    return h('input', {
+      type: 'checkbox', class: 'card-check', testid: 'card-select', 'aria-label': `Select ${c.serviceName} for ${c.accountName}`, checked: this.selected.has(c.id),
+      onchange: (e) => { if (e.target.checked) this.selected.add(c.id); else this.selected.delete(c.id); this.renderBulkBar(); markSelected(e.target, e.target.checked); },
+    });
+  }
+
+  serviceCard(c) {
+    const hasVendor = c.type !== 'psa_only';
+    let qty;
+    if (!hasVendor) {
+      qty = h('div', { class: 'qty-row one' },
+        h('div', { class: 'qty psa' }, h('span', { class: 'qty-label' }, 'PSA'), h('span', { class: 'qty-num', testid: 'card-psa-qty' }, fmtQty(c.psaQuantity))),
+        h('div', { class: 'qty vendor-slot', testid: 'card-vendor-slot', dataset: { feed: c.feed || '' } },
+          c.feed === 'none' ? h('span', { class: 'plug-off', testid: 'card-no-feed', title: 'No integrated vendor supplies this line' }, icon('plug-off', { size: 22, title: 'No integration feeds this line' }))
+            : h('span', { class: 'no-count', testid: 'card-no-count', title: 'A connected integration feeds this line but sent no count' }, '-')));
+    } else {
+      qty = h('div', { class: 'qty-row two' },
+        h('div', { class: 'qty psa' }, h('span', { class: 'qty-label' }, 'PSA'), h('span', { class: 'qty-num', testid: 'card-psa-qty' }, c.type === 'new_revenue' && !c.psaQuantity ? '0' : fmtQty(c.psaQuantity))),
+        h('span', { class: 'qty-arrow', 'aria-hidden': 'true' }, icon('arrow', { size: 18 })),
+        h('div', { class: 'qty vendor' }, h('span', { class: 'qty-label' }, 'Vendor'), h('span', { class: 'qty-num', testid: 'card-vendor-qty' }, fmtQty(c.vendorQuantity))));
+    }
+    const changes = hasVendor ? h('dl', { class: 'changes' },
+      h('div', {}, h('dt', {}, 'Difference'), h('dd', { class: signClass(c.difference), testid: 'card-difference' }, fmtSigned(c.difference))),
+      h('div', {}, h('dt', {}, 'Revenue change'), h('dd', { class: signClass(c.revenueChange), testid: 'card-revenue' }, fmtMoney(c.revenueChange))),
+      h('div', {}, h('dt', {}, 'Profit change'), h('dd', { class: signClass(c.profitChange), testid: 'card-profit' }, fmtMoney(c.profitChange)))) : null;
+
+    return h('article', {
+      class: ['svc-card', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card',
+      dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' },
+    },
+    h('div', { class: 'svc-top' },
+      c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null,
+      typeBadge(c),
+      ACTIONED.has(c.state) ? h('span', { class: 'chip chip-small', testid: 'card-state' }, c.state) : null,
+      h('span', { class: 'spacer' }),
+      this.checkbox(c)),
+    h('h3', { testid: 'card-account', class: 'svc-account' }, c.accountName),
+    h('div', { class: 'svc-name', testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
+    h('div', { testid: 'card-contract', class: 'svc-contract' }, c.contractName || '—'),
+    qty,
+    changes,
+    (c.vendors || []).length ? h('div', { class: 'svc-vendors muted small', testid: 'card-vendors' }, 'From ', (c.vendors || []).map((v) => v.name).join(', ')) : null,
+    this.actionable(c) ? h('div', { class: 'svc-actions' }, this.actionButtons(c)) : null);
+  }
+
+  actionButtons(c) {
+    return [
+      button('Approve', { kind: 'primary', small: true, testid: 'card-approve', title: c.type === 'new_revenue' ? 'Add this service to the account\'s first active agreement' : `Set the PSA quantity to ${fmtQty(c.vendorQuantity)}`, onClick: (b) => this.act(c, 'approve', b) }),
+      button('Adjust', { small: true, testid: 'card-adjust', iconName: 'calendar', onClick: () => this.adjust(c) }),
+      button('Dismiss', { kind: 'ghost', small: true, testid: 'card-dismiss', onClick: (b) => this.act(c, 'dismiss', b) }),
+    ];
+  }
+
+  listTable(groups) {
+    const head = h('thead', {}, h('tr', {},
+      h('th', { class: 'col-check' }, this.selectAllBox()), h('th', {}, 'Type'), h('th', {}, 'Service'), h('th', {}, 'Account'), h('th', {}, 'Contract'),
+      h('th', { class: 'num' }, 'PSA'), h('th', { class: 'num' }, 'Vendor'), h('th', { class: 'num' }, 'Difference'),
+      h('th', { class: 'num' }, 'Revenue change'), h('th', { class: 'num' }, 'Profit change'), h('th', {}, 'Actions')));
+    const bodies = groups.map((g) => h('tbody', { testid: 'billing-group', dataset: { groupKey: g.key, groupTitle: g.title } },
+      h('tr', { class: 'group-row' }, h('th', { colspan: '11' },
+        h('div', { class: 'group-row-inner' }, h('span', { testid: 'group-title' }, g.title, h('span', { class: 'col-count' }, String(g.cards.length))), this.groupTotals(g)))),
+      g.cards.map((c) => {
+        const vendorCell = c.type !== 'psa_only' ? h('span', { testid: 'card-vendor-qty' }, fmtQty(c.vendorQuantity))
+          : c.feed === 'none' ? h('span', { class: 'plug-off', testid: 'card-no-feed' }, icon('plug-off', { size: 18, title: 'No integration feeds this line' }))
+            : h('span', { testid: 'card-no-count' }, '-');
+        const v = c.type !== 'psa_only';
+        return h('tr', { class: ['svc-row', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card', dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' } },
+          h('td', { class: 'col-check' }, this.checkbox(c)),
+          h('td', {}, c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null, typeBadge(c) || h('span', { class: 'muted small' }, 'PSA only')),
+          h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
+          h('td', { testid: 'card-account' }, c.accountName),
+          h('td', { testid: 'card-contract' }, c.contractName || '—'),
+          h('td', { class: 'num', testid: 'card-psa-qty' }, fmtQty(c.psaQuantity ?? 0)),
+          h('td', { class: 'num' }, vendorCell),
+          h('td', { class: ['num', v && signClass(c.difference)], testid: v ? 'card-difference' : null }, v ? fmtSigned(c.difference) : ''),
+          h('td', { class: ['num', v && signClass(c.revenueChange)], testid: v ? 'card-revenue' : null }, v ? fmtMoney(c.revenueChange) : ''),
+          h('td', { class: ['num', v && signClass(c.profitChange)], testid: v ? 'card-profit' : null }, v ? fmtMoney(c.profitChange) : ''),
+          h('td', { class: 'row-actions' }, this.actionable(c) ? this.actionButtons(c) : null));
+      })));
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'table billing-table', testid: 'billing-table' }, head, bodies));
+  }
+
+  selectAllBox() {
+    return h('input', {
+      type: 'checkbox', testid: 'select-all', 'aria-label': 'Select every actionable card shown',
+      onchange: (e) => {
+        const ids = this.visibleCards().filter((c) => this.actionable(c)).map((c) => c.id);
+        for (const id of ids) { if (e.target.checked) this.selected.add(id); else this.selected.delete(id); }
+        this.renderResults();
+      },
+    });
+  }
+
+  renderBulkBar() {
+    const n = this.selected.size;
+    const dateInput = h('input', { type: 'date', class: 'input input-date', testid: 'bulk-effective-date', 'aria-label': 'Effective date for bulk approval (optional)' });
+    const selectVisible = () => {
+      for (const c of this.visibleCards()) if (this.actionable(c)) this.selected.add(c.id);
+      this.renderResults();
+    };
+    if (n === 0) {
+      const any = this.visibleCards().some((c) => this.actionable(c));
+      this.bulkBar.hidden = !any;
+      mount(this.bulkBar,
+        h('span', { class: 'muted small' }, 'Tick cards to approve or dismiss several at once.'),
+        h('span', { class: 'spacer' }),
+        button('SELECT ALL SHOWN', { small: true, testid: 'bulk-select-all', onClick: selectVisible }));
+      this.bulkBar.classList.remove('active');
+      return;
+    }
+    this.bulkBar.classList.add('active');
+    mount(this.bulkBar,
+      h('strong', { testid: 'bulk-count' }, `${n} card${n === 1 ? '' : 's'} selected`),
+      h('label', { class: 'inline-label' }, 'Effective date ', dateInput),
+      button('APPROVE', { kind: 'primary', small: true, testid: 'bulk-approve', onClick: (b) => this.bulk('approve', b, dateInput.value) }),
+      button('DISMISS', { small: true, testid: 'bulk-dismiss', onClick: (b) => this.bulk('dismiss', b) }),
+      h('span', { class: 'spacer' }),
+      button('SELECT ALL SHOWN', { small: true, testid: 'bulk-select-all', onClick: selectVisible }),
+      button('CLEAR', { kind: 'ghost', small: true, testid: 'bulk-clear', onClick: () => { this.selected.clear(); this.renderResults(); } }));
+  }
+
+  removeCards(ids) {
+    for (const id of ids) { this.cards.delete(id); this.selected.delete(id); }
+    if (this.data && Array.isArray(this.data.cards)) this.data.cards = this.data.cards.filter((c) => !ids.includes(c.id));
+    if (prefs.includeActioned) return; // they stay, marked; reload shows their new state
+    this.renderResults();
+  }
+
+  async act(c, action, btn, body) {
+    await withBusy(btn, async () => {
+      await post(`/sim/billing/cards/${enc(c.id)}/${action}`, body);
+      this.afterAction([c], action, body);
+    }, (e) => toastError(e, `${action[0].toUpperCase()}${action.slice(1)} failed`));
+  }
+
+  afterAction(cards, action, body) {
+    const label = cards.length === 1 ? `${cards[0].serviceName} · ${cards[0].accountName}` : `${cards.length} cards`;
+    if (action === 'dismiss') toast(`Dismissed ${label} for this billing period`);
+    else if (action === 'adjust') toast(`Adjusted ${label}: effective ${body.effectiveDate}`);
+    else if (cards.length === 1) toast(cards[0].type === 'new_revenue' ? `Approved ${label}: added to the PSA agreement with quantity ${fmtQty(cards[0].vendorQuantity)}` : `Approved ${label}: PSA quantity set to ${fmtQty(cards[0].vendorQuantity)}`);
+    else toast(`Approved ${label}: PSA quantities updated`);
+    if (prefs.includeActioned) { this.load().catch(() => {}); return; }
+    this.removeCards(cards.map((c) => c.id));
+  }
+
+  async adjust(c) {
+    const today = new Date();
+    const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    const dateInput = h('input', { type: 'date', class: 'input', testid: 'adjust-date', value: iso(today), required: true });
+    const qtyInput = h('input', { type: 'number', class: 'input', testid: 'adjust-quantity', min: '0', step: 'any', value: c.vendorQuantity ?? '' });
+    const r = await openModal({
+      title: 'Adjust service',
+      testid: 'adjust-dialog',
+      body: h('div', { class: 'form' },
+        h('p', {}, h('strong', {}, c.serviceName), ' · ', c.accountName, ' · ', c.contractName || ''),
+        h('p', { class: 'muted small' }, `PSA ${fmtQty(c.psaQuantity)} → vendor ${fmtQty(c.vendorQuantity)}. The change is prorated from the effective date.`),
+        h('label', { class: 'field' }, h('span', {}, 'Effective date'), dateInput),
+        h('label', { class: 'field' }, h('span', {}, 'Quantity'), qtyInput)),
+      actions: [
+        { label: 'CANCEL', kind: 'ghost', testid: 'modal-cancel', value: null },
+        { label: 'ADJUST', kind: 'primary', testid: 'adjust-confirm', onClick: async () => {
+          if (!dateInput.value) throw new Error('Choose an effective date');
+          const body = { effectiveDate: dateInput.value };
+          if (qtyInput.value !== '' && Number(qtyInput.value) !== Number(c.vendorQuantity)) body.quantity = Number(qtyInput.value);
+          await post(`/sim/billing/cards/${enc(c.id)}/adjust`, body);
+          return body;
+        } },
+      ],
+    });
+    if (r && r.effectiveDate) this.afterAction([c], 'adjust', r);
+  }
+
+  async bulk(action, btn, effectiveDate) {
+    const ids = [...this.selected].filter((id) => this.cards.has(id));
+    if (!ids.length) return;
+    const cards = ids.map((id) => this.cards.get(id));
+    setBusy(btn, true);
+    try {
+      const body = { action, cardIds: ids };
+      if (action === 'approve' && effectiveDate) body.effectiveDate = effectiveDate;
+      await post('/sim/billing/bulk', body);
+      this.afterAction(cards, action, body);
+    } catch (e) {
+      toastError(e, `Bulk ${action} failed`);
+    } finally {
+      if (btn.isConnected) setBusy(btn, false);
+    }
+  }
+}
+
+function typeBadge(c) {
+  if (c.type === 'psa_only') return null;
+  return h('span', { class: ['type-badge', `type-${c.type}`], testid: 'card-type', dataset: { type: c.type } }, TYPE_LABEL[c.type] || c.type);
+}
+
+function stat(label, value, testid, cls) {
+  return h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), h('strong', { class: ['stat-value', cls], testid }, String(value)));
+}
+
+function markSelected(input, on) {
+  const host = input.closest('[data-testid=service-card]');
+  if (host) host.classList.toggle('selected', on);
+}
