@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod ids;
 pub mod lint;
 pub mod mapping;
+pub mod qa;
 pub mod validate;
 
 /// Production's date format: ISO 8601 with milliseconds and a Z.

@@ -4,3 +4,4 @@
 pub mod alerts;
 pub mod billing;
 pub mod cards;
+pub mod qa;

@@ -226,16 +226,17 @@ async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
                 &now_iso(),
                 &json!({"url": url}),
             )?;
-            url.ok_or_else(|| {
+            // Recorded either way (so the QA checklist sees the press), hence Ok here.
+            Ok(url.ok_or_else(|| {
                 ApiError::NotFound(format!(
                     "{} has not set an integration portal URL, so Open Vendor Portal would open a blank page. \
                      In production, contact Gradient support with the URL; here, the vendor can PATCH /api/vendor-api \
                      with integrationPortalUrl, or use the built-in demo vendor portal at /demo-vendor/",
                     vendor.name
                 ))
-            })
+            }))
         })
-        .await?;
+        .await??;
     if want_json {
         return Ok(json_response(StatusCode::OK, &json!({"url": url})));
     }

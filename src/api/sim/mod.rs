@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod integrations;
 pub mod misc;
+pub mod qa;
 
 use actix_web::web;
 
@@ -10,4 +11,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     misc::config(cfg);
     integrations::config(cfg);
     billing::config(cfg);
+    qa::config(cfg);
 }

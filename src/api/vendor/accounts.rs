@@ -152,7 +152,7 @@ async fn create(
                 integration.cycle,
                 event,
                 &now,
-                &json!({"ids": ids, "organization": true}),
+                &json!({"ids": ids}),
             )?;
             let mut out = vec![];
             for p in &new {

@@ -1,0 +1,147 @@
+//! The QA checklist and the report a vendor keeps.
+
+use crate::api::query_value;
+use crate::domain::now_iso;
+use crate::error::{json_response, ApiResult};
+use crate::ops::qa::{facts, report, IntegrationQa};
+use crate::state::AppState;
+use crate::store::integrations;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/qa", web::get().to(get_qa))
+        .route("/qa/report", web::get().to(get_report));
+}
+
+/// The checklist (and the facts behind it, with the journal's entries) of every integration,
+/// or of the one named by `integrationId`.
+async fn all(state: &web::Data<AppState>, only: Option<String>) -> ApiResult<Vec<(IntegrationQa, Value)>> {
+    let ids: Vec<String> = state
+        .read(move |c| {
+            Ok(integrations::list(c)?
+                .into_iter()
+                .map(|i| i.id)
+                .filter(|id| only.as_ref().is_none_or(|o| o == id))
+                .collect())
+        })
+        .await?;
+    let pending = state.rebuild.is_pending();
+    let now = now_iso();
+    let mut out = vec![];
+    for id in ids {
+        let journal = state.journal.for_integration(&id);
+        let now = now.clone();
+        let item = state
+            .read(move |c| {
+                let (qa_facts, qa) = facts(c, &id, &journal, pending)?;
+                let rep = report(&qa, &qa_facts, &journal, &now);
+                Ok((qa, rep))
+            })
+            .await?;
+        out.push(item);
+    }
+    Ok(out)
+}
+
+async fn get_qa(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let list: Vec<IntegrationQa> = all(&state, query_value(&req, "integrationId"))
+        .await?
+        .into_iter()
+        .map(|(q, _)| q)
+        .collect();
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+async fn get_report(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let reports: Vec<Value> = all(&state, query_value(&req, "integrationId"))
+        .await?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    if query_value(&req, "format").as_deref() == Some("html") {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .body(render_html(&reports)));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"generatedAt": now_iso(), "reports": reports}),
+    ))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn text(v: &Value) -> String {
+    esc(v.as_str().unwrap_or(""))
+}
+
+/// A printable page: one section per integration, the steps with time and evidence, the lint.
+fn render_html(reports: &[Value]) -> String {
+    let mut body = String::new();
+    for r in reports {
+        let passed = r["passed"].as_bool().unwrap_or(false);
+        body.push_str(&format!(
+            "<section><h2>{} <span class=\"verdict {}\">{}</span></h2><p class=\"meta\">Integration {} · generated {} · {}</p>",
+            text(&r["vendorName"]),
+            if passed { "pass" } else { "open" },
+            text(&r["verdict"]),
+            text(&r["integrationId"]),
+            text(&r["generatedAt"]),
+            text(&r["simulator"]),
+        ));
+        body.push_str(
+            "<table><thead><tr><th></th><th>Step</th><th>When</th><th>Evidence / what to do</th></tr></thead><tbody>",
+        );
+        for s in r["steps"].as_array().into_iter().flatten() {
+            let done = s["done"].as_bool().unwrap_or(false);
+            let detail = if done { text(&s["evidence"]) } else { text(&s["hint"]) };
+            body.push_str(&format!(
+                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                if done { "done" } else { "todo" },
+                if done { "✔" } else { "○" },
+                text(&s["title"]),
+                text(&s["at"]),
+                detail,
+            ));
+        }
+        body.push_str("</tbody></table>");
+        let lints = r["lint"].as_array().cloned().unwrap_or_default();
+        if lints.is_empty() {
+            body.push_str("<h3>Lint</h3><p>No findings.</p>");
+        } else {
+            body.push_str("<h3>Lint</h3><table><thead><tr><th>Finding</th><th>Count</th><th>Why it matters</th><th>What to change</th></tr></thead><tbody>");
+            for l in lints {
+                body.push_str(&format!(
+                    "<tr><td><code>{}</code><br>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    text(&l["code"]),
+                    text(&l["example"]),
+                    l["count"],
+                    text(&l["why"]),
+                    text(&l["fix"]),
+                ));
+            }
+            body.push_str("</tbody></table>");
+        }
+        body.push_str(&format!(
+            "<p class=\"meta\">Vendor API calls recorded: {} ({} failed).</p></section>",
+            r["calls"]["recorded"], r["calls"]["failed"]
+        ));
+    }
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Synthesize integration QA report</title>\
+<style>body{{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d2b}}h1{{font-size:1.4rem}}\
+table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}}td,th{{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
+tr.todo td{{color:#8a4b00}}tr.done td:first-child{{color:#0a7a3b}}.verdict{{font-size:.9rem;padding:.1rem .5rem;border-radius:1rem}}\
+.pass{{background:#d9f7e6;color:#0a7a3b}}.open{{background:#fff1d6;color:#8a4b00}}.meta{{color:#666;font-size:.85rem}}\
+@media print{{body{{margin:0}}}}</style></head><body><h1>Synthesize integration QA report</h1>\
+<p class=\"meta\">Gradient MSP's \"Steps to QA the Integration\", checked by synthesize-sim from what the integration actually did.</p>{body}</body></html>"
+    )
+}

@@ -1,0 +1,206 @@
+//! Gathers the facts the QA checklist reads (events, counts, journal) and builds the report.
+
+use crate::domain::catalog::CardState;
+use crate::domain::lint::{advice, Lint, LintCode};
+use crate::domain::qa::{Checklist, CycleCounts, Fact, QaFacts};
+use crate::error::{ApiError, ApiResult};
+use crate::journal::JournalEntry;
+use crate::store::{events, integrations, usage, vendors};
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IntegrationQa {
+    pub integration_id: String,
+    pub vendor_id: String,
+    pub vendor_name: String,
+    pub passed: bool,
+    pub cycle: i64,
+    pub current_step: Option<String>,
+    pub steps: Vec<crate::domain::qa::Step>,
+}
+
+/// Reads everything the checklist needs for one integration. The journal entries are the
+/// integration's calls still in the ring (for hints about rejected counts and revoked keys).
+pub fn facts(
+    c: &Connection,
+    integration_id: &str,
+    journal: &[JournalEntry],
+    rebuild_pending: bool,
+) -> ApiResult<(QaFacts, IntegrationQa)> {
+    let i = integrations::get(c, integration_id)?
+        .ok_or_else(|| ApiError::NotFound(format!("No integration found with id: {integration_id}")))?;
+    let vendor = vendors::get(c, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
+    let evs = events::for_integration(c, integration_id)?;
+    let mut counts = HashMap::new();
+    for cycle in evs
+        .iter()
+        .filter(|e| e.integration_id.is_some())
+        .map(|e| e.cycle)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let s = usage::summary(c, integration_id, cycle)?;
+        counts.insert(
+            cycle,
+            CycleCounts {
+                accepted: s.accepted,
+                with_no_build: s.with_no_build,
+                first_at: s.first_at,
+                last_built_at: s.last_built_at,
+            },
+        );
+    }
+    let has = |code: LintCode| -> Vec<String> {
+        journal
+            .iter()
+            .filter(|e| e.lints.iter().any(|l| l.code == code))
+            .map(|e| e.at.clone())
+            .collect()
+    };
+    let qa = QaFacts {
+        facts: evs
+            .into_iter()
+            .map(|e| Fact {
+                global: e.integration_id.is_none(),
+                cycle: e.cycle,
+                kind: e.kind,
+                at: e.at,
+                detail: e.detail,
+            })
+            .collect(),
+        counts,
+        current_cycle: i.cycle,
+        connected_now: i.state != CardState::ReadyToConnect,
+        portal_url_set: !vendor.integration_portal_url.is_empty(),
+        vendor_services: vendors::services(c, &vendor.id)?.len(),
+        status_now: i.status.map(|s| s.as_str().to_string()),
+        unmapped_count_rejections: has(LintCode::CountForUnmappedPair),
+        revoked_key_calls: has(LintCode::RevokedToken),
+        rebuild_pending,
+    };
+    let Checklist {
+        passed,
+        current_step,
+        steps,
+    } = qa.checklist();
+    Ok((
+        qa,
+        IntegrationQa {
+            integration_id: i.id,
+            vendor_id: vendor.id,
+            vendor_name: vendor.name,
+            passed,
+            cycle: i.cycle,
+            current_step,
+            steps,
+        },
+    ))
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LintSummary {
+    pub code: LintCode,
+    pub count: usize,
+    pub first_at: Option<String>,
+    pub last_at: Option<String>,
+    pub example: String,
+    pub why: &'static str,
+    pub fix: &'static str,
+}
+
+/// Findings for the report: every lint the journal attached to this integration's calls,
+/// summed by code, plus the findings only the whole history shows.
+pub fn lint_summary(qa: &QaFacts, journal: &[JournalEntry]) -> Vec<LintSummary> {
+    let mut by_code: BTreeMap<String, LintSummary> = BTreeMap::new();
+    let mut add = |lint: &Lint, at: Option<&str>| {
+        let key = serde_json::to_string(&lint.code).unwrap_or_default();
+        let e = by_code.entry(key).or_insert_with(|| LintSummary {
+            code: lint.code,
+            count: 0,
+            first_at: at.map(String::from),
+            last_at: None,
+            example: lint.message.clone(),
+            why: lint.why,
+            fix: lint.fix,
+        });
+        e.count += 1;
+        e.last_at = at.map(String::from);
+    };
+    for entry in journal {
+        for lint in &entry.lints {
+            add(lint, Some(&entry.at));
+        }
+    }
+    for (cycle, c) in &qa.counts {
+        if c.accepted > 0 && c.with_no_build == c.accepted {
+            add(
+                &Lint::new(
+                    LintCode::NoBuildOnCount,
+                    format!(
+                        "all {} count(s) of connection {cycle} were sent with no_build=true: usage never showed",
+                        c.accepted
+                    ),
+                ),
+                c.first_at.as_deref(),
+            );
+        }
+    }
+    let cycles: std::collections::BTreeSet<i64> = qa
+        .facts
+        .iter()
+        .filter(|f| !f.global && f.kind == "authenticated")
+        .map(|f| f.cycle)
+        .collect();
+    for cycle in cycles {
+        let lit = qa.facts.iter().any(|f| {
+            !f.global
+                && f.cycle == cycle
+                && ((f.kind == "status_set" && matches!(f.detail["status"].as_str(), Some("pending" | "active")))
+                    || f.kind == "status_auto_active")
+        });
+        if !lit {
+            add(
+                &Lint::new(
+                    LintCode::StatusNeverPending,
+                    format!("connection {cycle}: the vendor authenticated but never set the status to pending"),
+                ),
+                None,
+            );
+        }
+    }
+    if !qa.portal_url_set {
+        add(
+            &Lint::new(
+                LintCode::PortalUrlNeverSet,
+                "the vendor's integrationPortalUrl is empty",
+            ),
+            None,
+        );
+    }
+    by_code.into_values().collect()
+}
+
+/// The report a vendor keeps: what was tested, when, the evidence for each step, the findings.
+pub fn report(qa: &IntegrationQa, facts: &QaFacts, journal: &[JournalEntry], generated_at: &str) -> Value {
+    let lints = lint_summary(facts, journal);
+    let calls = journal.len();
+    let failed = journal.iter().filter(|e| e.status >= 400).count();
+    json!({
+        "generatedAt": generated_at,
+        "simulator": format!("synthesize-sim {}", env!("CARGO_PKG_VERSION")),
+        "integrationId": qa.integration_id,
+        "vendorId": qa.vendor_id,
+        "vendorName": qa.vendor_name,
+        "passed": qa.passed,
+        "verdict": if qa.passed { "QA passed" } else { "QA not passed yet" },
+        "currentStep": qa.current_step,
+        "steps": qa.steps,
+        "lint": lints,
+        "calls": {"recorded": calls, "failed": failed},
+        "advice": lints.iter().map(|l| advice(l.code).1).collect::<Vec<_>>(),
+    })
+}
