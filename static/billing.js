@@ -219,7 +219,7 @@ class BillingPage {
       class: ['svc-card', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card',
       dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' },
     },
-    h('div', { class: 'svc-top' },
+    c.type === 'psa_only' ? null : h('div', { class: 'svc-top' },
       c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null,
       typeBadge(c),
       ACTIONED.has(c.state) ? h('span', { class: 'chip chip-small', testid: 'card-state' }, c.state) : null,
@@ -227,7 +227,7 @@ class BillingPage {
       this.checkbox(c)),
     h('h3', { testid: 'card-account', class: 'svc-account' }, c.accountName),
     h('div', { class: 'svc-name', testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
-    h('div', { testid: 'card-contract', class: 'svc-contract' }, c.contractName || '—'),
+    h('div', { testid: 'card-contract', class: 'svc-contract' }, c.contractName || (c.type === 'new_revenue' ? 'No contract line yet: Approve adds it to the first active agreement' : '—')),
     qty,
     changes,
     (c.vendors || []).length ? h('div', { class: 'svc-vendors muted small', testid: 'card-vendors' }, 'From ', (c.vendors || []).map((v) => v.name).join(', ')) : null,
@@ -266,7 +266,7 @@ class BillingPage {
           h('td', { class: ['num', v && signClass(c.difference)], testid: v ? 'card-difference' : null }, v ? fmtSigned(c.difference) : ''),
           h('td', { class: ['num', v && signClass(c.revenueChange)], testid: v ? 'card-revenue' : null }, v ? fmtMoney(c.revenueChange) : ''),
           h('td', { class: ['num', v && signClass(c.profitChange)], testid: v ? 'card-profit' : null }, v ? fmtMoney(c.profitChange) : ''),
-          h('td', { class: 'row-actions' }, this.actionable(c) ? this.actionButtons(c) : null));
+          h('td', {}, this.actionable(c) ? h('div', { class: 'row-actions' }, this.actionButtons(c)) : null));
       })));
     return h('div', { class: 'table-wrap' }, h('table', { class: 'table billing-table', testid: 'billing-table' }, head, bodies));
   }

@@ -196,7 +196,8 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
         row = await put(`/sim/integrations/${enc(integrationId)}/mappings/services/${enc(v.id)}`, { psaProductIds: remaining });
         applyRow(v, row, { psaProductIds: remaining });
       }
-      toast(`Unmapped ${v.name}`, 'info');
+      const p = psaById(psaId);
+      toast(isAcc || mappedIds(v).length === 0 ? `Unmapped ${v.name}` : `Removed ${p ? psaLabel(p) : psaId} from ${v.name}`, 'info');
     } catch (e) {
       toastError(e, `Could not unmap ${v.name}`);
     }

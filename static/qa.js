@@ -68,7 +68,7 @@ export async function renderJournal(main, params, ctx) {
     rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table', testid: 'journal-table' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Time'), h('th', {}, 'Method'), h('th', {}, 'Path'), h('th', { class: 'num' }, 'Status'), h('th', {}, 'Warnings'))),
       h('tbody', {}, rows.map((r) => {
-        const warnings = r.lint || r.warnings || [];
+        const warnings = r.lints || r.lint || r.warnings || [];
         return h('tr', { testid: 'journal-row' },
           h('td', { class: 'nowrap' }, fmtDateTime(r.at || r.time || r.createdAt)),
           h('td', {}, h('code', {}, r.method || '')),

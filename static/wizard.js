@@ -180,9 +180,9 @@ class SetupPage {
         h('a', { href: safeHref(r.url), target: '_blank', rel: 'noopener noreferrer', testid: 'portal-url' }, r.url));
     } else if (r && r.missing) {
       result = h('div', { class: 'notice notice-warn', testid: 'portal-missing', role: 'alert' },
-        h('strong', {}, 'The vendor has not set an integration portal URL.'),
-        h('p', {}, 'In production OPEN VENDOR PORTAL would open a blank page here. Gradient\'s QA steps say: contact support with the URL this should point to (ideally the vendor\'s Gradient MSP integration page). The vendor can set it itself with PATCH /api/vendor-api {"integrationPortalUrl": "…"}.'),
-        r.message ? h('p', { class: 'muted small', testid: 'portal-server-message' }, `Simulator: ${r.message}`) : null,
+        h('strong', {}, 'The vendor has not set an integration portal URL: in production OPEN VENDOR PORTAL opens a blank page.'),
+        h('p', { testid: 'portal-server-message' }, r.message || 'The vendor never set integrationPortalUrl (PATCH /api/vendor-api {"integrationPortalUrl": "…"}).'),
+        h('p', {}, 'Gradient\'s QA step: contact support with the URL this should point to, ideally the vendor\'s Gradient MSP integration page.'),
         h('p', {}, 'No vendor code yet? Play the vendor in the ',
           h('a', { href: `/demo-vendor/?integration=${enc(this.id)}`, target: '_blank', rel: 'noopener', testid: 'demo-vendor-link' }, 'built-in demo vendor portal'), '.'));
     } else if (r && r.error) {
@@ -309,7 +309,11 @@ class SetupPage {
   reviewStep() {
     const summary = h('div', { class: 'review-summary', testid: 'review-summary' }, h('p', { class: 'muted' }, 'Loading mappings…'));
     const error = h('div', { class: 'notice notice-error', testid: 'finish-error', role: 'alert', hidden: true });
-    get(`/sim/integrations/${enc(this.id)}/mappings`).then((m) => mount(summary, reviewTables(m, this.card))).catch((e) => mount(summary, h('p', { class: 'notice notice-error' }, e.message)));
+    const wantsAlerts = (this.card.modules || []).includes('alerts');
+    Promise.all([
+      get(`/sim/integrations/${enc(this.id)}/mappings`),
+      wantsAlerts ? get('/sim/psa').catch(() => null) : Promise.resolve(null),
+    ]).then(([m, psa]) => mount(summary, reviewTables(m, this.card, psa))).catch((e) => mount(summary, h('p', { class: 'notice notice-error' }, e.message)));
     const finishBtn = button('FINISH', {
       kind: 'primary', testid: 'btn-finish',
       onClick: (b) => withBusy(b, async () => {
@@ -401,7 +405,7 @@ function keyPanel(keys) {
       }, copyLabel))));
 }
 
-function reviewTables(m, card) {
+function reviewTables(m, card, psa) {
   const accounts = (m.accounts || []);
   const services = (m.services || []);
   const prod = new Map((m.psaProducts || []).map((p) => [p.id, p]));
@@ -433,7 +437,15 @@ function reviewTables(m, card) {
     h('section', { class: 'panel review-status' },
       h('h3', {}, 'Integration status'),
       statusBadge(card.status, 'review-status'),
-      ['pending', 'active'].includes(card.status) ? null : h('p', { class: 'notice notice-warn small' }, 'FINISH needs the status pending or active.')));
+      ['pending', 'active'].includes(card.status) ? null : h('p', { class: 'notice notice-warn small' }, 'FINISH needs the status pending or active.'),
+      (card.modules || []).includes('alerts') ? h('div', { testid: 'review-alert-board' },
+        h('h3', {}, 'Alerts'),
+        (() => {
+          const board = psa && (psa.boards || []).find((x) => x.id === card.alertBoardId);
+          if (board) return h('p', {}, 'Tickets go to the PSA board ', h('strong', {}, board.name), '.');
+          if (card.alertBoardId) return h('p', { class: 'muted' }, 'A PSA board is set for alert tickets.');
+          return h('p', { class: 'notice notice-warn small' }, 'No PSA board chosen: alerts will fail. Pick one on the Service Mapping step.');
+        })()) : null));
 }
 
 /** Only http(s) URLs become links or tabs; anything else (javascript:, data:) is refused. */
