@@ -116,7 +116,21 @@ pub async fn vendor_call(
     let status = res.status().as_u16();
     let (http_req, response) = res.into_parts();
     let (response, out_body) = response.into_parts();
-    let out_bytes = to_bytes(out_body).await.unwrap_or_default();
+    let mut out_bytes = to_bytes(out_body).await.unwrap_or_default();
+    // NestJS names the unknown route by `req.originalUrl`, query string included.
+    if status == 404 && !query.is_empty() {
+        let bare = ApiError::RouteNotFound {
+            method: method.clone(),
+            path: path.clone(),
+        };
+        if out_bytes == bare.body().to_string().as_bytes() {
+            let full = ApiError::RouteNotFound {
+                method: method.clone(),
+                path: format!("{path}?{query}"),
+            };
+            out_bytes = full.body().to_string().into();
+        }
+    }
     let limit = state.config.journal_body_limit;
     let (request_body, req_cut) = clip(&body, limit);
     let (response_body, res_cut) = clip(&out_bytes, limit);
@@ -165,7 +179,11 @@ fn ensure_json_error(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> 
     let err = match status {
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ApiError::RouteNotFound {
             method: res.request().method().to_string(),
-            path: res.request().path().to_string(),
+            path: res
+                .request()
+                .uri()
+                .path_and_query()
+                .map_or_else(|| res.request().path().to_string(), |pq| pq.as_str().to_string()),
         },
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         s if s.is_client_error() => ApiError::BadRequest(s.canonical_reason().unwrap_or("Bad Request").into()),

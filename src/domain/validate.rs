@@ -5,22 +5,29 @@ use super::lint::{Lint, LintCode};
 use crate::error::ApiError;
 use serde_json::{Map, Value};
 
-/// Parses a JSON body as body-parser does, naming the position of a syntax error.
+/// Parses a JSON body as body-parser does: zero bytes are `{}` (its special case for a common
+/// client mistake), and a syntax error names the token and its position, counted in UTF-16 code
+/// units as Node's `JSON.parse` counts them.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.is_empty() {
+        return Ok(Value::Object(Map::new()));
+    }
     serde_json::from_slice(bytes).map_err(|e| {
         if e.is_eof() {
             return ApiError::BadRequest("Unexpected end of JSON input".into());
         }
-        let position = byte_offset(bytes, e.line(), e.column());
-        let token = String::from_utf8_lossy(&bytes[position.min(bytes.len())..])
+        let at = byte_offset(bytes, e.line(), e.column()).min(bytes.len());
+        let token = String::from_utf8_lossy(&bytes[at..])
             .chars()
             .next()
             .map(|c| c.to_string())
             .unwrap_or_default();
+        let position = String::from_utf8_lossy(&bytes[..at]).encode_utf16().count();
         ApiError::BadRequest(format!("Unexpected token {token} in JSON at position {position}"))
     })
 }
 
+/// The byte offset of serde's (line, column), whose column counts bytes from 1.
 fn byte_offset(bytes: &[u8], line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in bytes.split(|b| *b == b'\n').enumerate() {
@@ -32,16 +39,33 @@ fn byte_offset(bytes: &[u8], line: usize, column: usize) -> usize {
     offset
 }
 
-/// How a body arrived, decided from its Content-Type.
+/// How a body arrived, decided from its Content-Type as NestJS's body parsers decide: only
+/// `application/json` is parsed as JSON and `application/x-www-form-urlencoded` as a form; any
+/// other type, or none, leaves the body unread, so the handler sees `{}` (production then
+/// answers the validation errors of an empty object).
 pub enum BodyKind {
     Json,
     Form,
+    Ignored,
 }
 
 pub fn body_kind(content_type: Option<&str>) -> BodyKind {
-    match content_type {
-        Some(ct) if ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") => BodyKind::Form,
-        _ => BodyKind::Json,
+    let Some(ct) = content_type else {
+        return BodyKind::Ignored;
+    };
+    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" => BodyKind::Json,
+        "application/x-www-form-urlencoded" => BodyKind::Form,
+        _ => BodyKind::Ignored,
+    }
+}
+
+/// A body of the routes that take JSON only (every POST, and the bulk PATCHes).
+pub fn parse_body(bytes: &[u8], kind: BodyKind) -> Result<Value, ApiError> {
+    match kind {
+        BodyKind::Json => parse_json(bytes),
+        BodyKind::Form | BodyKind::Ignored => Ok(Value::Object(Map::new())),
     }
 }
 
@@ -59,6 +83,7 @@ pub fn parse_lenient(bytes: &[u8], kind: BodyKind) -> Result<Value, ApiError> {
                 pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect(),
             ))
         }
+        BodyKind::Ignored => Ok(Value::Object(Map::new())),
     }
 }
 
@@ -299,6 +324,32 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(parse_json(br#"{"a":"#), Err(ApiError::BadRequest(m)) if m == "Unexpected end of JSON input"));
+        // Node counts UTF-16 code units: é and € are one each, 😀 two.
+        match parse_json("{\"a\":\"é€😀\",}".as_bytes()) {
+            Err(ApiError::BadRequest(m)) => assert_eq!(m, "Unexpected token } in JSON at position 12"),
+            other => panic!("{other:?}"),
+        }
+        // Zero bytes are body-parser's `{}`; blanks are not.
+        assert_eq!(parse_json(b"").unwrap(), json!({}));
+        assert!(matches!(parse_json(b" "), Err(ApiError::BadRequest(m)) if m == "Unexpected end of JSON input"));
+    }
+
+    #[test]
+    fn only_json_content_types_are_read_as_json() {
+        assert!(matches!(body_kind(Some("application/json")), BodyKind::Json));
+        assert!(matches!(
+            body_kind(Some("Application/JSON; charset=utf-8")),
+            BodyKind::Json
+        ));
+        assert!(matches!(
+            body_kind(Some("application/x-www-form-urlencoded")),
+            BodyKind::Form
+        ));
+        assert!(matches!(body_kind(Some("text/plain")), BodyKind::Ignored));
+        assert!(matches!(body_kind(None), BodyKind::Ignored));
+        assert_eq!(parse_body(br#"{"a":1}"#, BodyKind::Ignored).unwrap(), json!({}));
+        assert_eq!(parse_body(br#"{"a":1}"#, BodyKind::Json).unwrap(), json!({"a": 1}));
+        assert_eq!(parse_lenient(b"junk", BodyKind::Ignored).unwrap(), json!({}));
     }
 
     #[test]

@@ -342,3 +342,128 @@ pub fn card_for<'a>(billing: &'a Value, account: &str, product_code: &str) -> Op
         .iter()
         .find(|c| c["accountName"] == account && c["productCode"] == product_code)
 }
+
+// --- helpers for the error and quirk suites ---------------------------------------------
+
+/// The seed's second vendor (only in `two_vendor_seed`): its own keys and integration.
+pub const OTHER_VENDOR_KEY: &str = "0b9d7e5c3a1f4e2d8c6b4a2f0e8d6c4b";
+pub const OTHER_PARTNER_KEY: &str = "7e6d5c4b3a2f41e0d9c8b7a6f5e4d3c2";
+pub const OTHER_INTEGRATION: &str = "65a0c0ffee0000000000f1a1";
+
+/// The default seed plus a second vendor, connected to the same partner with its own keys,
+/// written to a temporary file (kept alive by the returned handle until the server has read it).
+pub fn two_vendor_seed() -> tempfile::NamedTempFile {
+    let mut seed: Value = serde_json::from_str(synthesize_sim::store::seed::DEFAULT_SEED).unwrap();
+    seed["vendors"].as_array_mut().unwrap().push(json!({
+        "id": "65a0c0ffee0000000000d3e1",
+        "name": "Osprey Backup",
+        "description": "A second vendor, to prove keys never cross vendors",
+        "apiKey": OTHER_VENDOR_KEY,
+        "integration": {"id": OTHER_INTEGRATION, "partnerKey": OTHER_PARTNER_KEY}
+    }));
+    seed_file(&seed)
+}
+
+/// The default seed with `extra` more PSA companies (each with an active agreement), so that
+/// Get Clients has more than one page.
+pub fn many_companies_seed(extra: usize) -> tempfile::NamedTempFile {
+    let mut seed: Value = serde_json::from_str(synthesize_sim::store::seed::DEFAULT_SEED).unwrap();
+    let companies = seed["companies"].as_array_mut().unwrap();
+    for i in 0..extra {
+        companies.push(json!({
+            "psaRef": 30000 + i,
+            "name": format!("Zulu Client {i:03}"),
+            "agreements": [{"name": "Managed Services Agreement", "lines": [{"product": "MS-WKS", "quantity": 1}]}]
+        }));
+    }
+    seed_file(&seed)
+}
+
+pub fn seed_file(seed: &Value) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new().suffix(".json").tempfile().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec_pretty(seed).unwrap()).unwrap();
+    file
+}
+
+/// A response to a raw HTTP/1.1 request.
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    /// Header names lowercased, values as sent.
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+    pub text: String,
+}
+
+impl RawReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == &name.to_ascii_lowercase())
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl TestApp {
+    /// Everything `snapshot` shows, plus the whole vendor profile, the billing cards (rebuilt,
+    /// so a stored count would show) and the tickets: what an error must leave untouched.
+    pub async fn stored(&self) -> Value {
+        let mut s = self.snapshot().await;
+        s["profile"] = self.vendor("GET", "", None).await.body["data"].clone();
+        s["cards"] = self.rebuild().await["cards"].clone();
+        s["tickets"] = self.sim("GET", "/tickets", None).await.body;
+        s
+    }
+
+    /// Sends `head` (request line and headers, CRLF-separated, without the blank line) and
+    /// `body` byte for byte over a fresh connection, so header casing and path escapes reach
+    /// the server exactly as a real client writes them.
+    pub async fn raw_http(&self, head: &str, body: &[u8]) -> RawReply {
+        let addr = self.base.trim_start_matches("http://").to_string();
+        let mut request = head.trim_end().as_bytes().to_vec();
+        request.extend_from_slice(format!("\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes());
+        request.extend_from_slice(body);
+        let raw = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            stream.write_all(&request).unwrap();
+            let mut out = vec![];
+            stream.read_to_end(&mut out).unwrap();
+            out
+        })
+        .await
+        .unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("a complete HTTP answer");
+        let mut lines = head.split("\r\n");
+        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        RawReply {
+            status,
+            headers,
+            body: serde_json::from_str(body).unwrap_or(Value::Null),
+            text: body.to_string(),
+        }
+    }
+
+    /// The journal's entries (newest first), as `GET /sim/journal?{query}` lists them.
+    pub async fn journal(&self, query: &str) -> Vec<Value> {
+        self.sim("GET", &format!("/journal?{query}"), None).await.ok(200)["entries"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+impl TestApp {
+    /// The partner half of the current token.
+    pub fn token_partner_key(&self) -> String {
+        GradientToken::parse(&self.token).unwrap().partner_key
+    }
+}
