@@ -471,20 +471,18 @@ async fn bodies_of_the_wrong_shape_are_400() {
     let mut app = spawn().await;
     let service = app.mapped_setup().await;
     let before = app.stored().await;
+    let count = format!("/service/{service}/count");
+    // body-parser's strict mode: only an object or an array may stand at the top.
+    let strict = |token: &str, at: usize| bad_request(&format!("Unexpected token {token} in JSON at position {at}"));
     let cases: Vec<(String, &str, Value)> = vec![
+        ("/service".into(), "\"name\"", strict("\"", 0)),
+        (count.clone(), "5", strict("5", 0)),
+        (count.clone(), " \n 12.5", strict("1", 3)),
+        ("/alerting/acme-1".into(), "null", strict("n", 0)),
+        ("/organization/accounts".into(), "true", strict("t", 0)),
+        ("/organization/services".into(), "  -1", strict("-", 2)),
         ("/service".into(), "[1]", invalid(&["body must be an object"])),
-        ("/service".into(), "\"name\"", invalid(&["body must be an object"])),
-        (
-            format!("/service/{service}/count"),
-            "5",
-            invalid(&["body must be an object"]),
-        ),
-        ("/alerting/acme-1".into(), "null", invalid(&["body must be an object"])),
-        (
-            "/organization/accounts".into(),
-            "5",
-            invalid(&["body must be an object or an array of objects"]),
-        ),
+        (count.clone(), "[{}]", invalid(&["body must be an object"])),
         (
             "/organization/accounts".into(),
             "[]",
@@ -494,11 +492,6 @@ async fn bodies_of_the_wrong_shape_are_400() {
             "/organization/accounts".into(),
             r#"[{"id":"a","name":"A"}, 5, "x"]"#,
             invalid(&["1 must be an object", "2 must be an object"]),
-        ),
-        (
-            "/organization/services".into(),
-            "true",
-            invalid(&["body must be an object or an array of objects"]),
         ),
     ];
     for (path, body, answer) in cases {
@@ -1271,4 +1264,81 @@ async fn a_bad_no_build_or_return_unmapped_is_400() {
         "returnUnmapped",
     );
     assert_unchanged(&app, &before, "bad flags").await;
+}
+
+#[tokio::test]
+async fn another_vendors_services_and_accounts_are_not_found() {
+    let seed = two_vendor_seed();
+    let mut app = spawn_with(|c| c.seed = Some(seed.path().to_path_buf())).await;
+    let service = app.mapped_setup().await;
+    let other = token_for(OTHER_VENDOR_KEY, OTHER_PARTNER_KEY);
+    let created = call(
+        &app,
+        Some(&other),
+        "POST",
+        "/service",
+        Some(service_body("Osprey Vault")),
+    )
+    .await
+    .ok(201);
+    let theirs = created["skus"][0]["id"].as_str().unwrap().to_string();
+    call(
+        &app,
+        Some(&other),
+        "POST",
+        "/organization/accounts",
+        Some(json!([{"id": "osprey-1", "name": "Acme Corp"}])),
+    )
+    .await
+    .ok(201);
+    let before = app.stored().await;
+    let service_not_found = not_found("Service not found");
+    for (method, path, body) in [
+        ("GET", format!("/service/{theirs}"), None),
+        ("PATCH", format!("/service/{theirs}"), Some(json!({"name": "mine now"}))),
+        (
+            "POST",
+            format!("/service/{theirs}/count"),
+            Some(json!({"accountId": "acme-1", "unitCount": 1})),
+        ),
+    ] {
+        let r = app.vendor(method, &path, body).await;
+        assert_answer(&r, 404, &service_not_found, &format!("{method} {path}"));
+    }
+    let r = app
+        .vendor("PATCH", "/organization/accounts/osprey-1", Some(json!({"name": "x"})))
+        .await;
+    assert_answer(
+        &r,
+        404,
+        &not_found("No account found with id: osprey-1"),
+        "their account",
+    );
+    let r = app
+        .vendor(
+            "POST",
+            &format!("/service/{service}/count"),
+            Some(json!({"accountId": "osprey-1", "unitCount": 1})),
+        )
+        .await;
+    assert_answer(
+        &r,
+        404,
+        &not_found("No account map found with id: osprey-1"),
+        "count for their account",
+    );
+    assert_unchanged(&app, &before, "another vendor's ids").await;
+    // And the other way round: their vendor sees one sku, ours is unknown to them.
+    let r = call(&app, Some(&other), "GET", &format!("/service/{service}"), None).await;
+    assert_answer(&r, 404, &service_not_found, "ours, from them");
+    let theirs_profile = call(&app, Some(&other), "GET", "", None).await.ok(200);
+    assert_eq!(ids(&theirs_profile["data"]["skus"]), vec![theirs.as_str()]);
+}
+
+fn ids(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect()
 }

@@ -6,11 +6,22 @@ use crate::error::ApiError;
 use serde_json::{Map, Value};
 
 /// Parses a JSON body as body-parser does: zero bytes are `{}` (its special case for a common
-/// client mistake), and a syntax error names the token and its position, counted in UTF-16 code
-/// units as Node's `JSON.parse` counts them.
+/// client mistake), a UTF-8 byte order mark is skipped (its decoder strips it), only an object or
+/// an array may stand at the top (its `strict` mode), and a syntax error names the token and its
+/// position, counted in UTF-16 code units as Node's `JSON.parse` counts them.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.is_empty() {
         return Ok(Value::Object(Map::new()));
+    }
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    if let Some(at) = bytes.iter().position(|b| !blank(b)) {
+        if !matches!(bytes[at], b'{' | b'[') {
+            let token = String::from_utf8_lossy(&bytes[at..]).chars().next().unwrap_or_default();
+            return Err(ApiError::BadRequest(format!(
+                "Unexpected token {token} in JSON at position {at}"
+            )));
+        }
     }
     serde_json::from_slice(bytes).map_err(|e| {
         if e.is_eof() {
@@ -172,11 +183,11 @@ impl<'a> Fields<'a> {
     pub fn id_string(&mut self, key: &str, required: bool) -> Option<String> {
         match self.get(key) {
             Some(Value::Number(n)) if !self.strict_types => {
-                let s = n.to_string();
+                let s = js_number_string(n);
                 self.lints.push(Lint::new(
                     LintCode::NumericId,
                     format!(
-                        "`{}{key}` was sent as the number {s}; stored as the string \"{s}\"",
+                        "`{}{key}` was sent as the number {n}; stored as the string \"{s}\"",
                         self.prefix
                     ),
                 ));
@@ -261,6 +272,16 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A JSON number as JavaScript's `String(n)` writes it after `JSON.parse` (every number a
+/// double): `1002.0` is "1002", and integers past 2^53 lose the digits they lose in Node.
+fn js_number_string(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        // -0 is written "0", as JavaScript writes it.
+        Some(f) if f.is_finite() && f.abs() < 1e21 => format!("{}", f + 0.0),
+        _ => n.to_string(),
+    }
+}
+
 /// `no_build` and form booleans: true/false in any case, and 1/0.
 pub fn parse_bool(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
@@ -329,6 +350,19 @@ mod tests {
             Err(ApiError::BadRequest(m)) => assert_eq!(m, "Unexpected token } in JSON at position 12"),
             other => panic!("{other:?}"),
         }
+        // Strict: only an object or an array at the top.
+        for (body, message) in [
+            ("5", "Unexpected token 5 in JSON at position 0"),
+            ("  \"name\"", "Unexpected token \" in JSON at position 2"),
+            ("null", "Unexpected token n in JSON at position 0"),
+            ("\u{feff}{\"a\":1}x", "Unexpected token x in JSON at position 7"),
+        ] {
+            assert!(
+                matches!(parse_json(body.as_bytes()), Err(ApiError::BadRequest(ref m)) if m == message),
+                "{body}"
+            );
+        }
+        assert_eq!(parse_json("\u{feff}[1]".as_bytes()).unwrap(), json!([1]));
         // Zero bytes are body-parser's `{}`; blanks are not.
         assert_eq!(parse_json(b"").unwrap(), json!({}));
         assert!(matches!(parse_json(b" "), Err(ApiError::BadRequest(m)) if m == "Unexpected end of JSON input"));
@@ -374,6 +408,12 @@ mod tests {
             ]
         );
         assert_eq!(f.lints.len(), 1);
+        let floats = json!({"a": 1002.0, "b": 1.5, "c": 9007199254740993u64, "d": -0.0});
+        let mut f = Fields::new(floats.as_object().unwrap(), false);
+        assert_eq!(f.id_string("a", true).as_deref(), Some("1002"));
+        assert_eq!(f.id_string("b", true).as_deref(), Some("1.5"));
+        assert_eq!(f.id_string("c", true).as_deref(), Some("9007199254740992"));
+        assert_eq!(f.id_string("d", true).as_deref(), Some("0"));
         let mut strict = Fields::item(v.as_object().unwrap(), Some(2), true);
         assert_eq!(strict.id_string("id", true), None);
         assert_eq!(strict.errors, vec!["2.id must be a string"]);

@@ -193,6 +193,29 @@ async fn create_service(
     Ok(json_response(StatusCode::CREATED, &vendor_data(&vendor, &skus)))
 }
 
+/// What a PATCH of a service can change.
+type ServiceContent = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn content(s: &ServiceRow) -> ServiceContent {
+    (
+        s.name.clone(),
+        s.description.clone(),
+        s.logo.clone(),
+        s.category.clone(),
+        s.subcategory.clone(),
+        s.support_article.clone(),
+        s.support_contact.clone(),
+    )
+}
+
 fn parse_service_id(req: &HttpRequest) -> ApiResult<String> {
     let id = path_param(req, "serviceId");
     ObjectId::parse(&id)
@@ -238,12 +261,16 @@ async fn update_service(
         .write(move |tx| {
             let mut s =
                 vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::NotFound("Service not found".into()))?;
+            let before = content(&s);
             let mut f = Fields::new(&obj, strict).form(form);
             service_fields(&mut f, &mut s, false);
             if !f.errors.is_empty() {
                 return Err(ApiError::Validation(f.errors));
             }
-            vendors::update_service(tx, &s)?;
+            // The SDK's Update-PSVendorService sends nothing: a no-op leaves updatedAt alone.
+            if content(&s) != before {
+                vendors::update_service(tx, &s)?;
+            }
             let s = vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::internal("service vanished"))?;
             let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
             Ok((v, s))
