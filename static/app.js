@@ -9,7 +9,8 @@ import { renderIntegrations } from './integrations.js';
 import { renderSetup } from './wizard.js';
 import { renderBilling } from './billing.js';
 import { renderTickets } from './tickets.js';
-import { renderQa, renderJournal } from './qa.js';
+import { renderQa } from './qa.js';
+import { renderJournal } from './journal.js';
 
 const ROUTES = [
   { re: /^#\/integrations\/?$/, nav: 'integrations', render: renderIntegrations, title: 'Integrations' },
