@@ -931,3 +931,34 @@ async fn a_utf8_byte_order_mark_is_skipped() {
         .await;
     assert_eq!(r.ok(201)[0]["id"], "bom-1");
 }
+
+#[tokio::test]
+async fn one_trailing_slash_is_optional_as_in_express() {
+    let mut app = spawn().await;
+    let service = app.mapped_setup().await;
+    let org = app.vendor("GET", "/organization", None).await.ok(200);
+    assert_eq!(app.vendor("GET", "/organization/", None).await.ok(200), org);
+    let vendor = app.vendor("GET", "", None).await.ok(200);
+    assert_eq!(app.vendor("GET", "/", None).await.ok(200), vendor);
+    let accounts = app
+        .vendor("GET", "/organization/accounts/?returnUnmapped=false", None)
+        .await
+        .ok(200);
+    assert_eq!(ids(&accounts), vec!["acme-1", "cedar-1"]);
+    app.vendor(
+        "POST",
+        &format!("/service/{service}/count/?no_build=true"),
+        Some(json!({"accountId": "acme-1", "unitCount": 5})),
+    )
+    .await
+    .ok(201);
+    let r = app
+        .vendor("PATCH", "/organization/accounts/x%2Fy/", Some(json!({"name": "n"})))
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["message"], "No account found with id: x/y");
+    // The journal keeps the path as sent, and the route it reached.
+    let entry = last_call(&app, "POST", "/service/{serviceId}/count").await;
+    assert_eq!(entry["path"], format!("/api/vendor-api/service/{service}/count/"));
+    assert_eq!(entry["query"], "no_build=true");
+}

@@ -1083,6 +1083,13 @@ async fn unknown_routes_and_methods_answer_like_nestjs() {
         ("GET", "/api/vendor-api/service"),
         ("GET", "/api/vendor-api/organization/status/active"),
         ("GET", "/api/vendor-api/nope?x=1&y=2"),
+        ("GET", "/api/vendor-api/nope/"),
+        ("GET", "/api/vendor-api/nope/?x=1"),
+        ("DELETE", "/api/vendor-api/"),
+        ("DELETE", "/api/vendor-api/?x=1"),
+        ("PUT", "/api/vendor-api/organization/accounts/?x=1"),
+        ("GET", "/api/vendor-api/organization//"),
+        ("GET", "/api/vendor-api//organization"),
         ("DELETE", "/api/vendor-api/organization/accounts/a%2Fb"),
     ];
     for (method, path) in cases {

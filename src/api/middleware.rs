@@ -83,6 +83,7 @@ pub async fn vendor_call(
     let method = req.method().to_string();
     let path = req.path().to_string();
     let query = req.query_string().to_string();
+    let routed_path = trim_trailing_slash(&mut req);
     let request_headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -117,18 +118,30 @@ pub async fn vendor_call(
     let (http_req, response) = res.into_parts();
     let (response, out_body) = response.into_parts();
     let mut out_bytes = to_bytes(out_body).await.unwrap_or_default();
-    // NestJS names the unknown route by `req.originalUrl`, query string included.
-    if status == 404 && !query.is_empty() {
-        let bare = ApiError::RouteNotFound {
-            method: method.clone(),
-            path: path.clone(),
+    // NestJS names the unknown route by `req.originalUrl`: as sent, query string included.
+    let original_url = if query.is_empty() {
+        path.clone()
+    } else {
+        format!("{path}?{query}")
+    };
+    if status == 404 && original_url != routed_path {
+        // The routed path, as the unknown-route handler words it (without the query) and as
+        // the 405 rewrite words it (with it).
+        let routed_url = if query.is_empty() {
+            routed_path.clone()
+        } else {
+            format!("{routed_path}?{query}")
         };
-        if out_bytes == bare.body().to_string().as_bytes() {
-            let full = ApiError::RouteNotFound {
+        let worded = |path: String| {
+            ApiError::RouteNotFound {
                 method: method.clone(),
-                path: format!("{path}?{query}"),
-            };
-            out_bytes = full.body().to_string().into();
+                path,
+            }
+            .body()
+            .to_string()
+        };
+        if out_bytes == worded(routed_path).as_bytes() || out_bytes == worded(routed_url).as_bytes() {
+            out_bytes = worded(original_url).into();
         }
     }
     let limit = state.config.journal_body_limit;
@@ -154,6 +167,27 @@ pub async fn vendor_call(
     });
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))
+}
+
+/// Express routes without `strict routing`: one trailing slash is optional, so
+/// `/organization/accounts/` reaches `/organization/accounts`. Routes on the path without it;
+/// returns the path routed.
+fn trim_trailing_slash(req: &mut ServiceRequest) -> String {
+    let path = req.path();
+    if path.len() <= 1 || !path.ends_with('/') || path.ends_with("//") {
+        return path.to_string();
+    }
+    let trimmed = path[..path.len() - 1].to_string();
+    let target = match req.query_string() {
+        "" => trimmed.clone(),
+        q => format!("{trimmed}?{q}"),
+    };
+    let Ok(uri) = target.parse::<actix_web::http::Uri>() else {
+        return req.path().to_string();
+    };
+    req.match_info_mut().get_mut().update(&uri);
+    req.head_mut().uri = uri;
+    trimmed
 }
 
 /// Rewrites actix's own error answers (404 for an unknown route, 405 for a known path with
