@@ -459,6 +459,17 @@ async fn every_answer_is_json() {
         assert!(!r.body.is_null(), "{method} {path}: {}", r.text);
         seen.insert(r.status);
     }
+    // The body limit's answer is JSON.
+    let big = app
+        .vendor_raw(
+            "POST",
+            "/organization/accounts",
+            Some("application/json"),
+            &format!(r#"{{"id":"big","name":"{}"}}"#, "x".repeat(1024 * 1024)),
+        )
+        .await;
+    assert_eq!((big.status, big.content_type.as_str()), (413, JSON_CT));
+    seen.insert(big.status);
     // The limiter's own answer is JSON too.
     let mut limited = None;
     for _ in 0..100 {
@@ -473,7 +484,7 @@ async fn every_answer_is_json() {
     seen.insert(limited.status);
     assert_eq!(
         seen.into_iter().collect::<Vec<_>>(),
-        vec![200, 201, 400, 401, 404, 409, 429]
+        vec![200, 201, 400, 401, 404, 409, 413, 429]
     );
 }
 
