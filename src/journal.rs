@@ -93,26 +93,30 @@ impl Journal {
     }
 
     /// Newest first.
-    pub fn query(&self, f: &JournalFilter) -> Vec<JournalEntry> {
+    /// Newest first, at most `limit`; also answers how many entries match in all.
+    pub fn query(&self, f: &JournalFilter) -> (usize, Vec<JournalEntry>) {
         let entries = self.entries.lock();
-        entries
-            .iter()
-            .rev()
-            .filter(|e| {
-                f.route
+        let limit = f.limit.unwrap_or(200);
+        let mut matching = 0;
+        let mut out = Vec::with_capacity(limit.min(entries.len()));
+        for e in entries.iter().rev().filter(|e| {
+            f.route
+                .as_ref()
+                .is_none_or(|r| e.route.contains(r.as_str()) || e.path.contains(r.as_str()))
+                && f.method.as_ref().is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+                && f.status.is_none_or(|s| e.status == s)
+                && f.integration_id
                     .as_ref()
-                    .is_none_or(|r| e.route.contains(r.as_str()) || e.path.contains(r.as_str()))
-                    && f.method.as_ref().is_none_or(|m| e.method.eq_ignore_ascii_case(m))
-                    && f.status.is_none_or(|s| e.status == s)
-                    && f.integration_id
-                        .as_ref()
-                        .is_none_or(|i| e.integration_id.as_deref() == Some(i.as_str()))
-                    && f.since.as_ref().is_none_or(|s| e.at.as_str() >= s.as_str())
-                    && f.lint.is_none_or(|l| l != e.lints.is_empty())
-            })
-            .take(f.limit.unwrap_or(200))
-            .cloned()
-            .collect()
+                    .is_none_or(|i| e.integration_id.as_deref() == Some(i.as_str()))
+                && f.since.as_ref().is_none_or(|s| e.at.as_str() >= s.as_str())
+                && f.lint.is_none_or(|l| l != e.lints.is_empty())
+        }) {
+            matching += 1;
+            if out.len() < limit {
+                out.push(e.clone());
+            }
+        }
+        (matching, out)
     }
 
     /// Every entry of one integration, oldest first (for the QA report's lint summary).
@@ -168,9 +172,10 @@ mod tests {
             j.push(entry(&j, s));
         }
         assert_eq!(j.len(), 3);
-        let all = j.query(&JournalFilter::default());
+        let (matching, all) = j.query(&JournalFilter::default());
+        assert_eq!(matching, 3);
         assert_eq!(all.iter().map(|e| e.status).collect::<Vec<_>>(), vec![404, 200, 401]);
-        let only = j.query(&JournalFilter {
+        let (_, only) = j.query(&JournalFilter {
             status: Some(200),
             ..Default::default()
         });

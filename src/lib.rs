@@ -123,9 +123,7 @@ pub fn build_app(
         .service(
             aweb::scope("/sim")
                 .configure(api::sim::config)
-                .configure(|cfg| {
-                    cfg.route("/openapi.json", aweb::get().to(|| async { web::SIM_OPENAPI }));
-                })
+                .route("/openapi.json", aweb::get().to(web::sim_openapi))
                 .default_service(aweb::to(route_not_found)),
         )
         .configure(web::config)
@@ -133,8 +131,10 @@ pub fn build_app(
 }
 
 async fn route_not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    // NestJS words it with the URL as sent, query included.
+    let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or(req.path());
     Err(ApiError::RouteNotFound {
         method: req.method().to_string(),
-        path: req.path().to_string(),
+        path: path.to_string(),
     })
 }

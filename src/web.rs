@@ -15,9 +15,10 @@ pub const SIM_OPENAPI: &str = include_str!("../docs/openapi/sim-api.json");
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/api-docs", web::get().to(vendor_openapi))
         .route("/api-docs/openapi.json", web::get().to(vendor_openapi))
-        .route("/sim/openapi.json", web::get().to(sim_openapi))
         .route("/", web::get().to(index))
-        .route("/{path:.*}", web::get().to(asset));
+        .route("/", web::head().to(index))
+        .route("/{path:.*}", web::get().to(asset))
+        .route("/{path:.*}", web::head().to(asset));
 }
 
 fn openapi(doc: &'static str) -> HttpResponse {
@@ -30,7 +31,8 @@ async fn vendor_openapi() -> HttpResponse {
     openapi(VENDOR_OPENAPI)
 }
 
-async fn sim_openapi() -> HttpResponse {
+/// Served inside the /sim scope (see `build_app`), which owns every /sim path.
+pub async fn sim_openapi() -> HttpResponse {
     openapi(SIM_OPENAPI)
 }
 

@@ -469,10 +469,7 @@ async fn both_documents_are_served_as_json() {
     }
 }
 
-/// The /sim scope's own `/openapi.json` route (src/lib.rs) answers a bare `&str`, so actix sends
-/// `text/plain`, and it shadows the JSON route of src/web.rs. Un-ignore once src/lib.rs is fixed.
 #[tokio::test]
-#[ignore = "server defect: GET /sim/openapi.json is sent as text/plain (src/lib.rs)"]
 async fn the_sim_document_is_served_as_json_utf8() {
     let app = spawn().await;
     let mut ck = Checker::new(SIM_OPENAPI);

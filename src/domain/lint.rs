@@ -19,6 +19,7 @@ pub enum LintCode {
     RevokedToken,
     TokenHeaderCasing,
     ReadsDeprecatedId,
+    BodyNotJson,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,6 +92,10 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
         LintCode::TokenHeaderCasing => (
             "Header names are case-insensitive, but the documented spelling is GRADIENT-TOKEN; some proxies are stricter.",
             "Send the header as GRADIENT-TOKEN.",
+        ),
+        LintCode::BodyNotJson => (
+            "Production reads a body only when its Content-Type is application/json (or a form): this body was ignored, as if empty.",
+            "Send Content-Type: application/json with every JSON body.",
         ),
         LintCode::ReadsDeprecatedId => (
             "_id is deprecated in favour of id.",

@@ -364,7 +364,7 @@ impl QaFacts {
                     },
                     round,
                     title: if round == 2 {
-                        format!("Again: {}", title.to_lowercase())
+                        format!("Again: {title}")
                     } else {
                         title.to_string()
                     },

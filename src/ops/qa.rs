@@ -162,7 +162,19 @@ pub fn lint_summary(qa: &QaFacts, journal: &[JournalEntry]) -> Vec<LintSummary> 
                 && ((f.kind == "status_set" && matches!(f.detail["status"].as_str(), Some("pending" | "active")))
                     || f.kind == "status_auto_active")
         });
-        if !lit {
+        // Only once the vendor has moved on (synced, or the connection ended): between the
+        // authentication and the status call the finding would be premature.
+        let moved_on = cycle != qa.current_cycle
+            || !qa.connected_now
+            || qa.facts.iter().any(|f| {
+                !f.global
+                    && f.cycle == cycle
+                    && matches!(
+                        f.kind.as_str(),
+                        "accounts_created" | "service_created" | "services_created"
+                    )
+            });
+        if !lit && moved_on {
             add(
                 &Lint::new(
                     LintCode::StatusNeverPending,

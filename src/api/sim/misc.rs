@@ -138,9 +138,9 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
             None => None,
         },
     };
-    let entries = state.journal.query(&filter);
+    let (matching, entries) = state.journal.query(&filter);
     Ok(json_response(
         StatusCode::OK,
-        &json!({"total": state.journal.len(), "entries": entries}),
+        &json!({"total": state.journal.len(), "matching": matching, "capacity": state.config.journal_size, "entries": entries}),
     ))
 }

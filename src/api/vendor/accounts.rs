@@ -5,7 +5,7 @@ use super::auth::Partner;
 use crate::api::{content_type, note_lints, path_param, query_pairs};
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
-use crate::domain::validate::{body_kind, object, objects, parse_body, parse_lenient, BodyKind, Fields};
+use crate::domain::validate::{body_kind, object, objects, parse_lenient, BodyKind, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
@@ -102,7 +102,7 @@ async fn create(
     body: web::Bytes,
     kind: PropertyKind,
 ) -> ApiResult<HttpResponse> {
-    let value = parse_body(&body, body_kind(content_type(&req).as_deref()))?;
+    let value = crate::api::json_body(&req, &body)?;
     let (items, is_array) = objects(&value)?;
     let mut errors = vec![];
     let mut lints = vec![];
@@ -217,7 +217,7 @@ async fn update_bulk(
     body: web::Bytes,
     kind: PropertyKind,
 ) -> ApiResult<HttpResponse> {
-    let value = parse_body(&body, body_kind(content_type(&req).as_deref()))?;
+    let value = crate::api::json_body(&req, &body)?;
     let (items, is_array) = objects(&value)?;
     let mut errors = vec![];
     let mut lints = vec![];

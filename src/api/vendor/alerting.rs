@@ -1,10 +1,10 @@
 //! Alerts: queued, then processed into a PSA ticket (or a failure) about a second later.
 
 use super::auth::Partner;
-use crate::api::{content_type, path_param};
+use crate::api::path_param;
 use crate::domain::ids::{message_id, ObjectId};
 use crate::domain::now_iso;
-use crate::domain::validate::{body_kind, object, parse_body, Fields};
+use crate::domain::validate::{object, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::alerts::{now_ms, process_due};
 use crate::state::AppState;
@@ -26,7 +26,7 @@ async fn create_alert(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let account_id = path_param(&req, "accountId");
-    let value = parse_body(&body, body_kind(content_type(&req).as_deref()))?;
+    let value = crate::api::json_body(&req, &body)?;
     let obj = object(&value)?;
     let mut f = Fields::new(obj, state.strict_types());
     let title = f.required_string("title");

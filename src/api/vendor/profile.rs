@@ -7,7 +7,7 @@ use crate::domain::catalog::{CATEGORIES, SUBCATEGORIES};
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
-use crate::domain::validate::{body_kind, object, parse_body, parse_lenient, BodyKind, Fields};
+use crate::domain::validate::{body_kind, object, parse_lenient, BodyKind, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events;
@@ -136,7 +136,7 @@ async fn create_service(
     req: HttpRequest,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    let value = parse_body(&body, body_kind(content_type(&req).as_deref()))?;
+    let value = crate::api::json_body(&req, &body)?;
     let obj = object(&value)?;
     let now = now_iso();
     let mut service = ServiceRow {

@@ -1,12 +1,12 @@
 //! Set Unit Count: one count for one (account, service) pair of a mapped integration.
 
 use super::auth::Partner;
-use crate::api::{content_type, note_lints, path_param, query_value};
+use crate::api::{note_lints, path_param, query_value};
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
-use crate::domain::validate::{body_kind, object, parse_body, parse_bool, Fields};
+use crate::domain::validate::{object, parse_bool, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::accounts::{self, PropertyKind};
@@ -36,7 +36,7 @@ async fn set_unit_count(
         None => false,
         Some(v) => parse_bool(&v).ok_or_else(|| ApiError::validation_one("no_build must be a boolean value"))?,
     };
-    let value = parse_body(&body, body_kind(content_type(&req).as_deref()))?;
+    let value = crate::api::json_body(&req, &body)?;
     let obj = object(&value)?;
     let mut f = Fields::new(obj, state.strict_types());
     let account_id = f.id_string("accountId", false);
