@@ -2,6 +2,7 @@
 //! partner. Both live per integration and share one shape, so one module serves both tables.
 
 use super::next_seq;
+use super::CachedRow;
 use rusqlite::{params, Connection, OptionalExtension};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +79,7 @@ pub fn exists(c: &Connection, kind: PropertyKind, integration_id: &str, id: &str
 }
 
 pub fn count(c: &Connection, kind: PropertyKind, integration_id: &str) -> rusqlite::Result<i64> {
-    c.query_row(
+    c.cached_row(
         &format!("SELECT COUNT(*) FROM {} WHERE integration_id = ?1", kind.table()),
         [integration_id],
         |r| r.get(0),

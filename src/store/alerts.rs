@@ -1,5 +1,6 @@
 //! Alerts queued by vendors, and what became of them.
 
+use super::CachedRow;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -90,7 +91,7 @@ pub fn insert(c: &Connection, a: &AlertRow) -> rusqlite::Result<()> {
 }
 
 pub fn get(c: &Connection, message_id: &str) -> rusqlite::Result<Option<AlertRow>> {
-    c.query_row(
+    c.cached_row(
         &format!("SELECT {COLS} FROM alert WHERE message_id = ?1"),
         [message_id],
         row,

@@ -1,5 +1,6 @@
 //! Integrations (one partner × one vendor): card state, status, partner key, lifecycle.
 
+use super::CachedRow;
 use super::{modules_from_json, modules_to_json};
 use crate::domain::catalog::{CardState, IntegrationStatus, SetupStep};
 use crate::domain::ids::ApiKey;
@@ -53,7 +54,7 @@ fn row(r: &Row) -> rusqlite::Result<IntegrationRow> {
 }
 
 pub fn get(c: &Connection, id: &str) -> rusqlite::Result<Option<IntegrationRow>> {
-    c.query_row(&format!("SELECT {COLS} FROM integration WHERE id = ?1"), [id], row)
+    c.cached_row(&format!("SELECT {COLS} FROM integration WHERE id = ?1"), [id], row)
         .optional()
 }
 
@@ -72,7 +73,7 @@ pub fn by_partner_key_hash(c: &Connection, hash: &str) -> rusqlite::Result<Optio
 
 /// A key that used to work: (integration id, why it stopped).
 pub fn revoked(c: &Connection, hash: &str) -> rusqlite::Result<Option<(String, String)>> {
-    c.query_row(
+    c.cached_row(
         "SELECT integration_id, reason FROM revoked_key WHERE key_hash = ?1",
         [hash],
         |r| Ok((r.get(0)?, r.get(1)?)),

@@ -1,5 +1,6 @@
 //! Account and service mappings: the partner's links from vendor items to PSA items.
 
+use super::CachedRow;
 use crate::domain::billing::Feed;
 use crate::domain::ids::ObjectId;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -95,12 +96,12 @@ pub fn unmap_service(c: &Connection, integration_id: &str, service_id: &str) -> 
 }
 
 pub fn counts(c: &Connection, integration_id: &str) -> rusqlite::Result<(i64, i64)> {
-    let accounts = c.query_row(
+    let accounts = c.cached_row(
         "SELECT COUNT(*) FROM account_mapping WHERE integration_id = ?1",
         [integration_id],
         |r| r.get(0),
     )?;
-    let services = c.query_row(
+    let services = c.cached_row(
         "SELECT COUNT(DISTINCT service_id) FROM service_mapping WHERE integration_id = ?1",
         [integration_id],
         |r| r.get(0),

@@ -1,6 +1,7 @@
 //! The simulated PSA (ConnectWise by default): companies, agreements, catalogue, contract lines,
 //! boards and tickets.
 
+use super::CachedRow;
 use crate::domain::billing::{PsaLine, PsaProduct};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -40,7 +41,7 @@ pub fn visible_companies(c: &Connection) -> rusqlite::Result<Vec<Company>> {
 }
 
 pub fn visible_company(c: &Connection, id: &str) -> rusqlite::Result<Option<Company>> {
-    c.query_row(
+    c.cached_row(
         &format!("SELECT c.id, c.psa_ref, c.name, c.type, c.status FROM psa_company c WHERE c.id = ?1 AND {VISIBLE}"),
         [id],
         company,
@@ -111,7 +112,7 @@ pub fn set_line_quantity(
 
 /// The first active agreement of a company, where an approved New Revenue card adds its line.
 pub fn first_active_agreement(c: &Connection, company_id: &str) -> rusqlite::Result<Option<String>> {
-    c.query_row(
+    c.cached_row(
         "SELECT id FROM psa_agreement WHERE company_id = ?1 AND status = 'Active' ORDER BY position LIMIT 1",
         [company_id],
         |r| r.get(0),
@@ -157,7 +158,7 @@ pub fn boards(c: &Connection) -> rusqlite::Result<Vec<Board>> {
 }
 
 pub fn board_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
-    c.query_row("SELECT EXISTS(SELECT 1 FROM psa_board WHERE id = ?1)", [id], |r| {
+    c.cached_row("SELECT EXISTS(SELECT 1 FROM psa_board WHERE id = ?1)", [id], |r| {
         r.get(0)
     })
 }
@@ -308,7 +309,7 @@ pub struct Partner {
 }
 
 pub fn partner(c: &Connection, id: &str) -> rusqlite::Result<Option<Partner>> {
-    c.query_row(
+    c.cached_row(
         "SELECT id, name, psa, psa_url, currency FROM partner WHERE id = ?1",
         [id],
         |r| {

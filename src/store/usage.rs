@@ -1,5 +1,6 @@
 //! Unit counts: the latest value per (integration, service, account), plus every accepted count.
 
+use super::CachedRow;
 use rusqlite::{params, Connection};
 
 /// One accepted count.
@@ -47,7 +48,7 @@ pub struct CountSummary {
 
 /// The counts accepted in one QA cycle of an integration.
 pub fn summary(c: &Connection, integration_id: &str, cycle: i64) -> rusqlite::Result<CountSummary> {
-    c.query_row(
+    c.cached_row(
         "SELECT COUNT(*), COALESCE(SUM(no_build), 0), MIN(received_at), MAX(received_at),
            (SELECT MAX(received_at) FROM unit_count_history WHERE integration_id = ?1 AND cycle = ?2 AND no_build = 0)
          FROM unit_count_history WHERE integration_id = ?1 AND cycle = ?2",

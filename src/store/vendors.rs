@@ -1,5 +1,6 @@
 //! Vendors and their vendor-level services (SKUs).
 
+use super::CachedRow;
 use super::{modules_from_json, next_seq};
 use crate::domain::now_iso;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -77,7 +78,7 @@ fn service_row(r: &Row) -> rusqlite::Result<ServiceRow> {
 }
 
 pub fn get(c: &Connection, id: &str) -> rusqlite::Result<Option<VendorRow>> {
-    c.query_row(
+    c.cached_row(
         &format!("SELECT {VENDOR_COLS} FROM vendor WHERE id = ?1"),
         [id],
         vendor_row,
@@ -86,7 +87,7 @@ pub fn get(c: &Connection, id: &str) -> rusqlite::Result<Option<VendorRow>> {
 }
 
 pub fn by_key_hash(c: &Connection, hash: &str) -> rusqlite::Result<Option<VendorRow>> {
-    c.query_row(
+    c.cached_row(
         &format!("SELECT {VENDOR_COLS} FROM vendor WHERE api_key_hash = ?1"),
         [hash],
         vendor_row,
@@ -95,7 +96,7 @@ pub fn by_key_hash(c: &Connection, hash: &str) -> rusqlite::Result<Option<Vendor
 }
 
 pub fn list(c: &Connection) -> rusqlite::Result<Vec<VendorRow>> {
-    let mut st = c.prepare(&format!("SELECT {VENDOR_COLS} FROM vendor ORDER BY name"))?;
+    let mut st = c.prepare_cached(&format!("SELECT {VENDOR_COLS} FROM vendor ORDER BY name"))?;
     let rows = st.query_map([], vendor_row)?;
     rows.collect()
 }
@@ -136,7 +137,7 @@ pub fn services(c: &Connection, vendor_id: &str) -> rusqlite::Result<Vec<Service
 }
 
 pub fn service(c: &Connection, vendor_id: &str, id: &str) -> rusqlite::Result<Option<ServiceRow>> {
-    c.query_row(
+    c.cached_row(
         &format!("SELECT {SERVICE_COLS} FROM vendor_service WHERE vendor_id = ?1 AND id = ?2"),
         [vendor_id, id],
         service_row,
@@ -145,7 +146,7 @@ pub fn service(c: &Connection, vendor_id: &str, id: &str) -> rusqlite::Result<Op
 }
 
 pub fn service_name_taken(c: &Connection, vendor_id: &str, name: &str) -> rusqlite::Result<bool> {
-    c.query_row(
+    c.cached_row(
         "SELECT EXISTS(SELECT 1 FROM vendor_service WHERE vendor_id = ?1 AND name = ?2)",
         [vendor_id, name],
         |r| r.get(0),

@@ -52,8 +52,9 @@ async fn authenticate(
         .and_then(GradientToken::parse)
         .ok_or(ApiError::Unauthorized)?;
     let vendor_only_allowed = !partner_required && state.config.allow_vendor_only_token;
+    // A read: the hot path of every call. Only the first call with a new key writes (below).
     let outcome = state
-        .write(move |tx| {
+        .read(move |tx| {
             let Some(vendor) = vendors::by_key_hash(tx, &KeyHash::of(&token.vendor_key).0)? else {
                 return Ok(Outcome::Denied);
             };
@@ -66,13 +67,7 @@ async fn authenticate(
             }
             let hash = KeyHash::of(&token.partner_key);
             match integrations::by_partner_key_hash(tx, &hash.0)? {
-                Some(i) if i.vendor_id == vendor.id => {
-                    let now = now_iso();
-                    if integrations::mark_token_used(tx, &i.id, &now)? {
-                        events::record(tx, Some(&i.id), i.cycle, "authenticated", &now, &json!({}))?;
-                    }
-                    Ok(Outcome::Ok(Box::new((vendor, Some(i)))))
-                }
+                Some(i) if i.vendor_id == vendor.id => Ok(Outcome::Ok(Box::new((vendor, Some(i))))),
                 Some(_) => Ok(Outcome::Denied),
                 None => Ok(match integrations::revoked(tx, &hash.0)? {
                     Some((integration_id, reason)) => Outcome::Revoked(integration_id, reason),
@@ -84,6 +79,18 @@ async fn authenticate(
     match outcome {
         Outcome::Ok(found) => {
             let (vendor, integration) = *found;
+            if let Some(i) = integration.as_ref().filter(|i| i.token_first_used_at.is_none()) {
+                let (id, cycle) = (i.id.clone(), i.cycle);
+                state
+                    .write(move |tx| {
+                        let now = now_iso();
+                        if integrations::mark_token_used(tx, &id, &now)? {
+                            events::record(tx, Some(&id), cycle, "authenticated", &now, &json!({}))?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+            }
             note_caller(req, integration.as_ref().map(|i| i.id.as_str()), Some(&vendor.id));
             Ok((vendor, integration))
         }
