@@ -29,6 +29,8 @@ pub struct JournalEntry {
     pub response_body: Option<String>,
     pub truncated: bool,
     pub lints: Vec<Lint>,
+    /// The id of the fault rule that hit this call, if one did.
+    pub fault: Option<u64>,
 }
 
 /// What the handlers learn about a call, read back by the journal once the response is built.
@@ -162,6 +164,7 @@ mod tests {
             response_body: None,
             truncated: false,
             lints: vec![],
+            fault: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub seed: Seed,
     pub journal: Journal,
+    pub faults: crate::faults::Faults,
     pub limiter: RateLimiter,
     pub rebuild: Debouncer,
     pub alerts_wakeup: Notify,
@@ -28,6 +29,7 @@ impl AppState {
     pub fn new(config: Config, store: Store, seed: Seed) -> Self {
         AppState {
             journal: Journal::new(config.journal_size),
+            faults: crate::faults::Faults::default(),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms)),
             alerts_wakeup: Notify::new(),

@@ -96,6 +96,10 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sim/billing/cards/{cardId}/approve"),
     ("POST", "/sim/billing/cards/{cardId}/adjust"),
     ("POST", "/sim/billing/cards/{cardId}/dismiss"),
+    ("GET", "/sim/faults"),
+    ("POST", "/sim/faults"),
+    ("DELETE", "/sim/faults"),
+    ("DELETE", "/sim/faults/{id}"),
 ];
 
 /// Routes another part of the simulator may not serve yet: checked only once they exist.
@@ -1158,6 +1162,18 @@ async fn sim_answers_match_the_document() {
         409,
     )
     .await;
+    // Fault injection.
+    let rule = json!({"route": "/api/vendor-api/organization", "method": "GET", "status": 503, "times": 1});
+    let added = sim(&app, ck, "POST", "/faults", "/faults", Some(rule), 201).await;
+    sim(&app, ck, "POST", "/faults", "/faults", Some(json!({"route": "x"})), 400).await;
+    assert_eq!(app.vendor("GET", "/organization", None).await.status, 503);
+    sim(&app, ck, "GET", "/faults", "/faults", None, 200).await;
+    let one = format!("/faults/{}", added["id"]);
+    sim(&app, ck, "DELETE", "/faults/{id}", &one, None, 200).await;
+    sim(&app, ck, "DELETE", "/faults/{id}", &one, None, 404).await;
+    sim(&app, ck, "DELETE", "/faults", "/faults", None, 200).await;
+    sim(&app, ck, "GET", "/journal", "/journal?status=503", None, 200).await;
+
     sim(&app, ck, "POST", "/reset", "/reset", None, 200).await;
     sim(&app, ck, "GET", "/health", "/health", None, 200).await;
 

@@ -82,6 +82,24 @@ pub async fn vendor_call(
 
     let method = req.method().to_string();
     let path = req.path().to_string();
+    // Injected faults come after the real limits: a 413 or 429 stays what production would say.
+    let mut fault = None;
+    let early = match early {
+        Some(e) => Some(e),
+        None => match state.faults.check(&method, &path) {
+            Some(hit) => {
+                fault = Some(hit.rule_id);
+                if hit.delay_ms > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(hit.delay_ms)).await;
+                }
+                hit.status.map(|s| ApiError::Injected {
+                    status: StatusCode::from_u16(s).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                    message: hit.message,
+                })
+            }
+            None => None,
+        },
+    };
     let query = req.query_string().to_string();
     let routed_path = trim_trailing_slash(&mut req);
     let request_headers: Vec<(String, String)> = req
@@ -164,6 +182,7 @@ pub async fn vendor_call(
         response_body,
         truncated: req_cut || res_cut,
         lints: notes.lints,
+        fault,
     });
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))

@@ -1,5 +1,7 @@
 //! Integration lint: things a vendor's code did that work here but hurt in production.
-//! Each finding says what happened, why it matters, and what to change.
+//! Each finding says what happened, why it matters, and what to change. Two habits the spec
+//! names cannot be seen from the server and so have no code: the token header's casing (HTTP/1.1
+//! parsers lowercase header names) and a client reading `_id` (it equals `id`).
 
 use serde::Serialize;
 
@@ -17,8 +19,6 @@ pub enum LintCode {
     PortalUrlNeverSet,
     OverRateLimit,
     RevokedToken,
-    TokenHeaderCasing,
-    ReadsDeprecatedId,
     BodyNotJson,
 }
 
@@ -89,17 +89,9 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
             "The partner regenerated the key or disconnected: this token will never work again.",
             "Stop syncing this partner and ask them to enter the new partner API key in your portal.",
         ),
-        LintCode::TokenHeaderCasing => (
-            "Header names are case-insensitive, but the documented spelling is GRADIENT-TOKEN; some proxies are stricter.",
-            "Send the header as GRADIENT-TOKEN.",
-        ),
         LintCode::BodyNotJson => (
             "Production reads a body only when its Content-Type is application/json (or a form): this body was ignored, as if empty.",
             "Send Content-Type: application/json with every JSON body.",
-        ),
-        LintCode::ReadsDeprecatedId => (
-            "_id is deprecated in favour of id.",
-            "Read id instead of _id.",
         ),
     }
 }

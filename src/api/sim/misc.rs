@@ -83,6 +83,7 @@ async fn reset(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         })
         .await?;
     state.journal.clear();
+    state.faults.clear();
     state.limiter.clear();
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }

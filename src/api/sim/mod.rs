@@ -1,6 +1,7 @@
 //! The simulator's own JSON control API under `/sim`: everything the console does.
 
 pub mod billing;
+pub mod faults;
 pub mod integrations;
 pub mod misc;
 pub mod qa;
@@ -12,4 +13,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     integrations::config(cfg);
     billing::config(cfg);
     qa::config(cfg);
+    faults::config(cfg);
 }
