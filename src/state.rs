@@ -68,6 +68,9 @@ impl AppState {
 pub struct Debouncer {
     quiet: Duration,
     deadline: Mutex<Option<Instant>>,
+    /// True from the moment a rebuild is due until it has committed, so that "pending" never
+    /// reads false while the rebuild is still running.
+    running: std::sync::atomic::AtomicBool,
     notify: Notify,
 }
 
@@ -76,6 +79,7 @@ impl Debouncer {
         Debouncer {
             quiet,
             deadline: Mutex::new(None),
+            running: std::sync::atomic::AtomicBool::new(false),
             notify: Notify::new(),
         }
     }
@@ -90,7 +94,12 @@ impl Debouncer {
     }
 
     pub fn is_pending(&self) -> bool {
-        self.deadline.lock().is_some()
+        self.deadline.lock().is_some() || self.running.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Called by the worker once the rebuild that `due` released has committed.
+    pub fn done(&self) {
+        self.running.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Waits until a requested rebuild is due (calls kept coming push the deadline back).
@@ -102,6 +111,7 @@ impl Debouncer {
                 Some(d) if Instant::now() >= d => {
                     let mut guard = self.deadline.lock();
                     if *guard == Some(d) {
+                        self.running.store(true, std::sync::atomic::Ordering::SeqCst);
                         *guard = None;
                         return;
                     }
@@ -121,6 +131,7 @@ pub fn spawn_workers(state: web::Data<AppState>) {
             if let Err(e) = s.write(|tx| crate::ops::billing::rebuild(tx)).await {
                 log::error!("billing rebuild failed: {e}");
             }
+            s.rebuild.done();
         }
     });
     tokio::spawn(async move {

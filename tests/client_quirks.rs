@@ -8,14 +8,6 @@ use serde_json::{json, Value};
 
 const JSON_CT: &str = "application/json; charset=utf-8";
 
-fn ids(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect()
-}
-
 fn lint_codes(entry: &Value) -> Vec<&str> {
     entry["lints"]
         .as_array()

@@ -1341,11 +1341,3 @@ async fn another_vendors_services_and_accounts_are_not_found() {
     let theirs_profile = call(&app, Some(&other), "GET", "", None).await.ok(200);
     assert_eq!(ids(&theirs_profile["data"]["skus"]), vec![theirs.as_str()]);
 }
-
-fn ids(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["id"].as_str().unwrap())
-        .collect()
-}

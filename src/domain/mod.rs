@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod catalog;
 pub mod ids;
+pub mod lifecycle;
 pub mod lint;
 pub mod mapping;
 pub mod qa;

@@ -467,3 +467,12 @@ impl TestApp {
         GradientToken::parse(&self.token).unwrap().partner_key
     }
 }
+
+/// The `id`s of a list of accounts, services or skus, in order.
+pub fn ids(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect()
+}

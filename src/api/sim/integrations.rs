@@ -2,8 +2,9 @@
 //! Next, mapping, Finish, Disconnect.
 
 use crate::api::path_param;
-use crate::domain::catalog::{CardState, IntegrationStatus, SetupStep, MODULES};
+use crate::domain::catalog::{CardState, SetupStep, MODULES};
 use crate::domain::ids::{ApiKey, GradientToken};
+use crate::domain::lifecycle::Card;
 use crate::domain::mapping::exact_name_matches;
 use crate::domain::now_iso;
 use crate::domain::validate::{parse_lenient, BodyKind};
@@ -57,17 +58,11 @@ pub fn load(c: &Connection, id: &str) -> ApiResult<IntegrationRow> {
     integrations::get(c, id)?.ok_or_else(|| ApiError::NotFound(format!("No integration found with id: {id}")))
 }
 
-fn state_label(i: &IntegrationRow) -> &'static str {
-    match (i.state, i.status) {
-        (CardState::ReadyToConnect, _) => "Ready to Connect",
-        (CardState::Setup, _) => "Pending connection",
-        (CardState::Connected, Some(IntegrationStatus::Active)) => "Active",
-        (CardState::Connected, _) => "Connected",
+fn lifecycle(i: &IntegrationRow) -> Card {
+    Card {
+        state: i.state,
+        status: i.status,
     }
-}
-
-fn next_enabled(i: &IntegrationRow) -> bool {
-    i.state != CardState::ReadyToConnect && i.status.is_some_and(IntegrationStatus::lights_next)
 }
 
 /// Vendor-level services of the vendor plus this partner's organization services.
@@ -88,9 +83,9 @@ pub fn card(c: &Connection, i: &IntegrationRow) -> ApiResult<Value> {
         "partnerId": partner.id,
         "partnerName": partner.name,
         "state": i.state.as_str(),
-        "stateLabel": state_label(i),
+        "stateLabel": lifecycle(i).label(),
         "status": i.status.map(|s| s.as_str()),
-        "nextEnabled": next_enabled(i),
+        "nextEnabled": lifecycle(i).next_enabled(),
         "step": i.step.map(|s| s.as_str()),
         "modules": if i.state == CardState::ReadyToConnect { Vec::new() } else { i.modules.clone() },
         "vendorModules": vendor.modules,
@@ -179,11 +174,7 @@ async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
     let keys = state
         .write(move |tx| {
             let i = load(tx, &id)?;
-            if i.state == CardState::ReadyToConnect {
-                return Err(ApiError::Conflict(
-                    "Connect the integration before generating an API token".into(),
-                ));
-            }
+            lifecycle(&i).may_generate_token().map_err(ApiError::Conflict)?;
             let vendor = vendors::get(tx, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
             let vendor_key = vendor
                 .api_key_plain
@@ -321,16 +312,7 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
     let card = state
         .write(move |tx| {
             let i = load(tx, &id)?;
-            if i.state == CardState::ReadyToConnect {
-                return Err(ApiError::Conflict("Connect the integration first".into()));
-            }
-            if step > SetupStep::ConnectToVendor && !next_enabled(&i) {
-                return Err(ApiError::Conflict(format!(
-                    "Next is not lit: the integration status is {}. The vendor's code must set it to pending \
-                     (PATCH /api/vendor-api/organization/status/pending) once the partner has authenticated",
-                    i.status.map(|s| s.as_str()).unwrap_or("not set")
-                )));
-            }
+            lifecycle(&i).may_enter(step).map_err(ApiError::Conflict)?;
             let now = now_iso();
             integrations::set_step(tx, &id, step)?;
             match step {
@@ -363,16 +345,7 @@ async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
 }
 
 fn require_mapping_allowed(i: &IntegrationRow) -> ApiResult<()> {
-    if i.state == CardState::ReadyToConnect {
-        return Err(ApiError::Conflict("Connect the integration first".into()));
-    }
-    if !next_enabled(i) {
-        return Err(ApiError::Conflict(format!(
-            "Mapping opens after Next lights up: the integration status is {}, and must be pending or active",
-            i.status.map(|s| s.as_str()).unwrap_or("not set")
-        )));
-    }
-    Ok(())
+    lifecycle(i).may_map().map_err(ApiError::Conflict)
 }
 
 fn account_row(c: &Connection, i: &IntegrationRow, account_id: &str) -> ApiResult<Value> {
@@ -562,22 +535,10 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
     let card = state
         .write(move |tx| {
             let i = load(tx, &id)?;
-            if i.state == CardState::ReadyToConnect {
-                return Err(ApiError::Conflict("Connect the integration first".into()));
-            }
-            if !next_enabled(&i) {
-                return Err(ApiError::Conflict(format!(
-                    "Finish needs the integration status to be pending or active; it is {}",
-                    i.status.map(|s| s.as_str()).unwrap_or("not set")
-                )));
-            }
             let (accounts_mapped, services_mapped) = mappings::counts(tx, &i.id)?;
-            if accounts_mapped == 0 || services_mapped == 0 {
-                return Err(ApiError::Conflict(format!(
-                    "Finish needs at least one mapped account and one mapped service; {accounts_mapped} account(s) and \
-                     {services_mapped} service(s) are mapped"
-                )));
-            }
+            lifecycle(&i)
+                .may_finish(accounts_mapped, services_mapped)
+                .map_err(ApiError::Conflict)?;
             let now = now_iso();
             integrations::finish(tx, &id, &now)?;
             events::record(
