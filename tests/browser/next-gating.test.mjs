@@ -91,9 +91,14 @@ test('NEXT stays disabled until the integration status is pending', { timeout: 1
     await dlg.getByTestId('modal-cancel').click();
     await dlg.waitFor({ state: 'detached' });
     expectStatus(await vendor('GET', '/organization'), 200, 'the old key still works after CANCEL');
+    const shownBefore = await text(page.getByTestId('token-gradient'));
     await page.getByTestId('btn-generate-token').click();
     await confirmModal(page, 'regenerate-dialog');
-    await eventually(async () => assert.notEqual(await text(page.getByTestId('token-gradient')), ''));
+    // Wait for the new token itself: the old one stays on screen until the answer arrives.
+    await eventually(async () => {
+      const shown = await text(page.getByTestId('token-gradient'));
+      assert.ok(shown !== '' && shown !== shownBefore, 'the regenerated token is shown');
+    });
     const fresh = vendorClient(await text(page.getByTestId('token-gradient')));
     assert.equal((await vendor('GET', '/organization')).status, 401, 'the old key is refused at once');
     expectStatus(await fresh('GET', '/organization'), 200, 'the new key works');
