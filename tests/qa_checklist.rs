@@ -307,3 +307,91 @@ async fn the_journal_is_bounded() {
     let j = app.sim("GET", "/journal", None).await.ok(200);
     assert_eq!(j["total"], 5);
 }
+
+/// The lint catalogue: every code the simulator knows is reachable by some vendor mistake and
+/// ends up in the report with its why and fix (no dead codes).
+#[tokio::test]
+async fn every_lint_code_is_reachable_and_reported() {
+    let mut app = spawn_with(|c| c.rate_limit = 3).await;
+    let old = app.token.clone();
+    app.reconnect().await; // revokes the kickoff key
+    app.vendor_as(&old, "GET", "/organization", None).await; // revoked_token
+    tokio::time::sleep(Duration::from_millis(1100)).await; // a fresh rate-limit window
+    app.create_accounts(json!([{"id": 1, "name": "Acme Corp"}])).await; // numeric_id
+    app.vendor(
+        "POST",
+        "/organization/accounts",
+        Some(json!([{"id": "1", "name": "Again"}])),
+    )
+    .await; // account_reposted
+    app.vendor("GET", "/organization/clients", None).await; // deprecated_clients_route
+                                                            // over_rate_limit: 3 calls a second are allowed; 11 calls span at most two windows.
+    for _ in 0..8 {
+        app.vendor("GET", "/organization", None).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.create_service("Endpoint Protection").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let service = app.create_service("Endpoint Protection").await; // duplicate_service_name
+    app.vendor_raw(
+        "POST",
+        "/organization/accounts",
+        Some("text/plain"),
+        r#"[{"id":"x","name":"X"}]"#,
+    )
+    .await; // body_not_json
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let clients = app
+        .vendor("GET", "/organization/clients?search=acme", None)
+        .await
+        .ok(200);
+    let acme_client = clients["clients"][0]["id"].as_str().unwrap().to_string();
+    // That connection synced accounts but never set pending (status_never_pending). A new one:
+    app.reconnect().await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.create_accounts(json!([{"id": "1", "name": "Acme Corp"}])).await;
+    app.vendor(
+        "POST",
+        &format!("/service/{service}/count"),
+        Some(json!({"accountId": "1", "unitCount": 1})),
+    )
+    .await; // count_for_unmapped_pair
+    app.set_status("active").await.ok(200);
+    app.step("account_mapping").await.ok(200);
+    app.map_service(&service, &["SEC-EDR"]).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.vendor(
+        "POST",
+        &format!("/service/{service}/count?no_build=true"),
+        Some(json!({"clientOId": acme_client, "unitCount": 4})),
+    )
+    .await
+    .ok(201); // deprecated_client_o_id, and no_build_on_count (its only count)
+    let report = app.sim("GET", "/qa/report", None).await.ok(200);
+    let lint = report["reports"][0]["lint"].as_array().unwrap();
+    let mut codes: Vec<&str> = lint.iter().map(|l| l["code"].as_str().unwrap()).collect();
+    codes.sort();
+    let mut expected = vec![
+        "account_reposted",
+        "body_not_json",
+        "count_for_unmapped_pair",
+        "deprecated_client_o_id",
+        "deprecated_clients_route",
+        "duplicate_service_name",
+        "no_build_on_count",
+        "numeric_id",
+        "over_rate_limit",
+        "portal_url_never_set",
+        "revoked_token",
+        "status_never_pending",
+    ];
+    expected.sort();
+    assert_eq!(codes, expected);
+    for l in lint {
+        assert!(
+            !l["why"].as_str().unwrap().is_empty() && !l["fix"].as_str().unwrap().is_empty(),
+            "{l}"
+        );
+        assert!(l["count"].as_u64().unwrap() >= 1);
+    }
+}

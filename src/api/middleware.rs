@@ -80,6 +80,14 @@ pub async fn vendor_call(
         None
     };
 
+    if early.is_some() {
+        if let Some((integration, vendor)) = crate::api::vendor::auth::attribute(&state, token.as_deref()).await {
+            if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
+                n.integration_id = Some(integration);
+                n.vendor_id = Some(vendor);
+            }
+        }
+    }
     let method = req.method().to_string();
     let path = req.path().to_string();
     // Injected faults come after the real limits: a 413 or 429 stays what production would say.

@@ -141,3 +141,22 @@ impl Partner {
         self.integration.status
     }
 }
+
+/// Whose call this is, for the journal, when the call is refused before its route runs (over
+/// the rate limit, body too large): (integration id, vendor id) if the token is a live one.
+pub async fn attribute(state: &web::Data<AppState>, header: Option<&str>) -> Option<(String, String)> {
+    let token = GradientToken::parse(header?)?;
+    state
+        .read(move |c| {
+            let Some(vendor) = vendors::by_key_hash(c, &KeyHash::of(&token.vendor_key).0)? else {
+                return Ok(None);
+            };
+            let hash = KeyHash::of(&token.partner_key);
+            Ok(integrations::by_partner_key_hash(c, &hash.0)?
+                .filter(|i| i.vendor_id == vendor.id)
+                .map(|i| (i.id, vendor.id)))
+        })
+        .await
+        .ok()
+        .flatten()
+}
