@@ -33,6 +33,14 @@ pub struct JournalEntry {
     pub fault: Option<u64>,
 }
 
+/// One call as the QA checklist sees it.
+#[derive(Debug, Clone)]
+pub struct CallFact {
+    pub at: String,
+    pub status: u16,
+    pub lints: Vec<Lint>,
+}
+
 /// What the handlers learn about a call, read back by the journal once the response is built.
 #[derive(Debug, Default, Clone)]
 pub struct CallNotes {
@@ -121,13 +129,18 @@ impl Journal {
         (matching, out)
     }
 
-    /// Every entry of one integration, oldest first (for the QA report's lint summary).
-    pub fn for_integration(&self, integration_id: &str) -> Vec<JournalEntry> {
+    /// What the QA checklist needs of one integration's calls, oldest first: when, the status,
+    /// the lint. Cheap to copy, since the console polls it every few seconds.
+    pub fn call_facts(&self, integration_id: &str) -> Vec<CallFact> {
         self.entries
             .lock()
             .iter()
             .filter(|e| e.integration_id.as_deref() == Some(integration_id))
-            .cloned()
+            .map(|e| CallFact {
+                at: e.at.clone(),
+                status: e.status,
+                lints: e.lints.clone(),
+            })
             .collect()
     }
 }

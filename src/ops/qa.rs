@@ -4,7 +4,7 @@ use crate::domain::catalog::CardState;
 use crate::domain::lint::{advice, Lint, LintCode};
 use crate::domain::qa::{Checklist, CycleCounts, Fact, QaFacts};
 use crate::error::{ApiError, ApiResult};
-use crate::journal::JournalEntry;
+use crate::journal::CallFact;
 use crate::store::{events, integrations, usage, vendors};
 use rusqlite::Connection;
 use serde::Serialize;
@@ -28,7 +28,7 @@ pub struct IntegrationQa {
 pub fn facts(
     c: &Connection,
     integration_id: &str,
-    journal: &[JournalEntry],
+    journal: &[CallFact],
     rebuild_pending: bool,
 ) -> ApiResult<(QaFacts, IntegrationQa)> {
     let i = integrations::get(c, integration_id)?
@@ -114,7 +114,7 @@ pub struct LintSummary {
 
 /// Findings for the report: every lint the journal attached to this integration's calls,
 /// summed by code, plus the findings only the whole history shows.
-pub fn lint_summary(qa: &QaFacts, journal: &[JournalEntry]) -> Vec<LintSummary> {
+pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
     let mut by_code: BTreeMap<String, LintSummary> = BTreeMap::new();
     let mut add = |lint: &Lint, at: Option<&str>| {
         let key = serde_json::to_string(&lint.code).unwrap_or_default();
@@ -197,7 +197,7 @@ pub fn lint_summary(qa: &QaFacts, journal: &[JournalEntry]) -> Vec<LintSummary> 
 }
 
 /// The report a vendor keeps: what was tested, when, the evidence for each step, the findings.
-pub fn report(qa: &IntegrationQa, facts: &QaFacts, journal: &[JournalEntry], generated_at: &str) -> Value {
+pub fn report(qa: &IntegrationQa, facts: &QaFacts, journal: &[CallFact], generated_at: &str) -> Value {
     let lints = lint_summary(facts, journal);
     let calls = journal.len();
     let failed = journal.iter().filter(|e| e.status >= 400).count();

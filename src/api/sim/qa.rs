@@ -31,7 +31,7 @@ async fn all(state: &web::Data<AppState>, only: Option<String>) -> ApiResult<Vec
     let now = now_iso();
     let mut out = vec![];
     for id in ids {
-        let journal = state.journal.for_integration(&id);
+        let journal = state.journal.call_facts(&id);
         let now = now.clone();
         let item = state
             .read(move |c| {
