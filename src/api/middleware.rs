@@ -127,7 +127,14 @@ pub async fn vendor_call(
     let res: ServiceResponse<BoxBody> = match early {
         Some(err) => {
             let (http_req, _) = req.into_parts();
-            ServiceResponse::new(http_req, err.error_response())
+            let mut response = err.error_response();
+            if too_large {
+                // The rest of the body was never read: the connection cannot carry another request.
+                response
+                    .head_mut()
+                    .set_connection_type(actix_web::http::ConnectionType::Close);
+            }
+            ServiceResponse::new(http_req, response)
         }
         None => next.call(req).await?.map_into_boxed_body(),
     };

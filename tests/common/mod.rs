@@ -429,9 +429,29 @@ impl TestApp {
             stream
                 .set_read_timeout(Some(std::time::Duration::from_secs(10)))
                 .unwrap();
-            stream.write_all(&request).unwrap();
+            // The server may answer (and stop reading) before the whole body is sent.
+            let _ = stream.write_all(&request);
+            // Read until the answer is complete by its Content-Length, not until the server
+            // closes: a loaded machine may keep the connection open for a while.
             let mut out = vec![];
-            stream.read_to_end(&mut out).unwrap();
+            let mut buf = [0u8; 8192];
+            loop {
+                if let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&out[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok());
+                    if length.is_some_and(|n| out.len() >= end + 4 + n) {
+                        break;
+                    }
+                }
+                match stream.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                    Err(e) => panic!("reading the answer: {e}"),
+                }
+            }
             out
         })
         .await
