@@ -190,13 +190,19 @@ impl QaFacts {
                     evidence: format!("{n} account(s) created with POST /organization/accounts"),
                 }
             }),
-            "accounts_mapped" => fact(&["account_mapped"]).map(|f| Found {
-                at: f.at.clone(),
-                evidence: format!(
-                    "account {} mapped ({})",
-                    f.detail["accountId"].as_str().unwrap_or("?"),
-                    f.detail["source"].as_str().unwrap_or("manual")
-                ),
+            "accounts_mapped" => fact(&["account_mapped"]).map(|f| {
+                let d = &f.detail;
+                let id = d["accountId"].as_str().unwrap_or("?");
+                Found {
+                    at: f.at.clone(),
+                    evidence: match (d["name"].as_str(), d["psaAccountName"].as_str()) {
+                        (Some(name), Some(psa)) => format!(
+                            "account {name} ({id}) mapped to {psa} ({})",
+                            d["source"].as_str().unwrap_or("manual")
+                        ),
+                        _ => format!("account {id} mapped ({})", d["source"].as_str().unwrap_or("manual")),
+                    },
+                }
             }),
             "services_synced" => {
                 let created = self.facts.iter().find(|f| {
@@ -225,13 +231,17 @@ impl QaFacts {
                     None => None,
                 }
             }
-            "services_mapped" => fact(&["service_mapped"]).map(|f| Found {
-                at: f.at.clone(),
-                evidence: format!(
-                    "service {} mapped ({})",
-                    f.detail["serviceId"].as_str().unwrap_or("?"),
-                    f.detail["source"].as_str().unwrap_or("manual")
-                ),
+            "services_mapped" => fact(&["service_mapped"]).map(|f| {
+                let d = &f.detail;
+                let products = d["psaProductIds"].as_array().map_or(0, Vec::len);
+                Found {
+                    at: f.at.clone(),
+                    evidence: format!(
+                        "service {} mapped to {products} PSA product(s) ({})",
+                        d["name"].as_str().or(d["serviceId"].as_str()).unwrap_or("?"),
+                        d["source"].as_str().unwrap_or("manual")
+                    ),
+                }
             }),
             "finished" => fact(&["finished"]).map(|f| Found {
                 at: f.at.clone(),

@@ -247,13 +247,15 @@ fn auto_map_accounts(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResul
     let matches = exact_name_matches(unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())), &candidates);
     for (account, company) in &matches {
         mappings::map_account(tx, &i.id, account, company, "auto", now)?;
+        // An exact-name match: the account and the PSA company carry the same name.
+        let name = unmapped.iter().find(|a| &a.id == account).map(|a| a.name.as_str());
         events::record(
             tx,
             Some(&i.id),
             i.cycle,
             "account_mapped",
             now,
-            &json!({"accountId": account, "psaAccountId": company, "source": "auto"}),
+            &json!({"accountId": account, "name": name, "psaAccountId": company, "psaAccountName": name, "source": "auto"}),
         )?;
     }
     Ok(matches.len())
@@ -284,13 +286,14 @@ fn auto_map_services(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResul
     let matches = exact_name_matches(unmapped.iter().map(|s| (s.0.as_str(), s.1.as_str())), &candidates);
     for (service, product) in &matches {
         mappings::map_service(tx, &i.id, service, std::slice::from_ref(product), "auto", now)?;
+        let name = unmapped.iter().find(|s| &s.0 == service).map(|s| s.1.as_str());
         events::record(
             tx,
             Some(&i.id),
             i.cycle,
             "service_mapped",
             now,
-            &json!({"serviceId": service, "psaProductIds": [product], "source": "auto"}),
+            &json!({"serviceId": service, "name": name, "psaProductIds": [product], "source": "auto"}),
         )?;
     }
     Ok(matches.len())
@@ -425,15 +428,17 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
                 .ok_or_else(|| ApiError::NotFound(format!("No PSA account found with id: {psa_id}")))?;
             let now = now_iso();
             mappings::map_account(tx, &i.id, &account_id, &psa_id, "manual", &now)?;
+            let row = account_row(tx, &i, &account_id)?;
             events::record(
                 tx,
                 Some(&i.id),
                 i.cycle,
                 "account_mapped",
                 &now,
-                &json!({"accountId": account_id, "psaAccountId": psa_id, "source": "manual"}),
+                &json!({"accountId": account_id, "name": row["name"], "psaAccountId": psa_id,
+                    "psaAccountName": row["psaAccountName"], "source": "manual"}),
             )?;
-            account_row(tx, &i, &account_id)
+            Ok(row)
         })
         .await?;
     Ok(json_response(StatusCode::OK, &row))
@@ -493,15 +498,16 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
             } else {
                 "service_mapped"
             };
+            let row = service_row(tx, &i, &service_id)?;
             events::record(
                 tx,
                 Some(&i.id),
                 i.cycle,
                 kind,
                 &now,
-                &json!({"serviceId": service_id, "psaProductIds": products, "source": "manual"}),
+                &json!({"serviceId": service_id, "name": row["name"], "psaProductIds": products, "source": "manual"}),
             )?;
-            service_row(tx, &i, &service_id)
+            Ok(row)
         })
         .await?;
     Ok(json_response(StatusCode::OK, &row))
