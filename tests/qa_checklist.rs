@@ -106,7 +106,10 @@ async fn a_correct_vendor_twice_through_the_cycle_passes_qa() {
         assert!(s["at"].is_string() && s["evidence"].is_string(), "{key}: {s}");
     }
     assert_eq!(q["currentStep"], "disconnected");
-    assert_eq!(step(&q, "accounts_mapped")["evidence"], "account Acme Corp (acme-1) mapped to Acme Corp (auto)");
+    assert_eq!(
+        step(&q, "accounts_mapped")["evidence"],
+        "account Acme Corp (acme-1) mapped to Acme Corp (auto)"
+    );
 
     app.disconnect().await;
     correct_round(&mut app, false).await;
