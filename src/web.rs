@@ -1,8 +1,8 @@
 //! The partner console (static/, embedded in the binary) and the OpenAPI documents.
 
-use crate::error::{json_response, JSON_CONTENT_TYPE};
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::error::{ApiError, JSON_CONTENT_TYPE};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
@@ -53,18 +53,17 @@ fn serve(path: &str) -> Option<HttpResponse> {
 
 async fn asset(req: HttpRequest) -> HttpResponse {
     let path = req.match_info().get("path").unwrap_or_default().trim_end_matches('/');
+    let not_found = || {
+        ApiError::RouteNotFound {
+            method: req.method().to_string(),
+            path: req.path().to_string(),
+        }
+        .error_response()
+    };
     if path.starts_with("api/") || path.starts_with("sim/") || path == "api" || path == "sim" {
-        return json_response(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"statusCode": 404, "message": format!("Cannot GET {}", req.path()), "error": "Not Found"}),
-        );
+        return not_found();
     }
     serve(path)
         .or_else(|| serve(&format!("{path}/index.html")))
-        .unwrap_or_else(|| {
-            json_response(
-                StatusCode::NOT_FOUND,
-                &serde_json::json!({"statusCode": 404, "message": format!("Cannot GET {}", req.path()), "error": "Not Found"}),
-            )
-        })
+        .unwrap_or_else(not_found)
 }

@@ -37,6 +37,30 @@ enum Outcome {
     Denied,
 }
 
+/// Who a token names: the vendor of its first half and, through its second, one of that
+/// vendor's integrations; or a revoked key; or nobody.
+fn identify(c: &rusqlite::Connection, token: &GradientToken, vendor_only_allowed: bool) -> Result<Outcome, ApiError> {
+    let Some(vendor) = vendors::by_key_hash(c, &KeyHash::of(&token.vendor_key).0)? else {
+        return Ok(Outcome::Denied);
+    };
+    if token.partner_key.is_empty() {
+        return Ok(if vendor_only_allowed {
+            Outcome::Ok(Box::new((vendor, None)))
+        } else {
+            Outcome::Denied
+        });
+    }
+    let hash = KeyHash::of(&token.partner_key);
+    Ok(match integrations::by_partner_key_hash(c, &hash.0)? {
+        Some(i) if i.vendor_id == vendor.id => Outcome::Ok(Box::new((vendor, Some(i)))),
+        Some(_) => Outcome::Denied,
+        None => match integrations::revoked(c, &hash.0)? {
+            Some((integration_id, reason)) => Outcome::Revoked(integration_id, reason),
+            None => Outcome::Denied,
+        },
+    })
+}
+
 async fn authenticate(
     req: &HttpRequest,
     partner_required: bool,
@@ -53,29 +77,7 @@ async fn authenticate(
         .ok_or(ApiError::Unauthorized)?;
     let vendor_only_allowed = !partner_required && state.config.allow_vendor_only_token;
     // A read: the hot path of every call. Only the first call with a new key writes (below).
-    let outcome = state
-        .read(move |tx| {
-            let Some(vendor) = vendors::by_key_hash(tx, &KeyHash::of(&token.vendor_key).0)? else {
-                return Ok(Outcome::Denied);
-            };
-            if token.partner_key.is_empty() {
-                return Ok(if vendor_only_allowed {
-                    Outcome::Ok(Box::new((vendor, None)))
-                } else {
-                    Outcome::Denied
-                });
-            }
-            let hash = KeyHash::of(&token.partner_key);
-            match integrations::by_partner_key_hash(tx, &hash.0)? {
-                Some(i) if i.vendor_id == vendor.id => Ok(Outcome::Ok(Box::new((vendor, Some(i))))),
-                Some(_) => Ok(Outcome::Denied),
-                None => Ok(match integrations::revoked(tx, &hash.0)? {
-                    Some((integration_id, reason)) => Outcome::Revoked(integration_id, reason),
-                    None => Outcome::Denied,
-                }),
-            }
-        })
-        .await?;
+    let outcome = state.read(move |c| identify(c, &token, vendor_only_allowed)).await?;
     match outcome {
         Outcome::Ok(found) => {
             let (vendor, integration) = *found;
@@ -146,17 +148,11 @@ impl Partner {
 /// the rate limit, body too large): (integration id, vendor id) if the token is a live one.
 pub async fn attribute(state: &web::Data<AppState>, header: Option<&str>) -> Option<(String, String)> {
     let token = GradientToken::parse(header?)?;
-    state
-        .read(move |c| {
-            let Some(vendor) = vendors::by_key_hash(c, &KeyHash::of(&token.vendor_key).0)? else {
-                return Ok(None);
-            };
-            let hash = KeyHash::of(&token.partner_key);
-            Ok(integrations::by_partner_key_hash(c, &hash.0)?
-                .filter(|i| i.vendor_id == vendor.id)
-                .map(|i| (i.id, vendor.id)))
-        })
-        .await
-        .ok()
-        .flatten()
+    match state.read(move |c| identify(c, &token, false)).await.ok()? {
+        Outcome::Ok(found) => {
+            let (vendor, integration) = *found;
+            integration.map(|i| (i.id, vendor.id))
+        }
+        _ => None,
+    }
 }
