@@ -58,6 +58,10 @@ pub struct Config {
     /// Worker threads of the HTTP server (0 = one per core).
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    /// Print nothing per vendor API call (by default each call prints one line).
+    #[arg(long, env = "SYNTH_SIM_QUIET", default_value_t = false)]
+    pub quiet: bool,
 }
 
 impl Config {
@@ -77,6 +81,7 @@ impl Config {
             journal_size: 2000,
             journal_body_limit: 16 * 1024,
             workers: 1,
+            quiet: true,
         }
     }
 }

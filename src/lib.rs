@@ -77,7 +77,10 @@ impl Application {
         let state = aweb::Data::new(AppState::new(config, store, seed));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
-        let mut server = HttpServer::new(move || build_app(app_state.clone())).listen(listener)?;
+        // A stop waits at most this long for calls in flight before it closes them.
+        let mut server = HttpServer::new(move || build_app(app_state.clone()))
+            .shutdown_timeout(5)
+            .listen(listener)?;
         if workers > 0 {
             server = server.workers(workers);
         }

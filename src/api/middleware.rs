@@ -180,7 +180,7 @@ pub async fn vendor_call(
     let limit = state.config.journal_body_limit;
     let (request_body, req_cut) = clip(&body, limit);
     let (response_body, res_cut) = clip(&out_bytes, limit);
-    state.journal.push(JournalEntry {
+    let entry = JournalEntry {
         id: state.journal.next_id(),
         at: now_iso(),
         method,
@@ -198,7 +198,11 @@ pub async fn vendor_call(
         truncated: req_cut || res_cut,
         lints: notes.lints,
         fault,
-    });
+    };
+    if !state.config.quiet {
+        println!("{}", entry.terminal_line());
+    }
+    state.journal.push(entry);
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))
 }
