@@ -44,6 +44,10 @@ const SIM_DOC: Doc = Doc {
     name: "sim",
 };
 
+/// Redoc builds its styles at run time and searches in a blob worker; nothing is fetched elsewhere.
+const REFERENCE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'";
+
 /// Browsers ask for HTML first; tools (curl, schemathesis, SDK generators, fetch) ask for JSON,
 /// `*/*` or nothing. HTML only when `text/html` is preferred to JSON, and never with `?format=json`.
 fn wants_html(req: &HttpRequest) -> bool {
@@ -108,6 +112,8 @@ fn openapi(req: &HttpRequest, doc: &Doc, negotiate: bool) -> HttpResponse {
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
             .insert_header((header::VARY, "Accept"))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
+            // Everything the page needs comes from the simulator; Redoc's remote logo is refused.
+            .insert_header((header::CONTENT_SECURITY_POLICY, REFERENCE_CSP))
             .body(html);
     }
     let body = serde_json::to_vec_pretty(&document_for(doc.text, &served_from(req))).unwrap_or_default();
