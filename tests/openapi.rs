@@ -465,7 +465,11 @@ async fn both_documents_are_served_as_json() {
         let r = call(&app, "GET", path, None).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text);
         let served: Value = serde_json::from_str(&r.text).expect("the served document parses");
-        assert_eq!(served["servers"], json!([{"url": app.base, "description": "this synthesize-sim"}]), "{path}");
+        assert_eq!(
+            served["servers"],
+            json!([{"url": app.base, "description": "this synthesize-sim"}]),
+            "{path}"
+        );
         assert_eq!(served, document_for(text, &app.base), "{path} serves its document");
         assert_eq!(served["openapi"], "3.0.3", "{path}");
         if path != SIM_DOC {
@@ -503,14 +507,22 @@ async fn browsers_get_the_reference_page_and_tools_get_json() {
         assert_eq!(status, 200, "{path}");
         assert_eq!(ct, "text/html; charset=utf-8", "{path}");
         assert!(page.contains("/vendor/redoc/redoc.standalone.js"), "{path}");
-        assert!(page.contains(&format!("data-spec-url=\"{json_url}\"")), "{path}: {page}");
+        assert!(
+            page.contains(&format!("data-spec-url=\"{json_url}\"")),
+            "{path}: {page}"
+        );
         assert!(!page.contains("{{"), "{path}: every placeholder is filled");
         // The URL the page reads answers JSON even to the browser's Accept.
         let (status, ct, body) = get_with(&app, json_url, &[("accept", BROWSER_ACCEPT)]).await;
         assert_eq!((status, ct.as_str()), (200, JSON_UTF8), "{json_url}");
         assert_eq!(parse(&body)["openapi"], "3.0.3");
         // Tools: no Accept, */*, JSON, or JSON preferred to HTML.
-        for accept in ["*/*", "application/json", "application/json, text/html;q=0.5", "application/json, text/html"] {
+        for accept in [
+            "*/*",
+            "application/json",
+            "application/json, text/html;q=0.5",
+            "application/json, text/html",
+        ] {
             let (status, ct, body) = get_with(&app, path, &[("accept", accept)]).await;
             assert_eq!((status, ct.as_str()), (200, JSON_UTF8), "{path} with Accept {accept}");
             assert_eq!(parse(&body)["openapi"], "3.0.3");

@@ -36,13 +36,15 @@ impl CardAction {
 
 /// Applies one action to one open card of the current billing view. Approve and Adjust write
 /// the quantity into the PSA line (ConnectWise applies approvals at once); an approved New
-/// Revenue card adds a line to the account's first active agreement.
+/// Revenue card adds a line to the agreement the partner picked, by default the account's first
+/// active one.
 pub fn act(
     tx: &Connection,
     card_id: &str,
     action: CardAction,
     effective_date: Option<String>,
     quantity: Option<f64>,
+    agreement_id: Option<String>,
 ) -> ApiResult<()> {
     let (cards, _) = cards_with_state(tx)?;
     let view = cards
@@ -56,6 +58,11 @@ pub fn act(
         )));
     }
     let card = view.card;
+    if agreement_id.is_some() && (card.contract_line_id.is_some() || action == CardAction::Dismiss) {
+        return Err(ApiError::validation_one(
+            "agreementId applies only to approving or adjusting a New Revenue card",
+        ));
+    }
     let now = now_iso();
     let today = now[..10].to_string();
     if action != CardAction::Dismiss {
@@ -73,16 +80,25 @@ pub fn act(
                 psa::set_line_quantity(tx, line, qty, &effective, &now)?;
             }
             None => {
-                let agreement = psa::first_active_agreement(tx, &card.psa_account_id)?.ok_or_else(|| {
-                    ApiError::Conflict(format!(
-                        "{} has no active agreement to add this service to",
-                        card.account_name
-                    ))
-                })?;
+                let agreements = psa::active_agreements(tx, &card.psa_account_id)?;
+                let agreement = match &agreement_id {
+                    Some(id) => agreements.iter().find(|(a, _)| a == id).ok_or_else(|| {
+                        ApiError::validation_one(format!(
+                            "agreementId must be an active agreement of {}",
+                            card.account_name
+                        ))
+                    })?,
+                    None => agreements.first().ok_or_else(|| {
+                        ApiError::Conflict(format!(
+                            "{} has no active agreement to add this service to",
+                            card.account_name
+                        ))
+                    })?,
+                };
                 psa::add_line(
                     tx,
                     ObjectId::generate().as_str(),
-                    &agreement,
+                    &agreement.0,
                     &card.product_id,
                     qty,
                     &effective,
