@@ -384,3 +384,12 @@ async fn reset_returns_to_the_seed_atomically() {
     let info = app.sim("GET", "/info", None).await.ok(200);
     assert_eq!(info["demoKeys"]["partnerApiKey"], KICKOFF_PARTNER_KEY);
 }
+
+#[tokio::test]
+async fn the_seeded_card_says_it_is_connected_with_the_kickoff_key() {
+    let mut app = spawn().await;
+    assert_eq!(app.card().await["stateLabel"], "Connected with the kickoff key");
+    // A key the partner generates is no kickoff key: the card waits for the vendor again.
+    app.reconnect().await;
+    assert_eq!(app.card().await["stateLabel"], "Pending connection");
+}

@@ -27,7 +27,7 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     const c = card(page, SEEDED_VENDOR);
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'setup', 'the seeded integration starts connected (setup)');
-    assert.equal(await text(c.getByTestId('integration-state')), 'Pending connection');
+    assert.equal(await text(c.getByTestId('integration-state')), 'Connected with the kickoff key');
     await shot(page, '01-integrations-seeded');
   });
 
