@@ -22,7 +22,7 @@ pub struct JournalEntry {
     pub duration_ms: f64,
     pub integration_id: Option<String>,
     pub vendor_id: Option<String>,
-    /// The GRADIENT-TOKEN, redacted to its last four characters.
+    /// The partner key the GRADIENT-TOKEN carried, by its last four characters (`…a9b6`).
     pub token: Option<String>,
     pub request_headers: Vec<(String, String)>,
     pub request_body: Option<String>,

@@ -223,7 +223,7 @@ class SetupPage {
     return h('section', { class: 'panel status-panel', testid: 'status-section' },
       h('div', { class: 'status-head' },
         h('h2', {}, 'Connection status'),
-        h('span', { class: 'muted small', testid: 'status-checked-at' }, `Checked ${this.lastChecked.toLocaleTimeString()}`)),
+        h('span', { class: 'muted small', testid: 'status-checked-at' }, `Checked ${fmtDateTime(this.lastChecked.toISOString())}`)),
       h('dl', { class: 'facts facts-wide' },
         h('div', { class: 'fact' }, h('dt', {}, 'Integration status'), h('dd', {}, statusBadge(c.status, 'status-value'))),
         h('div', { class: 'fact' }, h('dt', {}, 'Accounts received'), h('dd', { testid: 'status-accounts' }, String(c.accountCount ?? 0))),
@@ -252,7 +252,7 @@ class SetupPage {
         const before = JSON.stringify(this.card);
         await this.refreshCard();
         if (JSON.stringify(this.card) !== before) this.render();
-        else { const el = this.main.querySelector('[data-testid=status-checked-at]'); if (el) el.textContent = `Checked ${this.lastChecked.toLocaleTimeString()}`; }
+        else { const el = this.main.querySelector('[data-testid=status-checked-at]'); if (el) el.textContent = `Checked ${fmtDateTime(this.lastChecked.toISOString())}`; }
       } catch { /* keep trying */ }
     }, 5000);
   }

@@ -1,7 +1,6 @@
 //! Middleware: the vendor API's journal, body limit and rate limit; and the app-wide rule that
 //! every error, actix's own included, answers in the NestJS JSON shape.
 
-use crate::domain::ids::tail4;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
@@ -116,7 +115,7 @@ pub async fn vendor_call(
         .map(|(k, v)| {
             let value = v.to_str().unwrap_or("<binary>");
             let shown = if k.as_str() == crate::api::vendor::auth::TOKEN_HEADER {
-                format!("…{}", tail4(value))
+                crate::domain::ids::GradientToken::key_hint(value)
             } else {
                 value.to_string()
             };
@@ -191,7 +190,7 @@ pub async fn vendor_call(
         duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
         integration_id: notes.integration_id,
         vendor_id: notes.vendor_id,
-        token: token.map(|t| format!("…{}", tail4(&t))),
+        token: token.map(|t| crate::domain::ids::GradientToken::key_hint(&t)),
         request_headers,
         request_body,
         response_body,
