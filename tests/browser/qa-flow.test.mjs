@@ -295,7 +295,8 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     const c = card(page, SEEDED_VENDOR);
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'connected');
-    assert.equal(await c.getByTestId('integration-status').getAttribute('data-status'), 'active');
+    assert.equal(await c.getByTestId('integration-state').getAttribute('data-status'), 'active');
+    assert.equal(await c.getByTestId('integration-status').count(), 0, '"Active" once, not "Active ● Active"');
     assert.equal(await text(c.getByTestId('integration-state')), 'Active');
     await shot(page, '11-integrations-active');
   });
