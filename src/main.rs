@@ -10,6 +10,18 @@ async fn main() -> std::process::ExitCode {
     // RUST_LOG still brings them back.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let config = Config::parse();
+    // The server's own signal handling is off (tests run many servers in one process), so the
+    // binary stops itself: gracefully on the first SIGINT or SIGTERM, at once on a second one.
+    // Installing the handlers also overrides SIGINT being ignored, as it is for a script's
+    // background job, so `kill -INT` stops it there too. Installed before anything is printed,
+    // so that a script that signals as soon as it reads the banner is heard.
+    let signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("synthesize-sim: cannot listen for signals: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let db = config.db.clone();
     let bind = config.bind.clone();
     let quiet = config.quiet;
@@ -38,17 +50,6 @@ async fn main() -> std::process::ExitCode {
 
     let server = app.server();
     let handle = server.handle();
-    // The server's own signal handling is off (tests run many servers in one process), so the
-    // binary stops itself: gracefully on the first SIGINT or SIGTERM, at once on a second one.
-    // Installing the handlers also overrides SIGINT being ignored, as it is for a script's
-    // background job, so `kill -INT` stops it there too.
-    let signals = match Signals::new() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("synthesize-sim: cannot listen for signals: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
     tokio::spawn(async move {
         let mut signals = signals;
         let name = signals.next().await;
