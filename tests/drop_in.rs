@@ -663,3 +663,22 @@ async fn old_statuses_are_accepted_with_a_lint() {
     let r = app.set_status("Active").await;
     assert_eq!(r.status, 400);
 }
+
+/// The case-insensitive routing knows every route: its list is the OpenAPI document's.
+#[test]
+fn the_routing_list_is_the_documented_route_list() {
+    let doc: Value = serde_json::from_str(include_str!("../docs/openapi/vendor-api.json")).unwrap();
+    let mut documented: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|p| p.strip_prefix("/api/vendor-api").unwrap().to_string())
+        .collect();
+    let mut known: Vec<String> = synthesize_sim::api::express::VENDOR_ROUTES
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    documented.sort();
+    known.sort();
+    assert_eq!(known, documented);
+}
