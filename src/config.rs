@@ -63,7 +63,8 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_TLS", default_value_t = false)]
     pub tls: bool,
 
-    /// PEM certificate chain for --tls (default: one issued by a local CA kept beside the database).
+    /// PEM certificate chain to serve over HTTPS (implies --tls; default: one issued by a local CA
+    /// kept beside the database).
     #[arg(long, env = "SYNTH_SIM_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
 

@@ -72,7 +72,8 @@ impl Application {
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }
-        let tls = if config.tls {
+        // A certificate given is HTTPS asked for.
+        let tls = if config.tls || config.tls_cert.is_some() {
             Some(tls::setup(&config).map_err(StartError::Tls)?)
         } else {
             None

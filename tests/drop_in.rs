@@ -386,7 +386,10 @@ async fn body_errors_answer_before_the_token_on_every_route_with_a_body() {
     let service = app.mapped_setup().await;
     let before = app.stored().await;
     let routes = [
-        "PATCH /api/vendor-api".to_string(),
+        // body-parser runs before routing: a GET with a body, and a route that does not exist.
+        "GET /api/vendor-api/organization".to_string(),
+        "POST /api/vendor-api/nothing".into(),
+        "PATCH /api/vendor-api".into(),
         "POST /api/vendor-api/service".into(),
         format!("PATCH /api/vendor-api/service/{service}"),
         format!("POST /api/vendor-api/service/{service}/count"),
@@ -444,7 +447,8 @@ async fn body_errors_answer_before_the_token_on_every_route_with_a_body() {
             let r = app
                 .raw_http(&head(&app, route, false, &send("application/json", b"{}")), b"{}")
                 .await;
-            assert_eq!(r.status, 401, "{route} valid body: {}", r.text);
+            let expected = if route.ends_with("/nothing") { 404 } else { 401 };
+            assert_eq!(r.status, expected, "{route} valid body: {}", r.text);
         }
     }
     assert_eq!(app.stored().await, before);
