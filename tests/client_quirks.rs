@@ -8,15 +8,6 @@ use serde_json::{json, Value};
 
 const JSON_CT: &str = "application/json; charset=utf-8";
 
-fn lint_codes(entry: &Value) -> Vec<&str> {
-    entry["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap())
-        .collect()
-}
-
 /// The newest journal entry for a method and route pattern.
 async fn last_call(app: &TestApp, method: &str, route: &str) -> Value {
     app.journal(&format!("method={method}&route=/api/vendor-api{route}&limit=1"))

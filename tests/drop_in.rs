@@ -8,15 +8,6 @@ use serde_json::{json, Value};
 
 const JSON_CT: &str = "application/json; charset=utf-8";
 
-fn lint_codes(entry: &Value) -> Vec<&str> {
-    entry["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap())
-        .collect()
-}
-
 /// The newest journal entry.
 async fn last_entry(app: &TestApp) -> Value {
     app.journal("limit=1")
@@ -45,6 +36,12 @@ fn head(app: &TestApp, request_line: &str, token: bool, headers: &str) -> String
     format!("{request_line} HTTP/1.1{token}{headers}")
 }
 
+/// Sends `body` byte for byte with a Content-Type and its exact length, with the token or without.
+async fn raw_body(app: &TestApp, request_line: &str, token: bool, content_type: &str, body: &[u8]) -> RawReply {
+    let headers = format!("\r\nContent-Type: {content_type}\r\nContent-Length: {}", body.len());
+    app.raw_http(&head(app, request_line, token, &headers), body).await
+}
+
 // --- 1. the SDK's empty strings ------------------------------------------------------------
 
 #[tokio::test]
@@ -65,17 +62,7 @@ async fn sdk_empty_strings_in_a_vendor_patch_blank_fields_with_a_lint() {
     "vendorSupportPageUrl":  "",
     "integrationPortalUrl":  "https://portal.example.com/gradient"
 }"#;
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                "PATCH /api/vendor-api",
-                true,
-                &format!("\r\nContent-Type: application/json\r\nContent-Length: {}", sdk.len()),
-            ),
-            sdk,
-        )
-        .await;
+    let r = raw_body(&app, "PATCH /api/vendor-api", true, "application/json", sdk).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let data = &r.body["data"];
     assert_eq!(
@@ -270,20 +257,14 @@ async fn charsets_other_than_utf_are_415_before_the_token() {
         ("windows-1252", false),
         ("utf-9", true),
     ] {
-        let r = app
-            .raw_http(
-                &head(
-                    &app,
-                    "POST /api/vendor-api/organization/accounts",
-                    token,
-                    &format!(
-                        "\r\nContent-Type: application/json; charset={charset}\r\nContent-Length: {}",
-                        body.len()
-                    ),
-                ),
-                body,
-            )
-            .await;
+        let r = raw_body(
+            &app,
+            "POST /api/vendor-api/organization/accounts",
+            token,
+            &format!("application/json; charset={charset}"),
+            body,
+        )
+        .await;
         assert_eq!(r.status, 415, "{charset}: {}", r.text);
         assert_eq!(r.header("content-type"), Some(JSON_CT));
         assert_eq!(
@@ -292,17 +273,14 @@ async fn charsets_other_than_utf_are_415_before_the_token() {
         );
     }
     // body-parser's urlencoded parser takes UTF-8 only.
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                "PATCH /api/vendor-api/organization/accounts/acme-1",
-                true,
-                "\r\nContent-Type: application/x-www-form-urlencoded; charset=iso-8859-1\r\nContent-Length: 6",
-            ),
-            b"name=X",
-        )
-        .await;
+    let r = raw_body(
+        &app,
+        "PATCH /api/vendor-api/organization/accounts/acme-1",
+        true,
+        "application/x-www-form-urlencoded; charset=iso-8859-1",
+        b"name=X",
+    )
+    .await;
     assert_eq!(r.status, 415, "{}", r.text);
     assert_eq!(r.body["message"], "unsupported charset \"ISO-8859-1\"");
     assert_eq!(app.stored().await, before);
@@ -353,17 +331,14 @@ async fn windows_powershell_latin1_bodies_are_kept_garbled_with_a_lint() {
     app.reconnect().await;
     // Windows PowerShell 5.1 sends the string body as ISO-8859-1: "Müller" is M 0xFC ller.
     let body = b"{\"id\":\"m-1\",\"name\":\"M\xfcller\",\"description\":\"Stra\xdfe\"}";
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                "POST /api/vendor-api/organization/accounts",
-                true,
-                &format!("\r\nContent-Type: application/json\r\nContent-Length: {}", body.len()),
-            ),
-            body,
-        )
-        .await;
+    let r = raw_body(
+        &app,
+        "POST /api/vendor-api/organization/accounts",
+        true,
+        "application/json",
+        body,
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body[0]["name"], "M\u{FFFD}ller");
     assert_eq!(r.body[0]["description"], "Stra\u{FFFD}e");
@@ -454,29 +429,23 @@ async fn body_errors_answer_before_the_token_on_every_route_with_a_body() {
     assert_eq!(app.stored().await, before);
     // With a good token, a blank JSON body on the lenient PATCH routes is body-parser's 400 too;
     // zero bytes are `{}`.
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                &format!("PATCH /api/vendor-api/service/{service}"),
-                true,
-                "\r\nContent-Type: application/json\r\nContent-Length: 1",
-            ),
-            b" ",
-        )
-        .await;
+    let r = raw_body(
+        &app,
+        &format!("PATCH /api/vendor-api/service/{service}"),
+        true,
+        "application/json",
+        b" ",
+    )
+    .await;
     assert_eq!(r.status, 400, "{}", r.text);
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                &format!("PATCH /api/vendor-api/service/{service}"),
-                true,
-                "\r\nContent-Type: application/json\r\nContent-Length: 0",
-            ),
-            b"",
-        )
-        .await;
+    let r = raw_body(
+        &app,
+        &format!("PATCH /api/vendor-api/service/{service}"),
+        true,
+        "application/json",
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
@@ -494,17 +463,14 @@ async fn paths_match_in_any_case_and_parameters_keep_theirs() {
     app.create_accounts(json!([{"id": "MixedCase-1", "name": "Mixed"}]))
         .await;
     let body = br#"{"description":"kept"}"#;
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                "PATCH /api/VENDOR-API/ORGANIZATION/ACCOUNTS/MixedCase-1/",
-                true,
-                &format!("\r\nContent-Type: application/json\r\nContent-Length: {}", body.len()),
-            ),
-            body,
-        )
-        .await;
+    let r = raw_body(
+        &app,
+        "PATCH /api/VENDOR-API/ORGANIZATION/ACCOUNTS/MixedCase-1/",
+        true,
+        "application/json",
+        body,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["id"], "MixedCase-1");
     // The journal keeps the path as sent and the route it reached.
@@ -512,17 +478,14 @@ async fn paths_match_in_any_case_and_parameters_keep_theirs() {
     assert_eq!(entry["path"], "/api/VENDOR-API/ORGANIZATION/ACCOUNTS/MixedCase-1/");
     assert_eq!(entry["route"], "/api/vendor-api/organization/accounts/{accountId}");
     // Parameters stay exact: another case is another account.
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                "PATCH /Api/Vendor-Api/Organization/Accounts/mixedcase-1",
-                true,
-                "\r\nContent-Type: application/json\r\nContent-Length: 2",
-            ),
-            b"{}",
-        )
-        .await;
+    let r = raw_body(
+        &app,
+        "PATCH /Api/Vendor-Api/Organization/Accounts/mixedcase-1",
+        true,
+        "application/json",
+        b"{}",
+    )
+    .await;
     assert_eq!(r.status, 404, "{}", r.text);
     assert_eq!(r.body["message"], "No account found with id: mixedcase-1");
     // An unknown path is named as sent.
@@ -534,17 +497,14 @@ async fn paths_match_in_any_case_and_parameters_keep_theirs() {
     // A count through an upper-case path and an upper-case ObjectId.
     let upper = service.to_uppercase();
     let body = br#"{"accountId":"acme-1","unitCount":4}"#;
-    let r = app
-        .raw_http(
-            &head(
-                &app,
-                &format!("POST /API/VENDOR-API/SERVICE/{upper}/COUNT"),
-                true,
-                &format!("\r\nContent-Type: application/json\r\nContent-Length: {}", body.len()),
-            ),
-            body,
-        )
-        .await;
+    let r = raw_body(
+        &app,
+        &format!("POST /API/VENDOR-API/SERVICE/{upper}/COUNT"),
+        true,
+        "application/json",
+        body,
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let b = app.rebuild().await;
     assert_eq!(card_for(&b, "Acme Corp", "SEC-EDR").unwrap()["vendorQuantity"], 4.0);
