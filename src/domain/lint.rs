@@ -46,6 +46,16 @@ impl Lint {
     }
 }
 
+/// The text fields a PATCH blanks: (name, value sent, value stored) where `""` was sent over a
+/// value that was not empty.
+pub fn blanked<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Option<String>, &'a String)>) -> Vec<String> {
+    fields
+        .into_iter()
+        .filter(|(_, sent, was)| sent.as_deref() == Some("") && !was.is_empty())
+        .map(|(field, _, _)| field.to_string())
+        .collect()
+}
+
 /// The lint of a PATCH whose `""` values blanked stored text (none when nothing was blanked).
 pub fn blanked_fields(fields: &[String]) -> Option<Lint> {
     (!fields.is_empty()).then(|| {

@@ -3,7 +3,7 @@
 
 use super::auth::Partner;
 use crate::api::{note_lints, path_param, query_pairs};
-use crate::domain::lint::blanked_fields;
+use crate::domain::lint::{blanked, blanked_fields};
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
 use crate::domain::validate::{object, objects, Fields};
@@ -169,16 +169,12 @@ async fn create(
     }
 }
 
-/// The text fields an update blanks: sent as `""` over a value that was not empty.
+/// The text fields an update blanks.
 fn blanked_by(before: &Property, u: &PropertyUpdate) -> Vec<String> {
-    [
+    blanked([
         ("name", &u.name, &before.name),
         ("description", &u.description, &before.description),
-    ]
-    .into_iter()
-    .filter(|(_, sent, was)| sent.as_deref() == Some("") && !was.is_empty())
-    .map(|(field, _, _)| field.to_string())
-    .collect()
+    ])
 }
 
 /// The update fields of one item; `require_id` for bulk bodies, where `id` says which item.

@@ -5,7 +5,7 @@ use super::dto::{envelope, vendor_data};
 use crate::api::{note_lints, path_param};
 use crate::domain::catalog::{CATEGORIES, SUBCATEGORIES};
 use crate::domain::ids::ObjectId;
-use crate::domain::lint::{blanked_fields, Lint, LintCode};
+use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::now_iso;
 use crate::domain::validate::{object, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
@@ -82,7 +82,7 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
     let (vendor, skus, blanked) = state
         .write(move |tx| {
             let before = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-            let blanked: Vec<String> = [
+            let blanked = blanked([
                 ("name", &update.name, &before.name),
                 ("description", &update.description, &before.description),
                 (
@@ -95,11 +95,7 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
                     &update.integration_portal_url,
                     &before.integration_portal_url,
                 ),
-            ]
-            .into_iter()
-            .filter(|(_, sent, was)| sent.as_deref() == Some("") && !was.is_empty())
-            .map(|(field, _, _)| field.to_string())
-            .collect();
+            ]);
             vendors::update(tx, &vendor_id, &update)?;
             if let (Some(url), Some((iid, cycle))) = (&update.integration_portal_url, &integration) {
                 events::record(
