@@ -46,34 +46,35 @@ pub fn sent_path(req: &HttpRequest) -> String {
 /// The path with its route's literal segments in the route's own case, when it matches a
 /// vendor route only case-insensitively; `None` when it matches exactly or matches none.
 pub fn canonical(path: &str) -> Option<String> {
+    // Most paths are not vendor paths, or are already in the routes' case: answer those
+    // without allocating.
+    let head = path.get(..PREFIX.len())?;
+    if !head.eq_ignore_ascii_case(PREFIX) {
+        return None;
+    }
+    let rest = &path[PREFIX.len()..];
     // One trailing slash is optional (handled later); match without it, give it back.
-    let (bare, slash) = match path.strip_suffix('/') {
-        Some(b) if !b.is_empty() && !b.ends_with('/') => (b, "/"),
-        _ => (path, ""),
+    let (bare, slash) = match rest.strip_suffix('/') {
+        Some(b) if !b.ends_with('/') => (b, "/"),
+        _ => (rest, ""),
     };
-    let sent: Vec<&str> = bare.split('/').collect();
-    VENDOR_ROUTES.iter().find_map(|route| {
-        let full = format!("{PREFIX}{route}");
-        let pattern: Vec<&str> = full.split('/').collect();
-        if pattern.len() != sent.len() {
-            return None;
-        }
-        let mut out = Vec::with_capacity(sent.len());
-        for (p, s) in pattern.iter().zip(&sent) {
-            if p.starts_with('{') {
-                if s.is_empty() {
-                    return None;
+    let route = VENDOR_ROUTES.iter().find(|route| {
+        route.split('/').count() == bare.split('/').count()
+            && route.split('/').zip(bare.split('/')).all(|(r, s)| {
+                if r.starts_with('{') {
+                    !s.is_empty()
+                } else {
+                    r.eq_ignore_ascii_case(s)
                 }
-                out.push(*s);
-            } else if p.eq_ignore_ascii_case(s) {
-                out.push(*p);
-            } else {
-                return None;
-            }
-        }
-        let canonical = format!("{}{slash}", out.join("/"));
-        (canonical != path).then_some(canonical)
-    })
+            })
+    })?;
+    let segments: Vec<&str> = route
+        .split('/')
+        .zip(bare.split('/'))
+        .map(|(r, s)| if r.starts_with('{') { s } else { r })
+        .collect();
+    let canonical = format!("{PREFIX}{}{slash}", segments.join("/"));
+    (canonical != path).then_some(canonical)
 }
 
 /// Routes a vendor API path sent in another letter case (`/API/Vendor-Api/organization`) to
