@@ -45,8 +45,13 @@ async fn main() -> std::process::ExitCode {
     } else {
         bind
     };
-    let url = format!("http://{host}:{}", app.port());
-    print!("{}", banner(&url, &db, &app.demo_keys, quiet, &[]));
+    let url = format!("{}://{host}:{}", app.scheme(), app.port());
+    // Features with something to say at start add their lines here (HTTPS: how to trust the CA).
+    let extra: Vec<String> = app
+        .tls_note()
+        .map(|note| note.lines().map(str::to_string).collect())
+        .unwrap_or_default();
+    print!("{}", banner(&url, &db, &app.demo_keys, quiet, &extra));
 
     let server = app.server();
     let handle = server.handle();
@@ -54,12 +59,21 @@ async fn main() -> std::process::ExitCode {
         let mut signals = signals;
         let name = signals.next().await;
         eprintln!("synthesize-sim: {name}: stopping (finishing the calls in flight)");
+        let first = std::time::Instant::now();
         let stop = handle.stop(true);
-        tokio::select! {
-            _ = stop => {}
-            name = signals.next() => {
-                eprintln!("synthesize-sim: {name} again: stopping now");
-                std::process::exit(130);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                name = signals.next() => {
+                    // `timeout` and group kills deliver one signal twice at once: only a second,
+                    // later signal (a second Ctrl+C) means "now".
+                    if first.elapsed() < std::time::Duration::from_millis(500) {
+                        continue;
+                    }
+                    eprintln!("synthesize-sim: {name} again: stopping now");
+                    std::process::exit(130);
+                }
             }
         }
     });
@@ -98,8 +112,10 @@ fn banner(url: &str, db: &str, keys: &DemoKeys, quiet: bool, extra: &[String]) -
         );
         line("GRADIENT-TOKEN", GradientToken::encode(&keys.vendor_api_key, pk));
     }
+    // Extra lines come indented as their feature wants them.
     for l in extra {
-        out.push_str(&format!("  {l}\n"));
+        out.push_str(l);
+        out.push('\n');
     }
     if quiet {
         out.push_str("Vendor API calls are not printed (--quiet). Stop with Ctrl+C.\n");

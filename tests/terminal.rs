@@ -128,18 +128,31 @@ impl Running {
 
 /// A plain HTTP/1.1 GET with the token, so the test needs no runtime; the status code.
 fn get(base: &str, path: &str, token: &str) -> u16 {
+    request(base, "GET", path, token, "")
+}
+
+/// One HTTP/1.1 request (JSON body when not empty); the status code, 0 when none came back.
+fn request(base: &str, method: &str, path: &str, token: &str, body: &str) -> u16 {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nGRADIENT-TOKEN: {token}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nGRADIENT-TOKEN: {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut reply = String::new();
     let _ = s.read_to_string(&mut reply);
     reply.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+/// Makes every vendor call wait `ms` (fault injection), so a call is still in flight at a signal.
+fn slow_calls(sim: &Running, ms: u64) {
+    let rule = format!(r#"{{"route":"/api/vendor-api/**","delayMs":{ms}}}"#);
+    assert_eq!(request(&sim.base, "POST", "/sim/faults", "", &rule), 201);
 }
 
 #[test]
@@ -214,6 +227,43 @@ fn sigterm_stops_it_gracefully() {
     sim.wait_for("SIGTERM: stopping");
     let status = sim.exit_within(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_stop_lets_the_call_in_flight_finish() {
+    let mut sim = Running::start("", "--quiet");
+    slow_calls(&sim, 1500);
+    let (base, token) = (sim.base.clone(), sim.token.clone());
+    let call = std::thread::spawn(move || get(&base, "/api/vendor-api/organization", &token));
+    std::thread::sleep(Duration::from_millis(400));
+    sim.signal("INT");
+    assert_eq!(call.join().unwrap(), 200, "the call in flight got its answer");
+    assert!(sim.exit_within(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn a_second_signal_later_stops_at_once() {
+    let mut sim = Running::start("", "--quiet");
+    slow_calls(&sim, 8000);
+    let (base, token) = (sim.base.clone(), sim.token.clone());
+    let _call = std::thread::spawn(move || get(&base, "/api/vendor-api/organization", &token));
+    std::thread::sleep(Duration::from_millis(400));
+    let started = Instant::now();
+    sim.signal("INT");
+    // A duplicate at once (as `timeout` or a group kill sends) is the same stop, not a second one.
+    sim.signal("INT");
+    std::thread::sleep(Duration::from_millis(900));
+    assert!(
+        sim.child.try_wait().unwrap().is_none(),
+        "still finishing the call in flight"
+    );
+    sim.signal("INT");
+    let status = sim.exit_within(Duration::from_secs(3));
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it did not wait for the slow call"
+    );
 }
 
 #[test]
