@@ -491,12 +491,7 @@ async fn new_revenue_approval_takes_the_agreement_picked() {
     .await
     .ok(200);
     let psa = app.sim("GET", "/psa", None).await.ok(200);
-    let fox = psa["companies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Foxtrot Manufacturing Co.")
-        .unwrap();
+    let fox = psa_company(&psa, "Foxtrot Manufacturing Co.");
     let with_backup: Vec<&str> = fox["agreements"]
         .as_array()
         .unwrap()
@@ -523,12 +518,7 @@ async fn an_agreement_not_of_the_account_or_on_a_card_with_a_line_is_refused() {
     let (card, _) = foxtrot_new_revenue(&mut app).await;
     let id = card["id"].as_str().unwrap().to_string();
     let psa = app.sim("GET", "/psa", None).await.ok(200);
-    let acme_agreement = psa["companies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Acme Corp")
-        .unwrap()["agreements"][0]["id"]
+    let acme_agreement = psa_company(&psa, "Acme Corp")["agreements"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -104,12 +104,7 @@ async fn full_qa_flow_reaches_the_billing_cards() {
     let after = app.billing().await;
     assert!(card_for(&after, "Acme Corp", "SEC-EDR").is_none());
     let psa = app.sim("GET", "/psa", None).await.ok(200);
-    let acme_psa = psa["companies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Acme Corp")
-        .unwrap();
+    let acme_psa = psa_company(&psa, "Acme Corp");
     let edr_line = acme_psa["agreements"][0]["lines"]
         .as_array()
         .unwrap()
@@ -229,12 +224,7 @@ async fn every_card_type_and_two_services_on_one_line() {
         .await
         .ok(200);
     let psa = app.sim("GET", "/psa", None).await.ok(200);
-    let acme = psa["companies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Acme Corp")
-        .unwrap();
+    let acme = psa_company(&psa, "Acme Corp");
     let lines = acme["agreements"][0]["lines"].as_array().unwrap();
     assert!(lines
         .iter()

@@ -91,21 +91,15 @@ test('console pages fit 1,280 and 1,024 px wide', { timeout: 240_000 }, async (t
       await shot(page, `70-wizard-connect-${width}`, { fullPage: false });
     }
     expectStatus(await vendor('PATCH', '/organization/status/pending'), 200, 'pending');
-    await simOk('POST', `/sim/integrations/${id}/step`, { step: 'account_mapping' });
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: 900 });
-      await open(page, `#/setup/${id}`);
-      await page.getByTestId('vendor-item').first().waitFor();
-      await fits(page, `account mapping at ${width}`);
-      await shot(page, `71-account-mapping-${width}`);
-    }
-    await simOk('POST', `/sim/integrations/${id}/step`, { step: 'service_mapping' });
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: 900 });
-      await open(page, `#/setup/${id}`);
-      await page.getByTestId('vendor-item').first().waitFor();
-      await fits(page, `service mapping at ${width}`);
-      await shot(page, `72-service-mapping-${width}`);
+    for (const [setupStep, name] of [['account_mapping', '71-account-mapping'], ['service_mapping', '72-service-mapping']]) {
+      await simOk('POST', `/sim/integrations/${id}/step`, { step: setupStep });
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        await open(page, `#/setup/${id}`);
+        await page.getByTestId('vendor-item').first().waitFor();
+        await fits(page, `${setupStep} at ${width}`);
+        await shot(page, `${name}-${width}`);
+      }
     }
   });
 
@@ -125,7 +119,7 @@ test('console pages fit 1,280 and 1,024 px wide', { timeout: 240_000 }, async (t
   await step('every other page, with usage, tickets and a journal', async () => {
     const { info } = await setUpUsage();
     const vendor = vendorClient(info.demoKeys.gradientToken);
-    expectStatus(await vendor('POST', '/alerting/b-0', { title: 'EDR agent offline on ACME-WKS-0042 for more than 24 hours', description: 'The agent stopped reporting.', alertId: 'al-1', priority: 4 }), 201, 'alert');
+    expectStatus(await vendor('POST', '/alerting/b-0', { title: 'EDR agent offline on ACME-WKS-0042 for more than 24 hours', description: 'The agent stopped reporting.', alertId: 'al-1', priority: 4, status: 1 }), 201, 'alert');
     await eventually(async () => {
       const t = await simOk('GET', '/sim/tickets');
       assert.ok(t.boards.some((bd) => bd.tickets.length), 'the alert became a ticket');
