@@ -58,6 +58,16 @@ pub struct Config {
     /// Worker threads of the HTTP server (0 = one per core).
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands; without one the binary runs the simulator.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Play a vendor's integration against a Synthesize base URL (this simulator or production).
+    DemoVendor(crate::demo_vendor::cli::DemoVendorArgs),
 }
 
 impl Config {
@@ -77,6 +87,7 @@ impl Config {
             journal_size: 2000,
             journal_body_limit: 16 * 1024,
             workers: 1,
+            command: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod config;
+pub mod demo_vendor;
 pub mod domain;
 pub mod error;
 pub mod faults;
