@@ -17,7 +17,10 @@ use tokio::sync::Notify;
 pub struct AppState {
     pub config: Config,
     pub store: Arc<Store>,
-    pub seed: Seed,
+    /// What RESET goes back to; `POST /sim/reset {"seed": NAME}` switches to an embedded seed.
+    pub seed: parking_lot::RwLock<Seed>,
+    /// One scenario at a time: two would interleave their calls.
+    pub scenario: tokio::sync::Mutex<()>,
     pub journal: Journal,
     pub faults: crate::faults::Faults,
     pub limiter: RateLimiter,
@@ -34,7 +37,8 @@ impl AppState {
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms)),
             alerts_wakeup: Notify::new(),
             store: Arc::new(store),
-            seed,
+            seed: parking_lot::RwLock::new(seed),
+            scenario: tokio::sync::Mutex::new(()),
             config,
         }
     }

@@ -6,6 +6,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod lint;
 pub mod mapping;
+pub mod psa;
 pub mod qa;
 pub mod validate;
 
