@@ -10,6 +10,7 @@ pub mod faults;
 pub mod journal;
 pub mod ops;
 pub mod ratelimit;
+pub mod scenarios;
 pub mod state;
 pub mod store;
 pub mod web;
@@ -47,7 +48,7 @@ pub enum StartError {
 impl Application {
     /// Opens (and seeds, on first run or `--reset`) the database, binds the listener and
     /// builds the server. Must be called inside a Tokio runtime; workers start with it.
-    pub fn build(config: Config) -> Result<Self, StartError> {
+    pub fn build(mut config: Config) -> Result<Self, StartError> {
         let seed = store::seed::load(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
@@ -68,6 +69,7 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr()?.port();
+        config.port = port; // the real one, so that scenarios can call this server's own API
         let workers = config.workers;
         let demo_keys = seed.demo_keys();
         let state = aweb::Data::new(AppState::new(config, store, seed));

@@ -5,6 +5,7 @@ pub mod faults;
 pub mod integrations;
 pub mod misc;
 pub mod qa;
+pub mod scenarios;
 
 use actix_web::web;
 
@@ -14,4 +15,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     billing::config(cfg);
     qa::config(cfg);
     faults::config(cfg);
+    scenarios::config(cfg);
 }
