@@ -2,6 +2,7 @@
 
 pub mod billing;
 pub mod catalog;
+pub mod csv_usage;
 pub mod ids;
 pub mod lifecycle;
 pub mod lint;

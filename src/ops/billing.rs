@@ -4,7 +4,7 @@ use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
 use crate::domain::{current_period, now_iso};
 use crate::error::ApiResult;
-use crate::store::{billing, events, mappings, psa};
+use crate::store::{billing, events, mappings, psa, usage};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
@@ -14,7 +14,9 @@ use serde_json::json;
 pub fn rebuild(tx: &Connection) -> ApiResult<()> {
     let lines = psa::billable_lines(tx)?;
     let products = psa::products(tx)?;
-    let feeds = mappings::feeds(tx)?;
+    let mut feeds = mappings::feeds(tx)?;
+    // CSV-imported usage counts as production counts it: one more source, summed per line.
+    feeds.extend(usage::csv_feeds(tx)?);
     let cards = build_cards(&lines, &products, &feeds);
     let now = now_iso();
     billing::save_view(tx, &cards, &now)?;

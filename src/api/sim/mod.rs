@@ -6,6 +6,7 @@ pub mod integrations;
 pub mod misc;
 pub mod qa;
 pub mod scenarios;
+pub mod usage;
 
 use actix_web::web;
 
@@ -16,4 +17,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     qa::config(cfg);
     faults::config(cfg);
     scenarios::config(cfg);
+    usage::config(cfg);
 }
