@@ -4,6 +4,7 @@
 import { h, mount, icon, fmtDateTime, fmtMoney, fmtQty, fmtSigned, signClass } from './dom.js';
 import { get, post, enc, qs } from './api.js';
 import { state } from './state.js';
+import { openCsvImport } from './csv-import.js';
 import { openModal, toast, toastError, button, withBusy, emptyState, setBusy } from './ui.js';
 
 // The partner's PSA names things its own way (ConnectWise: Company / Agreement; Autotask:
@@ -99,6 +100,7 @@ class BillingPage {
           d.pendingRebuild ? h('p', { class: 'notice notice-info small', testid: 'billing-pending' }, icon('info', { size: 14 }),
             ' New usage arrived after this rebuild; the rebuild is debounced. Reload the page in a moment to see it.') : null),
         h('div', { class: 'page-actions' },
+          button('IMPORT CSV', { testid: 'btn-csv-import', title: 'Usage from a CSV file, the other usage source (POST /sim/usage/csv)', onClick: async () => { if (await openCsvImport()) await this.load(); } }),
           button('RELOAD', { iconName: 'refresh', testid: 'btn-billing-reload', title: 'Read the last rebuild again (as a browser reload)', onClick: (b) => this.reload(b) }),
           button('REBUILD', { kind: 'primary', testid: 'btn-billing-rebuild', title: 'Rebuild the billing view now (POST /sim/billing/rebuild)', onClick: (b) => this.rebuild(b) }))),
       this.summary,
@@ -231,11 +233,14 @@ class BillingPage {
       c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null,
       typeBadge(c),
       ACTIONED.has(c.state) ? h('span', { class: 'chip chip-small', testid: 'card-state' }, c.state) : null,
+      (c.usageSources || []).includes('csv') ? h('span', { class: 'chip chip-small', testid: 'card-source-csv', title: 'Usage imported from a CSV file' }, 'CSV') : null,
       h('span', { class: 'spacer' }),
       this.checkbox(c)),
     h('h3', { testid: 'card-account', class: 'svc-account' }, c.accountName),
     h('div', { class: 'svc-name', testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
-    h('div', { testid: 'card-contract', class: 'svc-contract' }, c.contractName ? [h('span', { class: 'muted small' }, `${terms(this.data).contract}: `), c.contractName] : (c.type === 'new_revenue' ? `No ${terms(this.data).service.toLowerCase()} yet: Approve adds it to the first active ${terms(this.data).contract.toLowerCase()}` : '—')),
+    h('div', { class: 'svc-contract' },
+      c.contractName ? h('span', { class: 'muted small', testid: 'card-contract-term' }, `${terms(this.data).contract}: `) : null,
+      h('span', { testid: 'card-contract' }, c.contractName || (c.type === 'new_revenue' ? `No ${terms(this.data).service.toLowerCase()} yet: Approve adds it to the first active ${terms(this.data).contract.toLowerCase()}` : '—'))),
     qty,
     changes,
     (c.vendors || []).length ? h('div', { class: 'svc-vendors muted small', testid: 'card-vendors' }, 'From ', (c.vendors || []).map((v) => v.name).join(', ')) : null,
