@@ -55,6 +55,23 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_JOURNAL_BODY_LIMIT", default_value_t = 16 * 1024)]
     pub journal_body_limit: usize,
 
+    /// Largest request body read, in bytes; over it, 413. Default: body-parser's 100kb.
+    #[arg(long, env = "SYNTH_SIM_BODY_LIMIT", default_value_t = crate::api::body::DEFAULT_LIMIT)]
+    pub body_limit: usize,
+
+    /// Serve HTTPS instead of HTTP (with --tls-cert/--tls-key, or a local CA's certificate).
+    #[arg(long, env = "SYNTH_SIM_TLS", default_value_t = false)]
+    pub tls: bool,
+
+    /// PEM certificate chain to serve over HTTPS (implies --tls; default: one issued by a local CA
+    /// kept beside the database).
+    #[arg(long, env = "SYNTH_SIM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "SYNTH_SIM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Worker threads of the HTTP server (0 = one per core).
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -86,6 +103,10 @@ impl Config {
             alert_delay_ms: 50,
             journal_size: 2000,
             journal_body_limit: 16 * 1024,
+            body_limit: crate::api::body::DEFAULT_LIMIT,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
             workers: 1,
             command: None,
         }

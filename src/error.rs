@@ -30,6 +30,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("request entity too large")]
     PayloadTooLarge,
+    /// 415 from body-parser: a charset its JSON (or form) parser does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("Request limit reached ({limit} requests a second)")]
     RateLimited { limit: u32, retry_after_secs: u64 },
     /// A fault the simulator injected on purpose (see /sim/faults).
@@ -76,6 +79,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -167,6 +171,11 @@ mod tests {
                 ApiError::PayloadTooLarge,
                 413,
                 json!({"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}),
+            ),
+            (
+                ApiError::UnsupportedMediaType("unsupported charset \"ISO-8859-1\"".into()),
+                415,
+                json!({"statusCode":415,"message":"unsupported charset \"ISO-8859-1\"","error":"Unsupported Media Type"}),
             ),
             (
                 ApiError::RateLimited {

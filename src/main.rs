@@ -24,7 +24,7 @@ async fn main() -> std::process::ExitCode {
     } else {
         bind
     };
-    let url = format!("http://{host}:{}", app.port());
+    let url = format!("{}://{host}:{}", app.scheme(), app.port());
     let keys = &app.demo_keys;
     println!("synthesize-sim {} listening on {url}", env!("CARGO_PKG_VERSION"));
     println!("  partner console   {url}/");
@@ -38,6 +38,9 @@ async fn main() -> std::process::ExitCode {
             "  GRADIENT-TOKEN    {}",
             GradientToken::encode(&keys.vendor_api_key, pk)
         );
+    }
+    if let Some(note) = app.tls_note() {
+        print!("{note}");
     }
     match app.server().await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -295,7 +295,12 @@ pub async fn run(state: &AppState, name: &str) -> ApiResult<Outcome> {
     crate::api::sim::misc::reset_to(state, plan.seed).await?;
 
     let base = self_url(state);
-    let partner = Partner::new(&base, &keys.integration_id)?;
+    let http = self_client(state)?;
+    let partner = Partner {
+        http: http.clone(),
+        base: base.clone(),
+        integration: keys.integration_id.clone(),
+    };
     // The seed's kickoff key, as the seeded integration starts with; else connect for a token.
     let partner_key = match keys.partner_api_key {
         Some(k) => k,
@@ -305,7 +310,7 @@ pub async fn run(state: &AppState, name: &str) -> ApiResult<Outcome> {
             t["partnerApiKey"].as_str().unwrap_or_default().to_string()
         }
     };
-    let vendor = Gradient::new(&base, &keys.vendor_api_key, &partner_key).map_err(failed)?;
+    let vendor = Gradient::with_http(&base, &keys.vendor_api_key, &partner_key, http).map_err(failed)?;
 
     // The vendor: authenticate, pending, portal URL, services and accounts.
     demo_vendor::connect(&vendor).await.map_err(failed)?;
@@ -397,6 +402,10 @@ fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+fn https(state: &AppState) -> bool {
+    state.config.tls || state.config.tls_cert.is_some()
+}
+
 /// This server's own address, as a client on this machine reaches it.
 fn self_url(state: &AppState) -> String {
     let host = match state.config.bind.as_str() {
@@ -405,7 +414,19 @@ fn self_url(state: &AppState) -> String {
         h if h.contains(':') => format!("[{h}]"),
         h => h.to_string(),
     };
-    format!("http://{host}:{}", state.config.port)
+    let scheme = if https(state) { "https" } else { "http" };
+    format!("{scheme}://{host}:{}", state.config.port)
+}
+
+/// A client for this server's own address. Under `--tls` its certificate names the host the
+/// partner uses, not necessarily the bind address, and the connection goes to the socket this
+/// process listens on: so the certificate is not checked for these calls only.
+fn self_client(state: &AppState) -> ApiResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .danger_accept_invalid_certs(https(state))
+        .build()
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// The partner's side, through `/sim` as the console calls it.
@@ -416,17 +437,6 @@ struct Partner {
 }
 
 impl Partner {
-    fn new(base: &str, integration: &str) -> ApiResult<Self> {
-        Ok(Partner {
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(30))
-                .build()
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-            base: base.to_string(),
-            integration: integration.to_string(),
-        })
-    }
-
     async fn get(&self, path: &str) -> ApiResult<Value> {
         self.sim("GET", &format!("/integrations/{}{path}", self.integration), Value::Null)
             .await

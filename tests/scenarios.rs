@@ -199,3 +199,31 @@ async fn scenarios_run_on_every_psa_seed() {
         "Managed Services Contract"
     );
 }
+
+#[tokio::test]
+async fn a_scenario_runs_under_tls_too() {
+    // Under --tls the scenario's calls to the server itself go over HTTPS.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.db").to_string_lossy().into_owned();
+    let mut config = synthesize_sim::config::Config::for_tests();
+    config.tls = true;
+    config.db = db;
+    let app = synthesize_sim::Application::build(config).expect("simulator builds with --tls");
+    let base = format!("https://127.0.0.1:{}", app.port());
+    tokio::spawn(app.server());
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let r = client
+        .post(format!("{base}/sim/scenarios/new-revenue"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["cards"], json!({"new_revenue": 4}), "{out}");
+}

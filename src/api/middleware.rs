@@ -9,17 +9,14 @@ use crate::journal::{clip, CallNotes, JournalEntry};
 use crate::ratelimit::Verdict;
 use crate::state::AppState;
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
-use futures_util::StreamExt;
 use std::time::Instant;
 
-/// Bodies over 1 MiB are refused with 413, as production's body parser does.
-pub const BODY_LIMIT: usize = 1024 * 1024;
-
-/// Records every vendor API call in the journal; enforces the body limit and the rate limit.
+/// Records every vendor API call in the journal; reads the body (see `body`) and enforces the
+/// rate limit.
 pub async fn vendor_call(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -31,22 +28,13 @@ pub async fn vendor_call(
         .expect("app state is registered");
     req.extensions_mut().insert(CallNotes::default());
 
-    // Read the body once (bounded), keep a copy for the journal, and hand it on to the handler.
-    let mut payload = req.take_payload();
-    let mut body = web::BytesMut::new();
-    let mut too_large = false;
-    while let Some(chunk) = payload.next().await {
-        match chunk {
-            Ok(c) if body.len() + c.len() <= BODY_LIMIT => body.extend_from_slice(&c),
-            Ok(_) => {
-                too_large = true;
-                break;
-            }
-            Err(e) => return Err(e.into()),
-        }
+    // Read and parse the body first, as body-parser runs before any guard (see `body`).
+    let read = crate::api::body::read(&mut req, state.config.body_limit).await?;
+    let body = read.raw.clone();
+    let too_large = read.unread;
+    if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
+        n.lints.extend(read.lints);
     }
-    let body = body.freeze();
-    req.set_payload(Payload::from(body.clone()));
 
     let token = req
         .headers()
@@ -60,8 +48,8 @@ pub async fn vendor_call(
         )
     });
 
-    let early = if too_large {
-        Some(ApiError::PayloadTooLarge)
+    let early = if let Err(refused) = read.result {
+        Some(refused)
     } else if let Verdict::Limited { retry_after_secs } = state.limiter.check(&rate_key) {
         if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
             n.lints.push(Lint::new(
@@ -89,12 +77,12 @@ pub async fn vendor_call(
         }
     }
     let method = req.method().to_string();
-    let path = req.path().to_string();
-    // Injected faults come after the real limits: a 413 or 429 stays what production would say.
+    let path = crate::api::express::sent_path(req.request());
+    // Injected faults come after the real limits: a 400, 413, 415 or 429 stays what production would say.
     let mut fault = None;
     let early = match early {
         Some(e) => Some(e),
-        None => match state.faults.check(&method, &path) {
+        None => match state.faults.check(&method, req.path()) {
             Some(hit) => {
                 fault = Some(hit.rule_id);
                 if hit.delay_ms > 0 {

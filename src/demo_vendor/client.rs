@@ -59,6 +59,16 @@ impl Gradient {
     /// `base_url` may be given as `https://host`, `https://host/api` or the full
     /// `https://host/api/vendor-api`, as the various clients configure it.
     pub fn new(base_url: &str, vendor_key: &str, partner_key: &str) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("synthesize-sim-demo-vendor/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
+        Self::with_http(base_url, vendor_key, partner_key, http)
+    }
+
+    /// The same, over a client the caller configured (proxy, certificates, timeouts).
+    pub fn with_http(base_url: &str, vendor_key: &str, partner_key: &str, http: reqwest::Client) -> Result<Self> {
         if vendor_key.is_empty() || partner_key.is_empty() || vendor_key.contains(':') {
             return Err(Error::Setup(
                 "both keys are needed: the vendor API key and the partner API key (neither contains ':')".into(),
@@ -75,11 +85,6 @@ impl Gradient {
         // The token is base64("VENDOR_KEY:PARTNER_KEY"), sent on every call.
         use base64::Engine;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{vendor_key}:{partner_key}"));
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("synthesize-sim-demo-vendor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
         Ok(Gradient {
             http,
             api,
