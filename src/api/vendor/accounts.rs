@@ -129,8 +129,9 @@ async fn create(
         return Err(ApiError::Validation(errors));
     }
     let integration = caller.integration;
-    let result = state
-        .write(move |tx| {
+    let result = caller
+        .grant
+        .write(&state, move |tx| {
             let mut seen = HashSet::new();
             for p in &new {
                 if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration.id, &p.id)? {
@@ -236,8 +237,9 @@ async fn update_bulk(
         return Err(ApiError::Validation(errors));
     }
     let integration_id = caller.integration.id;
-    let out = state
-        .write(move |tx| {
+    let out = caller
+        .grant
+        .write(&state, move |tx| {
             let now = now_iso();
             let mut out = vec![];
             for (id, u) in &updates {
@@ -296,8 +298,9 @@ async fn update_one(
     }
     update.new_id = new_id;
     let integration_id = caller.integration.id;
-    let row = state
-        .write(move |tx| {
+    let row = caller
+        .grant
+        .write(&state, move |tx| {
             if !accounts::exists(tx, kind, &integration_id, &id)? {
                 return Err(not_found(kind, &id));
             }

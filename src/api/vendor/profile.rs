@@ -74,8 +74,9 @@ async fn update_vendor(
     }
     let vendor_id = caller.vendor.id.clone();
     let integration = caller.integration.map(|i| (i.id, i.cycle));
-    let (vendor, skus) = state
-        .write(move |tx| {
+    let (vendor, skus) = caller
+        .grant
+        .write(&state, move |tx| {
             vendors::update(tx, &vendor_id, &update)?;
             if let (Some(url), Some((iid, cycle))) = (&update.integration_portal_url, &integration) {
                 events::record(
@@ -158,8 +159,9 @@ async fn create_service(
         return Err(ApiError::Validation(f.errors));
     }
     let integration = caller.integration.map(|i| (i.id, i.cycle));
-    let (vendor, skus, duplicate) = state
-        .write(move |tx| {
+    let (vendor, skus, duplicate) = caller
+        .grant
+        .write(&state, move |tx| {
             let duplicate = vendors::service_name_taken(tx, &service.vendor_id, &service.name)?;
             vendors::insert_service(tx, &service)?;
             if let Some((iid, cycle)) = &integration {
@@ -257,8 +259,9 @@ async fn update_service(
     let obj = object(&value)?.clone();
     let strict = state.strict_types();
     let vendor_id = caller.vendor.id.clone();
-    let (vendor, service) = state
-        .write(move |tx| {
+    let (vendor, service) = caller
+        .grant
+        .write(&state, move |tx| {
             let mut s =
                 vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::NotFound("Service not found".into()))?;
             let before = content(&s);

@@ -64,8 +64,9 @@ async fn set_unit_count(
     }
     let integration = caller.integration;
     let vendor_id = caller.vendor.id.clone();
-    let outcome = state
-        .write(move |tx| {
+    let outcome = caller
+        .grant
+        .write(&state, move |tx| {
             // A vendor-level sku of this vendor, or one of this partner's organization services.
             let known = vendors::service(tx, &vendor_id, &service_id)?.is_some()
                 || accounts::exists(tx, PropertyKind::OrgService, &integration.id, &service_id)?;
