@@ -51,6 +51,10 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_JOURNAL_SIZE", default_value_t = 2000)]
     pub journal_size: usize,
 
+    /// Most memory the journal's entries may hold, in bytes (oldest dropped first).
+    #[arg(long, env = "SYNTH_SIM_JOURNAL_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub journal_bytes: usize,
+
     /// Largest request or response body kept in a journal entry, in bytes.
     #[arg(long, env = "SYNTH_SIM_JOURNAL_BODY_LIMIT", default_value_t = 16 * 1024)]
     pub journal_body_limit: usize,
@@ -75,6 +79,7 @@ impl Config {
             rebuild_debounce_ms: 50,
             alert_delay_ms: 50,
             journal_size: 2000,
+            journal_bytes: 32 * 1024 * 1024,
             journal_body_limit: 16 * 1024,
             workers: 1,
         }

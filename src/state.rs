@@ -28,7 +28,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: Config, store: Store, seed: Seed) -> Self {
         AppState {
-            journal: Journal::new(config.journal_size),
+            journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: crate::faults::Faults::default(),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms)),

@@ -142,6 +142,6 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
     let (matching, entries) = state.journal.query(&filter);
     Ok(json_response(
         StatusCode::OK,
-        &json!({"total": state.journal.len(), "matching": matching, "capacity": state.config.journal_size, "entries": entries}),
+        &json!({"total": state.journal.len(), "matching": matching, "capacity": state.config.journal_size, "bytes": state.journal.bytes(), "maxBytes": state.config.journal_bytes, "entries": entries}),
     ))
 }
