@@ -59,6 +59,16 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_JOURNAL_BODY_LIMIT", default_value_t = 16 * 1024)]
     pub journal_body_limit: usize,
 
+    /// Token that /sim and the console require (header X-Sim-Control-Token, or entered once in
+    /// the console). Bound beyond loopback without one, a random token is made and printed.
+    #[arg(long, env = "SYNTH_SIM_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+
+    /// More host names /sim and the console answer to, besides localhost, 127.0.0.1, [::1] and
+    /// the bind address (repeatable; comma-separated in the environment variable).
+    #[arg(long = "allowed-host", env = "SYNTH_SIM_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     /// Worker threads of the HTTP server (0 = one per core).
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
@@ -80,6 +90,8 @@ impl Config {
             alert_delay_ms: 50,
             journal_size: 2000,
             journal_bytes: 32 * 1024 * 1024,
+            control_token: None,
+            allowed_hosts: vec![],
             journal_body_limit: 16 * 1024,
             workers: 1,
         }

@@ -28,6 +28,9 @@ pub enum ApiError {
     RouteNotFound { method: String, path: String },
     #[error("{0}")]
     Conflict(String),
+    /// 403: the partner side refused a request from another site or host (see `api::guard`).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("request entity too large")]
     PayloadTooLarge,
     #[error("Request limit reached ({limit} requests a second)")]
@@ -75,6 +78,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::BadRequest(_) | ApiError::InvalidId => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
@@ -162,6 +166,11 @@ mod tests {
                 ApiError::Conflict("A resource with this Id already exists.".into()),
                 409,
                 json!({"statusCode":409,"message":"A resource with this Id already exists.","error":"Conflict"}),
+            ),
+            (
+                ApiError::Forbidden("no".into()),
+                403,
+                json!({"statusCode":403,"message":"no","error":"Forbidden"}),
             ),
             (
                 ApiError::PayloadTooLarge,

@@ -46,7 +46,11 @@ pub enum StartError {
 impl Application {
     /// Opens (and seeds, on first run or `--reset`) the database, binds the listener and
     /// builds the server. Must be called inside a Tokio runtime; workers start with it.
-    pub fn build(config: Config) -> Result<Self, StartError> {
+    pub fn build(mut config: Config) -> Result<Self, StartError> {
+        if config.control_token.is_none() && !api::guard::is_loopback_bind(&config.bind) {
+            // Beyond loopback, the partner side is never open without a token.
+            config.control_token = Some(domain::ids::ApiKey::generate().expose().to_string());
+        }
         let seed_text = match &config.seed {
             Some(path) => std::fs::read_to_string(path)
                 .map_err(|e| StartError::Seed(format!("seed file {}: {e}", path.display())))?,
@@ -93,6 +97,11 @@ impl Application {
         self.port
     }
 
+    /// The token /sim and the console require, if any (printed at start).
+    pub fn control_token(&self) -> Option<&str> {
+        self.state.config.control_token.as_deref()
+    }
+
     pub fn server(self) -> Server {
         self.server
     }
@@ -115,6 +124,8 @@ pub fn build_app(
         .app_data(state)
         .app_data(aweb::PayloadConfig::new(2 * api::middleware::BODY_LIMIT))
         .wrap(from_fn(api::middleware::json_errors))
+        // Outermost: a refused request never reaches a route (its answers are already JSON).
+        .wrap(from_fn(api::guard::partner_side))
         .service(
             aweb::scope(api::vendor::PREFIX)
                 .wrap(from_fn(api::middleware::vendor_call))
@@ -125,6 +136,7 @@ pub fn build_app(
             aweb::scope("/sim")
                 .configure(api::sim::config)
                 .route("/openapi.json", aweb::get().to(web::sim_openapi))
+                .route("/session", aweb::post().to(api::guard::session))
                 .default_service(aweb::to(route_not_found)),
         )
         .configure(web::config)

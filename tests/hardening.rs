@@ -116,3 +116,203 @@ async fn the_journal_is_bounded_in_bytes_whatever_the_calls_carry() {
     assert!(e["query"].as_str().unwrap().ends_with('…'));
     assert_eq!(journal["entries"].as_array().unwrap().len() as u64, total);
 }
+
+/// Sends `request` as is over a fresh connection; answers the status and the whole text.
+fn raw(addr: &str, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut out = vec![];
+    let _ = stream.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+/// A request as a browser page on `origin` sends it (`Origin` set, the body of its choice).
+fn browser_post(addr: &str, host: &str, origin: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    raw(addr, &request)
+}
+
+fn addr_of(app: &TestApp) -> String {
+    app.base.trim_start_matches("http://").to_string()
+}
+
+#[tokio::test]
+async fn a_page_on_another_site_cannot_drive_the_simulator() {
+    let app = spawn().await;
+    let addr = addr_of(&app);
+    let before = app.stored().await;
+    let fault = r#"{"route":"/api/vendor-api/*","status":500}"#;
+    // A cross-site form-like POST: text/plain needs no preflight, so the browser sends it.
+    let addr2 = addr.clone();
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        browser_post(
+            &addr2,
+            &addr2,
+            "http://evil.example",
+            "/sim/faults",
+            "text/plain",
+            fault,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains(r#""error":"Forbidden""#), "{text}");
+    let addr2 = addr.clone();
+    let path = format!("/sim/integrations/{INTEGRATION}/disconnect");
+    let (status, _) =
+        tokio::task::spawn_blocking(move || browser_post(&addr2, &addr2, "null", &path, "text/plain", ""))
+            .await
+            .unwrap();
+    assert_eq!(status, 403);
+    assert_eq!(app.sim("GET", "/faults", None).await.ok(200), serde_json::json!([]));
+    assert_eq!(app.stored().await, before);
+
+    // The console's own request (same origin, JSON) and curl's (no Origin, form type) work.
+    let addr2 = addr.clone();
+    let origin = format!("http://{addr}");
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        browser_post(&addr2, &addr2, &origin, "/sim/faults", "application/json", fault)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{text}");
+    // Same origin but not JSON: a browser request must send JSON.
+    let addr2 = addr.clone();
+    let origin = format!("http://{addr}");
+    let (status, _) =
+        tokio::task::spawn_blocking(move || browser_post(&addr2, &addr2, &origin, "/sim/faults", "text/plain", fault))
+            .await
+            .unwrap();
+    assert_eq!(status, 403);
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/sim/faults"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(fault),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        app.sim("GET", "/faults", None).await.ok(200).as_array().unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_rebound_host_name_reads_no_keys() {
+    let app = spawn_with(|c| c.allowed_hosts = vec!["sim.lan".into()]).await;
+    let addr = addr_of(&app);
+    let port = addr.rsplit(':').next().unwrap().to_string();
+    for path in ["/sim/info", "/", "/demo-vendor/", "/sim/journal"] {
+        let (addr2, port2, path2) = (addr.clone(), port.clone(), path.to_string());
+        let (status, text) = tokio::task::spawn_blocking(move || {
+            raw(
+                &addr2,
+                &format!("GET {path2} HTTP/1.1\r\nHost: attacker.example:{port2}\r\nConnection: close\r\n\r\n"),
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 403, "{path}: {text}");
+        assert!(
+            !text.contains(VENDOR_KEY) && !text.contains(KICKOFF_PARTNER_KEY),
+            "{text}"
+        );
+    }
+    // The machine's own names, and one given with --allowed-host, are answered.
+    for host in ["localhost", "127.0.0.1", "[::1]", "sim.lan", "SIM.LAN"] {
+        let (addr2, host2) = (addr.clone(), format!("{host}:{port}"));
+        let (status, text) = tokio::task::spawn_blocking(move || {
+            raw(
+                &addr2,
+                &format!("GET /sim/info HTTP/1.1\r\nHost: {host2}\r\nConnection: close\r\n\r\n"),
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 200, "{host}: {text}");
+    }
+    // The vendor API is not the partner side: any host name reaches it, as in production.
+    let (addr2, port2, token) = (addr.clone(), port.clone(), app.token.clone());
+    let (status, _) = tokio::task::spawn_blocking(move || {
+        raw(
+            &addr2,
+            &format!(
+                "GET /api/vendor-api/organization HTTP/1.1\r\nHost: api.example:{port2}\r\nGRADIENT-TOKEN: {token}\r\nConnection: close\r\n\r\n"
+            ),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn with_a_control_token_the_partner_side_wants_it() {
+    let app = spawn_with(|c| c.control_token = Some("0123456789abcdef-control".into())).await;
+    assert_eq!(app.sim("GET", "/info", None).await.status, 401);
+    let page = app.send(app.client.get(app.url("/"))).await;
+    assert_eq!(page.status, 401);
+    assert!(page.content_type.starts_with("text/html") && page.text.contains("Control token"));
+    let with_header = app
+        .send(
+            app.client
+                .get(app.url("/sim/info"))
+                .header("X-Sim-Control-Token", "0123456789abcdef-control"),
+        )
+        .await;
+    assert_eq!(with_header.status, 200);
+    // Entered once in the console: a wrong token is refused, the right one becomes a cookie.
+    let wrong = app
+        .sim("POST", "/session", Some(serde_json::json!({"token": "guess"})))
+        .await;
+    assert_eq!(wrong.status, 401);
+    let right = app
+        .sim(
+            "POST",
+            "/session",
+            Some(serde_json::json!({"token": "0123456789abcdef-control"})),
+        )
+        .await;
+    assert_eq!(right.status, 200);
+    let cookie = right.headers["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let console = app.send(app.client.get(app.url("/")).header("cookie", &pair)).await;
+    assert_eq!(console.status, 200);
+    assert!(console.text.contains("<html"));
+    // The vendor API is unchanged.
+    app.vendor("GET", "/organization", None).await.ok(200);
+}
+
+#[test]
+fn bound_beyond_loopback_a_token_is_made() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut config = synthesize_sim::config::Config::for_tests();
+        config.bind = "0.0.0.0".into();
+        let app = synthesize_sim::Application::build(config).unwrap();
+        assert!(app.control_token().is_some_and(|t| t.len() >= 32));
+        let mut config = synthesize_sim::config::Config::for_tests();
+        config.bind = "127.0.0.1".into();
+        assert!(synthesize_sim::Application::build(config)
+            .unwrap()
+            .control_token()
+            .is_none());
+    });
+}

@@ -1,6 +1,7 @@
 //! HTTP surfaces: the vendor API (`/api/vendor-api`), the control API (`/sim`), and the
 //! middleware they share.
 
+pub mod guard;
 pub mod middleware;
 pub mod sim;
 pub mod vendor;
