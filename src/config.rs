@@ -59,6 +59,10 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_JOURNAL_BODY_LIMIT", default_value_t = 16 * 1024)]
     pub journal_body_limit: usize,
 
+    /// Time a vendor API request's body may take to arrive in full, in milliseconds (408 after).
+    #[arg(long, env = "SYNTH_SIM_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+
     /// Token that /sim and the console require (header X-Sim-Control-Token, or entered once in
     /// the console). Bound beyond loopback without one, a random token is made and printed.
     #[arg(long, env = "SYNTH_SIM_CONTROL_TOKEN")]
@@ -90,6 +94,7 @@ impl Config {
             alert_delay_ms: 50,
             journal_size: 2000,
             journal_bytes: 32 * 1024 * 1024,
+            body_timeout_ms: 30_000,
             control_token: None,
             allowed_hosts: vec![],
             journal_body_limit: 16 * 1024,

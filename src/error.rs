@@ -33,6 +33,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("request entity too large")]
     PayloadTooLarge,
+    /// 408: the request body did not arrive within `--body-timeout-ms`.
+    #[error("Request Timeout")]
+    RequestTimeout,
     #[error("Request limit reached ({limit} requests a second)")]
     RateLimited { limit: u32, retry_after_secs: u64 },
     /// A fault the simulator injected on purpose (see /sim/faults).
@@ -80,6 +83,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -166,6 +170,11 @@ mod tests {
                 ApiError::Conflict("A resource with this Id already exists.".into()),
                 409,
                 json!({"statusCode":409,"message":"A resource with this Id already exists.","error":"Conflict"}),
+            ),
+            (
+                ApiError::RequestTimeout,
+                408,
+                json!({"statusCode":408,"message":"Request Timeout","error":"Request Timeout"}),
             ),
             (
                 ApiError::Forbidden("no".into()),

@@ -316,3 +316,60 @@ fn bound_beyond_loopback_a_token_is_made() {
             .is_none());
     });
 }
+
+#[tokio::test]
+async fn a_malformed_chunked_body_gets_a_json_400_in_the_journal() {
+    let app = spawn().await;
+    let before = app.stored().await;
+    let (addr, token) = (addr_of(&app), app.token.clone());
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        raw(
+            &addr,
+            &format!(
+                "POST /api/vendor-api/organization/accounts HTTP/1.1\r\nHost: {addr}\r\nGRADIENT-TOKEN: {token}\r\n\
+                 Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+                 ZZ\r\n[{{\"id\":\"a\",\"name\":\"A\"}}]\r\n0\r\n\r\n"
+            ),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("content-type: application/json"),
+        "{text}"
+    );
+    let body: serde_json::Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["statusCode"], 400);
+    assert_eq!(body["error"], "Bad Request");
+    let entries = app.journal("").await;
+    assert_eq!(entries[0]["status"], 400);
+    assert_eq!(entries[0]["route"], "/api/vendor-api/organization/accounts");
+    assert_eq!(app.stored().await, before);
+}
+
+#[tokio::test]
+async fn a_stalled_body_times_out_with_a_json_408() {
+    let app = spawn_with(|c| c.body_timeout_ms = 300).await;
+    let before = app.stored().await;
+    let (addr, token) = (addr_of(&app), app.token.clone());
+    let started = std::time::Instant::now();
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        // Promises 100 bytes, sends 10, then waits (reading) for the answer.
+        raw(
+            &addr,
+            &format!(
+                "POST /api/vendor-api/organization/accounts HTTP/1.1\r\nHost: {addr}\r\nGRADIENT-TOKEN: {token}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 100\r\n\r\n[{{\"id\":\"a\""
+            ),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 408, "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(9));
+    assert!(text.contains(r#"{"statusCode":408,"message":"Request Timeout","error":"Request Timeout"}"#));
+    let entries = app.journal("").await;
+    assert_eq!(entries[0]["status"], 408);
+    assert_eq!(app.stored().await, before);
+}

@@ -36,14 +36,22 @@ pub async fn vendor_call(
     let mut payload = req.take_payload();
     let mut body = web::BytesMut::new();
     let mut too_large = false;
-    while let Some(chunk) = payload.next().await {
-        match chunk {
-            Ok(c) if body.len() + c.len() <= BODY_LIMIT => body.extend_from_slice(&c),
-            Ok(_) => {
-                too_large = true;
+    let deadline = body_deadline(&state);
+    let mut body_error = None;
+    loop {
+        let chunk = match next_chunk(&mut payload, deadline).await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                body_error = Some(e);
                 break;
             }
-            Err(e) => return Err(e.into()),
+        };
+        if body.len() + chunk.len() <= BODY_LIMIT {
+            body.extend_from_slice(&chunk);
+        } else {
+            too_large = true;
+            break;
         }
     }
     let body = body.freeze();
@@ -56,7 +64,11 @@ pub async fn vendor_call(
         .map(str::to_string);
     let rate_key = crate::ratelimit::caller_key(token.as_deref(), req.peer_addr().map(|a| a.ip()));
 
-    let early = if too_large {
+    // The rest of the body was never read: the connection cannot carry another request.
+    let unread = too_large || body_error.is_some();
+    let early = if let Some(e) = body_error {
+        Some(e)
+    } else if too_large {
         Some(ApiError::PayloadTooLarge)
     } else if let Verdict::Limited { retry_after_secs } = state.limiter.check(&rate_key) {
         if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
@@ -112,8 +124,7 @@ pub async fn vendor_call(
         Some(err) => {
             let (http_req, _) = req.into_parts();
             let mut response = err.error_response();
-            if too_large {
-                // The rest of the body was never read: the connection cannot carry another request.
+            if unread {
                 response
                     .head_mut()
                     .set_connection_type(actix_web::http::ConnectionType::Close);
@@ -186,6 +197,23 @@ pub async fn vendor_call(
     });
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))
+}
+
+/// When the request body must have arrived in full (`--body-timeout-ms` after its head), so
+/// that a stalled body never holds a connection for ever.
+fn body_deadline(state: &AppState) -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_millis(state.config.body_timeout_ms)
+}
+
+/// The next chunk of the body; a stalled body answers 408 and broken framing (a malformed
+/// chunked encoding, a connection cut mid-body) 400, both as JSON errors the journal records.
+async fn next_chunk(payload: &mut Payload, deadline: tokio::time::Instant) -> Result<Option<web::Bytes>, ApiError> {
+    match tokio::time::timeout_at(deadline, payload.next()).await {
+        Err(_) => Err(ApiError::RequestTimeout),
+        Ok(None) => Ok(None),
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        Ok(Some(Err(e))) => Err(ApiError::BadRequest(format!("Malformed request body: {e}"))),
+    }
 }
 
 /// The path and query as the journal keeps them, bounded and with credentials redacted; the
