@@ -373,3 +373,44 @@ async fn a_stalled_body_times_out_with_a_json_408() {
     assert_eq!(entries[0]["status"], 408);
     assert_eq!(app.stored().await, before);
 }
+
+/// Every number on every card, with where it sits, to prove none is null or absurd.
+fn figures(cards: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    let mut out = vec![];
+    for card in cards.as_array().unwrap() {
+        for key in ["psaQuantity", "revenueChange", "profitChange", "unitPrice", "unitCost"] {
+            out.push((format!("{}:{key}", card["id"]), card[key].clone()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn no_single_count_breaks_a_service_card() {
+    let mut app = spawn().await;
+    let service = app.mapped_setup().await;
+    let before = app.stored().await;
+    let cards_before = before["cards"].as_array().unwrap().len();
+    assert!(cards_before > 1);
+    for absurd in [2e307, 1e9 + 1.0] {
+        let r = app.count(&service, "acme-1", absurd).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(
+            r.body,
+            serde_json::json!({"statusCode": 400, "message": ["unitCount must not be greater than 1000000000"], "error": "Bad Request"})
+        );
+    }
+    assert_eq!(app.stored().await, before);
+    // The largest accepted count keeps every card, every figure a finite number.
+    app.count(&service, "acme-1", 1e9).await.ok(201);
+    let billing = app.rebuild().await;
+    let cards = &billing["cards"];
+    assert_eq!(cards.as_array().unwrap().len(), cards_before);
+    for (at, v) in figures(cards) {
+        assert!(v.as_f64().is_some_and(f64::is_finite), "{at} = {v}");
+    }
+    let card = card_for(&billing, "Acme Corp", "SEC-EDR").unwrap();
+    assert_eq!(card["vendorQuantity"], 1e9);
+    assert!(card["revenueChange"].as_f64().unwrap() > 0.0);
+    assert_eq!(app.billing().await["cards"], *cards);
+}

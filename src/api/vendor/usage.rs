@@ -41,7 +41,12 @@ async fn set_unit_count(
     let mut f = Fields::new(obj, state.strict_types());
     let account_id = f.id_string("accountId", false);
     let client_oid = f.optional_string("clientOId");
-    let unit_count = f.number("unitCount", Some(0.0), None, false);
+    let unit_count = f.number(
+        "unitCount",
+        Some(0.0),
+        Some(crate::domain::billing::MAX_UNIT_COUNT),
+        false,
+    );
     if account_id.is_none() && client_oid.is_none() && !f.errors.iter().any(|e| e.starts_with("accountId")) {
         f.errors.insert(0, "accountId should not be empty".into());
         f.errors.insert(1, "accountId must be a string".into());
