@@ -41,6 +41,9 @@ pub enum ApiError {
     /// A fault the simulator injected on purpose (see /sim/faults).
     #[error("{message}")]
     Injected { status: StatusCode, message: String },
+    /// 507: the database's disk is full (SQLITE_FULL); nothing of the call was stored.
+    #[error("The simulator's database disk is full; nothing was stored. Free disk space and retry.")]
+    StorageFull,
     #[error("Internal server error")]
     Internal(String),
 }
@@ -86,6 +89,7 @@ impl ResponseError for ApiError {
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
+            ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,7 +109,16 @@ impl ResponseError for ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        if crate::store::is_disk_full(&e) {
+            return ApiError::StorageFull;
+        }
         ApiError::internal(e)
+    }
+}
+
+impl crate::store::StorageFailure for ApiError {
+    fn is_disk_full(&self) -> bool {
+        matches!(self, ApiError::StorageFull)
     }
 }
 
@@ -201,6 +214,11 @@ mod tests {
                 },
                 503,
                 json!({"statusCode":503,"message":"injected","error":"Service Unavailable"}),
+            ),
+            (
+                ApiError::StorageFull,
+                507,
+                json!({"statusCode":507,"message":"The simulator's database disk is full; nothing was stored. Free disk space and retry.","error":"Insufficient Storage"}),
             ),
             (
                 ApiError::Internal("disk on fire".into()),

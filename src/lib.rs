@@ -37,6 +37,9 @@ pub enum StartError {
     Seed(String),
     #[error("database {path}: {source}")]
     Database { path: String, source: rusqlite::Error },
+    /// A database this build must not write (another program's, or a newer schema's).
+    #[error("{0}")]
+    DatabaseRefused(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
@@ -61,7 +64,10 @@ impl Application {
             path: config.db.clone(),
             source,
         };
-        let store = Store::open(&config.db).map_err(db_err)?;
+        let store = Store::open(&config.db).map_err(|e| match e {
+            store::OpenError::Sqlite(source) => db_err(source),
+            store::OpenError::Refused(message) => StartError::DatabaseRefused(message),
+        })?;
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write(|tx| -> Result<(), ApiError> {
