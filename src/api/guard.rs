@@ -58,7 +58,7 @@ pub fn is_loopback_bind(bind: &str) -> bool {
     bare.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn header_str<'a>(req: &'a ServiceRequest, name: impl header::AsHeaderName) -> Option<&'a str> {
+fn header_str(req: &ServiceRequest, name: impl header::AsHeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 

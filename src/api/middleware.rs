@@ -212,6 +212,10 @@ async fn next_chunk(payload: &mut Payload, deadline: tokio::time::Instant) -> Re
         Err(_) => Err(ApiError::RequestTimeout),
         Ok(None) => Ok(None),
         Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        // raw-body's wording (body-parser's reader) for a body that stops short.
+        Ok(Some(Err(actix_web::error::PayloadError::Incomplete(_)))) => {
+            Err(ApiError::BadRequest("request aborted".into()))
+        }
         Ok(Some(Err(e))) => Err(ApiError::BadRequest(format!("Malformed request body: {e}"))),
     }
 }
