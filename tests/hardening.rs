@@ -117,29 +117,44 @@ async fn the_journal_is_bounded_in_bytes_whatever_the_calls_carry() {
     assert_eq!(journal["entries"].as_array().unwrap().len() as u64, total);
 }
 
-/// Sends `request` as is over a fresh connection; answers the status and the whole text.
-fn raw(addr: &str, request: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut out = vec![];
-    let _ = stream.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, text)
+/// Sends `request` as is over a fresh connection (off the async threads); answers the status
+/// and the whole text.
+async fn raw(addr: &str, request: String) -> (u16, String) {
+    let addr = addr.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut out = vec![];
+        let _ = stream.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, text)
+    })
+    .await
+    .unwrap()
 }
 
-/// A request as a browser page on `origin` sends it (`Origin` set, the body of its choice).
-fn browser_post(addr: &str, host: &str, origin: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
+/// A GET with the `Host` header of one's choice.
+async fn get_as_host(addr: &str, host: &str, path: &str, extra: &str) -> (u16, String) {
+    raw(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"),
+    )
+    .await
+}
+
+/// A POST as a browser page on `origin` sends it (`Origin` set, the body of its choice).
+async fn browser_post(addr: &str, origin: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nContent-Type: {content_type}\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nContent-Type: {content_type}\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    raw(addr, &request)
+    raw(addr, request).await
 }
 
 fn addr_of(app: &TestApp) -> String {
@@ -150,51 +165,26 @@ fn addr_of(app: &TestApp) -> String {
 async fn a_page_on_another_site_cannot_drive_the_simulator() {
     let app = spawn().await;
     let addr = addr_of(&app);
+    let own = format!("http://{addr}");
     let before = app.stored().await;
     let fault = r#"{"route":"/api/vendor-api/*","status":500}"#;
     // A cross-site form-like POST: text/plain needs no preflight, so the browser sends it.
-    let addr2 = addr.clone();
-    let (status, text) = tokio::task::spawn_blocking(move || {
-        browser_post(
-            &addr2,
-            &addr2,
-            "http://evil.example",
-            "/sim/faults",
-            "text/plain",
-            fault,
-        )
-    })
-    .await
-    .unwrap();
+    let (status, text) = browser_post(&addr, "http://evil.example", "/sim/faults", "text/plain", fault).await;
     assert_eq!(status, 403, "{text}");
     assert!(text.contains(r#""error":"Forbidden""#), "{text}");
-    let addr2 = addr.clone();
-    let path = format!("/sim/integrations/{INTEGRATION}/disconnect");
-    let (status, _) =
-        tokio::task::spawn_blocking(move || browser_post(&addr2, &addr2, "null", &path, "text/plain", ""))
-            .await
-            .unwrap();
-    assert_eq!(status, 403);
+    let disconnect = format!("/sim/integrations/{INTEGRATION}/disconnect");
+    assert_eq!(browser_post(&addr, "null", &disconnect, "text/plain", "").await.0, 403);
     assert_eq!(app.sim("GET", "/faults", None).await.ok(200), serde_json::json!([]));
     assert_eq!(app.stored().await, before);
 
     // The console's own request (same origin, JSON) and curl's (no Origin, form type) work.
-    let addr2 = addr.clone();
-    let origin = format!("http://{addr}");
-    let (status, text) = tokio::task::spawn_blocking(move || {
-        browser_post(&addr2, &addr2, &origin, "/sim/faults", "application/json", fault)
-    })
-    .await
-    .unwrap();
+    let (status, text) = browser_post(&addr, &own, "/sim/faults", "application/json", fault).await;
     assert_eq!(status, 201, "{text}");
     // Same origin but not JSON: a browser request must send JSON.
-    let addr2 = addr.clone();
-    let origin = format!("http://{addr}");
-    let (status, _) =
-        tokio::task::spawn_blocking(move || browser_post(&addr2, &addr2, &origin, "/sim/faults", "text/plain", fault))
-            .await
-            .unwrap();
-    assert_eq!(status, 403);
+    assert_eq!(
+        browser_post(&addr, &own, "/sim/faults", "text/plain", fault).await.0,
+        403
+    );
     let r = app
         .send(
             app.client
@@ -215,16 +205,9 @@ async fn a_rebound_host_name_reads_no_keys() {
     let app = spawn_with(|c| c.allowed_hosts = vec!["sim.lan".into()]).await;
     let addr = addr_of(&app);
     let port = addr.rsplit(':').next().unwrap().to_string();
+    let rebound = format!("attacker.example:{port}");
     for path in ["/sim/info", "/", "/demo-vendor/", "/sim/journal"] {
-        let (addr2, port2, path2) = (addr.clone(), port.clone(), path.to_string());
-        let (status, text) = tokio::task::spawn_blocking(move || {
-            raw(
-                &addr2,
-                &format!("GET {path2} HTTP/1.1\r\nHost: attacker.example:{port2}\r\nConnection: close\r\n\r\n"),
-            )
-        })
-        .await
-        .unwrap();
+        let (status, text) = get_as_host(&addr, &rebound, path, "").await;
         assert_eq!(status, 403, "{path}: {text}");
         assert!(
             !text.contains(VENDOR_KEY) && !text.contains(KICKOFF_PARTNER_KEY),
@@ -233,29 +216,18 @@ async fn a_rebound_host_name_reads_no_keys() {
     }
     // The machine's own names, and one given with --allowed-host, are answered.
     for host in ["localhost", "127.0.0.1", "[::1]", "sim.lan", "SIM.LAN"] {
-        let (addr2, host2) = (addr.clone(), format!("{host}:{port}"));
-        let (status, text) = tokio::task::spawn_blocking(move || {
-            raw(
-                &addr2,
-                &format!("GET /sim/info HTTP/1.1\r\nHost: {host2}\r\nConnection: close\r\n\r\n"),
-            )
-        })
-        .await
-        .unwrap();
+        let (status, text) = get_as_host(&addr, &format!("{host}:{port}"), "/sim/info", "").await;
         assert_eq!(status, 200, "{host}: {text}");
     }
     // The vendor API is not the partner side: any host name reaches it, as in production.
-    let (addr2, port2, token) = (addr.clone(), port.clone(), app.token.clone());
-    let (status, _) = tokio::task::spawn_blocking(move || {
-        raw(
-            &addr2,
-            &format!(
-                "GET /api/vendor-api/organization HTTP/1.1\r\nHost: api.example:{port2}\r\nGRADIENT-TOKEN: {token}\r\nConnection: close\r\n\r\n"
-            ),
-        )
-    })
-    .await
-    .unwrap();
+    let token = format!("GRADIENT-TOKEN: {}\r\n", app.token);
+    let (status, _) = get_as_host(
+        &addr,
+        &format!("api.example:{port}"),
+        "/api/vendor-api/organization",
+        &token,
+    )
+    .await;
     assert_eq!(status, 200);
 }
 
@@ -395,18 +367,15 @@ async fn a_stalled_body_times_out_with_a_json_408() {
     let before = app.stored().await;
     let (addr, token) = (addr_of(&app), app.token.clone());
     let started = std::time::Instant::now();
-    let (status, text) = tokio::task::spawn_blocking(move || {
-        // Promises 100 bytes, sends 10, then waits (reading) for the answer.
-        raw(
-            &addr,
-            &format!(
-                "POST /api/vendor-api/organization/accounts HTTP/1.1\r\nHost: {addr}\r\nGRADIENT-TOKEN: {token}\r\n\
-                 Content-Type: application/json\r\nContent-Length: 100\r\n\r\n[{{\"id\":\"a\""
-            ),
-        )
-    })
-    .await
-    .unwrap();
+    // Promises 100 bytes, sends 10, then waits (reading) for the answer.
+    let (status, text) = raw(
+        &addr,
+        format!(
+            "POST /api/vendor-api/organization/accounts HTTP/1.1\r\nHost: {addr}\r\nGRADIENT-TOKEN: {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n[{{\"id\":\"a\""
+        ),
+    )
+    .await;
     assert_eq!(status, 408, "{text}");
     assert!(started.elapsed() < std::time::Duration::from_secs(9));
     assert!(text.contains(r#"{"statusCode":408,"message":"Request Timeout","error":"Request Timeout"}"#));
