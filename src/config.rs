@@ -59,6 +59,23 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_JOURNAL_BODY_LIMIT", default_value_t = 16 * 1024)]
     pub journal_body_limit: usize,
 
+    /// Largest request body read, in bytes; over it, 413. Default: body-parser's 100kb.
+    #[arg(long, env = "SYNTH_SIM_BODY_LIMIT", default_value_t = crate::api::body::DEFAULT_LIMIT)]
+    pub body_limit: usize,
+
+    /// Serve HTTPS instead of HTTP (with --tls-cert/--tls-key, or a local CA's certificate).
+    #[arg(long, env = "SYNTH_SIM_TLS", default_value_t = false)]
+    pub tls: bool,
+
+    /// PEM certificate chain to serve over HTTPS (implies --tls; default: one issued by a local CA
+    /// kept beside the database).
+    #[arg(long, env = "SYNTH_SIM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "SYNTH_SIM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Time a vendor API request's body may take to arrive in full, in milliseconds (408 after).
     #[arg(long, env = "SYNTH_SIM_BODY_TIMEOUT_MS", default_value_t = 30_000)]
     pub body_timeout_ms: u64,
@@ -98,6 +115,10 @@ impl Config {
             control_token: None,
             allowed_hosts: vec![],
             journal_body_limit: 16 * 1024,
+            body_limit: crate::api::body::DEFAULT_LIMIT,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
             workers: 1,
         }
     }

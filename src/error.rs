@@ -33,6 +33,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("request entity too large")]
     PayloadTooLarge,
+    /// 415 from body-parser: a charset its JSON (or form) parser does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 408: the request body did not arrive within `--body-timeout-ms`.
     #[error("Request Timeout")]
     RequestTimeout,
@@ -86,6 +89,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
@@ -198,6 +202,11 @@ mod tests {
                 ApiError::PayloadTooLarge,
                 413,
                 json!({"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}),
+            ),
+            (
+                ApiError::UnsupportedMediaType("unsupported charset \"ISO-8859-1\"".into()),
+                415,
+                json!({"statusCode":415,"message":"unsupported charset \"ISO-8859-1\"","error":"Unsupported Media Type"}),
             ),
             (
                 ApiError::RateLimited {

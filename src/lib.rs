@@ -11,6 +11,7 @@ pub mod ops;
 pub mod ratelimit;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod web;
 
 use crate::config::Config;
@@ -29,6 +30,9 @@ pub struct Application {
     server: Server,
     pub state: aweb::Data<AppState>,
     pub demo_keys: DemoKeys,
+    /// Under `--tls`: the local CA's file, when it issued the certificate.
+    tls_ca: Option<std::path::PathBuf>,
+    https: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +46,8 @@ pub enum StartError {
     DatabaseRefused(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
+    #[error("{0}")]
+    Tls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -76,6 +82,12 @@ impl Application {
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }
+        // A certificate given is HTTPS asked for.
+        let tls = if config.tls || config.tls_cert.is_some() {
+            Some(tls::setup(&config).map_err(StartError::Tls)?)
+        } else {
+            None
+        };
         let addr = format!("{}:{}", config.bind, config.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
             addr: addr.clone(),
@@ -87,7 +99,13 @@ impl Application {
         let state = aweb::Data::new(AppState::new(config, store, seed));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
-        let mut server = HttpServer::new(move || build_app(app_state.clone())).listen(listener)?;
+        let server = HttpServer::new(move || build_app(app_state.clone()));
+        let https = tls.is_some();
+        let tls_ca = tls.as_ref().and_then(|t| t.ca_file.clone());
+        let mut server = match tls {
+            Some(t) => server.listen_rustls_0_23(listener, t.server_config)?,
+            None => server.listen(listener)?,
+        };
         if workers > 0 {
             server = server.workers(workers);
         }
@@ -96,7 +114,23 @@ impl Application {
             server: server.disable_signals().run(),
             state,
             demo_keys,
+            tls_ca,
+            https,
         })
+    }
+
+    /// `https` under `--tls`, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.https {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The start-up lines on trusting the local CA (under `--tls` without a certificate given).
+    pub fn tls_note(&self) -> Option<String> {
+        self.tls_ca.as_deref().map(tls::startup_text)
     }
 
     pub fn port(&self) -> u16 {
@@ -128,8 +162,10 @@ pub fn build_app(
 > {
     App::new()
         .app_data(state)
-        .app_data(aweb::PayloadConfig::new(2 * api::middleware::BODY_LIMIT))
+        // The control API's bodies (the vendor API reads its own, see `api::body`).
+        .app_data(aweb::PayloadConfig::new(2 * 1024 * 1024))
         .wrap(from_fn(api::middleware::json_errors))
+        .wrap(from_fn(api::express::case_insensitive))
         // Outermost: a refused request never reaches a route (its answers are already JSON).
         .wrap(from_fn(api::guard::partner_side))
         .service(

@@ -22,7 +22,7 @@ async fn main() -> std::process::ExitCode {
     } else {
         bind
     };
-    let url = format!("http://{host}:{}", app.port());
+    let url = format!("{}://{host}:{}", app.scheme(), app.port());
     let keys = &app.demo_keys;
     println!("synthesize-sim {} listening on {url}", env!("CARGO_PKG_VERSION"));
     println!("  partner console   {url}/");
@@ -36,6 +36,9 @@ async fn main() -> std::process::ExitCode {
             "  GRADIENT-TOKEN    {}",
             GradientToken::encode(&keys.vendor_api_key, pk)
         );
+    }
+    if let Some(note) = app.tls_note() {
+        print!("{note}");
     }
     if let Some(token) = app.control_token() {
         println!("  control token     {token}   (/sim and the console: header X-Sim-Control-Token, or enter it once)");

@@ -105,7 +105,7 @@ async fn a_full_disk_says_so_and_health_reports_it() {
         c.pragma_update(None, "max_page_count", pages).unwrap();
     });
     let before = t.vendor("GET", "/organization/accounts", None).await.ok(200);
-    let big: Vec<_> = (0..200)
+    let big: Vec<_> = (0..90)
         .map(|i| json!({"id": format!("big-{i}"), "name": "x".repeat(900)}))
         .collect();
     let r = t.vendor("POST", "/organization/accounts", Some(json!(big))).await;

@@ -801,7 +801,7 @@ async fn vendor_answers_match_the_document() {
     vendor(&app, ck, "PATCH", t, "/organization/services/nothing", None, 404).await;
 
     let t = "/alerting/{accountId}";
-    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2});
+    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2, "status": 1});
     let queued = vendor(&app, ck, "POST", t, "/alerting/acme-1", Some(alert), 201).await;
     vendor(
         &app,
@@ -1041,7 +1041,7 @@ async fn sim_answers_match_the_document() {
 
     // Usage, an alert, and the billing page.
     app.count(&service, "acme-1", 50.0).await.ok(201);
-    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1"});
+    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2, "status": 1});
     app.vendor("POST", "/alerting/acme-1", Some(alert)).await.ok(201);
     sim(&app, ck, "POST", "/billing/rebuild", "/billing/rebuild", None, 200).await;
     let list = "/billing?view=list&groupBy=account&includeActioned=true";

@@ -25,6 +25,8 @@ pub const TOKEN_COOKIE: &str = "sim_control_token";
 
 /// Paths anyone may reach: the vendor API (under `/api/`) and its documentation.
 fn is_public(path: &str) -> bool {
+    // Routing is case-insensitive, as Express's is: so is this test.
+    let path = path.to_ascii_lowercase();
     path == "/api" || path.starts_with("/api/") || path.starts_with("/api-docs")
 }
 

@@ -10,17 +10,14 @@ use crate::journal::{
 use crate::ratelimit::Verdict;
 use crate::state::AppState;
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
-use futures_util::StreamExt;
 use std::time::Instant;
 
-/// Bodies over 1 MiB are refused with 413, as production's body parser does.
-pub const BODY_LIMIT: usize = 1024 * 1024;
-
-/// Records every vendor API call in the journal; enforces the body limit and the rate limit.
+/// Records every vendor API call in the journal; reads the body (see `body`) and enforces the
+/// rate limit.
 pub async fn vendor_call(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -32,30 +29,14 @@ pub async fn vendor_call(
         .expect("app state is registered");
     req.extensions_mut().insert(CallNotes::default());
 
-    // Read the body once (bounded), keep a copy for the journal, and hand it on to the handler.
-    let mut payload = req.take_payload();
-    let mut body = web::BytesMut::new();
-    let mut too_large = false;
-    let deadline = body_deadline(&state);
-    let mut body_error = None;
-    loop {
-        let chunk = match next_chunk(&mut payload, deadline).await {
-            Ok(Some(c)) => c,
-            Ok(None) => break,
-            Err(e) => {
-                body_error = Some(e);
-                break;
-            }
-        };
-        if body.len() + chunk.len() <= BODY_LIMIT {
-            body.extend_from_slice(&chunk);
-        } else {
-            too_large = true;
-            break;
-        }
+    // Read and parse the body first, as body-parser runs before any guard (see `body`).
+    let timeout = std::time::Duration::from_millis(state.config.body_timeout_ms);
+    let read = crate::api::body::read(&mut req, state.config.body_limit, timeout).await?;
+    let body = read.raw.clone();
+    let too_large = read.unread;
+    if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
+        n.lints.extend(read.lints);
     }
-    let body = body.freeze();
-    req.set_payload(Payload::from(body.clone()));
 
     let token = req
         .headers()
@@ -64,12 +45,8 @@ pub async fn vendor_call(
         .map(str::to_string);
     let rate_key = crate::ratelimit::caller_key(token.as_deref(), req.peer_addr().map(|a| a.ip()));
 
-    // The rest of the body was never read: the connection cannot carry another request.
-    let unread = too_large || body_error.is_some();
-    let early = if let Some(e) = body_error {
-        Some(e)
-    } else if too_large {
-        Some(ApiError::PayloadTooLarge)
+    let early = if let Err(refused) = read.result {
+        Some(refused)
     } else if let Verdict::Limited { retry_after_secs } = state.limiter.check(&rate_key) {
         if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
             n.lints.push(Lint::new(
@@ -97,12 +74,12 @@ pub async fn vendor_call(
         }
     }
     let method = req.method().to_string();
-    let path = req.path().to_string();
-    // Injected faults come after the real limits: a 413 or 429 stays what production would say.
+    let path = crate::api::express::sent_path(req.request());
+    // Injected faults come after the real limits: a 400, 413, 415 or 429 stays what production would say.
     let mut fault = None;
     let early = match early {
         Some(e) => Some(e),
-        None => match state.faults.check(&method, &path) {
+        None => match state.faults.check(&method, req.path()) {
             Some(hit) => {
                 fault = Some(hit.rule_id);
                 if hit.delay_ms > 0 {
@@ -124,7 +101,7 @@ pub async fn vendor_call(
         Some(err) => {
             let (http_req, _) = req.into_parts();
             let mut response = err.error_response();
-            if unread {
+            if too_large {
                 response
                     .head_mut()
                     .set_connection_type(actix_web::http::ConnectionType::Close);
@@ -197,27 +174,6 @@ pub async fn vendor_call(
     });
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))
-}
-
-/// When the request body must have arrived in full (`--body-timeout-ms` after its head), so
-/// that a stalled body never holds a connection for ever.
-fn body_deadline(state: &AppState) -> tokio::time::Instant {
-    tokio::time::Instant::now() + std::time::Duration::from_millis(state.config.body_timeout_ms)
-}
-
-/// The next chunk of the body; a stalled body answers 408 and broken framing (a malformed
-/// chunked encoding, a connection cut mid-body) 400, both as JSON errors the journal records.
-async fn next_chunk(payload: &mut Payload, deadline: tokio::time::Instant) -> Result<Option<web::Bytes>, ApiError> {
-    match tokio::time::timeout_at(deadline, payload.next()).await {
-        Err(_) => Err(ApiError::RequestTimeout),
-        Ok(None) => Ok(None),
-        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
-        // raw-body's wording (body-parser's reader) for a body that stops short.
-        Ok(Some(Err(actix_web::error::PayloadError::Incomplete(_)))) => {
-            Err(ApiError::BadRequest("request aborted".into()))
-        }
-        Ok(Some(Err(e))) => Err(ApiError::BadRequest(format!("Malformed request body: {e}"))),
-    }
 }
 
 /// The path and query as the journal keeps them, bounded and with credentials redacted; the
