@@ -43,6 +43,9 @@ pub enum StartError {
     Seed(String),
     #[error("database {path}: {source}")]
     Database { path: String, source: rusqlite::Error },
+    /// A database this build must not write (another program's, or a newer schema's).
+    #[error("{0}")]
+    DatabaseRefused(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
@@ -55,12 +58,19 @@ impl Application {
     /// Opens (and seeds, on first run or `--reset`) the database, binds the listener and
     /// builds the server. Must be called inside a Tokio runtime; workers start with it.
     pub fn build(mut config: Config) -> Result<Self, StartError> {
+        if config.control_token.is_none() && !api::guard::is_loopback_bind(&config.bind) {
+            // Beyond loopback, the partner side is never open without a token.
+            config.control_token = Some(domain::ids::ApiKey::generate().expose().to_string());
+        }
         let seed = store::seed::load(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
             source,
         };
-        let store = Store::open(&config.db).map_err(db_err)?;
+        let store = Store::open(&config.db).map_err(|e| match e {
+            store::OpenError::Sqlite(source) => db_err(source),
+            store::OpenError::Refused(message) => StartError::DatabaseRefused(message),
+        })?;
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write(|tx| -> Result<(), ApiError> {
@@ -125,6 +135,11 @@ impl Application {
         self.port
     }
 
+    /// The token /sim and the console require, if any (printed at start).
+    pub fn control_token(&self) -> Option<&str> {
+        self.state.config.control_token.as_deref()
+    }
+
     pub fn server(self) -> Server {
         self.server
     }
@@ -149,6 +164,8 @@ pub fn build_app(
         .app_data(aweb::PayloadConfig::new(2 * 1024 * 1024))
         .wrap(from_fn(api::middleware::json_errors))
         .wrap(from_fn(api::express::case_insensitive))
+        // Outermost: a refused request never reaches a route (its answers are already JSON).
+        .wrap(from_fn(api::guard::partner_side))
         .service(
             aweb::scope(api::vendor::PREFIX)
                 .wrap(from_fn(api::middleware::vendor_call))
@@ -159,6 +176,7 @@ pub fn build_app(
             aweb::scope("/sim")
                 .configure(api::sim::config)
                 .route("/openapi.json", aweb::get().to(web::sim_openapi))
+                .route("/session", aweb::post().to(api::guard::session))
                 .default_service(aweb::to(route_not_found)),
         )
         .configure(web::config)

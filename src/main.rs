@@ -12,6 +12,7 @@ async fn main() -> std::process::ExitCode {
     }
     let db = config.db.clone();
     let bind = config.bind.clone();
+    let bind_addr = config.bind.clone();
     let app = match Application::build(config) {
         Ok(app) => app,
         Err(e) => {
@@ -41,6 +42,15 @@ async fn main() -> std::process::ExitCode {
     }
     if let Some(note) = app.tls_note() {
         print!("{note}");
+    }
+    if let Some(token) = app.control_token() {
+        println!("  control token     {token}   (/sim and the console: header X-Sim-Control-Token, or enter it once)");
+    }
+    if !synthesize_sim::api::guard::is_loopback_bind(&bind_addr) {
+        eprintln!(
+            "warning: listening on {bind_addr}, beyond this machine: anyone who can reach it may call the vendor API; \
+             /sim and the console require the control token"
+        );
     }
     match app.server().await {
         Ok(()) => std::process::ExitCode::SUCCESS,

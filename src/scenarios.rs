@@ -300,6 +300,7 @@ pub async fn run(state: &AppState, name: &str) -> ApiResult<Outcome> {
         http: http.clone(),
         base: base.clone(),
         integration: keys.integration_id.clone(),
+        control_token: state.config.control_token.clone(),
     };
     // The seed's kickoff key, as the seeded integration starts with; else connect for a token.
     let partner_key = match keys.partner_api_key {
@@ -434,6 +435,8 @@ struct Partner {
     http: reqwest::Client,
     base: String,
     integration: String,
+    /// `/sim` asks for it when the server listens beyond loopback (only `/sim` gets it).
+    control_token: Option<String>,
 }
 
 impl Partner {
@@ -455,6 +458,9 @@ impl Partner {
     async fn sim(&self, method: &str, path: &str, body: Value) -> ApiResult<Value> {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a valid method");
         let mut req = self.http.request(method.clone(), format!("{}/sim{path}", self.base));
+        if let Some(token) = &self.control_token {
+            req = req.header(crate::api::guard::TOKEN_HEADER, token);
+        }
         if method != reqwest::Method::GET {
             req = req.json(&body);
         }

@@ -69,6 +69,7 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/info"),
     ("POST", "/sim/reset"),
     ("GET", "/sim/seeds"),
+    ("POST", "/sim/session"),
     ("GET", "/sim/openapi.json"),
     ("GET", "/sim/psa"),
     ("GET", "/sim/tickets"),
@@ -1207,6 +1208,16 @@ async fn sim_answers_match_the_document() {
 
     sim(&app, ck, "POST", "/reset", "/reset", None, 200).await;
     sim(&app, ck, "GET", "/health", "/health", None, 200).await;
+    sim(
+        &app,
+        ck,
+        "POST",
+        "/session",
+        "/session",
+        Some(json!({"token": "x"})),
+        200,
+    )
+    .await;
 
     let served: BTreeSet<(String, String)> = SIM_ROUTES
         .iter()

@@ -227,3 +227,19 @@ async fn a_scenario_runs_under_tls_too() {
     let out: Value = r.json().await.unwrap();
     assert_eq!(out["cards"], json!({"new_revenue": 4}), "{out}");
 }
+
+#[tokio::test]
+async fn a_scenario_passes_the_control_token_on_its_own_partner_calls() {
+    // With a control token (required beyond loopback), the scenario's /sim calls carry it.
+    let app = spawn_with(|c| c.control_token = Some("demo-control-token".into())).await;
+    let r = app
+        .send(
+            app.client
+                .post(app.url("/sim/scenarios/all-in-sync"))
+                .header("x-sim-control-token", "demo-control-token")
+                .json(&json!({})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["cards"], json!({"no_change": 9}));
+}
