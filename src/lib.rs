@@ -3,12 +3,14 @@
 
 pub mod api;
 pub mod config;
+pub mod demo_vendor;
 pub mod domain;
 pub mod error;
 pub mod faults;
 pub mod journal;
 pub mod ops;
 pub mod ratelimit;
+pub mod scenarios;
 pub mod state;
 pub mod store;
 pub mod tls;
@@ -17,7 +19,7 @@ pub mod web;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::seed::{DemoKeys, Seed};
+use crate::store::seed::DemoKeys;
 use crate::store::Store;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -41,6 +43,9 @@ pub enum StartError {
     Seed(String),
     #[error("database {path}: {source}")]
     Database { path: String, source: rusqlite::Error },
+    /// A database this build must not write (another program's, or a newer schema's).
+    #[error("{0}")]
+    DatabaseRefused(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
@@ -52,18 +57,20 @@ pub enum StartError {
 impl Application {
     /// Opens (and seeds, on first run or `--reset`) the database, binds the listener and
     /// builds the server. Must be called inside a Tokio runtime; workers start with it.
-    pub fn build(config: Config) -> Result<Self, StartError> {
-        let seed_text = match &config.seed {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| StartError::Seed(format!("seed file {}: {e}", path.display())))?,
-            None => store::seed::DEFAULT_SEED.to_string(),
-        };
-        let seed = Seed::parse(&seed_text).map_err(StartError::Seed)?;
+    pub fn build(mut config: Config) -> Result<Self, StartError> {
+        if config.control_token.is_none() && !api::guard::is_loopback_bind(&config.bind) {
+            // Beyond loopback, the partner side is never open without a token.
+            config.control_token = Some(domain::ids::ApiKey::generate().expose().to_string());
+        }
+        let seed = store::seed::load(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
             source,
         };
-        let store = Store::open(&config.db).map_err(db_err)?;
+        let store = Store::open(&config.db).map_err(|e| match e {
+            store::OpenError::Sqlite(source) => db_err(source),
+            store::OpenError::Refused(message) => StartError::DatabaseRefused(message),
+        })?;
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write(|tx| -> Result<(), ApiError> {
@@ -84,6 +91,7 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr()?.port();
+        config.port = port; // the real one, so that scenarios can call this server's own API
         let workers = config.workers;
         let demo_keys = seed.demo_keys();
         let state = aweb::Data::new(AppState::new(config, store, seed));
@@ -128,6 +136,11 @@ impl Application {
         self.port
     }
 
+    /// The token /sim and the console require, if any (printed at start).
+    pub fn control_token(&self) -> Option<&str> {
+        self.state.config.control_token.as_deref()
+    }
+
     pub fn server(self) -> Server {
         self.server
     }
@@ -152,6 +165,8 @@ pub fn build_app(
         .app_data(aweb::PayloadConfig::new(2 * 1024 * 1024))
         .wrap(from_fn(api::middleware::json_errors))
         .wrap(from_fn(api::express::case_insensitive))
+        // Outermost: a refused request never reaches a route (its answers are already JSON).
+        .wrap(from_fn(api::guard::partner_side))
         .service(
             aweb::scope(api::vendor::PREFIX)
                 .wrap(from_fn(api::middleware::vendor_call))
@@ -162,6 +177,7 @@ pub fn build_app(
             aweb::scope("/sim")
                 .configure(api::sim::config)
                 .route("/openapi.json", aweb::get().to(web::sim_openapi))
+                .route("/session", aweb::post().to(api::guard::session))
                 .default_service(aweb::to(route_not_found)),
         )
         .configure(web::config)

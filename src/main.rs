@@ -1,5 +1,5 @@
 use clap::Parser;
-use synthesize_sim::config::Config;
+use synthesize_sim::config::{Command, Config};
 use synthesize_sim::domain::ids::GradientToken;
 use synthesize_sim::store::seed::DemoKeys;
 use synthesize_sim::{Application, StartError};
@@ -9,7 +9,10 @@ async fn main() -> std::process::ExitCode {
     // actix's own INFO lines (workers starting, shutting down) would drown the call lines;
     // RUST_LOG still brings them back.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let config = Config::parse();
+    let mut config = Config::parse();
+    if let Some(Command::DemoVendor(args)) = config.command.take() {
+        return synthesize_sim::demo_vendor::cli::main(args).await;
+    }
     // The server's own signal handling is off (tests run many servers in one process), so the
     // binary stops itself: gracefully on the first SIGINT or SIGTERM, at once on a second one.
     // Installing the handlers also overrides SIGINT being ignored, as it is for a script's
@@ -24,6 +27,7 @@ async fn main() -> std::process::ExitCode {
     };
     let db = config.db.clone();
     let bind = config.bind.clone();
+    let bind_addr = config.bind.clone();
     let quiet = config.quiet;
     let app = match Application::build(config) {
         Ok(app) => app,
@@ -46,12 +50,25 @@ async fn main() -> std::process::ExitCode {
         bind
     };
     let url = format!("{}://{host}:{}", app.scheme(), app.port());
-    // Features with something to say at start add their lines here (HTTPS: how to trust the CA).
-    let extra: Vec<String> = app
+    // Features with something to say at start add their lines here (HTTPS: how to trust the CA;
+    // the control token when bound beyond this machine).
+    let mut extra: Vec<String> = app
         .tls_note()
         .map(|note| note.lines().map(str::to_string).collect())
         .unwrap_or_default();
+    if let Some(token) = app.control_token() {
+        extra.push(format!(
+            "  {:<20}{token}   (/sim and the console: header X-Sim-Control-Token, or enter it once)",
+            "control token"
+        ));
+    }
     print!("{}", banner(&url, &db, &app.demo_keys, quiet, &extra));
+    if !synthesize_sim::api::guard::is_loopback_bind(&bind_addr) {
+        eprintln!(
+            "warning: listening on {bind_addr}, beyond this machine: anyone who can reach it may call the vendor API; \
+             /sim and the console require the control token"
+        );
+    }
 
     let server = app.server();
     let handle = server.handle();

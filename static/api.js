@@ -13,9 +13,8 @@ export class ApiError extends Error {
 /** api('GET', '/sim/integrations') -> parsed JSON; throws ApiError on a non-2xx answer. */
 export async function api(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' } };
-  // Every write says JSON, body or not: /sim refuses browser writes in any other content type
-  // (a cross-site form cannot send it without a preflight), so RESET and the like must too.
-  if (method !== 'GET' && method !== 'HEAD') init.headers['Content-Type'] = 'application/json';
+  // Every write says it is JSON: the control API refuses browser writes of any other type.
+  if (method !== 'GET') init.headers['Content-Type'] = 'application/json';
   if (body !== undefined) init.body = JSON.stringify(body);
   let res;
   try {

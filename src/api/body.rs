@@ -14,6 +14,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 /// body-parser's default limit, `100kb` (102,400 bytes): nothing shows production raised it.
 pub const DEFAULT_LIMIT: usize = 100 * 1024;
@@ -38,7 +39,11 @@ pub struct Read {
 
 /// Reads and parses the request's body (at most `limit` bytes), hands the raw bytes back to the
 /// request's payload, and stores the parsed body for the handler.
-pub async fn read(req: &mut ServiceRequest, limit: usize) -> Result<Read, actix_web::Error> {
+///
+/// The whole body must arrive within `timeout` (408 after), and a body whose framing breaks
+/// (a chunk cut short, a connection closed mid-body) is 400: both as JSON errors the journal
+/// records, never actix's text/plain.
+pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> Result<Read, actix_web::Error> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -54,10 +59,21 @@ pub async fn read(req: &mut ServiceRequest, limit: usize) -> Result<Read, actix_
     // raw-body refuses a declared length over the limit without reading a byte.
     let mut unread = declared.is_some_and(|n| n > limit);
     let mut bytes = web::BytesMut::new();
+    let mut broken = None;
     if !unread {
         let mut payload = req.take_payload();
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk?;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let chunk = match next_chunk(&mut payload, deadline).await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    // The rest of the body is unreadable: the connection is closed after.
+                    broken = Some(e);
+                    unread = true;
+                    break;
+                }
+            };
             if bytes.len() + chunk.len() > limit {
                 unread = true;
                 break;
@@ -112,6 +128,10 @@ pub async fn read(req: &mut ServiceRequest, limit: usize) -> Result<Read, actix_
             })
         }
     };
+    let result = match broken {
+        Some(e) => Err(e),
+        None => result,
+    };
     if let Ok(body) = &result {
         req.extensions_mut().insert(body.clone());
     }
@@ -121,6 +141,21 @@ pub async fn read(req: &mut ServiceRequest, limit: usize) -> Result<Read, actix_
         lints,
         unread,
     })
+}
+
+/// The next chunk of the body; a stalled body answers 408 and broken framing (a malformed
+/// chunked encoding, a connection cut mid-body) 400, both as JSON errors the journal records.
+async fn next_chunk(payload: &mut Payload, deadline: tokio::time::Instant) -> Result<Option<web::Bytes>, ApiError> {
+    match tokio::time::timeout_at(deadline, payload.next()).await {
+        Err(_) => Err(ApiError::RequestTimeout),
+        Ok(None) => Ok(None),
+        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
+        // raw-body's wording (body-parser's reader) for a body that stops short.
+        Ok(Some(Err(actix_web::error::PayloadError::Incomplete(_)))) => {
+            Err(ApiError::BadRequest("request aborted".into()))
+        }
+        Ok(Some(Err(e))) => Err(ApiError::BadRequest(format!("Malformed request body: {e}"))),
+    }
 }
 
 /// The body the middleware parsed for this request (`{}` if none).

@@ -4,7 +4,7 @@
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
-use crate::journal::{clip, CallNotes, JournalEntry};
+use crate::journal::{clip, clip_str, recorded_headers, redact_query, CallNotes, JournalEntry, MAX_FIELD_BYTES};
 use crate::ratelimit::Verdict;
 use crate::state::AppState;
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
@@ -28,7 +28,8 @@ pub async fn vendor_call(
     req.extensions_mut().insert(CallNotes::default());
 
     // Read and parse the body first, as body-parser runs before any guard (see `body`).
-    let read = crate::api::body::read(&mut req, state.config.body_limit).await?;
+    let timeout = std::time::Duration::from_millis(state.config.body_timeout_ms);
+    let read = crate::api::body::read(&mut req, state.config.body_limit, timeout).await?;
     let body = read.raw.clone();
     let too_large = read.unread;
     if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
@@ -40,12 +41,7 @@ pub async fn vendor_call(
         .get(crate::api::vendor::auth::TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let rate_key = token.clone().unwrap_or_else(|| {
-        format!(
-            "peer:{}",
-            req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-        )
-    });
+    let rate_key = crate::ratelimit::caller_key(token.as_deref(), req.peer_addr().map(|a| a.ip()));
 
     let early = if let Err(refused) = read.result {
         Some(refused)
@@ -97,26 +93,13 @@ pub async fn vendor_call(
     };
     let query = req.query_string().to_string();
     let routed_path = trim_trailing_slash(&mut req);
-    let request_headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            let value = v.to_str().unwrap_or("<binary>");
-            let shown = if k.as_str() == crate::api::vendor::auth::TOKEN_HEADER {
-                crate::domain::ids::GradientToken::key_hint(value)
-            } else {
-                value.to_string()
-            };
-            (k.as_str().to_string(), shown)
-        })
-        .collect();
+    let request_headers = recorded_headers(req.headers());
 
     let res: ServiceResponse<BoxBody> = match early {
         Some(err) => {
             let (http_req, _) = req.into_parts();
             let mut response = err.error_response();
             if too_large {
-                // The rest of the body was never read: the connection cannot carry another request.
                 response
                     .head_mut()
                     .set_connection_type(actix_web::http::ConnectionType::Close);
@@ -167,6 +150,7 @@ pub async fn vendor_call(
     let limit = state.config.journal_body_limit;
     let (request_body, req_cut) = clip(&body, limit);
     let (response_body, res_cut) = clip(&out_bytes, limit);
+    let (path, query, response_body) = redacted_url(path, query, response_body);
     let entry = JournalEntry {
         id: state.journal.next_id(),
         at: now_iso(),
@@ -192,6 +176,21 @@ pub async fn vendor_call(
     state.journal.push(entry);
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))
+}
+
+/// The path and query as the journal keeps them, bounded and with credentials redacted; the
+/// response body too, since a 404 echoes the URL as sent.
+fn redacted_url(path: String, query: String, response_body: Option<String>) -> (String, String, Option<String>) {
+    let kept = redact_query(&query);
+    let response_body = match response_body {
+        Some(b) if kept != query && !query.is_empty() => Some(b.replace(&query, &kept)),
+        other => other,
+    };
+    (
+        clip_str(&path, MAX_FIELD_BYTES),
+        clip_str(&kept, MAX_FIELD_BYTES),
+        response_body,
+    )
 }
 
 /// Express routes without `strict routing`: one trailing slash is optional, so

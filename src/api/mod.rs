@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod express;
+pub mod guard;
 pub mod middleware;
 pub mod sim;
 pub mod vendor;

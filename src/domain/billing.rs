@@ -41,6 +41,9 @@ pub struct Feed {
     pub quantity: Option<f64>,
 }
 
+/// The feed id of CSV-imported usage: it sits beside the integrations in a card's `vendors`.
+pub const CSV_SOURCE_ID: &str = "csv-import";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardType {
@@ -81,9 +84,33 @@ pub struct ServiceCard {
     pub unit_price: f64,
     pub unit_cost: f64,
     pub vendors: Vec<VendorRef>,
+    /// Where the vendor quantity came from: `integration`, `csv` or both (summed, as two
+    /// sources feeding one line are).
+    #[serde(default)]
+    pub usage_sources: Vec<String>,
 }
 
+fn usage_sources(vendors: &[VendorRef]) -> Vec<String> {
+    let mut out = vec![];
+    if vendors.iter().any(|v| v.id != CSV_SOURCE_ID) {
+        out.push("integration".to_string());
+    }
+    if vendors.iter().any(|v| v.id == CSV_SOURCE_ID) {
+        out.push("csv".to_string());
+    }
+    out
+}
+
+/// The largest unit count the vendor API accepts (`unitCount must not be greater than
+/// 1000000000`). A billion units is beyond any agreement line a PSA bills, and it keeps every
+/// card figure (count × unit price, in cents) exact in an f64 for unit prices up to $90,000;
+/// above it, one absurd count (2e307) overflowed revenue and broke the whole billing view.
+pub const MAX_UNIT_COUNT: f64 = 1e9;
+
+/// Rounded to the cent, and always finite: whatever a seed's prices, no figure on a card may
+/// overflow (JSON has no infinity, and one such figure once emptied the saved view).
 fn cents(x: f64) -> f64 {
+    let x = if x.is_nan() { 0.0 } else { x.clamp(-1e15, 1e15) };
     (x * 100.0).round() / 100.0
 }
 
@@ -155,6 +182,7 @@ pub fn build_cards(lines: &[PsaLine], products: &[PsaProduct], feeds: &[Feed]) -
             unit_price: line.unit_price,
             unit_cost: line.unit_cost,
             vendors: feed.map(|f| vendor_refs(&f.1)).unwrap_or_default(),
+            usage_sources: feed.map(|f| usage_sources(&vendor_refs(&f.1))).unwrap_or_default(),
         });
     }
 
@@ -187,6 +215,7 @@ pub fn build_cards(lines: &[PsaLine], products: &[PsaProduct], feeds: &[Feed]) -
             unit_price: product.unit_price,
             unit_cost: product.unit_cost,
             vendors: vendor_refs(vendors),
+            usage_sources: usage_sources(&vendor_refs(vendors)),
         });
     }
     cards
@@ -205,6 +234,19 @@ pub fn action_still_hides(card: &ServiceCard, acted_on_vendor_quantity: Option<f
         (Some(a), Some(b)) => same(a, b),
         (None, None) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod finite_tests {
+    use super::*;
+
+    #[test]
+    fn figures_stay_finite_whatever_the_product() {
+        assert_eq!(cents(2e307 * 1e10), 1e15);
+        assert_eq!(cents(-f64::INFINITY), -1e15);
+        assert_eq!(cents(f64::NAN), 0.0);
+        assert_eq!(cents(MAX_UNIT_COUNT * 90_000.0), 9e13);
     }
 }
 

@@ -85,12 +85,16 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
         Some(_) => return Err(ApiError::validation_one("agreementId must be a non-empty string")),
     };
     let id = card_id.clone();
-    state
+    let written = state
         .write(move |tx| act(tx, &id, action, effective, quantity, agreement))
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"cardId": card_id, "action": action_name, "status": "ok"}),
+        &json!({
+            "cardId": card_id, "action": action_name, "status": "ok",
+            "psaQuantity": written.as_ref().map(|w| w.0),
+            "effectiveDate": written.map(|w| w.1),
+        }),
     ))
 }
 

@@ -119,8 +119,9 @@ async fn create(
         return Err(ApiError::Validation(errors));
     }
     let integration = caller.integration;
-    let result = state
-        .write(move |tx| {
+    let result = caller
+        .grant
+        .write(&state, move |tx| {
             let mut seen = HashSet::new();
             for p in &new {
                 if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration.id, &p.id)? {
@@ -223,8 +224,9 @@ async fn update_bulk(
         return Err(ApiError::Validation(errors));
     }
     let integration_id = caller.integration.id;
-    let (out, blanked) = state
-        .write(move |tx| {
+    let (out, blanked) = caller
+        .grant
+        .write(&state, move |tx| {
             let now = now_iso();
             let mut out = vec![];
             let mut blanked = vec![];
@@ -276,8 +278,9 @@ async fn update_one(
     }
     update.new_id = new_id;
     let integration_id = caller.integration.id;
-    let (row, blanked) = state
-        .write(move |tx| {
+    let (row, blanked) = caller
+        .grant
+        .write(&state, move |tx| {
             let before = accounts::get(tx, kind, &integration_id, &id)?.ok_or_else(|| not_found(kind, &id))?;
             if let Some(n) = update.new_id.as_deref().filter(|n| *n != id) {
                 if accounts::exists(tx, kind, &integration_id, n)? {

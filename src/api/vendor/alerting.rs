@@ -65,8 +65,9 @@ async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequ
     };
     let answer =
         json!({"messageId": alert.message_id, "alertId": alert.alert_id, "correlationID": alert.correlation_id});
-    state
-        .write(move |tx| {
+    caller
+        .grant
+        .write(&state, move |tx| {
             alerts::insert(tx, &alert)?;
             events::record(
                 tx,
@@ -86,8 +87,9 @@ async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequ
 async fn debug_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "messageId");
     let integration_id = caller.integration.id;
-    let alert = state
-        .write(move |tx| {
+    let alert = caller
+        .grant
+        .write(&state, move |tx| {
             // Anything due is processed first, so the answer never lags the queue's delay.
             process_due(tx)?;
             alerts::get(tx, &id)?

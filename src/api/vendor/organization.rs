@@ -57,8 +57,9 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
     }
     let id = caller.integration.id.clone();
     let cycle = caller.integration.cycle;
-    let integration = state
-        .write(move |tx| {
+    let integration = caller
+        .grant
+        .write(&state, move |tx| {
             integrations::set_status(tx, &id, status)?;
             events::record(
                 tx,

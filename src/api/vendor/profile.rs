@@ -79,8 +79,9 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
     }
     let vendor_id = caller.vendor.id.clone();
     let integration = caller.integration.map(|i| (i.id, i.cycle));
-    let (vendor, skus, blanked) = state
-        .write(move |tx| {
+    let (vendor, skus, blanked) = caller
+        .grant
+        .write(&state, move |tx| {
             let before = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
             let blanked = blanked([
                 ("name", &update.name, &before.name),
@@ -185,8 +186,9 @@ async fn create_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
         return Err(ApiError::Validation(f.errors));
     }
     let integration = caller.integration.map(|i| (i.id, i.cycle));
-    let (vendor, skus, duplicate) = state
-        .write(move |tx| {
+    let (vendor, skus, duplicate) = caller
+        .grant
+        .write(&state, move |tx| {
             let duplicate = vendors::service_name_taken(tx, &service.vendor_id, &service.name)?;
             vendors::insert_service(tx, &service)?;
             if let Some((iid, cycle)) = &integration {
@@ -278,8 +280,9 @@ async fn update_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
     let obj = object(&body.value)?.clone();
     let strict = state.strict_types();
     let vendor_id = caller.vendor.id.clone();
-    let (vendor, service) = state
-        .write(move |tx| {
+    let (vendor, service) = caller
+        .grant
+        .write(&state, move |tx| {
             let mut s =
                 vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::NotFound("Service not found".into()))?;
             let before = content(&s);

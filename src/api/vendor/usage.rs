@@ -39,7 +39,12 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
     let account_sent_empty = obj.get("accountId").is_some_and(|v| v == "");
     let account_id = f.id_string("accountId", false).filter(|a| !a.is_empty());
     let client_oid = f.optional_string("clientOId").filter(|c| !c.is_empty());
-    let unit_count = f.number("unitCount", Some(0.0), None, false);
+    let unit_count = f.number(
+        "unitCount",
+        Some(0.0),
+        Some(crate::domain::billing::MAX_UNIT_COUNT),
+        false,
+    );
     if account_id.is_none() && client_oid.is_none() && !f.errors.iter().any(|e| e.starts_with("accountId")) {
         f.errors.insert(0, "accountId should not be empty".into());
         if !account_sent_empty {
@@ -66,8 +71,9 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
     let client_oid = client_oid.map(|c| ObjectId::parse(&c).map_or(c, ObjectId::into_string));
     let integration = caller.integration;
     let vendor_id = caller.vendor.id.clone();
-    let outcome = state
-        .write(move |tx| {
+    let outcome = caller
+        .grant
+        .write(&state, move |tx| {
             // A vendor-level sku of this vendor, or one of this partner's organization services.
             // Organization service ids are the vendor's own strings (exact); a vendor-level
             // service id is an ObjectId, matched in either case.
