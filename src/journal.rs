@@ -162,7 +162,7 @@ mod tests {
     fn entry(j: &Journal, status: u16) -> JournalEntry {
         JournalEntry {
             id: j.next_id(),
-            at: crate::domain::now_iso(),
+            at: "2027-01-31T12:00:00.000Z".into(),
             method: "GET".into(),
             path: "/api/vendor-api".into(),
             query: String::new(),

@@ -2,6 +2,7 @@
 //! production serves it, the partner console, service cards, and a live QA checklist.
 
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -22,6 +23,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web as aweb, App, HttpRequest, HttpServer};
 use std::net::TcpListener;
+use std::sync::Arc;
 
 /// A built simulator, bound to its port and ready to run.
 pub struct Application {
@@ -35,6 +37,8 @@ pub struct Application {
 pub enum StartError {
     #[error("{0}")]
     Seed(String),
+    #[error("{0}")]
+    Clock(String),
     #[error("database {path}: {source}")]
     Database { path: String, source: rusqlite::Error },
     #[error("cannot listen on {addr}: {source}")]
@@ -57,12 +61,21 @@ impl Application {
             path: config.db.clone(),
             source,
         };
+        let start = match &config.clock {
+            Some(s) => Some(clock::parse_time(s).ok_or_else(|| {
+                StartError::Clock(format!(
+                    "--clock {s:?} is not an ISO 8601 time with an offset, e.g. 2027-01-31T12:00:00.000Z"
+                ))
+            })?),
+            None => None,
+        };
+        let clock = Arc::new(clock::Clock::from_settings(start, config.random_seed()));
         let store = Store::open(&config.db).map_err(db_err)?;
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write(|tx| -> Result<(), ApiError> {
-                    store::seed::apply(tx, &seed)?;
-                    ops::billing::rebuild(tx)
+                    store::seed::apply(tx, &seed, &clock.now_iso())?;
+                    ops::billing::rebuild(tx, &clock)
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }
@@ -74,7 +87,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = config.workers;
         let demo_keys = seed.demo_keys();
-        let state = aweb::Data::new(AppState::new(config, store, seed));
+        let state = aweb::Data::new(AppState::new(config, store, seed, clock));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
         let mut server = HttpServer::new(move || build_app(app_state.clone())).listen(listener)?;

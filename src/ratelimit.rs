@@ -3,10 +3,13 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 pub struct RateLimiter {
     per_second: u32,
+    /// Windows count real seconds on the monotonic clock, not the simulator's clock: a frozen
+    /// or advanced clock must neither lock a token out for good nor lift its limit.
+    started: Instant,
     windows: Mutex<HashMap<String, (u64, u32)>>,
 }
 
@@ -19,6 +22,7 @@ impl RateLimiter {
     pub fn new(per_second: u32) -> Self {
         RateLimiter {
             per_second,
+            started: Instant::now(),
             windows: Mutex::new(HashMap::new()),
         }
     }
@@ -31,10 +35,7 @@ impl RateLimiter {
         if self.per_second == 0 {
             return Verdict::Allowed;
         }
-        let second = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let second = self.started.elapsed().as_secs();
         let mut windows = self.windows.lock();
         if windows.len() > 10_000 {
             windows.retain(|_, (s, _)| *s == second);

@@ -3,7 +3,6 @@
 
 use crate::domain::ids::tail4;
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
 use crate::journal::{clip, CallNotes, JournalEntry};
 use crate::ratelimit::Verdict;
@@ -94,7 +93,7 @@ pub async fn vendor_call(
     let mut fault = None;
     let early = match early {
         Some(e) => Some(e),
-        None => match state.faults.check(&method, &path) {
+        None => match state.faults.check(&method, &path, &state.clock) {
             Some(hit) => {
                 fault = Some(hit.rule_id);
                 if hit.delay_ms > 0 {
@@ -182,13 +181,18 @@ pub async fn vendor_call(
     let (response_body, res_cut) = clip(&out_bytes, limit);
     state.journal.push(JournalEntry {
         id: state.journal.next_id(),
-        at: now_iso(),
+        at: state.clock.now_iso(),
         method,
         path,
         query,
         route,
         status,
-        duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+        // Real elapsed time, except under --deterministic, where it would break golden files.
+        duration_ms: if state.clock.is_deterministic() {
+            0.0
+        } else {
+            (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+        },
         integration_id: notes.integration_id,
         vendor_id: notes.vendor_id,
         token: token.map(|t| format!("…{}", tail4(&t))),

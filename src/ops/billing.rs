@@ -1,7 +1,7 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
+use crate::clock::Clock;
 use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
-use crate::domain::{current_period, now_iso};
 use crate::error::ApiResult;
 use crate::store::{billing, events, mappings, psa};
 use rusqlite::Connection;
@@ -10,12 +10,12 @@ use serde_json::json;
 
 /// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
 /// the result as what the billing page shows until the next rebuild.
-pub fn rebuild(tx: &Connection) -> ApiResult<()> {
+pub fn rebuild(tx: &Connection, clock: &Clock) -> ApiResult<()> {
     let lines = psa::billable_lines(tx)?;
     let products = psa::products(tx)?;
     let feeds = mappings::feeds(tx)?;
     let cards = build_cards(&lines, &products, &feeds);
-    let now = now_iso();
+    let now = clock.now_iso();
     billing::save_view(tx, &cards, &now)?;
     let with_usage = cards.iter().filter(|c| c.vendor_quantity.is_some()).count();
     events::record(
@@ -72,9 +72,9 @@ pub struct ViewQuery {
 
 /// The cards of the last rebuild with this period's actions applied: actioned cards leave the
 /// dashboard until their vendor quantity changes.
-pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<String>)> {
+pub fn cards_with_state(c: &Connection, clock: &Clock) -> ApiResult<(Vec<CardView>, Option<String>)> {
     let (cards, built_at) = billing::load_view(c)?;
-    let actions = billing::actions(c, &current_period())?;
+    let actions = billing::actions(c, &clock.period())?;
     let views = cards
         .into_iter()
         .map(|card| {
@@ -91,8 +91,8 @@ pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<Stri
     Ok((views, built_at))
 }
 
-pub fn view(c: &Connection, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
-    let (all, built_at) = cards_with_state(c)?;
+pub fn view(c: &Connection, clock: &Clock, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
+    let (all, built_at) = cards_with_state(c, clock)?;
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let cards: Vec<CardView> = all
         .into_iter()
@@ -157,7 +157,7 @@ pub fn view(c: &Connection, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<B
     Ok(BillingView {
         built_at,
         pending_rebuild,
-        period: current_period(),
+        period: clock.period(),
         view: view.into(),
         group_by: group_by.into(),
         cards,

@@ -1,8 +1,7 @@
 //! The partner's actions on service cards: Approve, Adjust, Dismiss.
 
 use super::billing::{cards_with_state, rebuild};
-use crate::domain::ids::ObjectId;
-use crate::domain::{current_period, now_iso};
+use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{billing, events, psa};
 use rusqlite::Connection;
@@ -39,12 +38,13 @@ impl CardAction {
 /// Revenue card adds a line to the account's first active agreement.
 pub fn act(
     tx: &Connection,
+    clock: &Clock,
     card_id: &str,
     action: CardAction,
     effective_date: Option<String>,
     quantity: Option<f64>,
 ) -> ApiResult<()> {
-    let (cards, _) = cards_with_state(tx)?;
+    let (cards, _) = cards_with_state(tx, clock)?;
     let view = cards
         .into_iter()
         .find(|v| v.card.id == card_id)
@@ -56,7 +56,7 @@ pub fn act(
         )));
     }
     let card = view.card;
-    let now = now_iso();
+    let now = clock.now_iso();
     let today = now[..10].to_string();
     if action != CardAction::Dismiss {
         let qty = quantity.or(card.vendor_quantity).ok_or_else(|| {
@@ -81,7 +81,7 @@ pub fn act(
                 })?;
                 psa::add_line(
                     tx,
-                    ObjectId::generate().as_str(),
+                    clock.object_id().as_str(),
                     &agreement,
                     &card.product_id,
                     qty,
@@ -95,7 +95,7 @@ pub fn act(
         tx,
         &billing::ActionRecord {
             card_id: &card.id,
-            period: &current_period(),
+            period: &clock.period(),
             action: action.past(),
             vendor_quantity: card.vendor_quantity,
             quantity,
@@ -111,5 +111,5 @@ pub fn act(
         &now,
         &json!({"cardId": card.id, "service": card.service_name, "account": card.account_name}),
     )?;
-    rebuild(tx)
+    rebuild(tx, clock)
 }

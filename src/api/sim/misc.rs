@@ -76,10 +76,11 @@ async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 async fn reset(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let seed = state.seed.clone();
     state.rebuild.cancel();
+    let clock = state.clock.clone();
     state
         .write(move |tx| {
-            seed::apply(tx, &seed)?;
-            rebuild(tx)
+            seed::apply(tx, &seed, &clock.now_iso())?;
+            rebuild(tx, &clock)
         })
         .await?;
     state.journal.clear();

@@ -4,7 +4,6 @@
 use super::auth::Partner;
 use crate::api::{content_type, note_lints, path_param, query_pairs};
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::domain::validate::{body_kind, object, objects, parse_lenient, BodyKind, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
@@ -129,6 +128,7 @@ async fn create(
         return Err(ApiError::Validation(errors));
     }
     let integration = caller.integration;
+    let clock = state.clock.clone();
     let result = state
         .write(move |tx| {
             let mut seen = HashSet::new();
@@ -137,7 +137,7 @@ async fn create(
                     return Ok(Err(p.id.clone()));
                 }
             }
-            let now = now_iso();
+            let now = clock.now_iso();
             for p in &new {
                 accounts::insert(tx, kind, &integration.id, p, &now)?;
             }
@@ -236,9 +236,10 @@ async fn update_bulk(
         return Err(ApiError::Validation(errors));
     }
     let integration_id = caller.integration.id;
+    let clock = state.clock.clone();
     let out = state
         .write(move |tx| {
-            let now = now_iso();
+            let now = clock.now_iso();
             let mut out = vec![];
             for (id, u) in &updates {
                 if !accounts::exists(tx, kind, &integration_id, id)? {
@@ -296,6 +297,7 @@ async fn update_one(
     }
     update.new_id = new_id;
     let integration_id = caller.integration.id;
+    let clock = state.clock.clone();
     let row = state
         .write(move |tx| {
             if !accounts::exists(tx, kind, &integration_id, &id)? {
@@ -306,7 +308,7 @@ async fn update_one(
                     return Err(ApiError::Conflict(DUPLICATE.into()));
                 }
             }
-            accounts::update(tx, kind, &integration_id, &id, &update, &now_iso())?;
+            accounts::update(tx, kind, &integration_id, &id, &update, &clock.now_iso())?;
             let final_id = update.new_id.clone().unwrap_or(id);
             accounts::get(tx, kind, &integration_id, &final_id)?.ok_or_else(|| ApiError::internal("row vanished"))
         })

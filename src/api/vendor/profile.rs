@@ -6,7 +6,6 @@ use crate::api::{content_type, note_lints, path_param};
 use crate::domain::catalog::{CATEGORIES, SUBCATEGORIES};
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::domain::validate::{body_kind, object, parse_lenient, BodyKind, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
@@ -74,16 +73,17 @@ async fn update_vendor(
     }
     let vendor_id = caller.vendor.id.clone();
     let integration = caller.integration.map(|i| (i.id, i.cycle));
+    let clock = state.clock.clone();
     let (vendor, skus) = state
         .write(move |tx| {
-            vendors::update(tx, &vendor_id, &update)?;
+            vendors::update(tx, &vendor_id, &update, &clock.now_iso())?;
             if let (Some(url), Some((iid, cycle))) = (&update.integration_portal_url, &integration) {
                 events::record(
                     tx,
                     Some(iid),
                     *cycle,
                     "portal_url_set",
-                    &now_iso(),
+                    &clock.now_iso(),
                     &json!({"url": url}),
                 )?;
             }
@@ -138,9 +138,9 @@ async fn create_service(
 ) -> ApiResult<HttpResponse> {
     let value = crate::api::json_body(&req, &body)?;
     let obj = object(&value)?;
-    let now = now_iso();
+    let now = state.clock.now_iso();
     let mut service = ServiceRow {
-        id: ObjectId::generate().into_string(),
+        id: state.clock.object_id().into_string(),
         vendor_id: caller.vendor.id.clone(),
         name: String::new(),
         description: String::new(),
@@ -257,6 +257,7 @@ async fn update_service(
     let obj = object(&value)?.clone();
     let strict = state.strict_types();
     let vendor_id = caller.vendor.id.clone();
+    let clock = state.clock.clone();
     let (vendor, service) = state
         .write(move |tx| {
             let mut s =
@@ -269,7 +270,7 @@ async fn update_service(
             }
             // The SDK's Update-PSVendorService sends nothing: a no-op leaves updatedAt alone.
             if content(&s) != before {
-                vendors::update_service(tx, &s)?;
+                vendors::update_service(tx, &s, &clock.now_iso())?;
             }
             let s = vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::internal("service vanished"))?;
             let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;

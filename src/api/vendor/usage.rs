@@ -5,7 +5,6 @@ use crate::api::{note_lints, path_param, query_value};
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::domain::validate::{object, parse_bool, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
@@ -64,6 +63,7 @@ async fn set_unit_count(
     }
     let integration = caller.integration;
     let vendor_id = caller.vendor.id.clone();
+    let clock = state.clock.clone();
     let outcome = state
         .write(move |tx| {
             // A vendor-level sku of this vendor, or one of this partner's organization services.
@@ -101,7 +101,7 @@ async fn set_unit_count(
             if !mappings::is_service_mapped(tx, &integration.id, &service_id)? {
                 return Ok(Err(Rejection::UnmappedService));
             }
-            let now = now_iso();
+            let now = clock.now_iso();
             let count = usage::NewCount {
                 integration_id: &integration.id,
                 cycle: integration.cycle,
