@@ -331,7 +331,7 @@ pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
             )?,
         };
     }
-    meta_set(tx, "seeded_at", &now)?;
+    meta_set(tx, "seeded_at", now)?;
     Ok(())
 }
 
