@@ -4,11 +4,11 @@
 
 use crate::domain::lint::Lint;
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
     pub id: u64,
@@ -92,6 +92,22 @@ impl Journal {
 
     pub fn clear(&self) {
         self.entries.lock().clear();
+    }
+
+    /// Every entry, oldest first (a snapshot keeps the journal with the state it explains).
+    pub fn entries(&self) -> Vec<JournalEntry> {
+        self.entries.lock().iter().cloned().collect()
+    }
+
+    /// Puts back a snapshot's entries (the newest that fit); ids go on from the last one, so a
+    /// restored run numbers its calls as the original did.
+    pub fn replace(&self, list: Vec<JournalEntry>) {
+        let mut entries = self.entries.lock();
+        entries.clear();
+        let skip = list.len().saturating_sub(self.capacity);
+        let next = list.last().map_or(1, |e| e.id + 1);
+        entries.extend(list.into_iter().skip(skip));
+        self.next_id.store(next, Ordering::Relaxed);
     }
 
     pub fn len(&self) -> usize {

@@ -27,6 +27,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub rebuild: Debouncer,
     pub alerts_wakeup: Notify,
+    /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
+    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::api::sim::control::Snapshot>>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms), clock.clone()),
             clock,
             alerts_wakeup: Notify::new(),
+            snapshots: Mutex::new(Default::default()),
             store: Arc::new(store),
             seed,
             config,

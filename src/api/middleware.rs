@@ -109,7 +109,7 @@ pub async fn vendor_call(
     };
     let query = req.query_string().to_string();
     let routed_path = trim_trailing_slash(&mut req);
-    let request_headers: Vec<(String, String)> = req
+    let mut request_headers: Vec<(String, String)> = req
         .headers()
         .iter()
         .map(|(k, v)| {
@@ -122,6 +122,8 @@ pub async fn vendor_call(
             (k.as_str().to_string(), shown)
         })
         .collect();
+    // By name: actix's header map has no stable order, and golden journals need one.
+    request_headers.sort_by(|a, b| a.0.cmp(&b.0));
 
     let res: ServiceResponse<BoxBody> = match early {
         Some(err) => {

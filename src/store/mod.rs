@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod mappings;
 pub mod psa;
 pub mod seed;
+pub mod snapshot;
 pub mod usage;
 pub mod vendors;
 
@@ -19,7 +20,7 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "1";
 
 pub struct Store {
     conn: Mutex<Connection>,

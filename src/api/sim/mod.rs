@@ -1,6 +1,7 @@
 //! The simulator's own JSON control API under `/sim`: everything the console does.
 
 pub mod billing;
+pub mod control;
 pub mod faults;
 pub mod integrations;
 pub mod misc;
@@ -14,4 +15,5 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     billing::config(cfg);
     qa::config(cfg);
     faults::config(cfg);
+    control::config(cfg);
 }
