@@ -236,7 +236,7 @@ async fn restore_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
 async fn delete_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
     state.snapshots.lock().remove(&name).ok_or_else(|| not_found(&name))?;
-    Ok(json_response(StatusCode::OK, &json!({"status": "ok", "name": name})))
+    Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }
 
 async fn export_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
