@@ -29,18 +29,21 @@ pub struct AppState {
     pub alerts_wakeup: Notify,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
     pub snapshots: Mutex<std::collections::BTreeMap<String, crate::api::sim::control::Snapshot>>,
+    /// The host names /sim and the console answer to (see `api::guard`).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
         AppState {
-            journal: Journal::new(config.journal_size),
+            journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: crate::faults::Faults::default(),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms), clock.clone()),
             clock,
             alerts_wakeup: Notify::new(),
             snapshots: Mutex::new(Default::default()),
+            allowed_hosts: crate::api::guard::allowed_hosts(&config.bind, &config.allowed_hosts),
             store: Arc::new(store),
             seed,
             config,

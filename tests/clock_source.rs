@@ -30,7 +30,9 @@ fn only_the_clock_reads_the_system_time() {
     ];
     let mut offenders = vec![];
     for file in &files {
-        if file.ends_with("clock.rs") {
+        // The clock itself; and the TLS certificates, whose validity a client checks against
+        // the real date, not the simulated one.
+        if file.ends_with("clock.rs") || file.ends_with("tls.rs") {
             continue;
         }
         let text = std::fs::read_to_string(file).expect("readable source");

@@ -325,6 +325,12 @@ impl From<rusqlite::Error> for Probe {
     }
 }
 
+impl crate::store::StorageFailure for Probe {
+    fn is_disk_full(&self) -> bool {
+        false
+    }
+}
+
 /// The PSA loses a company (deleted in ConnectWise): Get Clients stops listing it, its cards
 /// go with its agreements, and every account mapped to it is unmapped, so the vendor's next
 /// count for such an account is the 404 an unmapped account gets.
