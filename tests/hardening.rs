@@ -425,3 +425,25 @@ async fn no_single_count_breaks_a_service_card() {
     assert!(card["revenueChange"].as_f64().unwrap() > 0.0);
     assert_eq!(app.billing().await["cards"], *cards);
 }
+
+#[tokio::test]
+async fn a_stalled_body_on_the_partner_side_times_out_too() {
+    let app = spawn_with(|c| c.body_timeout_ms = 300).await;
+    let addr = addr_of(&app);
+    let (status, text) = raw(
+        &addr,
+        format!("POST /sim/faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"route\""),
+    )
+    .await;
+    assert_eq!(status, 408, "{text}");
+    assert!(text.contains(r#"{"statusCode":408,"message":"Request Timeout","error":"Request Timeout"}"#));
+    assert_eq!(app.sim("GET", "/faults", None).await.ok(200), serde_json::json!([]));
+    // A body that arrives in time is read as before.
+    app.sim(
+        "POST",
+        "/faults",
+        Some(serde_json::json!({"route": "/api/vendor-api/*", "status": 500})),
+    )
+    .await
+    .ok(201);
+}

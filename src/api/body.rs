@@ -150,7 +150,10 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
 
 /// The next chunk of the body; a stalled body answers 408 and broken framing (a malformed
 /// chunked encoding, a connection cut mid-body) 400, both as JSON errors the journal records.
-async fn next_chunk(payload: &mut Payload, deadline: tokio::time::Instant) -> Result<Option<web::Bytes>, ApiError> {
+pub(crate) async fn next_chunk(
+    payload: &mut Payload,
+    deadline: tokio::time::Instant,
+) -> Result<Option<web::Bytes>, ApiError> {
     match tokio::time::timeout_at(deadline, payload.next()).await {
         Err(_) => Err(ApiError::RequestTimeout),
         Ok(None) => Ok(None),
