@@ -93,6 +93,16 @@ pub struct Config {
     /// Worker threads of the HTTP server (0 = one per core).
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands; without one the binary runs the simulator.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Play a vendor's integration against a Synthesize base URL (this simulator or production).
+    DemoVendor(crate::demo_vendor::cli::DemoVendorArgs),
 }
 
 impl Config {
@@ -120,6 +130,7 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             workers: 1,
+            command: None,
         }
     }
 }
