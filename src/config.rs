@@ -76,7 +76,7 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
-    /// Time a vendor API request's body may take to arrive in full, in milliseconds (408 after).
+    /// Time a request body (vendor API or /sim) may take to arrive in full, in milliseconds (408 after).
     #[arg(long, env = "SYNTH_SIM_BODY_TIMEOUT_MS", default_value_t = 30_000)]
     pub body_timeout_ms: u64,
 

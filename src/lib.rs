@@ -161,7 +161,7 @@ pub fn build_app(
     App::new()
         .app_data(state)
         // The control API's bodies (the vendor API reads its own, see `api::body`).
-        .app_data(aweb::PayloadConfig::new(2 * 1024 * 1024))
+        .app_data(aweb::PayloadConfig::new(api::guard::SIM_BODY_LIMIT))
         .wrap(from_fn(api::middleware::json_errors))
         .wrap(from_fn(api::express::case_insensitive))
         // Outermost: a refused request never reaches a route (its answers are already JSON).
