@@ -227,6 +227,15 @@ impl Clock {
     }
 }
 
+/// The real Unix second, whatever the simulated time: for the rate limiter, whose windows are
+/// production's real seconds (a frozen clock must neither lock a token out nor lift its limit).
+pub fn real_unix_second() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// Parses `--clock` and `/sim/clock`'s `set`: an ISO 8601 date-time with an offset.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s.trim())

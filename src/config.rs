@@ -76,7 +76,7 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
-    /// Time a vendor API request's body may take to arrive in full, in milliseconds (408 after).
+    /// Time a request body (vendor API or /sim) may take to arrive in full, in milliseconds (408 after).
     #[arg(long, env = "SYNTH_SIM_BODY_TIMEOUT_MS", default_value_t = 30_000)]
     pub body_timeout_ms: u64,
 
@@ -108,6 +108,16 @@ pub struct Config {
     /// `--deterministic`.
     #[arg(long, env = "SYNTH_SIM_RANDOM_SEED")]
     pub random_seed: Option<u64>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands; without one the binary runs the simulator.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Play a vendor's integration against a Synthesize base URL (this simulator or production).
+    DemoVendor(crate::demo_vendor::cli::DemoVendorArgs),
 }
 
 impl Config {
@@ -143,6 +153,7 @@ impl Config {
             clock: None,
             deterministic: false,
             random_seed: None,
+            command: None,
         }
     }
 }

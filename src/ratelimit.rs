@@ -4,13 +4,9 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::time::Instant;
 
 pub struct RateLimiter {
     per_second: u32,
-    /// Windows count real seconds on the monotonic clock, not the simulator's clock: a frozen
-    /// or advanced clock must neither lock a token out for good nor lift its limit.
-    started: Instant,
     windows: Mutex<HashMap<String, (u64, u32)>>,
 }
 
@@ -36,7 +32,6 @@ impl RateLimiter {
     pub fn new(per_second: u32) -> Self {
         RateLimiter {
             per_second,
-            started: Instant::now(),
             windows: Mutex::new(HashMap::new()),
         }
     }
@@ -49,7 +44,9 @@ impl RateLimiter {
         if self.per_second == 0 {
             return Verdict::Allowed;
         }
-        let second = self.started.elapsed().as_secs();
+        // Real seconds, not the simulator's clock: a frozen or advanced clock must neither lock a
+        // token out for good nor lift its limit.
+        let second = crate::clock::real_unix_second();
         let mut windows = self.windows.lock();
         if windows.len() > 10_000 {
             windows.retain(|_, (s, _)| *s == second);

@@ -21,7 +21,10 @@ pub struct AppState {
     /// The one source of time and of fresh ids (see `clock`).
     pub clock: Arc<Clock>,
     pub store: Arc<Store>,
-    pub seed: Seed,
+    /// What RESET goes back to; `POST /sim/reset {"seed": NAME}` switches to an embedded seed.
+    pub seed: parking_lot::RwLock<Seed>,
+    /// One scenario at a time: two would interleave their calls.
+    pub scenario: tokio::sync::Mutex<()>,
     pub journal: Journal,
     pub faults: crate::faults::Faults,
     pub limiter: RateLimiter,
@@ -45,7 +48,8 @@ impl AppState {
             snapshots: Mutex::new(Default::default()),
             allowed_hosts: crate::api::guard::allowed_hosts(&config.bind, &config.allowed_hosts),
             store: Arc::new(store),
-            seed,
+            seed: parking_lot::RwLock::new(seed),
+            scenario: tokio::sync::Mutex::new(()),
             config,
         }
     }

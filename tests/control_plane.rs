@@ -138,7 +138,8 @@ async fn stored_times_follow_the_clock() {
     let mut app = spawn_with(|c| c.clock = Some(T0.into())).await;
     let service = app.mapped_setup().await;
     let card = app.card().await;
-    assert_eq!(card["tokenGeneratedAt"].as_str().unwrap_or(T0), T0, "{card}");
+    assert_eq!(card["tokenGeneratedAt"], T0, "{card}");
+    assert_eq!(card["tokenFirstUsedAt"], T0, "{card}");
     let vendor = app.vendor("GET", "", None).await.ok(200);
     assert_eq!(vendor["data"]["skus"][0]["createdAt"], T0, "{vendor}");
     // A mapping id is an ObjectId: its first 4 bytes are the clock's second.

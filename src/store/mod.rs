@@ -187,8 +187,9 @@ impl Store {
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
-pub const STATE_TABLES: [&str; 20] = [
+pub const STATE_TABLES: [&str; 21] = [
     "event",
+    "csv_usage",
     "card_action",
     "alert",
     "unit_count_history",

@@ -6,11 +6,53 @@ use crate::domain::ids::{ApiKey, ObjectId};
 use rusqlite::{params, Transaction};
 use serde::Deserialize;
 
-pub const DEFAULT_SEED: &str = include_str!("../../seed/flamingo.json");
+/// The embedded seeds, by name: `--seed NAME` and `POST /sim/reset {"seed": NAME}` pick one.
+/// The first is the default. Every one carries the same demo vendor and keys.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("flamingo", include_str!("../../seed/flamingo.json")),
+    ("autotask", include_str!("../../seed/autotask.json")),
+    ("halopsa", include_str!("../../seed/halopsa.json")),
+];
+
+pub const DEFAULT_SEED: &str = EMBEDDED[0].1;
+
+pub fn embedded(name: &str) -> Option<&'static str> {
+    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
+
+pub fn embedded_names() -> Vec<&'static str> {
+    EMBEDDED.iter().map(|(n, _)| *n).collect()
+}
+
+/// `--seed`'s value: the name of an embedded seed, else the path of a seed file.
+pub fn load(arg: Option<&std::path::Path>) -> Result<Seed, String> {
+    let (name, text) = match arg {
+        None => (EMBEDDED[0].0.to_string(), DEFAULT_SEED.to_string()),
+        Some(p) => match p.to_str().and_then(embedded) {
+            Some(text) => (p.display().to_string(), text.to_string()),
+            None => (
+                p.display().to_string(),
+                std::fs::read_to_string(p).map_err(|e| {
+                    format!(
+                        "seed file {}: {e} (embedded seeds: {})",
+                        p.display(),
+                        embedded_names().join(", ")
+                    )
+                })?,
+            ),
+        },
+    };
+    let mut seed = Seed::parse(&text)?;
+    seed.name = name;
+    Ok(seed)
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Seed {
+    /// The embedded seed's name or the file it came from.
+    #[serde(skip)]
+    pub name: String,
     pub partner: SeedPartner,
     pub products: Vec<SeedProduct>,
     pub companies: Vec<SeedCompany>,
@@ -346,6 +388,23 @@ mod tests {
         assert!(seed.companies.len() >= 10);
         let keys = seed.demo_keys();
         assert!(keys.partner_api_key.is_some());
+    }
+
+    #[test]
+    fn every_embedded_seed_parses_with_the_demo_keys() {
+        let default = Seed::parse(DEFAULT_SEED).unwrap().demo_keys();
+        for (name, text) in EMBEDDED {
+            let seed = Seed::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(seed.demo_keys().vendor_api_key, default.vendor_api_key, "{name}");
+            assert_eq!(seed.demo_keys().partner_api_key, default.partner_api_key, "{name}");
+        }
+        assert_eq!(
+            load(Some(std::path::Path::new("autotask"))).unwrap().partner.psa,
+            "Datto Autotask PSA"
+        );
+        assert!(load(Some(std::path::Path::new("no-such-seed")))
+            .unwrap_err()
+            .contains(&format!("embedded seeds: {}", embedded_names().join(", "))));
     }
 
     #[test]

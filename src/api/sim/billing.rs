@@ -83,12 +83,16 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
     }
     let id = card_id.clone();
     let clock = state.clock.clone();
-    state
+    let written = state
         .write(move |tx| act(tx, &clock, &id, action, effective, quantity))
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"cardId": card_id, "action": action_name, "status": "ok"}),
+        &json!({
+            "cardId": card_id, "action": action_name, "status": "ok",
+            "psaQuantity": written.as_ref().map(|w| w.0),
+            "effectiveDate": written.map(|w| w.1),
+        }),
     ))
 }
 

@@ -6,6 +6,8 @@ pub mod faults;
 pub mod integrations;
 pub mod misc;
 pub mod qa;
+pub mod scenarios;
+pub mod usage;
 
 use actix_web::web;
 
@@ -16,4 +18,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     qa::config(cfg);
     faults::config(cfg);
     control::config(cfg);
+    scenarios::config(cfg);
+    usage::config(cfg);
 }
