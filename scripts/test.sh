@@ -2,7 +2,8 @@
 # The test command of the README: every Rust test (unit and integration, each spawning the real
 # server on port 0), then the partner console's browser tests in headless Chromium (installed by
 # scripts/browser-tests.sh when missing), then property-based checks of both OpenAPI documents
-# (scripts/fuzz.sh). SKIP_BROWSER=1 or SKIP_FUZZ=1 leave those out.
+# (scripts/fuzz.sh). SKIP_BROWSER=1 or SKIP_FUZZ=1 leave those out. The CI example of the README
+# (examples/python, pytest) runs right after the Rust tests.
 #
 # Each stage's whole output (cargo's, apt's, npm's, pip's) goes to target/test-logs/STAGE.log;
 # the terminal gets one progress line per stage with its counts, the failures of a stage that
@@ -27,6 +28,11 @@ count_rust() {
 count_tap() {
   # Node's test runner (TAP reporter) closes with "# pass N" and "# fail N".
   awk '/^# pass / { p = $3 } /^# fail / { f = $3 } END { print p + 0, f + 0 }' "$1"
+}
+count_pytest() {
+  # pytest -q closes with "12 passed in 3.1s" or "10 passed, 2 failed in 3.4s".
+  awk '/ in [0-9.]+s/ && / passed| failed/ { p = 0; f = 0; for (i = 2; i <= NF; i++) { if ($(i) ~ /^passed,?$/) p = $(i-1); if ($(i) ~ /^failed,?$/) f = $(i-1) } }
+       END { print p + 0, f + 0 }' "$1"
 }
 count_fuzz() {
   # schemathesis sums each document's cases ("1836 generated, 1836 passed", ", 2 failed" when
@@ -72,6 +78,7 @@ run() {
 }
 
 run rust count_rust cargo test --all-targets
+run examples count_pytest env SIM_NO_BUILD=1 scripts/examples.sh
 if [ -z "${SKIP_BROWSER:-}" ]; then
   run browser count_tap scripts/browser-tests.sh
 fi

@@ -241,3 +241,30 @@ async fn demo_vendor_backs_off_on_429_and_transient_5xx() {
         .collect();
     assert!(statuses.contains(&429) && statuses.contains(&503), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn an_unreachable_base_url_is_retried_then_given_up_plainly() {
+    // Bind a port, then free it: nothing listens there, so every connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_synthesize-sim"));
+    cmd.args([
+        "demo-vendor",
+        "--base-url",
+        &format!("http://127.0.0.1:{port}"),
+        "connect",
+    ]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("GET /organization: still network error"), "{stderr}");
+    assert!(
+        stderr.contains("after 6 attempts with back-off; try again later"),
+        "{stderr}"
+    );
+}

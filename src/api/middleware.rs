@@ -2,7 +2,6 @@
 //! every error, actix's own included, answers in the NestJS JSON shape.
 
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
 use crate::journal::{clip, clip_str, recorded_headers, redact_query, CallNotes, JournalEntry, MAX_FIELD_BYTES};
 use crate::ratelimit::Verdict;
@@ -63,7 +62,8 @@ pub async fn vendor_call(
         None
     };
 
-    if early.is_some() {
+    // Whose call it was is looked up only if the connection can wait for it (see `body::Read`).
+    if early.is_some() && !read.broken {
         if let Some((integration, vendor)) = crate::api::vendor::auth::attribute(&state, token.as_deref()).await {
             if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
                 n.integration_id = Some(integration);
@@ -77,7 +77,7 @@ pub async fn vendor_call(
     let mut fault = None;
     let early = match early {
         Some(e) => Some(e),
-        None => match state.faults.check(&method, req.path()) {
+        None => match state.faults.check(&method, req.path(), &state.clock) {
             Some(hit) => {
                 fault = Some(hit.rule_id);
                 if hit.delay_ms > 0 {
@@ -153,13 +153,18 @@ pub async fn vendor_call(
     let (path, query, response_body) = redacted_url(path, query, response_body);
     let entry = JournalEntry {
         id: state.journal.next_id(),
-        at: now_iso(),
+        at: state.clock.now_iso(),
         method,
         path,
         query,
         route,
         status,
-        duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+        // Real elapsed time, except under --deterministic, where it would break golden files.
+        duration_ms: if state.clock.is_deterministic() {
+            0.0
+        } else {
+            (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+        },
         integration_id: notes.integration_id,
         vendor_id: notes.vendor_id,
         token: token.map(|t| crate::domain::ids::GradientToken::key_hint(&t)),

@@ -16,10 +16,6 @@ pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub fn now_iso() -> String {
-    iso(chrono::Utc::now())
-}
-
 /// The one way a person is shown a time, in the console, the journal and the QA report alike:
 /// `2026-11-28 18:04:34 UTC` (UTC, as the terminal and the API's own timestamps). Text that is
 /// not an ISO time is returned as it is.
@@ -35,11 +31,6 @@ pub fn display_time(s: &str) -> String {
 
 /// `lastSyncedAt` before the first accepted count.
 pub const NEVER_SYNCED: &str = "1900-01-01T00:00:00.000Z";
-
-/// The billing period cards are actioned in: the current month.
-pub fn current_period() -> String {
-    chrono::Utc::now().format("%Y-%m").to_string()
-}
 
 #[cfg(test)]
 mod tests {
