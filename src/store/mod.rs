@@ -1,8 +1,11 @@
 //! rusqlite storage: schema, seed, and one module per aggregate. The only place that writes SQL.
 //!
-//! One connection behind a mutex: SQLite serialises writers anyway, and a single connection
-//! also serves `:memory:` databases. Callers run closures through `AppState::read`/`write`,
-//! which move them off the async threads with `web::block`.
+//! One writing connection behind a mutex: SQLite serialises writers anyway. A file database
+//! also gets a few read-only connections: in WAL mode they read the last committed state while
+//! a long write (a 10,000-account bulk post) is in progress, so no read waits for a writer.
+//! A `:memory:` database is private to its connection, so there the writer also reads.
+//! Callers run closures through `AppState::read`/`write`, which move them off the async
+//! threads with `web::block`.
 
 pub mod accounts;
 pub mod alerts;
@@ -23,7 +26,17 @@ const SCHEMA_VERSION: &str = "1";
 
 pub struct Store {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
+
+/// Read connections of a file database: one per core of this small machine class is plenty;
+/// each holds its own page cache, so more would only cost memory.
+const READERS: usize = 2;
+
+/// Marks a database whose derived tables (`qa_fact`, `count_summary`) are filled; one written
+/// before they existed gets them computed once from its history at open.
+const DERIVED_MARKER: &str = "derived_facts";
 
 impl Store {
     /// Opens (creating if need be) the database; WAL with `synchronous=NORMAL`: a killed process
@@ -47,12 +60,49 @@ impl Store {
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION],
         )?;
-        Ok(Store { conn: Mutex::new(conn) })
+        if meta_get(&conn, DERIVED_MARKER)?.is_none() {
+            let tx = conn.unchecked_transaction()?;
+            events::refold(&tx)?;
+            usage::resummarise(&tx)?;
+            meta_set(&tx, DERIVED_MARKER, "1")?;
+            tx.commit()?;
+        }
+        let mut readers = vec![];
+        if path != ":memory:" {
+            for _ in 0..READERS {
+                let r = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                r.busy_timeout(std::time::Duration::from_secs(5))?;
+                r.set_prepared_statement_cache_capacity(256);
+                readers.push(Mutex::new(r));
+            }
+        }
+        Ok(Store {
+            conn: Mutex::new(conn),
+            readers,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
+        })
     }
 
+    /// Runs `f` on a read connection: a free one if any, else the next in turn. Each statement
+    /// sees the last committed state; `f` must not write (the read connections are read-only).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        let conn = self.conn.lock();
-        f(&conn)
+        if self.readers.is_empty() {
+            let conn = self.conn.lock();
+            return f(&conn);
+        }
+        let conn = self.readers.iter().find_map(|r| r.try_lock()).unwrap_or_else(|| {
+            let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.readers[i % self.readers.len()].lock()
+        });
+        // One read transaction, so that every statement of `f` sees the same snapshot.
+        let tx = conn.unchecked_transaction();
+        match &tx {
+            Ok(tx) => f(tx),
+            Err(_) => f(&conn),
+        }
     }
 
     /// Runs `f` in one transaction: committed if it returns Ok, rolled back otherwise, so a
@@ -80,7 +130,9 @@ impl Store {
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
-pub const STATE_TABLES: [&str; 20] = [
+pub const STATE_TABLES: [&str; 22] = [
+    "qa_fact",
+    "count_summary",
     "event",
     "card_action",
     "alert",
@@ -107,7 +159,10 @@ pub fn clear_state(tx: &Transaction) -> rusqlite::Result<()> {
     for table in STATE_TABLES {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
-    tx.execute("DELETE FROM meta WHERE key <> 'schema_version'", [])?;
+    tx.execute(
+        "DELETE FROM meta WHERE key NOT IN ('schema_version', ?1)",
+        [DERIVED_MARKER],
+    )?;
     Ok(())
 }
 
