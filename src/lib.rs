@@ -47,11 +47,7 @@ impl Application {
     /// Opens (and seeds, on first run or `--reset`) the database, binds the listener and
     /// builds the server. Must be called inside a Tokio runtime; workers start with it.
     pub fn build(config: Config) -> Result<Self, StartError> {
-        let seed_text = match &config.seed {
-            Some(path) => std::fs::read_to_string(path)
-                .map_err(|e| StartError::Seed(format!("seed file {}: {e}", path.display())))?,
-            None => store::seed::DEFAULT_SEED.to_string(),
-        };
+        let seed_text = store::seed::resolve(config.seed.as_deref()).map_err(StartError::Seed)?;
         let seed = Seed::parse(&seed_text).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
