@@ -212,3 +212,6 @@ impl CachedRow for Connection {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -245,10 +245,12 @@ fn auto_map_accounts(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResul
         .filter(|a| !a.is_mapped)
         .collect();
     let matches = exact_name_matches(unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())), &candidates);
+    let names: std::collections::HashMap<&str, &str> =
+        unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
     for (account, company) in &matches {
         mappings::map_account(tx, &i.id, account, company, "auto", now)?;
         // An exact-name match: the account and the PSA company carry the same name.
-        let name = unmapped.iter().find(|a| &a.id == account).map(|a| a.name.as_str());
+        let name = names.get(account.as_str()).copied();
         events::record(
             tx,
             Some(&i.id),
