@@ -100,10 +100,20 @@ class Client:
     """One keep-alive connection, timing each call."""
 
     def __init__(self, port, token=None):
+        self.port = port
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.token = token
 
     def call(self, method, path, body=None, raw=None):
+        try:
+            return self._call(method, path, body, raw)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # The server closed an idle keep-alive connection: once more on a new one.
+            self.c.close()
+            self.c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            return self._call(method, path, body, raw)
+
+    def _call(self, method, path, body, raw):
         headers = {}
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         if data is not None:
@@ -169,14 +179,16 @@ def setup(sim, accounts_total, body_bytes):
     names = [co["name"] for co in companies]
     accounts = [{"id": f"acct-{i:05d}", "name": names[i] if i < len(names) else f"Bench Account {i:05d}"}
                 for i in range(accounts_total)]
-    bodies, cur = [], []
+    bodies, cur, size = [], [], 2
     for a in accounts:
-        cur.append(a)
-        if len(json.dumps(cur)) >= body_bytes - 100:
-            bodies.append(json.dumps(cur).encode())
-            cur = []
+        item = json.dumps(a)
+        if cur and size + len(item) + 1 > body_bytes:
+            bodies.append(("[" + ",".join(cur) + "]").encode())
+            cur, size = [], 2
+        cur.append(item)
+        size += len(item) + 1
     if cur:
-        bodies.append(json.dumps(cur).encode())
+        bodies.append(("[" + ",".join(cur) + "]").encode())
 
     health, stop = [], threading.Event()
 

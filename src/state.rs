@@ -39,8 +39,23 @@ impl AppState {
         }
     }
 
-    /// Runs a read off the async threads.
+    /// Runs a read: right here when a read connection is free (the common case: a key lookup
+    /// takes microseconds, far less than handing it to the blocking pool and back, which cost
+    /// two thread switches per read), else off the async threads.
     pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.store.try_read(f) {
+            Ok(out) => out,
+            Err(f) => self.read_off_thread(f).await,
+        }
+    }
+
+    /// Runs a read off the async threads: for reads that may take milliseconds (the whole
+    /// billing view, every mapping), so that they never hold up the worker's other requests.
+    pub async fn read_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -49,8 +64,22 @@ impl AppState {
         web::block(move || store.read(f)).await?
     }
 
-    /// Runs `f` in one write transaction off the async threads; an error rolls it all back.
+    /// Runs `f` in one write transaction; an error rolls it all back. Right here when the
+    /// writer is free (a request's write takes microseconds with `synchronous=NORMAL`), else
+    /// off the async threads, where waiting for the writer blocks nobody.
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.store.try_write(f) {
+            Ok(out) => out,
+            Err(f) => self.write_off_thread(f).await,
+        }
+    }
+
+    /// A write that may take long (a reset, a billing rebuild): always off the async threads.
+    pub async fn write_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -128,7 +157,7 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     tokio::spawn(async move {
         loop {
             s.rebuild.due().await;
-            if let Err(e) = s.write(|tx| crate::ops::billing::rebuild(tx)).await {
+            if let Err(e) = s.write_off_thread(|tx| crate::ops::billing::rebuild(tx)).await {
                 log::error!("billing rebuild failed: {e}");
             }
             s.rebuild.done();
@@ -136,7 +165,7 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     });
     tokio::spawn(async move {
         loop {
-            let next = state.write(|tx| crate::ops::alerts::process_due(tx)).await;
+            let next = state.write_off_thread(|tx| crate::ops::alerts::process_due(tx)).await;
             let wait = match next {
                 Ok(Some(ms)) => Duration::from_millis(ms.clamp(1, 60_000)),
                 Ok(None) => Duration::from_secs(60),

@@ -11,6 +11,12 @@ use serde_json::json;
 /// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
 /// the result as what the billing page shows until the next rebuild.
 pub fn rebuild(tx: &Connection) -> ApiResult<()> {
+    rebuild_cards(tx).map(|_| ())
+}
+
+/// The rebuild, handing back the cards it saved and their time, so that a caller showing them
+/// does not read back and parse what it has just written.
+pub fn rebuild_cards(tx: &Connection) -> ApiResult<(Vec<ServiceCard>, String)> {
     let lines = psa::billable_lines(tx)?;
     let products = psa::products(tx)?;
     let feeds = mappings::feeds(tx)?;
@@ -26,7 +32,7 @@ pub fn rebuild(tx: &Connection) -> ApiResult<()> {
         &now,
         &json!({"cards": cards.len(), "withUsage": with_usage}),
     )?;
-    Ok(())
+    Ok((cards, now))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,6 +80,10 @@ pub struct ViewQuery {
 /// dashboard until their vendor quantity changes.
 pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<String>)> {
     let (cards, built_at) = billing::load_view(c)?;
+    Ok((with_state(c, cards)?, built_at))
+}
+
+fn with_state(c: &Connection, cards: Vec<ServiceCard>) -> ApiResult<Vec<CardView>> {
     let actions = billing::actions(c, &current_period())?;
     let views = cards
         .into_iter()
@@ -88,11 +98,23 @@ pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<Stri
             }
         })
         .collect();
-    Ok((views, built_at))
+    Ok(views)
 }
 
 pub fn view(c: &Connection, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
-    let (all, built_at) = cards_with_state(c)?;
+    let (cards, built_at) = billing::load_view(c)?;
+    view_of(c, cards, built_at, q, pending_rebuild)
+}
+
+/// The billing page over given cards (the last rebuild's, or one just made).
+pub fn view_of(
+    c: &Connection,
+    cards: Vec<ServiceCard>,
+    built_at: Option<String>,
+    q: &ViewQuery,
+    pending_rebuild: bool,
+) -> ApiResult<BillingView> {
+    let all = with_state(c, cards)?;
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let cards: Vec<CardView> = all
         .into_iter()

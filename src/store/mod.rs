@@ -86,6 +86,27 @@ impl Store {
         })
     }
 
+    /// Runs `f` now on a read connection if one is free without waiting, else hands `f` back:
+    /// the caller may then run it where waiting does not block others.
+    pub fn try_read<T, F: FnOnce(&Connection) -> T>(&self, f: F) -> Result<T, F> {
+        let conn = if self.readers.is_empty() {
+            self.conn.try_lock()
+        } else {
+            self.readers.iter().find_map(|r| r.try_lock())
+        };
+        let Some(conn) = conn else {
+            return Err(f);
+        };
+        if self.readers.is_empty() {
+            return Ok(f(&conn));
+        }
+        let tx = conn.unchecked_transaction();
+        Ok(match &tx {
+            Ok(tx) => f(tx),
+            Err(_) => f(&conn),
+        })
+    }
+
     /// Runs `f` on a read connection: a free one if any, else the next in turn. Each statement
     /// sees the last committed state; `f` must not write (the read connections are read-only).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
@@ -116,6 +137,23 @@ impl Store {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// `write`, now, if the writer is free; else hands `f` back to run where waiting is harmless.
+    pub fn try_write<T, E, F>(&self, f: F) -> Result<Result<T, E>, F>
+    where
+        E: From<rusqlite::Error>,
+        F: FnOnce(&Transaction) -> Result<T, E>,
+    {
+        let Some(mut conn) = self.conn.try_lock() else {
+            return Err(f);
+        };
+        Ok((|| {
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })())
     }
 
     pub fn is_seeded(&self) -> rusqlite::Result<bool> {

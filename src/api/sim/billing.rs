@@ -4,7 +4,7 @@ use super::integrations::sim_body;
 use crate::api::{path_param, query_pairs};
 use crate::domain::validate::parse_bool;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::billing::{rebuild, view, ViewQuery};
+use crate::ops::billing::{rebuild_cards, view, view_of, ViewQuery};
 use crate::ops::cards::{act, CardAction};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -33,7 +33,7 @@ fn view_query(req: &HttpRequest) -> ViewQuery {
 async fn get_billing(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
     let pending = state.rebuild.is_pending();
-    let v = state.read(move |c| view(c, &q, pending)).await?;
+    let v = state.read_off_thread(move |c| view(c, &q, pending)).await?;
     Ok(json_response(StatusCode::OK, &v))
 }
 
@@ -41,9 +41,9 @@ async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     let q = view_query(&req);
     state.rebuild.cancel();
     let v = state
-        .write(move |tx| {
-            rebuild(tx)?;
-            view(tx, &q, false)
+        .write_off_thread(move |tx| {
+            let (cards, built_at) = rebuild_cards(tx)?;
+            view_of(tx, cards, Some(built_at), &q, false)
         })
         .await?;
     Ok(json_response(StatusCode::OK, &v))
@@ -80,7 +80,9 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
         return Err(ApiError::validation_one("effectiveDate should not be empty"));
     }
     let id = card_id.clone();
-    state.write(move |tx| act(tx, &id, action, effective, quantity)).await?;
+    state
+        .write_off_thread(move |tx| act(tx, &id, action, effective, quantity))
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"cardId": card_id, "action": action_name, "status": "ok"}),

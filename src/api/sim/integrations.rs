@@ -382,7 +382,7 @@ fn service_row(c: &Connection, i: &IntegrationRow, service_id: &str) -> ApiResul
 async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let out = state
-        .read(move |c| {
+        .read_off_thread(move |c| {
             let i = load(c, &id)?;
             let accounts_out = accounts::list(c, PropertyKind::Account, &i.id)?
                 .iter()
@@ -541,7 +541,7 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
 async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let card = state
-        .write(move |tx| {
+        .write_off_thread(move |tx| {
             let i = load(tx, &id)?;
             let (accounts_mapped, services_mapped) = mappings::counts(tx, &i.id)?;
             lifecycle(&i)
@@ -567,7 +567,7 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
 async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let out = state
-        .write(move |tx| {
+        .write_off_thread(move |tx| {
             let i = load(tx, &id)?;
             let now = now_iso();
             let deleted = integrations::disconnect(tx, &id, &now)?;

@@ -77,7 +77,7 @@ async fn reset(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let seed = state.seed.clone();
     state.rebuild.cancel();
     state
-        .write(move |tx| {
+        .write_off_thread(move |tx| {
             seed::apply(tx, &seed)?;
             rebuild(tx)
         })
@@ -89,7 +89,7 @@ async fn reset(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 async fn get_psa(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let dump = state.read(|c| Ok(psa::dump(c)?)).await?;
+    let dump = state.read_off_thread(|c| Ok(psa::dump(c)?)).await?;
     Ok(json_response(StatusCode::OK, &dump))
 }
 
