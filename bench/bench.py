@@ -221,7 +221,9 @@ def setup(sim, accounts_total, body_bytes):
         v.call("POST", f"/api/vendor-api/service/{service}/count?no_build=true",
                {"accountId": f"acct-{i:05d}", "unitCount": 1 + i % 300})
     counts_s = time.perf_counter() - t0
-    rebuilds = [c.call("POST", "/sim/billing/rebuild")[1] for _ in range(5)]
+    # The rebuild alone (its answer filtered to no card), and with the whole 10,000-card view sent.
+    rebuilds = [c.call("POST", "/sim/billing/rebuild?vendorId=none")[1] for _ in range(5)]
+    rebuilds_full = [c.call("POST", "/sim/billing/rebuild")[1] for _ in range(5)]
     _, mappings_ms = c.call("GET", sim_path + "/mappings")
     _, billing_ms = c.call("GET", "/sim/billing")
     _, accounts_ms = v.call("GET", "/api/vendor-api/organization/accounts")
@@ -230,6 +232,7 @@ def setup(sim, accounts_total, body_bytes):
         "sync_s": sync_s, "health_n": len(health), "health_max_ms": max(health) if health else None,
         "health_p99_ms": pct(health, 99) if health else None, "automap_ms": automap_ms,
         "mapped_counts": mapped, "counts_s": counts_s, "rebuild_ms": statistics.median(rebuilds),
+        "rebuild_full_ms": statistics.median(rebuilds_full),
         "mappings_ms": mappings_ms, "billing_ms": billing_ms, "accounts_get_ms": accounts_ms,
     }
     return token, service, "acct-00000", facts
@@ -355,6 +358,20 @@ def main():
         out["journal_ms_median"] = statistics.median(j)
         out["sim_loaded_rss_kb"] = sim.rss_kb()
         out["ceiling_loaded_rss_kb"] = ceiling.rss_kb()
+        # What each part of a vendor call costs: the same GET with the journal off, and with the
+        # rate limit on (at a limit the load never reaches), each on a restarted simulator.
+        out["parts"] = {}
+        for label, extra in [("journal off", ["--journal-size", "0"]),
+                             ("rate limit on", ["--rate-limit", "10000000"])]:
+            port = free_port()
+            cmd = sim_cmd(db, port)
+            cmd = cmd[:cmd.index("--rate-limit")] + extra + (["--rate-limit", "0"] if "rate" not in label else [])
+            part = Server("sim", cmd, port, "/sim/health", os.path.join(work, "sim-part.log"))
+            try:
+                out["parts"][label] = [wrk(part.base + "/api/vendor-api", a.duration, a.threads, a.connections, token)
+                                       for _ in range(a.rounds)]
+            finally:
+                part.stop()
         resets = [q.call("POST", "/sim/reset")[1] for _ in range(5)]
         out["reset_ms_median"] = statistics.median(resets)
         out["load_after"] = load_avg()
@@ -395,6 +412,14 @@ def report(o, a):
                     and peer in runs else f"{'':>9}")
         print(f"{label:34} {rps:9.0f} {med(runs[key], 'p50'):7.2f} {med(runs[key], 'p99'):7.2f} "
               f"{rps / med(runs[base], 'rps'):8.2f}x {vs_prism} {sum(r['non2xx'] for r in runs[key]):8}")
+    base_get = med(runs["sim_get"], "rps")
+    print()
+    print("what a vendor GET spends (µs of wall time per request at saturation, 1/rate; 2 cores):")
+    print(f"  {'GET /sim/health: routing, one read, JSON':52} {1e6 / med(runs['sim_health'], 'rps'):6.1f} µs")
+    print(f"  {'GET /api/vendor-api, as run above':52} {1e6 / base_get:6.1f} µs")
+    for label, rs in o.get("parts", {}).items():
+        r = med(rs, "rps")
+        print(f"  {'GET /api/vendor-api, ' + label:52} {1e6 / r:6.1f} µs ({r:.0f} req/s)")
     s = o["setup"]
     print()
     print("large seed (1,000 companies, 10,000 contract lines, 50 products):")
@@ -410,7 +435,8 @@ def report(o, a):
          f"({s['health_n']} polls)"),
         ("auto-map on entering account mapping", f"{s['automap_ms']:.0f} ms"),
         (f"{s['mapped_counts']:,} counts, one call each, sequential", f"{s['counts_s'] * 1000:.0f} ms"),
-        ("billing rebuild (POST /sim/billing/rebuild)", f"{s['rebuild_ms']:.0f} ms"),
+        ("billing rebuild (POST /sim/billing/rebuild, no card sent)", f"{s['rebuild_ms']:.0f} ms"),
+        ("the same, answering with all 10,000 cards", f"{s['rebuild_full_ms']:.0f} ms"),
         ("GET /sim/billing (every card)", f"{s['billing_ms']:.0f} ms"),
         ("GET mappings (10,000 accounts)", f"{s['mappings_ms']:.0f} ms"),
         ("GET /organization/accounts (10,000)", f"{s['accounts_get_ms']:.0f} ms"),

@@ -100,11 +100,7 @@ impl Store {
         if self.readers.is_empty() {
             return Ok(f(&conn));
         }
-        let tx = conn.unchecked_transaction();
-        Ok(match &tx {
-            Ok(tx) => f(tx),
-            Err(_) => f(&conn),
-        })
+        Ok(in_snapshot(&conn, f))
     }
 
     /// Runs `f` on a read connection: a free one if any, else the next in turn. Each statement
@@ -118,12 +114,7 @@ impl Store {
             let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.readers[i % self.readers.len()].lock()
         });
-        // One read transaction, so that every statement of `f` sees the same snapshot.
-        let tx = conn.unchecked_transaction();
-        match &tx {
-            Ok(tx) => f(tx),
-            Err(_) => f(&conn),
-        }
+        in_snapshot(&conn, f)
     }
 
     /// Runs `f` in one transaction: committed if it returns Ok, rolled back otherwise, so a
@@ -165,6 +156,24 @@ impl Store {
             .map(|v| v.is_some())
         })
     }
+}
+
+/// Runs `f` in one read transaction, so that every statement of `f` sees the same snapshot.
+/// BEGIN and its end come from the statement cache (rusqlite's `Transaction` parses them anew
+/// on each call, a measurable part of a key lookup); a guard ends the transaction even if `f`
+/// panics, so a connection never keeps an old snapshot.
+fn in_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
+    struct End<'a>(&'a Connection);
+    impl Drop for End<'_> {
+        fn drop(&mut self) {
+            if !self.0.is_autocommit() {
+                let _ = self.0.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]));
+            }
+        }
+    }
+    let began = conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([]));
+    let _end = began.is_ok().then_some(End(conn));
+    f(conn)
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).

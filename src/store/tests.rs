@@ -213,3 +213,30 @@ fn reads_see_the_last_commit_and_never_wait_for_a_write() {
     // Read connections are read-only: a write slipped into a read fails instead of racing.
     assert!(store.read(|c| c.execute("DELETE FROM meta", [])).is_err());
 }
+
+#[test]
+fn a_read_that_panics_leaves_no_old_snapshot_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("sim.db").to_str().unwrap()).unwrap();
+    for _ in 0..4 {
+        // Both read connections: each read takes the first free one.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.read(|c| {
+                super::meta_get(c, "schema_version").unwrap();
+                panic!("a bug in a read")
+            })
+        }));
+        assert!(r.is_err());
+    }
+    store
+        .write(|tx| tx.execute("INSERT INTO meta (key, value) VALUES ('after', 'yes')", []))
+        .unwrap();
+    for _ in 0..4 {
+        assert_eq!(
+            store.read(|c| super::meta_get(c, "after").unwrap()).as_deref(),
+            Some("yes")
+        );
+        let seen = store.try_read(|c| super::meta_get(c, "after").unwrap());
+        assert_eq!(seen.ok().flatten().as_deref(), Some("yes"));
+    }
+}
