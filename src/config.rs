@@ -52,9 +52,44 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_JOURNAL_SIZE", default_value_t = 2000)]
     pub journal_size: usize,
 
+    /// Most memory the journal's entries may hold, in bytes (oldest dropped first).
+    #[arg(long, env = "SYNTH_SIM_JOURNAL_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub journal_bytes: usize,
+
     /// Largest request or response body kept in a journal entry, in bytes.
     #[arg(long, env = "SYNTH_SIM_JOURNAL_BODY_LIMIT", default_value_t = 16 * 1024)]
     pub journal_body_limit: usize,
+
+    /// Largest request body read, in bytes; over it, 413. Default: body-parser's 100kb.
+    #[arg(long, env = "SYNTH_SIM_BODY_LIMIT", default_value_t = crate::api::body::DEFAULT_LIMIT)]
+    pub body_limit: usize,
+
+    /// Serve HTTPS instead of HTTP (with --tls-cert/--tls-key, or a local CA's certificate).
+    #[arg(long, env = "SYNTH_SIM_TLS", default_value_t = false)]
+    pub tls: bool,
+
+    /// PEM certificate chain to serve over HTTPS (implies --tls; default: one issued by a local CA
+    /// kept beside the database).
+    #[arg(long, env = "SYNTH_SIM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "SYNTH_SIM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Time a vendor API request's body may take to arrive in full, in milliseconds (408 after).
+    #[arg(long, env = "SYNTH_SIM_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+
+    /// Token that /sim and the console require (header X-Sim-Control-Token, or entered once in
+    /// the console). Bound beyond loopback without one, a random token is made and printed.
+    #[arg(long, env = "SYNTH_SIM_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+
+    /// More host names /sim and the console answer to, besides localhost, 127.0.0.1, [::1] and
+    /// the bind address (repeatable; comma-separated in the environment variable).
+    #[arg(long = "allowed-host", env = "SYNTH_SIM_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
 
     /// Worker threads of the HTTP server (0 = one per core).
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
@@ -76,7 +111,15 @@ impl Config {
             rebuild_debounce_ms: 50,
             alert_delay_ms: 50,
             journal_size: 2000,
+            journal_bytes: 32 * 1024 * 1024,
+            body_timeout_ms: 30_000,
+            control_token: None,
+            allowed_hosts: vec![],
             journal_body_limit: 16 * 1024,
+            body_limit: crate::api::body::DEFAULT_LIMIT,
+            tls: false,
+            tls_cert: None,
+            tls_key: None,
             workers: 1,
         }
     }

@@ -28,13 +28,25 @@ pub enum ApiError {
     RouteNotFound { method: String, path: String },
     #[error("{0}")]
     Conflict(String),
+    /// 403: the partner side refused a request from another site or host (see `api::guard`).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("request entity too large")]
     PayloadTooLarge,
+    /// 415 from body-parser: a charset its JSON (or form) parser does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 408: the request body did not arrive within `--body-timeout-ms`.
+    #[error("Request Timeout")]
+    RequestTimeout,
     #[error("Request limit reached ({limit} requests a second)")]
     RateLimited { limit: u32, retry_after_secs: u64 },
     /// A fault the simulator injected on purpose (see /sim/faults).
     #[error("{message}")]
     Injected { status: StatusCode, message: String },
+    /// 507: the database's disk is full (SQLITE_FULL); nothing of the call was stored.
+    #[error("The simulator's database disk is full; nothing was stored. Free disk space and retry.")]
+    StorageFull,
     #[error("Internal server error")]
     Internal(String),
 }
@@ -75,9 +87,13 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) | ApiError::BadRequest(_) | ApiError::InvalidId => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
+            ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,7 +113,16 @@ impl ResponseError for ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
+        if crate::store::is_disk_full(&e) {
+            return ApiError::StorageFull;
+        }
         ApiError::internal(e)
+    }
+}
+
+impl crate::store::StorageFailure for ApiError {
+    fn is_disk_full(&self) -> bool {
+        matches!(self, ApiError::StorageFull)
     }
 }
 
@@ -164,9 +189,24 @@ mod tests {
                 json!({"statusCode":409,"message":"A resource with this Id already exists.","error":"Conflict"}),
             ),
             (
+                ApiError::RequestTimeout,
+                408,
+                json!({"statusCode":408,"message":"Request Timeout","error":"Request Timeout"}),
+            ),
+            (
+                ApiError::Forbidden("no".into()),
+                403,
+                json!({"statusCode":403,"message":"no","error":"Forbidden"}),
+            ),
+            (
                 ApiError::PayloadTooLarge,
                 413,
                 json!({"statusCode":413,"message":"request entity too large","error":"Payload Too Large"}),
+            ),
+            (
+                ApiError::UnsupportedMediaType("unsupported charset \"ISO-8859-1\"".into()),
+                415,
+                json!({"statusCode":415,"message":"unsupported charset \"ISO-8859-1\"","error":"Unsupported Media Type"}),
             ),
             (
                 ApiError::RateLimited {
@@ -183,6 +223,11 @@ mod tests {
                 },
                 503,
                 json!({"statusCode":503,"message":"injected","error":"Service Unavailable"}),
+            ),
+            (
+                ApiError::StorageFull,
+                507,
+                json!({"statusCode":507,"message":"The simulator's database disk is full; nothing was stored. Free disk space and retry.","error":"Insufficient Storage"}),
             ),
             (
                 ApiError::Internal("disk on fire".into()),

@@ -1,6 +1,8 @@
 //! The request journal: every vendor API call with its request, response and lint findings,
-//! in a bounded in-memory ring (oldest dropped first), so recording never slows the API's
-//! write path or grows without end.
+//! in an in-memory ring bounded both in entries and in bytes (oldest dropped first), so
+//! recording never slows the API's write path or grows without end. Every credential-looking
+//! value is cut to its last four characters before it is kept, whichever header or query
+//! parameter carried it.
 
 use crate::domain::lint::Lint;
 use parking_lot::Mutex;
@@ -51,8 +53,53 @@ pub struct CallNotes {
 
 pub struct Journal {
     capacity: usize,
-    entries: Mutex<VecDeque<JournalEntry>>,
+    max_bytes: usize,
+    entries: Mutex<Ring>,
     next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct Ring {
+    entries: VecDeque<(usize, JournalEntry)>,
+    bytes: usize,
+}
+
+/// The most entries one `GET /sim/journal` answers, whatever `?limit=` asks.
+pub const MAX_QUERY_LIMIT: usize = 1000;
+/// Longest path, query string or header value kept in an entry; longer ones are cut.
+pub const MAX_FIELD_BYTES: usize = 2048;
+/// Most request headers kept in an entry.
+pub const MAX_HEADERS: usize = 64;
+
+impl JournalEntry {
+    /// What the entry holds in memory, roughly: its strings plus a fixed overhead per field.
+    fn weight(&self) -> usize {
+        let strings = [&self.at, &self.method, &self.path, &self.query, &self.route]
+            .iter()
+            .map(|s| s.len())
+            .sum::<usize>();
+        let optional = [
+            &self.integration_id,
+            &self.vendor_id,
+            &self.token,
+            &self.request_body,
+            &self.response_body,
+        ]
+        .iter()
+        .map(|s| s.as_ref().map_or(0, String::len))
+        .sum::<usize>();
+        let headers = self
+            .request_headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 48)
+            .sum::<usize>();
+        let lints = self
+            .lints
+            .iter()
+            .map(|l| std::mem::size_of_val(l) + l.message.len())
+            .sum::<usize>();
+        std::mem::size_of::<JournalEntry>() + strings + optional + headers + lints
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -67,12 +114,22 @@ pub struct JournalFilter {
 }
 
 impl Journal {
-    pub fn new(capacity: usize) -> Self {
+    /// At most `capacity` entries and `max_bytes` bytes of them.
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Journal {
             capacity,
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(4096))),
+            max_bytes,
+            entries: Mutex::new(Ring {
+                entries: VecDeque::with_capacity(capacity.min(4096)),
+                bytes: 0,
+            }),
             next_id: AtomicU64::new(1),
         }
+    }
+
+    /// Bytes the kept entries hold.
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().bytes
     }
 
     pub fn next_id(&self) -> u64 {
@@ -80,22 +137,29 @@ impl Journal {
     }
 
     pub fn push(&self, entry: JournalEntry) {
-        if self.capacity == 0 {
+        let weight = entry.weight();
+        if self.capacity == 0 || weight > self.max_bytes {
             return;
         }
-        let mut entries = self.entries.lock();
-        while entries.len() >= self.capacity {
-            entries.pop_front();
+        let mut ring = self.entries.lock();
+        while ring.entries.len() >= self.capacity || ring.bytes + weight > self.max_bytes {
+            match ring.entries.pop_front() {
+                Some((w, _)) => ring.bytes -= w,
+                None => break,
+            }
         }
-        entries.push_back(entry);
+        ring.bytes += weight;
+        ring.entries.push_back((weight, entry));
     }
 
     pub fn clear(&self) {
-        self.entries.lock().clear();
+        let mut ring = self.entries.lock();
+        ring.entries.clear();
+        ring.bytes = 0;
     }
 
     pub fn len(&self) -> usize {
-        self.entries.lock().len()
+        self.entries.lock().entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -105,11 +169,11 @@ impl Journal {
     /// Newest first.
     /// Newest first, at most `limit`; also answers how many entries match in all.
     pub fn query(&self, f: &JournalFilter) -> (usize, Vec<JournalEntry>) {
-        let entries = self.entries.lock();
-        let limit = f.limit.unwrap_or(200);
+        let ring = self.entries.lock();
+        let limit = f.limit.unwrap_or(200).min(MAX_QUERY_LIMIT);
         let mut matching = 0;
-        let mut out = Vec::with_capacity(limit.min(entries.len()));
-        for e in entries.iter().rev().filter(|e| {
+        let mut out = Vec::with_capacity(limit.min(ring.entries.len()));
+        for e in ring.entries.iter().rev().map(|(_, e)| e).filter(|e| {
             f.route
                 .as_ref()
                 .is_none_or(|r| e.route.contains(r.as_str()) || e.path.contains(r.as_str()))
@@ -134,7 +198,9 @@ impl Journal {
     pub fn call_facts(&self, integration_id: &str) -> Vec<CallFact> {
         self.entries
             .lock()
+            .entries
             .iter()
+            .map(|(_, e)| e)
             .filter(|e| e.integration_id.as_deref() == Some(integration_id))
             .map(|e| CallFact {
                 at: e.at.clone(),
@@ -153,6 +219,116 @@ pub fn clip(bytes: &[u8], limit: usize) -> (Option<String>, bool) {
     let truncated = bytes.len() > limit;
     let kept = &bytes[..bytes.len().min(limit)];
     (Some(String::from_utf8_lossy(kept).into_owned()), truncated)
+}
+
+/// Cuts a string to at most `limit` bytes (on a character boundary), marking the cut.
+pub fn clip_str(s: &str, limit: usize) -> String {
+    if s.len() <= limit {
+        return s.to_string();
+    }
+    let mut end = limit;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// The last four characters of a secret, the only part ever kept.
+pub fn redacted(secret: &str) -> String {
+    format!("…{}", crate::domain::ids::tail4(secret))
+}
+
+/// Header or parameter names that carry credentials whatever their value looks like.
+fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "token",
+        "auth",
+        "key",
+        "secret",
+        "password",
+        "passwd",
+        "cookie",
+        "session",
+        "signature",
+        "credential",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// A word that looks like a key or token: long, of base64/hex/url-safe characters, with both
+/// letters and digits (so words, dates and version strings pass untouched).
+fn looks_like_secret(word: &str) -> bool {
+    word.len() >= 16
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=_-.~".contains(&b))
+        && word.bytes().any(|b| b.is_ascii_digit())
+        && word.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// A value as the journal keeps it: under a credential's name, everything after an auth scheme
+/// (`Bearer`, `Basic`) is cut to its last four characters; elsewhere, every credential-looking
+/// word is.
+pub fn redact_value(name: &str, value: &str) -> String {
+    if is_secret_name(name) {
+        let value = value.trim();
+        return match value.split_once(' ') {
+            Some((scheme, rest)) if scheme.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                format!("{scheme} {}", redacted(rest.trim()))
+            }
+            _ => redacted(value),
+        };
+    }
+    value
+        .split(' ')
+        .map(|w| {
+            if looks_like_secret(w) {
+                redacted(w)
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A query string with every credential-looking parameter value redacted (names kept).
+pub fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => {
+                let name = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+                let value = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                let kept = redact_value(&name, &value);
+                if kept == value {
+                    pair.to_string()
+                } else {
+                    format!("{k}={kept}")
+                }
+            }
+            None if looks_like_secret(pair) => redacted(pair),
+            None => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The request headers as the journal keeps them: redacted, each value and their number bounded.
+pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .take(MAX_HEADERS)
+        .map(|(k, v)| {
+            let value = v.to_str().unwrap_or("<binary>");
+            (
+                k.as_str().to_string(),
+                clip_str(&redact_value(k.as_str(), value), MAX_FIELD_BYTES),
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -183,7 +359,7 @@ mod tests {
 
     #[test]
     fn bounded_newest_first_and_filtered() {
-        let j = Journal::new(3);
+        let j = Journal::new(3, 1 << 20);
         for s in [200, 401, 200, 404] {
             j.push(entry(&j, s));
         }
@@ -197,8 +373,78 @@ mod tests {
         });
         assert_eq!(only.len(), 1);
         assert_eq!(clip(b"abcdef", 3), (Some("abc".into()), true));
-        let off = Journal::new(0);
+        let off = Journal::new(0, 1 << 20);
         off.push(entry(&off, 200));
         assert!(off.is_empty());
+    }
+
+    #[test]
+    fn bounded_in_bytes_whatever_the_entries_hold() {
+        let j = Journal::new(1000, 64 * 1024);
+        for _ in 0..200 {
+            let mut e = entry(&j, 200);
+            e.request_body = Some("x".repeat(10_000));
+            j.push(e);
+        }
+        assert!(j.bytes() <= 64 * 1024, "{}", j.bytes());
+        assert!((5..=7).contains(&j.len()), "{}", j.len());
+        // An entry larger than the whole budget is not kept at all, and evicts nothing.
+        let mut huge = entry(&j, 201);
+        huge.request_body = Some("y".repeat(100_000));
+        j.push(huge);
+        assert!(j.query(&JournalFilter::default()).1.iter().all(|e| e.status == 200));
+        j.clear();
+        assert_eq!((j.len(), j.bytes()), (0, 0));
+        // A `limit` beyond the cap answers the cap.
+        let big = Journal::new(5000, 1 << 30);
+        for _ in 0..1500 {
+            big.push(entry(&big, 200));
+        }
+        let (matching, out) = big.query(&JournalFilter {
+            limit: Some(1_000_000),
+            ..Default::default()
+        });
+        assert_eq!((matching, out.len()), (1500, MAX_QUERY_LIMIT));
+    }
+
+    #[test]
+    fn credentials_are_cut_to_their_last_four_wherever_they_arrive() {
+        let token = crate::domain::ids::GradientToken::encode(
+            "a3f1c9e27b4d4e0f9c1a6b2d8e7f5a40",
+            "5c2e8b71d9a64f3ea0b7c4d1e2f3a9b6",
+        );
+        let tail = crate::domain::ids::tail4(&token);
+        assert_eq!(
+            redact_value("authorization", &format!("Bearer {token}")),
+            format!("Bearer …{tail}")
+        );
+        assert_eq!(
+            redact_value("Authorization", &format!("Basic {token}")),
+            format!("Basic …{tail}")
+        );
+        assert_eq!(redact_value("x-api-key", "short"), "…hort");
+        assert_eq!(redact_value("cookie", "sid=abc; other=def"), "…=def");
+        // Under an innocent name, a token-looking value is still cut; ordinary values are not.
+        assert_eq!(redact_value("x-forwarded-for", &token), format!("…{tail}"));
+        assert_eq!(
+            redact_value("user-agent", "axios/1.6.7 node/20.11.1"),
+            "axios/1.6.7 node/20.11.1"
+        );
+        assert_eq!(
+            redact_value("content-type", "application/json; charset=utf-8"),
+            "application/json; charset=utf-8"
+        );
+        assert_eq!(
+            redact_value("accept", "application/json, text/plain, */*"),
+            "application/json, text/plain, */*"
+        );
+        let q = redact_query(&format!(
+            "returnUnmapped=true&token={}&x={token}",
+            percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC)
+        ));
+        assert!(!q.contains(&token[..20]), "{q}");
+        assert!(q.starts_with("returnUnmapped=true&token=…"), "{q}");
+        assert_eq!(redact_query("page=2&limit=50"), "page=2&limit=50");
+        assert_eq!(clip_str("héllo", 2), "h…");
     }
 }

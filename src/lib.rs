@@ -11,6 +11,7 @@ pub mod ops;
 pub mod ratelimit;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod web;
 
 use crate::config::Config;
@@ -29,6 +30,9 @@ pub struct Application {
     server: Server,
     pub state: aweb::Data<AppState>,
     pub demo_keys: DemoKeys,
+    /// Under `--tls`: the local CA's file, when it issued the certificate.
+    tls_ca: Option<std::path::PathBuf>,
+    https: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,8 +41,13 @@ pub enum StartError {
     Seed(String),
     #[error("database {path}: {source}")]
     Database { path: String, source: rusqlite::Error },
+    /// A database this build must not write (another program's, or a newer schema's).
+    #[error("{0}")]
+    DatabaseRefused(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
+    #[error("{0}")]
+    Tls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -46,14 +55,21 @@ pub enum StartError {
 impl Application {
     /// Opens (and seeds, on first run or `--reset`) the database, binds the listener and
     /// builds the server. Must be called inside a Tokio runtime; workers start with it.
-    pub fn build(config: Config) -> Result<Self, StartError> {
+    pub fn build(mut config: Config) -> Result<Self, StartError> {
+        if config.control_token.is_none() && !api::guard::is_loopback_bind(&config.bind) {
+            // Beyond loopback, the partner side is never open without a token.
+            config.control_token = Some(domain::ids::ApiKey::generate().expose().to_string());
+        }
         let seed_text = store::seed::resolve(config.seed.as_deref()).map_err(StartError::Seed)?;
         let seed = Seed::parse(&seed_text).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
             source,
         };
-        let store = Store::open(&config.db).map_err(db_err)?;
+        let store = Store::open(&config.db).map_err(|e| match e {
+            store::OpenError::Sqlite(source) => db_err(source),
+            store::OpenError::Refused(message) => StartError::DatabaseRefused(message),
+        })?;
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write(|tx| -> Result<(), ApiError> {
@@ -62,6 +78,12 @@ impl Application {
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }
+        // A certificate given is HTTPS asked for.
+        let tls = if config.tls || config.tls_cert.is_some() {
+            Some(tls::setup(&config).map_err(StartError::Tls)?)
+        } else {
+            None
+        };
         let addr = format!("{}:{}", config.bind, config.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartError::Bind {
             addr: addr.clone(),
@@ -73,7 +95,13 @@ impl Application {
         let state = aweb::Data::new(AppState::new(config, store, seed));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
-        let mut server = HttpServer::new(move || build_app(app_state.clone())).listen(listener)?;
+        let server = HttpServer::new(move || build_app(app_state.clone()));
+        let https = tls.is_some();
+        let tls_ca = tls.as_ref().and_then(|t| t.ca_file.clone());
+        let mut server = match tls {
+            Some(t) => server.listen_rustls_0_23(listener, t.server_config)?,
+            None => server.listen(listener)?,
+        };
         if workers > 0 {
             server = server.workers(workers);
         }
@@ -82,11 +110,32 @@ impl Application {
             server: server.disable_signals().run(),
             state,
             demo_keys,
+            tls_ca,
+            https,
         })
+    }
+
+    /// `https` under `--tls`, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.https {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The start-up lines on trusting the local CA (under `--tls` without a certificate given).
+    pub fn tls_note(&self) -> Option<String> {
+        self.tls_ca.as_deref().map(tls::startup_text)
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The token /sim and the console require, if any (printed at start).
+    pub fn control_token(&self) -> Option<&str> {
+        self.state.config.control_token.as_deref()
     }
 
     pub fn server(self) -> Server {
@@ -109,8 +158,12 @@ pub fn build_app(
 > {
     App::new()
         .app_data(state)
-        .app_data(aweb::PayloadConfig::new(2 * api::middleware::BODY_LIMIT))
+        // The control API's bodies (the vendor API reads its own, see `api::body`).
+        .app_data(aweb::PayloadConfig::new(2 * 1024 * 1024))
         .wrap(from_fn(api::middleware::json_errors))
+        .wrap(from_fn(api::express::case_insensitive))
+        // Outermost: a refused request never reaches a route (its answers are already JSON).
+        .wrap(from_fn(api::guard::partner_side))
         .service(
             aweb::scope(api::vendor::PREFIX)
                 .wrap(from_fn(api::middleware::vendor_call))
@@ -121,6 +174,7 @@ pub fn build_app(
             aweb::scope("/sim")
                 .configure(api::sim::config)
                 .route("/openapi.json", aweb::get().to(web::sim_openapi))
+                .route("/session", aweb::post().to(api::guard::session))
                 .default_service(aweb::to(route_not_found)),
         )
         .configure(web::config)

@@ -9,6 +9,7 @@ async fn main() -> std::process::ExitCode {
     let config = Config::parse();
     let db = config.db.clone();
     let bind = config.bind.clone();
+    let bind_addr = config.bind.clone();
     let app = match Application::build(config) {
         Ok(app) => app,
         Err(e) => {
@@ -21,7 +22,7 @@ async fn main() -> std::process::ExitCode {
     } else {
         bind
     };
-    let url = format!("http://{host}:{}", app.port());
+    let url = format!("{}://{host}:{}", app.scheme(), app.port());
     let keys = &app.demo_keys;
     println!("synthesize-sim {} listening on {url}", env!("CARGO_PKG_VERSION"));
     println!("  partner console   {url}/");
@@ -34,6 +35,18 @@ async fn main() -> std::process::ExitCode {
         println!(
             "  GRADIENT-TOKEN    {}",
             GradientToken::encode(&keys.vendor_api_key, pk)
+        );
+    }
+    if let Some(note) = app.tls_note() {
+        print!("{note}");
+    }
+    if let Some(token) = app.control_token() {
+        println!("  control token     {token}   (/sim and the console: header X-Sim-Control-Token, or enter it once)");
+    }
+    if !synthesize_sim::api::guard::is_loopback_bind(&bind_addr) {
+        eprintln!(
+            "warning: listening on {bind_addr}, beyond this machine: anyone who can reach it may call the vendor API; \
+             /sim and the console require the control token"
         );
     }
     match app.server().await {

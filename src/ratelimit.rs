@@ -1,5 +1,6 @@
 //! Production's limit: 100 requests a second per token. A fixed one-second window per key,
-//! which is what NestJS's throttler does; `--rate-limit 0` turns it off.
+//! which is what NestJS's throttler does; `--rate-limit 0` turns it off. The key is the
+//! partner identity behind the token, not the header's spelling (spec, Concurrency).
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -8,6 +9,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct RateLimiter {
     per_second: u32,
     windows: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+/// Whom a call counts against: the key pair the GRADIENT-TOKEN decodes to (so padding,
+/// whitespace or any other spelling of the same token shares one window), hashed so the limiter
+/// never holds a key in clear; the peer address when there is no readable token.
+pub fn caller_key(token_header: Option<&str>, peer: Option<std::net::IpAddr>) -> String {
+    match token_header.and_then(crate::domain::ids::GradientToken::parse) {
+        Some(t) => {
+            let pair = format!("{}:{}", t.vendor_key, t.partner_key);
+            format!("key:{}", crate::domain::ids::KeyHash::of(&pair).0)
+        }
+        None => format!("peer:{}", peer.map(|a| a.to_string()).unwrap_or_default()),
+    }
 }
 
 pub enum Verdict {
@@ -67,6 +81,16 @@ mod tests {
         // The window may roll over mid-loop; at least the limit passes, never all five.
         assert!((3..5).contains(&allowed), "{allowed}");
         assert!(matches!(rl.check("b"), Verdict::Allowed));
+        // Spellings of one token are one caller.
+        let token = crate::domain::ids::GradientToken::encode("vk", "pk1");
+        let key = caller_key(Some(&token), None);
+        assert_eq!(caller_key(Some(token.trim_end_matches('=')), None), key);
+        assert_eq!(caller_key(Some(&format!("  {token}  ")), None), key);
+        assert_ne!(
+            caller_key(Some(&crate::domain::ids::GradientToken::encode("vk", "pk2")), None),
+            key
+        );
+        assert!(!key.contains("pk1"));
         let off = RateLimiter::new(0);
         assert!((0..1000).all(|_| matches!(off.check("a"), Verdict::Allowed)));
     }

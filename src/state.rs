@@ -23,16 +23,19 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub rebuild: Debouncer,
     pub alerts_wakeup: Notify,
+    /// The host names /sim and the console answer to (see `api::guard`).
+    pub allowed_hosts: Vec<String>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Store, seed: Seed) -> Self {
         AppState {
-            journal: Journal::new(config.journal_size),
+            journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: crate::faults::Faults::default(),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms)),
             alerts_wakeup: Notify::new(),
+            allowed_hosts: crate::api::guard::allowed_hosts(&config.bind, &config.allowed_hosts),
             store: Arc::new(store),
             seed,
             config,

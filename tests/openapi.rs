@@ -68,6 +68,7 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/health"),
     ("GET", "/sim/info"),
     ("POST", "/sim/reset"),
+    ("POST", "/sim/session"),
     ("GET", "/sim/openapi.json"),
     ("GET", "/sim/psa"),
     ("GET", "/sim/tickets"),
@@ -800,7 +801,7 @@ async fn vendor_answers_match_the_document() {
     vendor(&app, ck, "PATCH", t, "/organization/services/nothing", None, 404).await;
 
     let t = "/alerting/{accountId}";
-    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2});
+    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2, "status": 1});
     let queued = vendor(&app, ck, "POST", t, "/alerting/acme-1", Some(alert), 201).await;
     vendor(
         &app,
@@ -1040,7 +1041,7 @@ async fn sim_answers_match_the_document() {
 
     // Usage, an alert, and the billing page.
     app.count(&service, "acme-1", 50.0).await.ok(201);
-    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1"});
+    let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2, "status": 1});
     app.vendor("POST", "/alerting/acme-1", Some(alert)).await.ok(201);
     sim(&app, ck, "POST", "/billing/rebuild", "/billing/rebuild", None, 200).await;
     let list = "/billing?view=list&groupBy=account&includeActioned=true";
@@ -1176,6 +1177,16 @@ async fn sim_answers_match_the_document() {
 
     sim(&app, ck, "POST", "/reset", "/reset", None, 200).await;
     sim(&app, ck, "GET", "/health", "/health", None, 200).await;
+    sim(
+        &app,
+        ck,
+        "POST",
+        "/session",
+        "/session",
+        Some(json!({"token": "x"})),
+        200,
+    )
+    .await;
 
     let served: BTreeSet<(String, String)> = SIM_ROUTES
         .iter()

@@ -319,7 +319,7 @@ async fn alerts_become_tickets_or_fail_with_a_reason() {
         .vendor(
             "POST",
             "/alerting/nobody",
-            Some(json!({"title": "t", "description": "d", "alertId": "a-2"})),
+            Some(json!({"title": "t", "description": "d", "alertId": "a-2", "priority": 1, "status": 1})),
         )
         .await
         .ok(201);

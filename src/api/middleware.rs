@@ -1,25 +1,23 @@
 //! Middleware: the vendor API's journal, body limit and rate limit; and the app-wide rule that
 //! every error, actix's own included, answers in the NestJS JSON shape.
 
-use crate::domain::ids::tail4;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
-use crate::journal::{clip, CallNotes, JournalEntry};
+use crate::journal::{
+    clip, clip_str, recorded_headers, redact_query, redacted, CallNotes, JournalEntry, MAX_FIELD_BYTES,
+};
 use crate::ratelimit::Verdict;
 use crate::state::AppState;
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
-use futures_util::StreamExt;
 use std::time::Instant;
 
-/// Bodies over 1 MiB are refused with 413, as production's body parser does.
-pub const BODY_LIMIT: usize = 1024 * 1024;
-
-/// Records every vendor API call in the journal; enforces the body limit and the rate limit.
+/// Records every vendor API call in the journal; reads the body (see `body`) and enforces the
+/// rate limit.
 pub async fn vendor_call(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -31,37 +29,24 @@ pub async fn vendor_call(
         .expect("app state is registered");
     req.extensions_mut().insert(CallNotes::default());
 
-    // Read the body once (bounded), keep a copy for the journal, and hand it on to the handler.
-    let mut payload = req.take_payload();
-    let mut body = web::BytesMut::new();
-    let mut too_large = false;
-    while let Some(chunk) = payload.next().await {
-        match chunk {
-            Ok(c) if body.len() + c.len() <= BODY_LIMIT => body.extend_from_slice(&c),
-            Ok(_) => {
-                too_large = true;
-                break;
-            }
-            Err(e) => return Err(e.into()),
-        }
+    // Read and parse the body first, as body-parser runs before any guard (see `body`).
+    let timeout = std::time::Duration::from_millis(state.config.body_timeout_ms);
+    let read = crate::api::body::read(&mut req, state.config.body_limit, timeout).await?;
+    let body = read.raw.clone();
+    let too_large = read.unread;
+    if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
+        n.lints.extend(read.lints);
     }
-    let body = body.freeze();
-    req.set_payload(Payload::from(body.clone()));
 
     let token = req
         .headers()
         .get(crate::api::vendor::auth::TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let rate_key = token.clone().unwrap_or_else(|| {
-        format!(
-            "peer:{}",
-            req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-        )
-    });
+    let rate_key = crate::ratelimit::caller_key(token.as_deref(), req.peer_addr().map(|a| a.ip()));
 
-    let early = if too_large {
-        Some(ApiError::PayloadTooLarge)
+    let early = if let Err(refused) = read.result {
+        Some(refused)
     } else if let Verdict::Limited { retry_after_secs } = state.limiter.check(&rate_key) {
         if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
             n.lints.push(Lint::new(
@@ -89,12 +74,12 @@ pub async fn vendor_call(
         }
     }
     let method = req.method().to_string();
-    let path = req.path().to_string();
-    // Injected faults come after the real limits: a 413 or 429 stays what production would say.
+    let path = crate::api::express::sent_path(req.request());
+    // Injected faults come after the real limits: a 400, 413, 415 or 429 stays what production would say.
     let mut fault = None;
     let early = match early {
         Some(e) => Some(e),
-        None => match state.faults.check(&method, &path) {
+        None => match state.faults.check(&method, req.path()) {
             Some(hit) => {
                 fault = Some(hit.rule_id);
                 if hit.delay_ms > 0 {
@@ -110,26 +95,13 @@ pub async fn vendor_call(
     };
     let query = req.query_string().to_string();
     let routed_path = trim_trailing_slash(&mut req);
-    let request_headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            let value = v.to_str().unwrap_or("<binary>");
-            let shown = if k.as_str() == crate::api::vendor::auth::TOKEN_HEADER {
-                format!("…{}", tail4(value))
-            } else {
-                value.to_string()
-            };
-            (k.as_str().to_string(), shown)
-        })
-        .collect();
+    let request_headers = recorded_headers(req.headers());
 
     let res: ServiceResponse<BoxBody> = match early {
         Some(err) => {
             let (http_req, _) = req.into_parts();
             let mut response = err.error_response();
             if too_large {
-                // The rest of the body was never read: the connection cannot carry another request.
                 response
                     .head_mut()
                     .set_connection_type(actix_web::http::ConnectionType::Close);
@@ -180,6 +152,7 @@ pub async fn vendor_call(
     let limit = state.config.journal_body_limit;
     let (request_body, req_cut) = clip(&body, limit);
     let (response_body, res_cut) = clip(&out_bytes, limit);
+    let (path, query, response_body) = redacted_url(path, query, response_body);
     state.journal.push(JournalEntry {
         id: state.journal.next_id(),
         at: now_iso(),
@@ -191,7 +164,7 @@ pub async fn vendor_call(
         duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
         integration_id: notes.integration_id,
         vendor_id: notes.vendor_id,
-        token: token.map(|t| format!("…{}", tail4(&t))),
+        token: token.map(|t| redacted(&t)),
         request_headers,
         request_body,
         response_body,
@@ -201,6 +174,21 @@ pub async fn vendor_call(
     });
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))
+}
+
+/// The path and query as the journal keeps them, bounded and with credentials redacted; the
+/// response body too, since a 404 echoes the URL as sent.
+fn redacted_url(path: String, query: String, response_body: Option<String>) -> (String, String, Option<String>) {
+    let kept = redact_query(&query);
+    let response_body = match response_body {
+        Some(b) if kept != query && !query.is_empty() => Some(b.replace(&query, &kept)),
+        other => other,
+    };
+    (
+        clip_str(&path, MAX_FIELD_BYTES),
+        clip_str(&kept, MAX_FIELD_BYTES),
+        response_body,
+    )
 }
 
 /// Express routes without `strict routing`: one trailing slash is optional, so

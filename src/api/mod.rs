@@ -1,13 +1,14 @@
 //! HTTP surfaces: the vendor API (`/api/vendor-api`), the control API (`/sim`), and the
 //! middleware they share.
 
+pub mod body;
+pub mod express;
+pub mod guard;
 pub mod middleware;
 pub mod sim;
 pub mod vendor;
 
-use crate::domain::lint::{Lint, LintCode};
-use crate::domain::validate::{body_kind, parse_body, BodyKind};
-use crate::error::ApiResult;
+use crate::domain::lint::Lint;
 use crate::journal::CallNotes;
 use actix_web::{HttpMessage, HttpRequest};
 use percent_encoding::percent_decode_str;
@@ -48,26 +49,7 @@ pub fn note_caller(req: &HttpRequest, integration_id: Option<&str>, vendor_id: O
     }
 }
 
-/// A body of the JSON-only routes. One without a JSON (or form) content type is ignored, as
-/// production's body parser ignores it; the journal says so, since the 400 that follows names
-/// only the missing fields.
-pub fn json_body(req: &HttpRequest, bytes: &[u8]) -> ApiResult<serde_json::Value> {
-    let ct = content_type(req);
-    let kind = body_kind(ct.as_deref());
-    if matches!(kind, BodyKind::Ignored) && !bytes.iter().all(u8::is_ascii_whitespace) {
-        note_lints(
-            req,
-            [Lint::new(
-                LintCode::BodyNotJson,
-                format!(
-                    "a {}-byte body arrived with content type {}; it was ignored",
-                    bytes.len(),
-                    ct.as_deref()
-                        .map(|c| format!("{c:?}"))
-                        .unwrap_or_else(|| "(none)".into())
-                ),
-            )],
-        );
-    }
-    parse_body(bytes, kind)
+/// The body of this call, as the body parser left it (`{}` when it parsed none).
+pub fn json_body(req: &HttpRequest) -> serde_json::Value {
+    body::of(req).value
 }

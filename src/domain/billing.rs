@@ -83,7 +83,16 @@ pub struct ServiceCard {
     pub vendors: Vec<VendorRef>,
 }
 
+/// The largest unit count the vendor API accepts (`unitCount must not be greater than
+/// 1000000000`). A billion units is beyond any agreement line a PSA bills, and it keeps every
+/// card figure (count × unit price, in cents) exact in an f64 for unit prices up to $90,000;
+/// above it, one absurd count (2e307) overflowed revenue and broke the whole billing view.
+pub const MAX_UNIT_COUNT: f64 = 1e9;
+
+/// Rounded to the cent, and always finite: whatever a seed's prices, no figure on a card may
+/// overflow (JSON has no infinity, and one such figure once emptied the saved view).
 fn cents(x: f64) -> f64 {
+    let x = if x.is_nan() { 0.0 } else { x.clamp(-1e15, 1e15) };
     (x * 100.0).round() / 100.0
 }
 
@@ -205,6 +214,19 @@ pub fn action_still_hides(card: &ServiceCard, acted_on_vendor_quantity: Option<f
         (Some(a), Some(b)) => same(a, b),
         (None, None) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod finite_tests {
+    use super::*;
+
+    #[test]
+    fn figures_stay_finite_whatever_the_product() {
+        assert_eq!(cents(2e307 * 1e10), 1e15);
+        assert_eq!(cents(-f64::INFINITY), -1e15);
+        assert_eq!(cents(f64::NAN), 0.0);
+        assert_eq!(cents(MAX_UNIT_COUNT * 90_000.0), 9e13);
     }
 }
 

@@ -36,6 +36,14 @@ impl IntegrationStatus {
         }
     }
 
+    /// The values the current documentation names; `disabled` and `error` are only in older docs.
+    pub fn current(self) -> bool {
+        matches!(
+            self,
+            IntegrationStatus::Active | IntegrationStatus::Inactive | IntegrationStatus::Pending
+        )
+    }
+
     /// Next lights up in the partner console only for these.
     pub fn lights_next(self) -> bool {
         matches!(self, IntegrationStatus::Pending | IntegrationStatus::Active)

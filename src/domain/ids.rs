@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
 
-/// A 24-lowercase-hex id, as MongoDB's ObjectId prints (vendor, service, integration, ...).
+/// A 24-hex id held lowercase, as MongoDB's ObjectId prints (vendor, service, integration, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectId(String);
 
@@ -28,9 +28,10 @@ impl ObjectId {
         ObjectId(hex::encode(&digest[..12]))
     }
 
+    /// 24 hex digits in either case (Mongoose casts `"5F1D..."` too), kept lowercase.
     pub fn parse(s: &str) -> Option<Self> {
-        let ok = s.len() == 24 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        ok.then(|| ObjectId(s.to_string()))
+        let ok = s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| ObjectId(s.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -146,9 +147,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn object_id_accepts_only_24_lowercase_hex() {
+    fn object_id_accepts_24_hex_in_either_case_kept_lowercase() {
         assert!(ObjectId::parse("64f1a2b3c4d5e6f708192a3c").is_some());
-        assert!(ObjectId::parse("64F1A2B3C4D5E6F708192A3C").is_none());
+        assert_eq!(
+            ObjectId::parse("64F1A2B3C4D5E6F708192A3C").unwrap().as_str(),
+            "64f1a2b3c4d5e6f708192a3c"
+        );
         assert!(ObjectId::parse("64f1a2b3c4d5e6f708192a3").is_none());
         assert!(ObjectId::parse("1002").is_none());
         assert!(ObjectId::parse("zzf1a2b3c4d5e6f708192a3c").is_none());

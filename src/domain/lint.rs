@@ -20,6 +20,10 @@ pub enum LintCode {
     OverRateLimit,
     RevokedToken,
     BodyNotJson,
+    BodyNotUtf8,
+    EmptyStringBlanks,
+    PortalUrlNotBrowsable,
+    OldStatusValue,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +44,26 @@ impl Lint {
             fix,
         }
     }
+}
+
+/// The text fields a PATCH blanks: (name, value sent, value stored) where `""` was sent over a
+/// value that was not empty.
+pub fn blanked<'a>(fields: impl IntoIterator<Item = (&'a str, &'a Option<String>, &'a String)>) -> Vec<String> {
+    fields
+        .into_iter()
+        .filter(|(_, sent, was)| sent.as_deref() == Some("") && !was.is_empty())
+        .map(|(field, _, _)| field.to_string())
+        .collect()
+}
+
+/// The lint of a PATCH whose `""` values blanked stored text (none when nothing was blanked).
+pub fn blanked_fields(fields: &[String]) -> Option<Lint> {
+    (!fields.is_empty()).then(|| {
+        Lint::new(
+            LintCode::EmptyStringBlanks,
+            format!("sent as \"\" and now empty: {}", fields.join(", ")),
+        )
+    })
 }
 
 /// Why a finding matters in production, and what to change: the support answer.
@@ -92,6 +116,22 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
         LintCode::BodyNotJson => (
             "Production reads a body only when its Content-Type is application/json (or a form): this body was ignored, as if empty.",
             "Send Content-Type: application/json with every JSON body.",
+        ),
+        LintCode::BodyNotUtf8 => (
+            "Production reads a body without a charset as UTF-8 and turns invalid bytes into U+FFFD, so names like \"Müller\" are stored garbled. Windows PowerShell 5.1 and PowerShell up to 7.3 send a string body as ISO-8859-1 when the Content-Type names no charset (the official SDK names none).",
+            "Send UTF-8 bytes: in PowerShell pass -Body ([System.Text.Encoding]::UTF8.GetBytes($json)), or use PowerShell 7.4 or later; elsewhere, encode the body as UTF-8.",
+        ),
+        LintCode::EmptyStringBlanks => (
+            "An empty string is a value: production stores it, blanking the field. The PowerShell SDK's Initialize-PS* functions send \"\" for every field the caller leaves out.",
+            "Send only the keys you mean to change (build the body as a hashtable, e.g. @{integrationPortalUrl=$url} | ConvertTo-Json), or pass every value.",
+        ),
+        LintCode::PortalUrlNotBrowsable => (
+            "Open Vendor Portal opens integrationPortalUrl in the partner's browser; a value that is not an absolute http(s) URL cannot open there.",
+            "Send the full address, scheme included, e.g. https://portal.example.com/gradient.",
+        ),
+        LintCode::OldStatusValue => (
+            "Only older documentation lists disabled and error; the current documentation names active, inactive and pending, and the partner console shows nothing for the others.",
+            "Send PATCH /organization/status/inactive (or active, pending) instead.",
         ),
     }
 }

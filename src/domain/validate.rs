@@ -72,17 +72,6 @@ pub fn body_kind(content_type: Option<&str>) -> BodyKind {
     }
 }
 
-/// A body of the routes that take JSON only (every POST, and the bulk PATCHes).
-/// NestJS also registers the urlencoded parser, so a form arrives as an object of strings (and
-/// then fails the type rules, as it would in production).
-pub fn parse_body(bytes: &[u8], kind: BodyKind) -> Result<Value, ApiError> {
-    match kind {
-        BodyKind::Json => parse_json(bytes),
-        BodyKind::Form => parse_lenient(bytes, BodyKind::Form),
-        BodyKind::Ignored => Ok(Value::Object(Map::new())),
-    }
-}
-
 /// A body for the PATCH routes that take JSON, form-encoding or nothing at all.
 pub fn parse_lenient(bytes: &[u8], kind: BodyKind) -> Result<Value, ApiError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
@@ -167,6 +156,18 @@ impl<'a> Fields<'a> {
                 self.err(key, "must be a string");
                 None
             }
+        }
+    }
+
+    /// A string that may be empty (class-validator's IsString alone); absent is an error only
+    /// when `required`.
+    pub fn string(&mut self, key: &str, required: bool) -> Option<String> {
+        match self.get(key) {
+            None if required => {
+                self.err(key, "must be a string");
+                None
+            }
+            _ => self.optional_string(key),
         }
     }
 
@@ -384,8 +385,6 @@ mod tests {
         ));
         assert!(matches!(body_kind(Some("text/plain")), BodyKind::Ignored));
         assert!(matches!(body_kind(None), BodyKind::Ignored));
-        assert_eq!(parse_body(br#"{"a":1}"#, BodyKind::Ignored).unwrap(), json!({}));
-        assert_eq!(parse_body(br#"{"a":1}"#, BodyKind::Json).unwrap(), json!({"a": 1}));
         assert_eq!(parse_lenient(b"junk", BodyKind::Ignored).unwrap(), json!({}));
     }
 

@@ -17,9 +17,20 @@ pub fn save_view(c: &Connection, cards: &[ServiceCard], built_at: &str) -> rusql
 
 /// The cards of the last rebuild and when it happened.
 pub fn load_view(c: &Connection) -> rusqlite::Result<(Vec<ServiceCard>, Option<String>)> {
+    // Card by card: one that no longer reads (an older build's shape, a figure JSON cannot
+    // hold) is left out and logged, never the whole view.
     let cards = meta_get(c, "billing_cards")?
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+        .and_then(|s| serde_json::from_str::<Vec<serde_json::Value>>(&s).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|card| match serde_json::from_value(card) {
+            Ok(card) => Some(card),
+            Err(e) => {
+                log::error!("a saved service card does not read back ({e}); left out until the next rebuild");
+                None
+            }
+        })
+        .collect();
     Ok((cards, meta_get(c, "billing_built_at")?))
 }
 
@@ -65,4 +76,30 @@ pub fn record_action(c: &Connection, a: &ActionRecord, now: &str) -> rusqlite::R
         params![a.card_id, a.period, a.action, a.vendor_quantity, a.quantity, a.effective_date, now],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_that_does_not_read_back_leaves_the_others() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            .unwrap();
+        let good = serde_json::json!({
+            "id": "l1", "type": "no_change", "feed": null, "isNew": false, "psaAccountId": "c", "accountName": "A",
+            "contractId": null, "contractName": null, "contractLineId": null, "productId": "p", "productCode": "P",
+            "serviceName": "S", "psaQuantity": 1.0, "vendorQuantity": 1.0, "difference": 0.0, "revenueChange": 0.0,
+            "profitChange": 0.0, "unitPrice": 1.0, "unitCost": 0.5, "vendors": []
+        });
+        let card: ServiceCard = serde_json::from_value(good.clone()).unwrap();
+        let mut broken = good.clone();
+        broken["id"] = "l2".into();
+        broken["revenueChange"] = serde_json::Value::Null;
+        meta_set(&c, "billing_cards", &serde_json::json!([good, broken]).to_string()).unwrap();
+        let (cards, _) = load_view(&c).unwrap();
+        assert_eq!(cards.len(), 1);
+        assert_eq!(cards[0].id, card.id);
+    }
 }

@@ -20,14 +20,98 @@ pub mod vendors;
 
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const SCHEMA: &str = include_str!("schema.sql");
 const SCHEMA_VERSION: &str = "1";
+/// `PRAGMA application_id` of a synthesize-sim database ("SYNS"): another program's SQLite
+/// file is told apart before anything is written to it.
+pub const APPLICATION_ID: i32 = 0x5359_4E53;
+/// `PRAGMA user_version`: the schema this build writes. Schema changes stay additive (new
+/// tables, columns, indexes); one that an older build could not read bumps it, and an older
+/// build then refuses the file instead of answering 500s.
+pub const USER_VERSION: i32 = 1;
+
+/// Why a database file was not opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Refused(String),
+}
 
 pub struct Store {
     conn: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: std::sync::atomic::AtomicUsize,
+    /// Set while writes fail for a full disk (SQLITE_FULL), cleared by the next write that
+    /// commits; `/sim/health` reports it.
+    disk_full: AtomicBool,
+}
+
+/// Whether an error is SQLite's "database or disk is full".
+pub fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
+}
+
+/// Errors that may carry SQLITE_FULL, so that `Store::write` can notice a full disk.
+pub trait StorageFailure {
+    fn is_disk_full(&self) -> bool;
+}
+
+impl StorageFailure for rusqlite::Error {
+    fn is_disk_full(&self) -> bool {
+        is_disk_full(self)
+    }
+}
+
+/// Refuses a file this build must not write: another program's database (a foreign
+/// application_id, or tables without ours) or one written by a newer schema.
+fn check_identity(conn: &Connection, path: &str) -> Result<(), OpenError> {
+    let not_sqlite = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => OpenError::Refused(format!(
+            "{path} is not an SQLite database; pick another --db path (or delete the file)"
+        )),
+        _ => OpenError::Sqlite(e),
+    };
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(not_sqlite)?;
+    let version: i32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let foreign = |what: String| {
+        OpenError::Refused(format!(
+            "{path} is not a synthesize-sim database ({what}); pick another --db path, or delete the file to start afresh"
+        ))
+    };
+    if app_id != 0 && app_id != APPLICATION_ID {
+        return Err(foreign(format!("its application_id is {app_id:#x}")));
+    }
+    if app_id == 0 && !tables.is_empty() {
+        // Files of builds from before application_id was set have our meta row.
+        let ours = tables.iter().any(|t| t == "meta")
+            && conn
+                .query_row("SELECT 1 FROM meta WHERE key = 'schema_version'", [], |_| Ok(()))
+                .optional()
+                .ok()
+                .flatten()
+                .is_some();
+        if !ours {
+            let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+            return Err(foreign(format!("it holds other tables: {}", shown.join(", "))));
+        }
+    }
+    if version > USER_VERSION {
+        return Err(OpenError::Refused(format!(
+            "{path} was written by a newer synthesize-sim (schema {version}; this build knows up to {USER_VERSION}); \
+             upgrade synthesize-sim, or pick another --db path"
+        )));
+    }
+    Ok(())
 }
 
 /// Read connections of a file database: one per core of this small machine class is plenty;
@@ -41,14 +125,15 @@ const DERIVED_MARKER: &str = "derived_facts";
 impl Store {
     /// Opens (creating if need be) the database; WAL with `synchronous=NORMAL`: a killed process
     /// loses nothing, only a power cut can drop the last transactions, and writes are ~4x faster
-    /// than one fsync per request.
-    pub fn open(path: &str) -> rusqlite::Result<Self> {
+    /// than one fsync per request. Refuses a foreign or newer database before writing to it.
+    pub fn open(path: &str) -> Result<Self, OpenError> {
         let conn = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
             Connection::open(path)?
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        check_identity(&conn, path)?;
         conn.set_prepared_statement_cache_capacity(256);
         if path != ":memory:" {
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -56,6 +141,8 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        conn.pragma_update(None, "user_version", USER_VERSION)?;
         conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION],
@@ -83,6 +170,7 @@ impl Store {
             conn: Mutex::new(conn),
             readers,
             next_reader: std::sync::atomic::AtomicUsize::new(0),
+            disk_full: AtomicBool::new(false),
         })
     }
 
@@ -121,30 +209,54 @@ impl Store {
     /// failing request changes nothing.
     pub fn write<T, E>(&self, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<rusqlite::Error>,
+        E: From<rusqlite::Error> + StorageFailure,
     {
         let mut conn = self.conn.lock();
-        let tx = conn.transaction()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        self.write_on(&mut conn, f)
+    }
+
+    fn write_on<T, E>(&self, conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + StorageFailure,
+    {
+        let out: Result<T, E> = (|| {
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        match &out {
+            Ok(_) => self.disk_full.store(false, Ordering::Relaxed),
+            Err(e) if e.is_disk_full() => {
+                log::error!("the database's disk is full: writes fail until space is freed");
+                self.disk_full.store(true, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+        out
+    }
+
+    /// The writing connection itself, outside any transaction: for its per-connection settings
+    /// (`max_page_count`, which tests use to fill the disk), which the read connections lack.
+    pub fn on_writer<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn.lock())
+    }
+
+    /// True while writes fail for a full disk.
+    pub fn disk_full(&self) -> bool {
+        self.disk_full.load(Ordering::Relaxed)
     }
 
     /// `write`, now, if the writer is free; else hands `f` back to run where waiting is harmless.
     pub fn try_write<T, E, F>(&self, f: F) -> Result<Result<T, E>, F>
     where
-        E: From<rusqlite::Error>,
+        E: From<rusqlite::Error> + StorageFailure,
         F: FnOnce(&Transaction) -> Result<T, E>,
     {
         let Some(mut conn) = self.conn.try_lock() else {
             return Err(f);
         };
-        Ok((|| {
-            let tx = conn.transaction()?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })())
+        Ok(self.write_on(&mut conn, f))
     }
 
     pub fn is_seeded(&self) -> rusqlite::Result<bool> {

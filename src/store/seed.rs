@@ -364,7 +364,7 @@ impl Seed {
     fn check(&self) -> Result<(), String> {
         let id_ok = |id: &Option<String>, what: &str| match id {
             Some(s) if ObjectId::parse(s).is_none() => {
-                Err(format!("seed file: {what} id {s:?} is not 24 lowercase hex characters"))
+                Err(format!("seed file: {what} id {s:?} is not 24 hex characters"))
             }
             _ => Ok(()),
         };

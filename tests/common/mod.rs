@@ -489,6 +489,16 @@ impl TestApp {
 }
 
 /// The `id`s of a list of accounts, services or skus, in order.
+/// The lint codes of a journal entry.
+pub fn lint_codes(entry: &Value) -> Vec<&str> {
+    entry["lints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["code"].as_str().unwrap())
+        .collect()
+}
+
 pub fn ids(list: &Value) -> Vec<&str> {
     list.as_array()
         .unwrap()

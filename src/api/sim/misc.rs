@@ -25,6 +25,13 @@ async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state
         .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM partner", [], |r| r.get::<_, i64>(0))?))
         .await?;
+    if state.store.disk_full() {
+        // Reads still work, writes do not: not healthy, and saying why.
+        return Ok(json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": "disk_full", "message": "The database's disk is full: every write fails until space is freed."}),
+        ));
+    }
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }
 
@@ -142,6 +149,6 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
     let (matching, entries) = state.journal.query(&filter);
     Ok(json_response(
         StatusCode::OK,
-        &json!({"total": state.journal.len(), "matching": matching, "capacity": state.config.journal_size, "entries": entries}),
+        &json!({"total": state.journal.len(), "matching": matching, "capacity": state.config.journal_size, "bytes": state.journal.bytes(), "maxBytes": state.config.journal_bytes, "entries": entries}),
     ))
 }

@@ -2,10 +2,11 @@
 //! Both take one object or an array, are all-or-nothing, and answer bare arrays.
 
 use super::auth::Partner;
-use crate::api::{content_type, note_lints, path_param, query_pairs};
+use crate::api::{note_lints, path_param, query_pairs};
+use crate::domain::lint::{blanked, blanked_fields};
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
-use crate::domain::validate::{body_kind, object, objects, parse_lenient, BodyKind, Fields};
+use crate::domain::validate::{object, objects, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
@@ -16,7 +17,7 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/organization/accounts", web::get().to(list_accounts))
+    cfg.route("/organization/accounts", crate::api::express::get().to(list_accounts))
         .route("/organization/accounts", web::post().to(create_accounts))
         .route("/organization/accounts", web::patch().to(update_accounts))
         .route("/organization/accounts/{accountId}", web::patch().to(update_account))
@@ -77,32 +78,21 @@ async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpReq
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn create_accounts(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    create(state, caller, req, body, PropertyKind::Account).await
+async fn create_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+    create(state, caller, req, PropertyKind::Account).await
 }
 
-async fn create_services(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    create(state, caller, req, body, PropertyKind::OrgService).await
+async fn create_services(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+    create(state, caller, req, PropertyKind::OrgService).await
 }
 
 async fn create(
     state: web::Data<AppState>,
     caller: Partner,
     req: HttpRequest,
-    body: web::Bytes,
     kind: PropertyKind,
 ) -> ApiResult<HttpResponse> {
-    let value = crate::api::json_body(&req, &body)?;
+    let value = crate::api::json_body(&req);
     let (items, is_array) = objects(&value)?;
     let mut errors = vec![];
     let mut lints = vec![];
@@ -129,8 +119,9 @@ async fn create(
         return Err(ApiError::Validation(errors));
     }
     let integration = caller.integration;
-    let result = state
-        .write(move |tx| {
+    let result = caller
+        .grant
+        .write(&state, move |tx| {
             let mut seen = HashSet::new();
             for p in &new {
                 if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration.id, &p.id)? {
@@ -179,6 +170,14 @@ async fn create(
     }
 }
 
+/// The text fields an update blanks.
+fn blanked_by(before: &Property, u: &PropertyUpdate) -> Vec<String> {
+    blanked([
+        ("name", &u.name, &before.name),
+        ("description", &u.description, &before.description),
+    ])
+}
+
 /// The update fields of one item; `require_id` for bulk bodies, where `id` says which item.
 fn update_fields(f: &mut Fields, require_id: bool) -> (Option<String>, PropertyUpdate) {
     let id = f.id_string("id", require_id);
@@ -192,32 +191,21 @@ fn update_fields(f: &mut Fields, require_id: bool) -> (Option<String>, PropertyU
     (id, update)
 }
 
-async fn update_accounts(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    update_bulk(state, caller, req, body, PropertyKind::Account).await
+async fn update_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+    update_bulk(state, caller, req, PropertyKind::Account).await
 }
 
-async fn update_services(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
-    update_bulk(state, caller, req, body, PropertyKind::OrgService).await
+async fn update_services(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+    update_bulk(state, caller, req, PropertyKind::OrgService).await
 }
 
 async fn update_bulk(
     state: web::Data<AppState>,
     caller: Partner,
     req: HttpRequest,
-    body: web::Bytes,
     kind: PropertyKind,
 ) -> ApiResult<HttpResponse> {
-    let value = crate::api::json_body(&req, &body)?;
+    let value = crate::api::json_body(&req);
     let (items, is_array) = objects(&value)?;
     let mut errors = vec![];
     let mut lints = vec![];
@@ -236,43 +224,35 @@ async fn update_bulk(
         return Err(ApiError::Validation(errors));
     }
     let integration_id = caller.integration.id;
-    let out = state
-        .write(move |tx| {
+    let (out, blanked) = caller
+        .grant
+        .write(&state, move |tx| {
             let now = now_iso();
             let mut out = vec![];
+            let mut blanked = vec![];
             for (id, u) in &updates {
-                if !accounts::exists(tx, kind, &integration_id, id)? {
-                    return Err(not_found(kind, id));
-                }
+                let before = accounts::get(tx, kind, &integration_id, id)?.ok_or_else(|| not_found(kind, id))?;
+                blanked.extend(blanked_by(&before, u).into_iter().map(|f| format!("{f} of {id:?}")));
                 accounts::update(tx, kind, &integration_id, id, u, &now)?;
                 let row =
                     accounts::get(tx, kind, &integration_id, id)?.ok_or_else(|| ApiError::internal("row vanished"))?;
                 out.push(item(kind, &row));
             }
-            Ok(out)
+            Ok((out, blanked))
         })
         .await?;
+    note_lints(&req, blanked_fields(&blanked));
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn update_account(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
+async fn update_account(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "accountId");
-    update_one(state, caller, req, body, PropertyKind::Account, id).await
+    update_one(state, caller, req, PropertyKind::Account, id).await
 }
 
-async fn update_service(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
+async fn update_service(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "serviceId");
-    update_one(state, caller, req, body, PropertyKind::OrgService, id).await
+    update_one(state, caller, req, PropertyKind::OrgService, id).await
 }
 
 /// One item, identified by the path; the body (JSON, form or empty) may rename its `id`.
@@ -280,27 +260,28 @@ async fn update_one(
     state: web::Data<AppState>,
     caller: Partner,
     req: HttpRequest,
-    body: web::Bytes,
     kind: PropertyKind,
     id: String,
 ) -> ApiResult<HttpResponse> {
-    let bk = body_kind(content_type(&req).as_deref());
-    let form = matches!(bk, BodyKind::Form);
-    let value = parse_lenient(&body, bk)?;
-    let obj = object(&value)?;
-    let mut f = Fields::new(obj, state.strict_types()).form(form);
+    let body = crate::api::body::of(&req);
+    let obj = object(&body.value)?;
+    let mut f = Fields::new(obj, state.strict_types()).form(body.form);
     let (new_id, mut update) = update_fields(&mut f, false);
+    // The SDK sends `"id":""` when the caller sets no new id: an account nobody can address
+    // again is refused, never stored.
+    if new_id.as_deref() == Some("") {
+        f.errors.insert(0, "id should not be empty".into());
+    }
     note_lints(&req, std::mem::take(&mut f.lints));
     if !f.errors.is_empty() {
         return Err(ApiError::Validation(f.errors));
     }
     update.new_id = new_id;
     let integration_id = caller.integration.id;
-    let row = state
-        .write(move |tx| {
-            if !accounts::exists(tx, kind, &integration_id, &id)? {
-                return Err(not_found(kind, &id));
-            }
+    let (row, blanked) = caller
+        .grant
+        .write(&state, move |tx| {
+            let before = accounts::get(tx, kind, &integration_id, &id)?.ok_or_else(|| not_found(kind, &id))?;
             if let Some(n) = update.new_id.as_deref().filter(|n| *n != id) {
                 if accounts::exists(tx, kind, &integration_id, n)? {
                     return Err(ApiError::Conflict(DUPLICATE.into()));
@@ -308,9 +289,12 @@ async fn update_one(
             }
             accounts::update(tx, kind, &integration_id, &id, &update, &now_iso())?;
             let final_id = update.new_id.clone().unwrap_or(id);
-            accounts::get(tx, kind, &integration_id, &final_id)?.ok_or_else(|| ApiError::internal("row vanished"))
+            let row = accounts::get(tx, kind, &integration_id, &final_id)?
+                .ok_or_else(|| ApiError::internal("row vanished"))?;
+            Ok((row, blanked_by(&before, &update)))
         })
         .await?;
+    note_lints(&req, blanked_fields(&blanked));
     let body = match kind {
         PropertyKind::Account => item(kind, &row),
         // The organization-service routes answer arrays, even for one item.

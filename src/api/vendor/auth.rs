@@ -7,7 +7,7 @@ use crate::domain::catalog::IntegrationStatus;
 use crate::domain::ids::{GradientToken, KeyHash};
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::now_iso;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
 use crate::store::vendors::VendorRow;
@@ -23,12 +23,54 @@ pub const TOKEN_HEADER: &str = "gradient-token";
 pub struct Partner {
     pub vendor: VendorRow,
     pub integration: IntegrationRow,
+    pub grant: Grant,
 }
 
 /// A caller of the vendor-level routes (profile, services).
 pub struct Vendor {
     pub vendor: VendorRow,
     pub integration: Option<IntegrationRow>,
+    pub grant: Grant,
+}
+
+/// What a call was authorized as, checked again inside its write transaction: a key revoked
+/// (disconnect, regenerate) between the check at the door and the commit makes the call 401
+/// and stores nothing (spec, Concurrency).
+#[derive(Clone)]
+pub struct Grant {
+    token: GradientToken,
+    vendor_only_allowed: bool,
+    vendor_id: String,
+    integration_id: Option<String>,
+}
+
+impl Grant {
+    /// Runs `f` in one write transaction that first re-authorizes the token.
+    pub async fn write<T, F>(&self, state: &AppState, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&rusqlite::Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let grant = self.clone();
+        state
+            .write(move |tx| {
+                grant.recheck(tx)?;
+                f(tx)
+            })
+            .await
+    }
+
+    fn recheck(&self, c: &rusqlite::Connection) -> ApiResult<()> {
+        match identify(c, &self.token, self.vendor_only_allowed)? {
+            Outcome::Ok(found)
+                if found.0.id == self.vendor_id
+                    && found.1.as_ref().map(|i| i.id.as_str()) == self.integration_id.as_deref() =>
+            {
+                Ok(())
+            }
+            _ => Err(ApiError::Unauthorized),
+        }
+    }
 }
 
 enum Outcome {
@@ -64,7 +106,7 @@ fn identify(c: &rusqlite::Connection, token: &GradientToken, vendor_only_allowed
 async fn authenticate(
     req: &HttpRequest,
     partner_required: bool,
-) -> Result<(VendorRow, Option<IntegrationRow>), ApiError> {
+) -> Result<(VendorRow, Option<IntegrationRow>, Grant), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -77,7 +119,8 @@ async fn authenticate(
         .ok_or(ApiError::Unauthorized)?;
     let vendor_only_allowed = !partner_required && state.config.allow_vendor_only_token;
     // A read: the hot path of every call. Only the first call with a new key writes (below).
-    let outcome = state.read(move |c| identify(c, &token, vendor_only_allowed)).await?;
+    let checked = token.clone();
+    let outcome = state.read(move |c| identify(c, &checked, vendor_only_allowed)).await?;
     match outcome {
         Outcome::Ok(found) => {
             let (vendor, integration) = *found;
@@ -94,7 +137,13 @@ async fn authenticate(
                     .await?;
             }
             note_caller(req, integration.as_ref().map(|i| i.id.as_str()), Some(&vendor.id));
-            Ok((vendor, integration))
+            let grant = Grant {
+                token,
+                vendor_only_allowed,
+                vendor_id: vendor.id.clone(),
+                integration_id: integration.as_ref().map(|i| i.id.clone()),
+            };
+            Ok((vendor, integration, grant))
         }
         Outcome::Revoked(integration_id, reason) => {
             note_caller(req, Some(&integration_id), None);
@@ -118,9 +167,13 @@ impl FromRequest for Partner {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let (vendor, integration) = authenticate(&req, true).await?;
+            let (vendor, integration, grant) = authenticate(&req, true).await?;
             let integration = integration.ok_or(ApiError::Unauthorized)?;
-            Ok(Partner { vendor, integration })
+            Ok(Partner {
+                vendor,
+                integration,
+                grant,
+            })
         })
     }
 }
@@ -132,8 +185,12 @@ impl FromRequest for Vendor {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let (vendor, integration) = authenticate(&req, false).await?;
-            Ok(Vendor { vendor, integration })
+            let (vendor, integration, grant) = authenticate(&req, false).await?;
+            Ok(Vendor {
+                vendor,
+                integration,
+                grant,
+            })
         })
     }
 }

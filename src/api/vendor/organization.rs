@@ -17,9 +17,9 @@ use serde_json::json;
 pub const CLIENTS_PAGE_SIZE: usize = 50;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/organization", web::get().to(get_integration))
+    cfg.route("/organization", crate::api::express::get().to(get_integration))
         .route("/organization/status/{status}", web::patch().to(update_status))
-        .route("/organization/clients", web::get().to(get_clients));
+        .route("/organization/clients", crate::api::express::get().to(get_clients));
 }
 
 async fn partner_name(state: &web::Data<AppState>, partner_id: String) -> ApiResult<String> {
@@ -37,7 +37,8 @@ async fn get_integration(state: web::Data<AppState>, caller: Partner) -> ApiResu
 }
 
 async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
-    // Any body (none, `{}`, or anything) is accepted and ignored, as the real clients send all three.
+    // Any body the body parser let through (none, `{}`, a form, anything unparsed) is ignored,
+    // as the real clients send all of them.
     let raw = path_param(&req, "status");
     let status = IntegrationStatus::parse(&raw).ok_or_else(|| {
         ApiError::validation_one(format!(
@@ -45,10 +46,20 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
             IntegrationStatus::ALL.map(|s| s.as_str()).join(", ")
         ))
     })?;
+    if !status.current() {
+        note_lints(
+            &req,
+            [Lint::new(
+                LintCode::OldStatusValue,
+                format!("status {:?} is listed only in older documentation", status.as_str()),
+            )],
+        );
+    }
     let id = caller.integration.id.clone();
     let cycle = caller.integration.cycle;
-    let integration = state
-        .write(move |tx| {
+    let integration = caller
+        .grant
+        .write(&state, move |tx| {
             integrations::set_status(tx, &id, status)?;
             events::record(
                 tx,
@@ -84,16 +95,11 @@ async fn get_clients(state: web::Data<AppState>, _caller: Partner, req: HttpRequ
     );
     let q = query_pairs(&req);
     let search = q.iter().find(|(k, _)| k == "search").map(|(_, v)| v.to_lowercase());
-    let previous = q
-        .iter()
-        .find(|(k, _)| k == "previousId")
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty());
-    if let Some(p) = &previous {
-        if ObjectId::parse(p).is_none() {
-            return Err(ApiError::InvalidId);
-        }
-    }
+    // An ObjectId, taken in either case as Mongoose casts it.
+    let previous = match q.iter().find(|(k, _)| k == "previousId").map(|(_, v)| v.as_str()) {
+        None | Some("") => None,
+        Some(p) => Some(ObjectId::parse(p).ok_or(ApiError::InvalidId)?.into_string()),
+    };
     let companies = state.read(|c| Ok(psa::visible_companies(c)?)).await?;
     let matching: Vec<_> = companies
         .into_iter()

@@ -25,26 +25,31 @@ enum Rejection {
     UnmappedService,
 }
 
-async fn set_unit_count(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> ApiResult<HttpResponse> {
+async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
     let service_id = path_param(&req, "serviceId");
     let no_build = match query_value(&req, "no_build") {
         None => false,
         Some(v) => parse_bool(&v).ok_or_else(|| ApiError::validation_one("no_build must be a boolean value"))?,
     };
-    let value = crate::api::json_body(&req, &body)?;
+    let value = crate::api::json_body(&req);
     let obj = object(&value)?;
     let mut f = Fields::new(obj, state.strict_types());
-    let account_id = f.id_string("accountId", false);
-    let client_oid = f.optional_string("clientOId");
-    let unit_count = f.number("unitCount", Some(0.0), None, false);
+    // Production picks the id by JavaScript truthiness: `""` counts as absent (the SDK sends
+    // `""` for the one of the two the caller left out).
+    let account_sent_empty = obj.get("accountId").is_some_and(|v| v == "");
+    let account_id = f.id_string("accountId", false).filter(|a| !a.is_empty());
+    let client_oid = f.optional_string("clientOId").filter(|c| !c.is_empty());
+    let unit_count = f.number(
+        "unitCount",
+        Some(0.0),
+        Some(crate::domain::billing::MAX_UNIT_COUNT),
+        false,
+    );
     if account_id.is_none() && client_oid.is_none() && !f.errors.iter().any(|e| e.starts_with("accountId")) {
         f.errors.insert(0, "accountId should not be empty".into());
-        f.errors.insert(1, "accountId must be a string".into());
+        if !account_sent_empty {
+            f.errors.insert(1, "accountId must be a string".into());
+        }
     }
     let mut lints = std::mem::take(&mut f.lints);
     if !f.errors.is_empty() {
@@ -62,20 +67,25 @@ async fn set_unit_count(
             return Err(ApiError::InvalidId);
         }
     }
+    // A PSA client id is an ObjectId, which Mongoose takes in either case.
+    let client_oid = client_oid.map(|c| ObjectId::parse(&c).map_or(c, ObjectId::into_string));
     let integration = caller.integration;
     let vendor_id = caller.vendor.id.clone();
-    let outcome = state
-        .write(move |tx| {
+    let outcome = caller
+        .grant
+        .write(&state, move |tx| {
             // A vendor-level sku of this vendor, or one of this partner's organization services.
-            let known = vendors::service(tx, &vendor_id, &service_id)?.is_some()
-                || accounts::exists(tx, PropertyKind::OrgService, &integration.id, &service_id)?;
-            if !known {
-                return Err(if ObjectId::parse(&service_id).is_some() {
-                    ApiError::NotFound("Service not found".into())
-                } else {
-                    ApiError::InvalidId
-                });
-            }
+            // Organization service ids are the vendor's own strings (exact); a vendor-level
+            // service id is an ObjectId, matched in either case.
+            let service_id = if accounts::exists(tx, PropertyKind::OrgService, &integration.id, &service_id)? {
+                service_id
+            } else {
+                match ObjectId::parse(&service_id).map(ObjectId::into_string) {
+                    Some(oid) if vendors::service(tx, &vendor_id, &oid)?.is_some() => oid,
+                    Some(_) => return Err(ApiError::NotFound("Service not found".into())),
+                    None => return Err(ApiError::InvalidId),
+                }
+            };
             let account = match (&account_id, &client_oid) {
                 (Some(a), _) => a.clone(),
                 (None, Some(client)) => {
