@@ -7,20 +7,15 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-async fn qa(app: &TestApp) -> Value {
-    app.sim("GET", &format!("/qa?integrationId={INTEGRATION}"), None)
+/// The evidence the checklist shows for one step of the integration.
+async fn evidence(app: &TestApp, key: &str) -> String {
+    let list = app
+        .sim("GET", &format!("/qa?integrationId={INTEGRATION}"), None)
         .await
-        .ok(200)[0]
-        .clone()
-}
-
-fn step<'a>(qa: &'a Value, key: &str) -> &'a Value {
-    qa["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["key"] == key)
-        .unwrap()
+        .ok(200);
+    let steps = list[0]["steps"].as_array().unwrap();
+    let step = steps.iter().find(|s| s["key"] == key).unwrap();
+    step["evidence"].as_str().unwrap_or("").to_string()
 }
 
 #[tokio::test]
@@ -47,15 +42,13 @@ async fn a_bulk_sync_on_a_file_database_reads_back_at_once_and_survives_a_restar
         assert_eq!(ids[ids.len() - 1], format!("bulk-{chunk}-0999"), "creation order kept");
     }
     // The checklist counts every account of every bulk post (folded, not re-read).
-    let q = qa(&app).await;
-    let evidence = step(&q, "accounts_synced")["evidence"].as_str().unwrap().to_string();
-    assert!(evidence.starts_with("3002 account(s)"), "{evidence}");
+    let synced = evidence(&app, "accounts_synced").await;
+    assert!(synced.starts_with("3002 account(s)"), "{synced}");
     for n in 0..50 {
         app.count(&service, "acme-1", n as f64).await.ok(201);
     }
-    let q = qa(&app).await;
     assert_eq!(
-        step(&q, "sync_initiated")["evidence"],
+        evidence(&app, "sync_initiated").await,
         "50 count(s) accepted for mapped accounts and services"
     );
     let before = app.snapshot().await;
@@ -63,8 +56,7 @@ async fn a_bulk_sync_on_a_file_database_reads_back_at_once_and_survives_a_restar
     let mut again = spawn_with(move |c| c.db = db).await;
     again.token = app.token.clone();
     assert!(again.snapshot().await == before, "the state after a restart differs");
-    let q = qa(&again).await;
-    assert_eq!(step(&q, "accounts_synced")["evidence"], evidence.as_str());
+    assert_eq!(evidence(&again, "accounts_synced").await, synced);
 }
 
 #[tokio::test]

@@ -136,6 +136,18 @@ pub fn firsts(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<Firs
     rows.collect()
 }
 
+/// One row of `SELECT id, integration_id, cycle, kind, at, detail FROM event`.
+fn event(r: &rusqlite::Row) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: r.get(0)?,
+        integration_id: r.get(1)?,
+        cycle: r.get(2)?,
+        kind: r.get(3)?,
+        at: r.get(4)?,
+        detail: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
+    })
+}
+
 /// The first billing rebuild at or after `since` that showed vendor usage on some card: an
 /// index seek on (kind, at), whatever the number of rebuilds before it.
 pub fn first_rebuild_with_usage(c: &Connection, since: &str) -> rusqlite::Result<Option<Event>> {
@@ -145,17 +157,7 @@ pub fn first_rebuild_with_usage(c: &Connection, since: &str) -> rusqlite::Result
            AND COALESCE(json_extract(detail, '$.withUsage'), 0) > 0
          ORDER BY at, id LIMIT 1",
     )?;
-    st.query_row([since], |r| {
-        Ok(Event {
-            id: r.get(0)?,
-            integration_id: r.get(1)?,
-            cycle: r.get(2)?,
-            kind: r.get(3)?,
-            at: r.get(4)?,
-            detail: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
-        })
-    })
-    .optional()
+    st.query_row([since], event).optional()
 }
 
 /// Every event of one integration (all cycles) plus the global ones, oldest first: the whole
@@ -165,15 +167,6 @@ pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result
         "SELECT id, integration_id, cycle, kind, at, detail FROM event
          WHERE integration_id = ?1 OR integration_id IS NULL ORDER BY id",
     )?;
-    let rows = st.query_map([integration_id], |r| {
-        Ok(Event {
-            id: r.get(0)?,
-            integration_id: r.get(1)?,
-            cycle: r.get(2)?,
-            kind: r.get(3)?,
-            at: r.get(4)?,
-            detail: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
-        })
-    })?;
+    let rows = st.query_map([integration_id], event)?;
     rows.collect()
 }
