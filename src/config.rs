@@ -19,8 +19,8 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_DB", default_value = "synthesize-sim.db")]
     pub db: String,
 
-    /// Seed file (JSON) to use instead of the embedded demo partner, or the name of an embedded
-    /// seed: `flamingo` (the default) or `large` (1,000 companies, 10,000 contract lines).
+    /// An embedded seed by name (`flamingo`, the default; `autotask`; `halopsa`; `large`: 1,000
+    /// companies, 10,000 contract lines), or a seed file (JSON).
     #[arg(long, env = "SYNTH_SIM_SEED")]
     pub seed: Option<PathBuf>,
 
@@ -77,7 +77,7 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
-    /// Time a vendor API request's body may take to arrive in full, in milliseconds (408 after).
+    /// Time a request body (vendor API or /sim) may take to arrive in full, in milliseconds (408 after).
     #[arg(long, env = "SYNTH_SIM_BODY_TIMEOUT_MS", default_value_t = 30_000)]
     pub body_timeout_ms: u64,
 
@@ -94,6 +94,16 @@ pub struct Config {
     /// Worker threads of the HTTP server (0 = one per core).
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands; without one the binary runs the simulator.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Play a vendor's integration against a Synthesize base URL (this simulator or production).
+    DemoVendor(crate::demo_vendor::cli::DemoVendorArgs),
 }
 
 impl Config {
@@ -121,6 +131,7 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             workers: 1,
+            command: None,
         }
     }
 }

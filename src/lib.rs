@@ -3,12 +3,14 @@
 
 pub mod api;
 pub mod config;
+pub mod demo_vendor;
 pub mod domain;
 pub mod error;
 pub mod faults;
 pub mod journal;
 pub mod ops;
 pub mod ratelimit;
+pub mod scenarios;
 pub mod state;
 pub mod store;
 pub mod tls;
@@ -17,7 +19,7 @@ pub mod web;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::seed::{DemoKeys, Seed};
+use crate::store::seed::DemoKeys;
 use crate::store::Store;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -60,8 +62,7 @@ impl Application {
             // Beyond loopback, the partner side is never open without a token.
             config.control_token = Some(domain::ids::ApiKey::generate().expose().to_string());
         }
-        let seed_text = store::seed::resolve(config.seed.as_deref()).map_err(StartError::Seed)?;
-        let seed = Seed::parse(&seed_text).map_err(StartError::Seed)?;
+        let seed = store::seed::load(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
             source,
@@ -90,6 +91,7 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr()?.port();
+        config.port = port; // the real one, so that scenarios can call this server's own API
         let workers = config.workers;
         let demo_keys = seed.demo_keys();
         let state = aweb::Data::new(AppState::new(config, store, seed));
@@ -159,7 +161,7 @@ pub fn build_app(
     App::new()
         .app_data(state)
         // The control API's bodies (the vendor API reads its own, see `api::body`).
-        .app_data(aweb::PayloadConfig::new(2 * 1024 * 1024))
+        .app_data(aweb::PayloadConfig::new(api::guard::SIM_BODY_LIMIT))
         .wrap(from_fn(api::middleware::json_errors))
         .wrap(from_fn(api::express::case_insensitive))
         // Outermost: a refused request never reaches a route (its answers are already JSON).

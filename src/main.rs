@@ -1,12 +1,15 @@
 use clap::Parser;
-use synthesize_sim::config::Config;
+use synthesize_sim::config::{Command, Config};
 use synthesize_sim::domain::ids::GradientToken;
 use synthesize_sim::Application;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let config = Config::parse();
+    let mut config = Config::parse();
+    if let Some(Command::DemoVendor(args)) = config.command.take() {
+        return synthesize_sim::demo_vendor::cli::main(args).await;
+    }
     let db = config.db.clone();
     let bind = config.bind.clone();
     let bind_addr = config.bind.clone();

@@ -17,7 +17,10 @@ use tokio::sync::Notify;
 pub struct AppState {
     pub config: Config,
     pub store: Arc<Store>,
-    pub seed: Seed,
+    /// What RESET goes back to; `POST /sim/reset {"seed": NAME}` switches to an embedded seed.
+    pub seed: parking_lot::RwLock<Seed>,
+    /// One scenario at a time: two would interleave their calls.
+    pub scenario: tokio::sync::Mutex<()>,
     pub journal: Journal,
     pub faults: crate::faults::Faults,
     pub limiter: RateLimiter,
@@ -37,7 +40,8 @@ impl AppState {
             alerts_wakeup: Notify::new(),
             allowed_hosts: crate::api::guard::allowed_hosts(&config.bind, &config.allowed_hosts),
             store: Arc::new(store),
-            seed,
+            seed: parking_lot::RwLock::new(seed),
+            scenario: tokio::sync::Mutex::new(()),
             config,
         }
     }

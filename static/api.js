@@ -13,10 +13,9 @@ export class ApiError extends Error {
 /** api('GET', '/sim/integrations') -> parsed JSON; throws ApiError on a non-2xx answer. */
 export async function api(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
+  // Every write says it is JSON: the control API refuses browser writes of any other type.
+  if (method !== 'GET') init.headers['Content-Type'] = 'application/json';
+  if (body !== undefined) init.body = JSON.stringify(body);
   let res;
   try {
     res = await fetch(path, init);

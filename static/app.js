@@ -2,7 +2,7 @@
 // Pages: #/integrations, #/setup/{id}, #/billing, #/tickets, #/qa, #/journal.
 
 import { h, mount } from './dom.js';
-import { post } from './api.js';
+import { get, post } from './api.js';
 import { state, loadInfo, loadIntegrations, currentCard, onHeaderChange, navigate } from './state.js';
 import { confirmDialog, toast, errorPanel, loading } from './ui.js';
 import { renderIntegrations } from './integrations.js';
@@ -78,6 +78,11 @@ function renderPartner() {
 }
 
 async function onReset() {
+  // The embedded seeds (ConnectWise, Autotask, HaloPSA, ...): RESET can switch the partner's PSA.
+  let seeds = [];
+  try { seeds = await get('/sim/seeds'); } catch { /* older server: plain reset */ }
+  const seedSelect = seeds.length ? h('select', { class: 'input', testid: 'reset-seed', 'aria-label': 'Seed to reset to' },
+    seeds.map((s) => h('option', { value: s.name, selected: s.current }, `${s.partner} · ${s.psa}`))) : null;
   const ok = await confirmDialog({
     title: 'Reset the simulator?',
     body: h('div', {},
@@ -86,14 +91,15 @@ async function onReset() {
         h('li', {}, 'integrations return to their seeded state, with the seed\'s kickoff keys'),
         h('li', {}, 'vendor accounts, services the vendor created, mappings and usage are deleted'),
         h('li', {}, 'billing approvals, PSA quantities, alerts, tickets and the request journal are reset')),
-      h('p', { class: 'muted' }, 'API tokens generated since the start stop working.')),
+      h('p', { class: 'muted' }, 'API tokens generated since the start stop working.'),
+      seedSelect ? h('label', { class: 'field' }, h('span', {}, 'Seed (partner and PSA)'), seedSelect) : null),
     confirmLabel: 'RESET',
     danger: true,
     testid: 'reset-dialog',
-    onConfirm: () => post('/sim/reset'),
+    onConfirm: () => post('/sim/reset', seedSelect ? { seed: seedSelect.value } : {}),
   });
   if (!ok) return;
-  toast('Simulator reset to the seed');
+  toast(seedSelect ? `Simulator reset to the ${seedSelect.selectedOptions[0].textContent} seed` : 'Simulator reset to the seed');
   try { await loadInfo(); renderPartner(); await loadIntegrations(); } catch { /* the page shows errors */ }
   route();
 }

@@ -4,7 +4,13 @@
 import { h, mount, icon, fmtDateTime, fmtMoney, fmtQty, fmtSigned, signClass } from './dom.js';
 import { get, post, enc, qs } from './api.js';
 import { state } from './state.js';
+import { openCsvImport } from './csv-import.js';
 import { openModal, toast, toastError, button, withBusy, emptyState, setBusy } from './ui.js';
+
+// The partner's PSA names things its own way (ConnectWise: Company / Agreement; Autotask:
+// Account / Contract; HaloPSA: Customer / Recurring Invoice); the server says which.
+const DEFAULT_TERMS = { account: 'Company', contract: 'Agreement', service: 'Addition' };
+const terms = (d) => (d && d.psa && d.psa.terms) || DEFAULT_TERMS;
 
 const TYPE_LABEL = { new_revenue: 'New Revenue', reconcile: 'Reconcile', no_change: 'No Change', psa_only: 'PSA only' };
 const ACTIONED = new Set(['approved', 'adjusted', 'dismissed', 'actioned']);
@@ -76,7 +82,7 @@ class BillingPage {
       h('select', {
         class: 'input', testid: 'billing-group-by',
         onchange: async (e) => { prefs.groupBy = e.target.value; await this.load().catch((er) => toastError(er)); },
-      }, [['account', 'Accounts'], ['service', 'Services'], ['contract', 'Contracts']].map(([v, l]) => h('option', { value: v, selected: prefs.groupBy === v }, l)))) : null;
+      }, [['account', `${terms(d).account} (accounts)`], ['service', 'Services'], ['contract', `${terms(d).contract} (contracts)`]].map(([v, l]) => h('option', { value: v, selected: prefs.groupBy === v }, l)))) : null;
     const actionedToggle = h('label', { class: 'toggle' },
       h('input', { type: 'checkbox', testid: 'billing-include-actioned', checked: prefs.includeActioned, onchange: async (e) => { prefs.includeActioned = e.target.checked; await this.load().catch((er) => toastError(er)); } }),
       h('span', {}, 'Show actioned'));
@@ -88,9 +94,13 @@ class BillingPage {
           h('p', { class: 'rebuilt', testid: 'billing-built-at', dataset: { builtAt: d.builtAt || '' } },
             icon('refresh', { size: 15 }), ' Last rebuilt at ', h('strong', {}, fmtDateTime(d.builtAt, 'never')),
             d.period ? h('span', { class: 'period', testid: 'billing-period' }, ` · billing period ${d.period}`) : null),
+          d.psa ? h('p', { class: 'muted small', testid: 'billing-psa', dataset: { psaKind: d.psa.kind, effectiveRule: d.psa.effectiveRule } },
+            `${d.psa.name}: approvals take effect ${d.psa.effectiveRule === 'immediate' ? 'at once' : `on ${d.psa.approvalDate} (1st of next month)`}`,
+            d.psa.takesDecimals ? '' : '; whole quantities only (decimals are rounded on write-back)') : null,
           d.pendingRebuild ? h('p', { class: 'notice notice-info small', testid: 'billing-pending' }, icon('info', { size: 14 }),
             ' New usage arrived after this rebuild; the rebuild is debounced. Reload the page in a moment to see it.') : null),
         h('div', { class: 'page-actions' },
+          button('IMPORT CSV', { testid: 'btn-csv-import', title: 'Usage from a CSV file, the other usage source (POST /sim/usage/csv)', onClick: async () => { if (await openCsvImport()) await this.load(); } }),
           button('RELOAD', { iconName: 'refresh', testid: 'btn-billing-reload', title: 'Read the last rebuild again (as a browser reload)', onClick: (b) => this.reload(b) }),
           button('REBUILD', { kind: 'primary', testid: 'btn-billing-rebuild', title: 'Rebuild the billing view now (POST /sim/billing/rebuild)', onClick: (b) => this.rebuild(b) }))),
       this.summary,
@@ -223,11 +233,14 @@ class BillingPage {
       c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null,
       typeBadge(c),
       ACTIONED.has(c.state) ? h('span', { class: 'chip chip-small', testid: 'card-state' }, c.state) : null,
+      (c.usageSources || []).includes('csv') ? h('span', { class: 'chip chip-small', testid: 'card-source-csv', title: 'Usage imported from a CSV file' }, 'CSV') : null,
       h('span', { class: 'spacer' }),
       this.checkbox(c)),
     h('h3', { testid: 'card-account', class: 'svc-account' }, c.accountName),
     h('div', { class: 'svc-name', testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
-    h('div', { testid: 'card-contract', class: 'svc-contract' }, c.contractName || (c.type === 'new_revenue' ? 'No contract line yet: Approve adds it to the first active agreement' : '—')),
+    h('div', { class: 'svc-contract' },
+      c.contractName ? h('span', { class: 'muted small', testid: 'card-contract-term' }, `${terms(this.data).contract}: `) : null,
+      h('span', { testid: 'card-contract' }, c.contractName || (c.type === 'new_revenue' ? `No ${terms(this.data).service.toLowerCase()} yet: Approve adds it to the first active ${terms(this.data).contract.toLowerCase()}` : '—'))),
     qty,
     changes,
     (c.vendors || []).length ? h('div', { class: 'svc-vendors muted small', testid: 'card-vendors' }, 'From ', (c.vendors || []).map((v) => v.name).join(', ')) : null,
@@ -244,7 +257,7 @@ class BillingPage {
 
   listTable(groups) {
     const head = h('thead', {}, h('tr', {},
-      h('th', { class: 'col-check' }, this.selectAllBox()), h('th', {}, 'Type'), h('th', {}, 'Service'), h('th', {}, 'Account'), h('th', {}, 'Contract'),
+      h('th', { class: 'col-check' }, this.selectAllBox()), h('th', {}, 'Type'), h('th', {}, 'Service'), h('th', {}, terms(this.data).account), h('th', {}, terms(this.data).contract),
       h('th', { class: 'num' }, 'PSA'), h('th', { class: 'num' }, 'Vendor'), h('th', { class: 'num' }, 'Difference'),
       h('th', { class: 'num' }, 'Revenue change'), h('th', { class: 'num' }, 'Profit change'), h('th', {}, 'Actions')));
     const bodies = groups.map((g) => h('tbody', { testid: 'billing-group', dataset: { groupKey: g.key, groupTitle: g.title } },
@@ -337,7 +350,9 @@ class BillingPage {
   async adjust(c) {
     const today = new Date();
     const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-    const dateInput = h('input', { type: 'date', class: 'input', testid: 'adjust-date', value: iso(today), required: true });
+    const psa = this.data && this.data.psa;
+    const firstOfMonth = psa && psa.kind === 'autotask';
+    const dateInput = h('input', { type: 'date', class: 'input', testid: 'adjust-date', value: psa && psa.effectiveRule !== 'immediate' ? psa.approvalDate : iso(today), required: true });
     const qtyInput = h('input', { type: 'number', class: 'input', testid: 'adjust-quantity', min: '0', step: 'any', value: c.vendorQuantity ?? '' });
     const r = await openModal({
       title: 'Adjust service',
@@ -346,6 +361,10 @@ class BillingPage {
         h('p', {}, h('strong', {}, c.serviceName), ' · ', c.accountName, ' · ', c.contractName || ''),
         h('p', { class: 'muted small' }, `PSA ${fmtQty(c.psaQuantity)} → vendor ${fmtQty(c.vendorQuantity)}. The change is prorated from the effective date.`),
         h('label', { class: 'field' }, h('span', {}, 'Effective date'), dateInput),
+        psa ? h('p', { class: 'muted small', testid: 'adjust-date-rule' }, firstOfMonth
+          ? `${psa.name} changes ${terms(this.data).contract.toLowerCase()} services from the 1st of a month.`
+          : psa.effectiveRule === 'immediate' ? `${psa.name} applies approvals at once; Adjust prorates from the date you choose.`
+            : `${psa.name} bills in advance: approvals take effect on the 1st of next month.`) : null,
         h('label', { class: 'field' }, h('span', {}, 'Quantity'), qtyInput)),
       actions: [
         { label: 'CANCEL', kind: 'ghost', testid: 'modal-cancel', value: null },

@@ -68,6 +68,7 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/health"),
     ("GET", "/sim/info"),
     ("POST", "/sim/reset"),
+    ("GET", "/sim/seeds"),
     ("POST", "/sim/session"),
     ("GET", "/sim/openapi.json"),
     ("GET", "/sim/psa"),
@@ -101,6 +102,11 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sim/faults"),
     ("DELETE", "/sim/faults"),
     ("DELETE", "/sim/faults/{id}"),
+    ("GET", "/sim/usage/csv"),
+    ("POST", "/sim/usage/csv"),
+    ("DELETE", "/sim/usage/csv"),
+    ("GET", "/sim/scenarios"),
+    ("POST", "/sim/scenarios/{name}"),
 ];
 
 /// Routes another part of the simulator may not serve yet: checked only once they exist.
@@ -191,6 +197,7 @@ fn fill(path: &str) -> String {
             "{messageId}" | "{cardId}" => UNKNOWN_UUID,
             "{status}" => "pending",
             "{id}" => INTEGRATION,
+            "{name}" => "no-such-scenario",
             s if s.starts_with('{') => panic!("no plausible value for {s} in {path}"),
             s => s,
         })
@@ -1174,6 +1181,30 @@ async fn sim_answers_match_the_document() {
     sim(&app, ck, "DELETE", "/faults/{id}", &one, None, 404).await;
     sim(&app, ck, "DELETE", "/faults", "/faults", None, 200).await;
     sim(&app, ck, "GET", "/journal", "/journal?status=503", None, 200).await;
+
+    // CSV usage import.
+    let u = "/usage/csv";
+    sim(&app, ck, "GET", u, u, None, 200).await;
+    let good = json!({"csv": "Account Name,SKU,Quantity\nHarbor View Realty,BKP-GB,262.75\n"});
+    sim(&app, ck, "POST", u, u, Some(good), 200).await;
+    sim(&app, ck, "GET", u, u, None, 200).await;
+    let bad = json!({"csv": "Account Name,SKU,Quantity\nNobody,BKP-GB,1\n"});
+    sim(&app, ck, "POST", u, u, Some(bad), 400).await;
+    sim(&app, ck, "GET", "/billing", "/billing", None, 200).await;
+    sim(&app, ck, "DELETE", u, u, None, 200).await;
+
+    // Seeds and scenarios.
+    sim(&app, ck, "GET", "/seeds", "/seeds", None, 200).await;
+    let unknown = json!({"seed": "kaseya"});
+    sim(&app, ck, "POST", "/reset", "/reset", Some(unknown), 400).await;
+    let autotask = json!({"seed": "autotask"});
+    sim(&app, ck, "POST", "/reset", "/reset", Some(autotask), 200).await;
+    sim(&app, ck, "GET", "/scenarios", "/scenarios", None, 200).await;
+    let s = "/scenarios/{name}";
+    sim(&app, ck, "POST", s, "/scenarios/over-billed", None, 200).await;
+    sim(&app, ck, "POST", s, "/scenarios/nope", None, 404).await;
+    sim(&app, ck, "GET", "/billing", "/billing", None, 200).await;
+    sim(&app, ck, "GET", "/info", "/info", None, 200).await;
 
     sim(&app, ck, "POST", "/reset", "/reset", None, 200).await;
     sim(&app, ck, "GET", "/health", "/health", None, 200).await;

@@ -35,6 +35,9 @@ pub struct Read {
     pub result: Result<RequestBody, ApiError>,
     pub lints: Vec<Lint>,
     pub unread: bool,
+    /// The body's framing broke or it stalled: the HTTP layer is closing the connection, so the
+    /// answer must leave without waiting on anything else.
+    pub broken: bool,
 }
 
 /// Reads and parses the request's body (at most `limit` bytes), hands the raw bytes back to the
@@ -128,6 +131,7 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
             })
         }
     };
+    let is_broken = broken.is_some();
     let result = match broken {
         Some(e) => Err(e),
         None => result,
@@ -140,12 +144,16 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
         result,
         lints,
         unread,
+        broken: is_broken,
     })
 }
 
 /// The next chunk of the body; a stalled body answers 408 and broken framing (a malformed
 /// chunked encoding, a connection cut mid-body) 400, both as JSON errors the journal records.
-async fn next_chunk(payload: &mut Payload, deadline: tokio::time::Instant) -> Result<Option<web::Bytes>, ApiError> {
+pub(crate) async fn next_chunk(
+    payload: &mut Payload,
+    deadline: tokio::time::Instant,
+) -> Result<Option<web::Bytes>, ApiError> {
     match tokio::time::timeout_at(deadline, payload.next()).await {
         Err(_) => Err(ApiError::RequestTimeout),
         Ok(None) => Ok(None),

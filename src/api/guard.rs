@@ -17,7 +17,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use subtle::ConstantTimeEq;
 
 pub const TOKEN_HEADER: &str = "x-sim-control-token";
@@ -178,9 +178,33 @@ pub async fn session(state: web::Data<AppState>, body: web::Bytes) -> Result<Htt
     Ok(res)
 }
 
+/// The largest body a partner-side route takes (as the app's `PayloadConfig`).
+pub const SIM_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads a partner-side request's body within `--body-timeout-ms` (408 after; 400 for broken
+/// framing), so that no request holds a connection for ever; the routes then take it as read.
+async fn read_body_in_time(req: &mut ServiceRequest, timeout: std::time::Duration) -> Result<(), ApiError> {
+    let has_body = header_str(req, header::CONTENT_LENGTH).is_some_and(|l| l.trim() != "0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return Ok(());
+    }
+    let mut payload = req.take_payload();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = crate::api::body::next_chunk(&mut payload, deadline).await? {
+        if bytes.len() + chunk.len() > SIM_BODY_LIMIT {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    req.set_payload(actix_web::dev::Payload::from(bytes.freeze()));
+    Ok(())
+}
+
 /// The guard itself, wrapped around the whole app; public paths pass untouched.
 pub async fn partner_side(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if is_public(req.path()) {
@@ -205,6 +229,20 @@ pub async fn partner_side(
             }
             _ => None,
         },
+    };
+    let refusal = match refusal {
+        Some(r) => Some(r),
+        None => {
+            let timeout = std::time::Duration::from_millis(state.config.body_timeout_ms);
+            read_body_in_time(&mut req, timeout).await.err().map(|e| {
+                // The rest of the body is unread: the connection cannot carry another request.
+                let mut response = e.error_response();
+                response
+                    .head_mut()
+                    .set_connection_type(actix_web::http::ConnectionType::Close);
+                response
+            })
+        }
     };
     match refusal {
         Some(response) => {

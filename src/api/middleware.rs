@@ -65,7 +65,8 @@ pub async fn vendor_call(
         None
     };
 
-    if early.is_some() {
+    // Whose call it was is looked up only if the connection can wait for it (see `body::Read`).
+    if early.is_some() && !read.broken {
         if let Some((integration, vendor)) = crate::api::vendor::auth::attribute(&state, token.as_deref()).await {
             if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
                 n.integration_id = Some(integration);

@@ -41,6 +41,9 @@ pub struct Feed {
     pub quantity: Option<f64>,
 }
 
+/// The feed id of CSV-imported usage: it sits beside the integrations in a card's `vendors`.
+pub const CSV_SOURCE_ID: &str = "csv-import";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CardType {
@@ -81,6 +84,21 @@ pub struct ServiceCard {
     pub unit_price: f64,
     pub unit_cost: f64,
     pub vendors: Vec<VendorRef>,
+    /// Where the vendor quantity came from: `integration`, `csv` or both (summed, as two
+    /// sources feeding one line are).
+    #[serde(default)]
+    pub usage_sources: Vec<String>,
+}
+
+fn usage_sources(vendors: &[VendorRef]) -> Vec<String> {
+    let mut out = vec![];
+    if vendors.iter().any(|v| v.id != CSV_SOURCE_ID) {
+        out.push("integration".to_string());
+    }
+    if vendors.iter().any(|v| v.id == CSV_SOURCE_ID) {
+        out.push("csv".to_string());
+    }
+    out
 }
 
 /// The largest unit count the vendor API accepts (`unitCount must not be greater than
@@ -164,6 +182,7 @@ pub fn build_cards(lines: &[PsaLine], products: &[PsaProduct], feeds: &[Feed]) -
             unit_price: line.unit_price,
             unit_cost: line.unit_cost,
             vendors: feed.map(|f| vendor_refs(&f.1)).unwrap_or_default(),
+            usage_sources: feed.map(|f| usage_sources(&vendor_refs(&f.1))).unwrap_or_default(),
         });
     }
 
@@ -196,6 +215,7 @@ pub fn build_cards(lines: &[PsaLine], products: &[PsaProduct], feeds: &[Feed]) -
             unit_price: product.unit_price,
             unit_cost: product.unit_cost,
             vendors: vendor_refs(vendors),
+            usage_sources: usage_sources(&vendor_refs(vendors)),
         });
     }
     cards

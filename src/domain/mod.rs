@@ -2,10 +2,12 @@
 
 pub mod billing;
 pub mod catalog;
+pub mod csv_usage;
 pub mod ids;
 pub mod lifecycle;
 pub mod lint;
 pub mod mapping;
+pub mod psa;
 pub mod qa;
 pub mod validate;
 

@@ -1,9 +1,10 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
 use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
+use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
 use crate::domain::{current_period, now_iso};
 use crate::error::ApiResult;
-use crate::store::{billing, events, mappings, psa};
+use crate::store::{billing, events, mappings, psa, usage};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::json;
@@ -19,7 +20,9 @@ pub fn rebuild(tx: &Connection) -> ApiResult<()> {
 pub fn rebuild_cards(tx: &Connection) -> ApiResult<(Vec<ServiceCard>, String)> {
     let lines = psa::billable_lines(tx)?;
     let products = psa::products(tx)?;
-    let feeds = mappings::feeds(tx)?;
+    let mut feeds = mappings::feeds(tx)?;
+    // CSV-imported usage counts as production counts it: one more source, summed per line.
+    feeds.extend(usage::csv_feeds(tx)?);
     let cards = build_cards(&lines, &products, &feeds);
     let now = now_iso();
     billing::save_view(tx, &cards, &now)?;
@@ -65,6 +68,33 @@ pub struct BillingView {
     pub group_by: String,
     pub cards: Vec<CardView>,
     pub groups: Vec<Group>,
+    /// The partner's PSA: its words for account, contract and service, and its date rules.
+    pub psa: PsaInfo,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PsaInfo {
+    pub name: String,
+    pub kind: PsaKind,
+    pub terms: Terms,
+    pub effective_rule: EffectiveRule,
+    /// The date an Approve made today takes effect.
+    pub approval_date: String,
+    pub takes_decimals: bool,
+}
+
+pub fn psa_info(c: &Connection) -> ApiResult<PsaInfo> {
+    let name = psa::first_partner(c)?.map(|p| p.psa).unwrap_or_default();
+    let kind = PsaKind::of(&name);
+    Ok(PsaInfo {
+        name,
+        kind,
+        terms: kind.terms(),
+        effective_rule: kind.effective_rule(),
+        approval_date: kind.approval_date(chrono::Utc::now().date_naive()).to_string(),
+        takes_decimals: kind.takes_decimals(),
+    })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -184,5 +214,6 @@ pub fn view_of(
         group_by: group_by.into(),
         cards,
         groups,
+        psa: psa_info(c)?,
     })
 }

@@ -2,6 +2,7 @@
 
 use super::billing::{cards_with_state, rebuild};
 use crate::domain::ids::ObjectId;
+use crate::domain::psa::PsaKind;
 use crate::domain::{current_period, now_iso};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{billing, events, psa};
@@ -35,15 +36,17 @@ impl CardAction {
 }
 
 /// Applies one action to one open card of the current billing view. Approve and Adjust write
-/// the quantity into the PSA line (ConnectWise applies approvals at once); an approved New
-/// Revenue card adds a line to the account's first active agreement.
+/// the quantity into the PSA line, effective as the partner's PSA applies changes (ConnectWise
+/// at once, Autotask and HaloPSA from the 1st of next month; Autotask rounds decimals); an
+/// approved New Revenue card adds a line to the account's first active agreement.
+/// Answers the quantity written and its effective date (none for Dismiss).
 pub fn act(
     tx: &Connection,
     card_id: &str,
     action: CardAction,
     effective_date: Option<String>,
     quantity: Option<f64>,
-) -> ApiResult<()> {
+) -> ApiResult<Option<(f64, String)>> {
     let (cards, _) = cards_with_state(tx)?;
     let view = cards
         .into_iter()
@@ -57,7 +60,13 @@ pub fn act(
     }
     let card = view.card;
     let now = now_iso();
-    let today = now[..10].to_string();
+    let kind = PsaKind::of(&psa::first_partner(tx)?.map(|p| p.psa).unwrap_or_default());
+    if let Some(date) = &effective_date {
+        let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_err(|_| ApiError::validation_one("effectiveDate must be a date as YYYY-MM-DD"))?;
+        kind.check_date(d).map_err(ApiError::validation_one)?;
+    }
+    let mut written = None;
     if action != CardAction::Dismiss {
         let qty = quantity.or(card.vendor_quantity).ok_or_else(|| {
             ApiError::Conflict(
@@ -67,7 +76,10 @@ pub fn act(
         if qty < 0.0 || !qty.is_finite() {
             return Err(ApiError::validation_one("quantity must not be less than 0"));
         }
-        let effective = effective_date.clone().unwrap_or_else(|| today.clone());
+        let qty = kind.write_back(qty);
+        let effective = effective_date
+            .clone()
+            .unwrap_or_else(|| kind.approval_date(chrono::Utc::now().date_naive()).to_string());
         match &card.contract_line_id {
             Some(line) => {
                 psa::set_line_quantity(tx, line, qty, &effective, &now)?;
@@ -90,6 +102,7 @@ pub fn act(
                 )?;
             }
         }
+        written = Some((qty, effective));
     }
     billing::record_action(
         tx,
@@ -99,7 +112,7 @@ pub fn act(
             action: action.past(),
             vendor_quantity: card.vendor_quantity,
             quantity,
-            effective_date: effective_date.as_deref(),
+            effective_date: written.as_ref().map(|w| w.1.as_str()),
         },
         &now,
     )?;
@@ -111,5 +124,6 @@ pub fn act(
         &now,
         &json!({"cardId": card.id, "service": card.service_name, "account": card.account_name}),
     )?;
-    rebuild(tx)
+    rebuild(tx)?;
+    Ok(written)
 }

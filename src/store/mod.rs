@@ -289,10 +289,11 @@ fn in_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
-pub const STATE_TABLES: [&str; 22] = [
+pub const STATE_TABLES: [&str; 23] = [
     "qa_fact",
     "count_summary",
     "event",
+    "csv_usage",
     "card_action",
     "alert",
     "unit_count_history",

@@ -96,6 +96,12 @@ CREATE TABLE IF NOT EXISTS card_action (
   card_id TEXT NOT NULL, period TEXT NOT NULL, action TEXT NOT NULL, vendor_quantity REAL,
   quantity REAL, effective_date TEXT, acted_at TEXT NOT NULL, PRIMARY KEY (card_id, period));
 
+-- The last CSV usage import: one row per (PSA company, product), rows of the file summed.
+CREATE TABLE IF NOT EXISTS csv_usage (
+  company_id TEXT NOT NULL, product_id TEXT NOT NULL, quantity REAL NOT NULL, unit_cost REAL,
+  rows TEXT NOT NULL, file_name TEXT NOT NULL, imported_at TEXT NOT NULL,
+  PRIMARY KEY (company_id, product_id));
+
 -- What happened, for the QA checklist: partner actions and the vendor calls that matter.
 CREATE TABLE IF NOT EXISTS event (
   id INTEGER PRIMARY KEY, integration_id TEXT, cycle INTEGER NOT NULL, kind TEXT NOT NULL,

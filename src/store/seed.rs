@@ -7,40 +7,55 @@ use crate::domain::now_iso;
 use rusqlite::{params, Transaction};
 use serde::Deserialize;
 
-pub const DEFAULT_SEED: &str = include_str!("../../seed/flamingo.json");
-
-/// The seeds built in, by the name `--seed` takes instead of a file path.
-pub const EMBEDDED: [(&str, &str); 2] = [
-    ("flamingo", DEFAULT_SEED),
+/// The embedded seeds, by name: `--seed NAME` and `POST /sim/reset {"seed": NAME}` pick one.
+/// The first is the default. Every one carries the same demo vendor and keys.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("flamingo", include_str!("../../seed/flamingo.json")),
+    ("autotask", include_str!("../../seed/autotask.json")),
+    ("halopsa", include_str!("../../seed/halopsa.json")),
+    // 1,000 companies, 10,000 contract lines, 50 products: grown from a small file by `generate`.
     ("large", include_str!("../../seed/large.json")),
 ];
 
-/// The text of the seed `--seed` names: a file if one exists at that path, else an embedded
-/// seed of that name, else an error naming both.
-pub fn resolve(arg: Option<&std::path::Path>) -> Result<String, String> {
-    let Some(path) = arg else {
-        return Ok(DEFAULT_SEED.to_string());
+pub const DEFAULT_SEED: &str = EMBEDDED[0].1;
+
+pub fn embedded(name: &str) -> Option<&'static str> {
+    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
+
+pub fn embedded_names() -> Vec<&'static str> {
+    EMBEDDED.iter().map(|(n, _)| *n).collect()
+}
+
+/// `--seed`'s value: the name of an embedded seed, else the path of a seed file.
+pub fn load(arg: Option<&std::path::Path>) -> Result<Seed, String> {
+    let (name, text) = match arg {
+        None => (EMBEDDED[0].0.to_string(), DEFAULT_SEED.to_string()),
+        Some(p) => match p.to_str().and_then(embedded) {
+            Some(text) => (p.display().to_string(), text.to_string()),
+            None => (
+                p.display().to_string(),
+                std::fs::read_to_string(p).map_err(|e| {
+                    format!(
+                        "seed file {}: {e} (embedded seeds: {})",
+                        p.display(),
+                        embedded_names().join(", ")
+                    )
+                })?,
+            ),
+        },
     };
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(e) => EMBEDDED
-            .iter()
-            .find(|(name, _)| path.to_str() == Some(name))
-            .map(|(_, text)| text.to_string())
-            .ok_or_else(|| {
-                let names: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
-                format!(
-                    "seed file {}: {e} (nor is it an embedded seed: {})",
-                    path.display(),
-                    names.join(", ")
-                )
-            }),
-    }
+    let mut seed = Seed::parse(&text)?;
+    seed.name = name;
+    Ok(seed)
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Seed {
+    /// The embedded seed's name or the file it came from.
+    #[serde(skip)]
+    pub name: String,
     pub partner: SeedPartner,
     pub products: Vec<SeedProduct>,
     pub companies: Vec<SeedCompany>,
@@ -588,7 +603,7 @@ mod tests {
 
     #[test]
     fn the_large_seed_has_the_size_of_a_real_msp_and_is_the_same_every_time() {
-        let (_, text) = EMBEDDED.iter().find(|(n, _)| *n == "large").unwrap();
+        let text = embedded("large").unwrap();
         let seed = Seed::parse(text).unwrap();
         assert_eq!(seed.companies.len(), 1000);
         assert_eq!(seed.products.len(), 50);
@@ -622,18 +637,6 @@ mod tests {
     }
 
     #[test]
-    fn seeds_are_named_or_read_from_a_file() {
-        assert_eq!(resolve(None).unwrap(), DEFAULT_SEED);
-        assert_eq!(resolve(Some("flamingo".as_ref())).unwrap(), DEFAULT_SEED);
-        assert!(resolve(Some("large".as_ref())).unwrap().contains("\"generate\""));
-        let err = resolve(Some("no-such-seed".as_ref())).unwrap_err();
-        assert!(err.contains("no-such-seed") && err.contains("flamingo, large"), "{err}");
-        let mut f = tempfile::NamedTempFile::new().unwrap();
-        std::io::Write::write_all(&mut f, b"{}").unwrap();
-        assert_eq!(resolve(Some(f.path())).unwrap(), "{}");
-    }
-
-    #[test]
     fn generate_refuses_absurd_sizes() {
         let text = DEFAULT_SEED.replacen(
             "\"partner\"",
@@ -643,6 +646,23 @@ mod tests {
         assert!(Seed::parse(&text).unwrap_err().contains("generate"));
         let bad = DEFAULT_SEED.replacen("\"partner\"", "\"generate\": {\"compnies\": 5},\n  \"partner\"", 1);
         assert!(Seed::parse(&bad).unwrap_err().contains("compnies"));
+    }
+
+    #[test]
+    fn every_embedded_seed_parses_with_the_demo_keys() {
+        let default = Seed::parse(DEFAULT_SEED).unwrap().demo_keys();
+        for (name, text) in EMBEDDED {
+            let seed = Seed::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(seed.demo_keys().vendor_api_key, default.vendor_api_key, "{name}");
+            assert_eq!(seed.demo_keys().partner_api_key, default.partner_api_key, "{name}");
+        }
+        assert_eq!(
+            load(Some(std::path::Path::new("autotask"))).unwrap().partner.psa,
+            "Datto Autotask PSA"
+        );
+        assert!(load(Some(std::path::Path::new("no-such-seed")))
+            .unwrap_err()
+            .contains("embedded seeds: flamingo, autotask, halopsa, large"));
     }
 
     #[test]

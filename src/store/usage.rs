@@ -107,3 +107,87 @@ pub fn resummarise(c: &Connection) -> rusqlite::Result<()> {
     )?;
     Ok(())
 }
+
+/// Replaces the CSV usage with a new import (an import is the month's file, not an addition).
+pub fn replace_csv(
+    c: &Connection,
+    usage: &[crate::domain::csv_usage::ImportedUsage],
+    file_name: &str,
+    now: &str,
+) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM csv_usage", [])?;
+    let mut st = c.prepare_cached(
+        "INSERT INTO csv_usage (company_id, product_id, quantity, unit_cost, rows, file_name, imported_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for u in usage {
+        let rows = serde_json::to_string(&u.rows).unwrap_or_else(|_| "[]".into());
+        st.execute(params![
+            u.company_id,
+            u.product_id,
+            u.quantity,
+            u.unit_cost,
+            rows,
+            file_name,
+            now
+        ])?;
+    }
+    Ok(())
+}
+
+pub fn clear_csv(c: &Connection) -> rusqlite::Result<usize> {
+    c.execute("DELETE FROM csv_usage", [])
+}
+
+/// The current import as the console lists it: file, time, and each pair with its rows.
+pub fn csv_import(c: &Connection) -> rusqlite::Result<serde_json::Value> {
+    let mut st = c.prepare_cached(
+        "SELECT u.company_id, pc.name, u.product_id, p.product_code, p.name, u.quantity, u.unit_cost, u.rows,
+           u.file_name, u.imported_at
+         FROM csv_usage u JOIN psa_company pc ON pc.id = u.company_id JOIN psa_product p ON p.id = u.product_id
+         ORDER BY pc.name, p.product_code",
+    )?;
+    let mut file = None;
+    let rows = st.query_map([], |r| {
+        Ok((
+            serde_json::json!({
+                "psaAccountId": r.get::<_, String>(0)?, "accountName": r.get::<_, String>(1)?,
+                "productId": r.get::<_, String>(2)?, "productCode": r.get::<_, String>(3)?,
+                "serviceName": r.get::<_, String>(4)?, "quantity": r.get::<_, f64>(5)?,
+                "unitCost": r.get::<_, Option<f64>>(6)?,
+                "rows": serde_json::from_str::<serde_json::Value>(&r.get::<_, String>(7)?).unwrap_or_default(),
+            }),
+            (r.get::<_, String>(8)?, r.get::<_, String>(9)?),
+        ))
+    })?;
+    let mut usage = vec![];
+    for row in rows {
+        let (u, f) = row?;
+        file = Some(f);
+        usage.push(u);
+    }
+    Ok(serde_json::json!({
+        "fileName": file.as_ref().map(|f| f.0.clone()),
+        "importedAt": file.map(|f| f.1),
+        "usage": usage,
+    }))
+}
+
+/// The CSV usage as a source of the billing view, beside the integrations' counts.
+pub fn csv_feeds(c: &Connection) -> rusqlite::Result<Vec<crate::domain::billing::Feed>> {
+    let mut st = c.prepare_cached(
+        "SELECT u.company_id, pc.name, u.product_id, u.quantity, u.file_name
+         FROM csv_usage u JOIN psa_company pc ON pc.id = u.company_id",
+    )?;
+    let rows = st.query_map([], |r| {
+        Ok(crate::domain::billing::Feed {
+            vendor_id: crate::domain::billing::CSV_SOURCE_ID.into(),
+            vendor_name: format!("CSV import ({})", r.get::<_, String>(4)?),
+            company_id: r.get(0)?,
+            company_name: r.get(1)?,
+            product_id: r.get(2)?,
+            quantity: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}

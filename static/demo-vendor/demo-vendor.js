@@ -627,12 +627,65 @@
     status === 200 ? 'ok' : 'warn');
   }
 
+  // ---- scenarios (the simulator's control API, not the vendor API) -------------------------------
+
+  const CARD_WORDS = { no_change: 'No Change', reconcile: 'Reconcile', new_revenue: 'New Revenue' };
+
+  async function loadScenarios() {
+    const box = $('scenario-buttons');
+    let list = [];
+    try {
+      const res = await fetch('/sim/scenarios', { cache: 'no-store' });
+      if (res.ok) list = await res.json();
+    } catch { /* not served: no scenarios */ }
+    box.replaceChildren(...list.map((s) => el('button', {
+      type: 'button', class: 'pel-btn', testid: 'scenario-button', title: String(s.description || ''),
+      dataset: { scenario: s.name }, onclick: () => runScenario(s),
+    }, String(s.title))));
+  }
+
+  async function runScenario(s) {
+    if (busy) return;
+    busy = true;
+    const buttons = [...document.querySelectorAll('[data-testid=scenario-button]')];
+    buttons.forEach((b) => { b.disabled = true; });
+    const result = $('scenario-result');
+    result.dataset.scenario = s.name;
+    result.dataset.status = 'running';
+    setResult('scenario-result', `${s.title}: resetting and pushing…`, 'busy');
+    try {
+      // A write to the control API: JSON, as it requires of browsers.
+      const res = await fetch(`/sim/scenarios/${encodeURIComponent(s.name)}`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: '{}',
+      });
+      const body = await res.json().catch(() => null);
+      if (!res.ok) throw new Error(serverMessage(body) || `answered ${res.status}`);
+      const cards = Object.entries(body.cards || {}).map(([t, n]) => `${n} ${CARD_WORDS[t] || t}`).join(', ');
+      setResult('scenario-result', `${body.title}: ${body.accounts} account(s), ${body.countsAccepted} count(s) → ${cards || 'no cards'} (${body.durationMs} ms)`, 'ok');
+      result.dataset.status = 'done';
+      document.querySelector('[data-testid=scenario-billing-link]').hidden = false;
+      // The scenario connected with the seed's kickoff key: use it here too, and show what it sent.
+      const info = await fetch('/sim/info', { cache: 'no-store' }).then((r) => r.json()).catch(() => null);
+      const kickoff = info && info.demoKeys ? String(info.demoKeys.partnerApiKey || '') : '';
+      $('partner-key').value = kickoff;
+      if (kickoff) localStorage.setItem(LS_PARTNER_KEY, kickoff); else localStorage.removeItem(LS_PARTNER_KEY);
+      if (kickoff) await loadAccountsQuietly();
+    } catch (e) {
+      setResult('scenario-result', `${s.title} failed: ${e.message || e}`, 'error');
+      result.dataset.status = 'failed';
+    } finally {
+      busy = false;
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
   // ---- start -------------------------------------------------------------------------------------
 
   async function start() {
     renderServices(null);
     renderAccounts();
     renderUsage();
+    await loadScenarios();
 
     $('btn-authenticate').addEventListener('click', runner(authenticate, 'connect-result', 'log-connect'));
     $('btn-register-portal').addEventListener('click', runner(registerPortal, 'connect-result', 'log-connect'));

@@ -80,12 +80,16 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
         return Err(ApiError::validation_one("effectiveDate should not be empty"));
     }
     let id = card_id.clone();
-    state
+    let written = state
         .write_off_thread(move |tx| act(tx, &id, action, effective, quantity))
         .await?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({"cardId": card_id, "action": action_name, "status": "ok"}),
+        &json!({
+            "cardId": card_id, "action": action_name, "status": "ok",
+            "psaQuantity": written.as_ref().map(|w| w.0),
+            "effectiveDate": written.map(|w| w.1),
+        }),
     ))
 }
 

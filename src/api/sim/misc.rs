@@ -1,5 +1,6 @@
 //! The simulator itself: health, info, reset, the simulated PSA, tickets, alerts, journal.
 
+use super::integrations::sim_body;
 use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -15,6 +16,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health))
         .route("/info", web::get().to(info))
         .route("/reset", web::post().to(reset))
+        .route("/seeds", web::get().to(seeds))
         .route("/psa", web::get().to(get_psa))
         .route("/tickets", web::get().to(tickets))
         .route("/alerts", web::get().to(list_alerts))
@@ -36,7 +38,10 @@ async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let keys = state.seed.demo_keys();
+    let (keys, seed_name) = {
+        let seed = state.seed.read();
+        (seed.demo_keys(), seed.name.clone())
+    };
     let integration_id = keys.integration_id.clone();
     let (partner, vendor_list, kickoff_live) = state
         .read(move |c| {
@@ -67,6 +72,7 @@ async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
             "vendors": vendor_list,
             "vendorApiKey": keys.vendor_api_key,
             "demoKeys": demo_keys,
+            "seed": seed_name,
             "config": {
                 "rateLimit": cfg.rate_limit,
                 "rebuildDebounceMs": cfg.rebuild_debounce_ms,
@@ -80,8 +86,35 @@ async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 /// Back to the seed in one transaction (a failure leaves everything as it was); journal cleared.
-async fn reset(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let seed = state.seed.clone();
+/// `{"seed": NAME}` switches to another embedded seed first (only embedded ones: the control
+/// API reads no files).
+async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let value = sim_body(&body)?;
+    let chosen = match value.get("seed") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => {
+            let name = v.as_str().filter(|n| seed::embedded(n).is_some()).ok_or_else(|| {
+                ApiError::validation_one(format!(
+                    "seed must be one of the following values: {}",
+                    seed::embedded_names().join(", ")
+                ))
+            })?;
+            let mut s = seed::Seed::parse(seed::embedded(name).expect("checked")).map_err(ApiError::Internal)?;
+            s.name = name.to_string();
+            Some(s)
+        }
+    };
+    let seed = chosen.clone().unwrap_or_else(|| state.seed.read().clone());
+    reset_to(&state, seed).await?;
+    if let Some(s) = chosen {
+        *state.seed.write() = s;
+    }
+    let name = state.seed.read().name.clone();
+    Ok(json_response(StatusCode::OK, &json!({"status": "ok", "seed": name})))
+}
+
+/// Writes `seed` over everything in one transaction and clears what lives in memory.
+pub async fn reset_to(state: &AppState, seed: seed::Seed) -> ApiResult<()> {
     state.rebuild.cancel();
     state
         .write_off_thread(move |tx| {
@@ -92,7 +125,20 @@ async fn reset(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state.journal.clear();
     state.faults.clear();
     state.limiter.clear();
-    Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
+    Ok(())
+}
+
+/// The embedded seeds, for the console's RESET choice.
+async fn seeds(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let current = state.seed.read().name.clone();
+    let list: Vec<_> = seed::EMBEDDED
+        .iter()
+        .filter_map(|(name, text)| {
+            let s = seed::Seed::parse(text).ok()?;
+            Some(json!({"name": name, "partner": s.partner.name, "psa": s.partner.psa, "current": *name == current}))
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!(list)))
 }
 
 async fn get_psa(state: web::Data<AppState>) -> ApiResult<HttpResponse> {

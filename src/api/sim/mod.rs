@@ -5,6 +5,8 @@ pub mod faults;
 pub mod integrations;
 pub mod misc;
 pub mod qa;
+pub mod scenarios;
+pub mod usage;
 
 use actix_web::web;
 
@@ -14,4 +16,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     billing::config(cfg);
     qa::config(cfg);
     faults::config(cfg);
+    scenarios::config(cfg);
+    usage::config(cfg);
 }

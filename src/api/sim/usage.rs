@@ -1,0 +1,103 @@
+//! CSV usage import: `POST /sim/usage/csv` takes a file (as JSON: the control API takes only
+//! JSON from browsers), checks every row, and replaces the previous import; `GET` shows the
+//! current import, `DELETE` removes it. Each change rebuilds the billing view, as production's
+//! "Save Profile and Import" ends on the updated cards.
+
+use super::integrations::sim_body;
+use crate::domain::csv_usage::{self, Company, Product, MAX_BYTES};
+use crate::domain::now_iso;
+use crate::error::{json_response, ApiError, ApiResult};
+use crate::ops::billing::rebuild;
+use crate::state::AppState;
+use crate::store::{events, psa, usage};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/usage/csv")
+            // Room for a 5 MB file, JSON-escaped.
+            .app_data(web::PayloadConfig::new(2 * MAX_BYTES))
+            .route(web::get().to(get_import))
+            .route(web::post().to(import))
+            .route(web::delete().to(remove)),
+    );
+}
+
+async fn get_import(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let out = state.read(|c| Ok(usage::csv_import(c)?)).await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let value = sim_body(&body)?;
+    let text = value
+        .get("csv")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::validation_one("csv must be a string"))?
+        .to_string();
+    let file_name = match value.get("fileName") {
+        None | Some(Value::Null) => "usage.csv".to_string(),
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().chars().take(200).collect(),
+        Some(_) => return Err(ApiError::validation_one("fileName must be a non-empty string")),
+    };
+    let aggregate = match value.get("aggregate") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(ApiError::validation_one("aggregate must be a boolean value")),
+    };
+    state.rebuild.cancel();
+    let out = state
+        .write(move |tx| {
+            let visible: Vec<String> = psa::visible_companies(tx)?.into_iter().map(|c| c.id).collect();
+            let companies: Vec<Company> = psa::all_companies(tx)?
+                .into_iter()
+                .map(|c| Company {
+                    visible: visible.contains(&c.id),
+                    id: c.id,
+                    psa_ref: c.psa_ref,
+                    name: c.name,
+                })
+                .collect();
+            let products: Vec<Product> = psa::products(tx)?
+                .into_iter()
+                .map(|p| Product {
+                    id: p.id,
+                    code: p.product_code,
+                    name: p.name,
+                })
+                .collect();
+            let parsed = csv_usage::parse(&text, &companies, &products, aggregate).map_err(ApiError::Validation)?;
+            let now = now_iso();
+            usage::replace_csv(tx, &parsed, &file_name, &now)?;
+            let rows: usize = parsed.iter().map(|u| u.rows.len()).sum();
+            events::record(
+                tx,
+                None,
+                0,
+                "csv_imported",
+                &now,
+                &json!({"fileName": file_name, "rows": rows, "pairs": parsed.len()}),
+            )?;
+            rebuild(tx)?;
+            Ok(json!({"status": "ok", "fileName": file_name, "rows": rows, "importedAt": now, "usage": parsed}))
+        })
+        .await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+async fn remove(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    state.rebuild.cancel();
+    let removed = state
+        .write(|tx| {
+            let n = usage::clear_csv(tx)?;
+            rebuild(tx)?;
+            Ok(n)
+        })
+        .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"status": "ok", "removed": removed}),
+    ))
+}
