@@ -1,8 +1,8 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
+use crate::clock::Clock;
 use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
-use crate::domain::{current_period, now_iso};
 use crate::error::ApiResult;
 use crate::store::{billing, events, mappings, psa, usage};
 use rusqlite::Connection;
@@ -11,14 +11,14 @@ use serde_json::json;
 
 /// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
 /// the result as what the billing page shows until the next rebuild.
-pub fn rebuild(tx: &Connection) -> ApiResult<()> {
+pub fn rebuild(tx: &Connection, clock: &Clock) -> ApiResult<()> {
     let lines = psa::billable_lines(tx)?;
     let products = psa::products(tx)?;
     let mut feeds = mappings::feeds(tx)?;
     // CSV-imported usage counts as production counts it: one more source, summed per line.
     feeds.extend(usage::csv_feeds(tx)?);
     let cards = build_cards(&lines, &products, &feeds);
-    let now = now_iso();
+    let now = clock.now_iso();
     billing::save_view(tx, &cards, &now)?;
     let with_usage = cards.iter().filter(|c| c.vendor_quantity.is_some()).count();
     events::record(
@@ -78,7 +78,7 @@ pub struct PsaInfo {
     pub takes_decimals: bool,
 }
 
-pub fn psa_info(c: &Connection) -> ApiResult<PsaInfo> {
+pub fn psa_info(c: &Connection, clock: &Clock) -> ApiResult<PsaInfo> {
     let name = psa::first_partner(c)?.map(|p| p.psa).unwrap_or_default();
     let kind = PsaKind::of(&name);
     Ok(PsaInfo {
@@ -86,7 +86,7 @@ pub fn psa_info(c: &Connection) -> ApiResult<PsaInfo> {
         kind,
         terms: kind.terms(),
         effective_rule: kind.effective_rule(),
-        approval_date: kind.approval_date(chrono::Utc::now().date_naive()).to_string(),
+        approval_date: kind.approval_date(clock.now().date_naive()).to_string(),
         takes_decimals: kind.takes_decimals(),
     })
 }
@@ -102,9 +102,9 @@ pub struct ViewQuery {
 
 /// The cards of the last rebuild with this period's actions applied: actioned cards leave the
 /// dashboard until their vendor quantity changes.
-pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<String>)> {
+pub fn cards_with_state(c: &Connection, clock: &Clock) -> ApiResult<(Vec<CardView>, Option<String>)> {
     let (cards, built_at) = billing::load_view(c)?;
-    let actions = billing::actions(c, &current_period())?;
+    let actions = billing::actions(c, &clock.period())?;
     let views = cards
         .into_iter()
         .map(|card| {
@@ -121,8 +121,8 @@ pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<Stri
     Ok((views, built_at))
 }
 
-pub fn view(c: &Connection, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
-    let (all, built_at) = cards_with_state(c)?;
+pub fn view(c: &Connection, clock: &Clock, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
+    let (all, built_at) = cards_with_state(c, clock)?;
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let cards: Vec<CardView> = all
         .into_iter()
@@ -187,11 +187,11 @@ pub fn view(c: &Connection, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<B
     Ok(BillingView {
         built_at,
         pending_rebuild,
-        period: current_period(),
+        period: clock.period(),
         view: view.into(),
         group_by: group_by.into(),
         cards,
         groups,
-        psa: psa_info(c)?,
+        psa: psa_info(c, clock)?,
     })
 }

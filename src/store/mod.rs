@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod mappings;
 pub mod psa;
 pub mod seed;
+pub mod snapshot;
 pub mod usage;
 pub mod vendors;
 
@@ -20,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "1";
 /// `PRAGMA application_id` of a synthesize-sim database ("SYNS"): another program's SQLite
 /// file is told apart before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x5359_4E53;

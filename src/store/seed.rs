@@ -3,7 +3,6 @@
 
 use super::{clear_state, meta_set, modules_to_json};
 use crate::domain::ids::{ApiKey, ObjectId};
-use crate::domain::now_iso;
 use rusqlite::{params, Transaction};
 use serde::Deserialize;
 
@@ -262,9 +261,8 @@ fn integration_id(v: &SeedVendor) -> String {
 }
 
 /// Empties every table and writes the seed, inside the caller's transaction (atomic reset).
-pub fn apply(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
+pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
     clear_state(tx)?;
-    let now = now_iso();
     let partner_id = id_or(&seed.partner.id, "partner", &seed.partner.name);
     tx.execute(
         "INSERT INTO partner (id, name, psa, psa_url, currency) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -375,7 +373,7 @@ pub fn apply(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
             )?,
         };
     }
-    meta_set(tx, "seeded_at", &now)?;
+    meta_set(tx, "seeded_at", now)?;
     Ok(())
 }
 
