@@ -95,6 +95,21 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
+    /// Start with the clock frozen at this ISO 8601 time (e.g. 2027-01-31T12:00:00.000Z);
+    /// `/sim/clock` moves it.
+    #[arg(long, env = "SYNTH_SIM_CLOCK")]
+    pub clock: Option<String>,
+
+    /// Make every generated id, key and message id repeat run after run (same as
+    /// `--random-seed 0`); with `--clock`, every timestamp repeats too.
+    #[arg(long, env = "SYNTH_SIM_DETERMINISTIC", default_value_t = false)]
+    pub deterministic: bool,
+
+    /// Seed of the generator behind ids, keys, message ids and fault probabilities; implies
+    /// `--deterministic`.
+    #[arg(long, env = "SYNTH_SIM_RANDOM_SEED")]
+    pub random_seed: Option<u64>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -107,6 +122,11 @@ pub enum Command {
 }
 
 impl Config {
+    /// The seed of the id generator, if ids are to repeat.
+    pub fn random_seed(&self) -> Option<u64> {
+        self.random_seed.or(self.deterministic.then_some(0))
+    }
+
     /// The settings a test wants: any port, a private in-memory database, short delays.
     pub fn for_tests() -> Self {
         Config {
@@ -131,6 +151,9 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             workers: 1,
+            clock: None,
+            deterministic: false,
+            random_seed: None,
             command: None,
         }
     }

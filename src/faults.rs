@@ -4,7 +4,6 @@
 
 use glob::{MatchOptions, Pattern};
 use parking_lot::Mutex;
-use rand::Rng;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,17 +129,17 @@ impl Faults {
     }
 
     /// The first rule that hits this call, if any (spending one of its `times`).
-    pub fn check(&self, method: &str, path: &str) -> Option<Hit> {
+    /// Probabilities draw from the clock's generator, so `--random-seed` repeats them too.
+    pub fn check(&self, method: &str, path: &str, clock: &crate::clock::Clock) -> Option<Hit> {
         let mut rules = self.rules.lock();
         if rules.is_empty() {
             return None;
         }
-        let mut rng = rand::thread_rng();
         for rule in rules.iter_mut() {
             let applies = rule.method.as_deref().is_none_or(|m| m == method)
                 && rule.pattern.matches_with(path, MATCH)
                 && rule.remaining != Some(0);
-            if applies && (rule.probability >= 1.0 || rng.gen_bool(rule.probability)) {
+            if applies && (rule.probability >= 1.0 || clock.chance(rule.probability)) {
                 rule.hits += 1;
                 if let Some(n) = rule.remaining.as_mut() {
                     *n -= 1;
@@ -160,6 +159,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::Clock;
 
     fn rule(route: &str, status: Option<u16>, times: Option<u64>) -> NewRule {
         NewRule {
@@ -176,19 +176,22 @@ mod tests {
     #[test]
     fn globs_match_segments_and_times_run_out() {
         let f = Faults::default();
+        let clock = Clock::system();
         f.add(rule("/api/vendor-api/service/*/count", Some(503), Some(2)))
             .unwrap();
-        assert!(f.check("POST", "/api/vendor-api/service/abc/count").is_some());
-        assert!(f.check("POST", "/api/vendor-api/service/a/b/count").is_none());
-        assert!(f.check("POST", "/api/vendor-api/service/abc/count").is_some());
+        assert!(f.check("POST", "/api/vendor-api/service/abc/count", &clock).is_some());
+        assert!(f.check("POST", "/api/vendor-api/service/a/b/count", &clock).is_none());
+        assert!(f.check("POST", "/api/vendor-api/service/abc/count", &clock).is_some());
         assert!(
-            f.check("POST", "/api/vendor-api/service/abc/count").is_none(),
+            f.check("POST", "/api/vendor-api/service/abc/count", &clock).is_none(),
             "times spent"
         );
         assert_eq!(f.list()[0].hits, 2);
         f.add(rule("/api/vendor-api/**", Some(500), None)).unwrap();
         assert_eq!(
-            f.check("GET", "/api/vendor-api/organization/accounts").unwrap().status,
+            f.check("GET", "/api/vendor-api/organization/accounts", &clock)
+                .unwrap()
+                .status,
             Some(500)
         );
     }
@@ -205,7 +208,7 @@ mod tests {
         m.method = Some("post".into());
         let r = f.add(m).unwrap();
         assert_eq!(r.method.as_deref(), Some("POST"));
-        assert!(f.check("GET", "/x").is_none());
+        assert!(f.check("GET", "/x", &Clock::system()).is_none());
         assert!(f.remove(r.id));
         assert!(!f.remove(r.id));
     }

@@ -6,11 +6,11 @@
 
 use crate::domain::lint::Lint;
 use parking_lot::Mutex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JournalEntry {
     pub id: u64,
@@ -156,6 +156,22 @@ impl Journal {
         let mut ring = self.entries.lock();
         ring.entries.clear();
         ring.bytes = 0;
+    }
+
+    /// Every entry, oldest first (a snapshot keeps the journal with the state it explains).
+    pub fn entries(&self) -> Vec<JournalEntry> {
+        self.entries.lock().entries.iter().map(|(_, e)| e.clone()).collect()
+    }
+
+    /// Puts back a snapshot's entries (the newest that fit the bounds); ids go on from the last
+    /// one, so a restored run numbers its calls as the original did.
+    pub fn replace(&self, list: Vec<JournalEntry>) {
+        let next = list.last().map_or(1, |e| e.id + 1);
+        self.clear();
+        for entry in list {
+            self.push(entry);
+        }
+        self.next_id.store(next, Ordering::Relaxed);
     }
 
     pub fn len(&self) -> usize {
@@ -318,7 +334,7 @@ pub fn redact_query(query: &str) -> String {
 
 /// The request headers as the journal keeps them: redacted, each value and their number bounded.
 pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(String, String)> {
-    headers
+    let mut out: Vec<(String, String)> = headers
         .iter()
         .take(MAX_HEADERS)
         .map(|(k, v)| {
@@ -328,7 +344,10 @@ pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(St
                 clip_str(&redact_value(k.as_str(), value), MAX_FIELD_BYTES),
             )
         })
-        .collect()
+        .collect();
+    // By name: actix's header map has no stable order, and golden journals need one.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
 }
 
 #[cfg(test)]
@@ -338,7 +357,7 @@ mod tests {
     fn entry(j: &Journal, status: u16) -> JournalEntry {
         JournalEntry {
             id: j.next_id(),
-            at: crate::domain::now_iso(),
+            at: "2027-01-31T12:00:00.000Z".into(),
             method: "GET".into(),
             path: "/api/vendor-api".into(),
             query: String::new(),

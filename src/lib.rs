@@ -2,6 +2,7 @@
 //! production serves it, the partner console, service cards, and a live QA checklist.
 
 pub mod api;
+pub mod clock;
 pub mod config;
 pub mod demo_vendor;
 pub mod domain;
@@ -25,6 +26,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web as aweb, App, HttpRequest, HttpServer};
 use std::net::TcpListener;
+use std::sync::Arc;
 
 /// A built simulator, bound to its port and ready to run.
 pub struct Application {
@@ -41,6 +43,8 @@ pub struct Application {
 pub enum StartError {
     #[error("{0}")]
     Seed(String),
+    #[error("{0}")]
+    Clock(String),
     #[error("database {path}: {source}")]
     Database { path: String, source: rusqlite::Error },
     /// A database this build must not write (another program's, or a newer schema's).
@@ -60,13 +64,22 @@ impl Application {
     pub fn build(mut config: Config) -> Result<Self, StartError> {
         if config.control_token.is_none() && !api::guard::is_loopback_bind(&config.bind) {
             // Beyond loopback, the partner side is never open without a token.
-            config.control_token = Some(domain::ids::ApiKey::generate().expose().to_string());
+            config.control_token = Some(domain::ids::ApiKey::secret().expose().to_string());
         }
         let seed = store::seed::load(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
             source,
         };
+        let start = match &config.clock {
+            Some(s) => Some(clock::parse_time(s).ok_or_else(|| {
+                StartError::Clock(format!(
+                    "--clock {s:?} is not an ISO 8601 time with an offset, e.g. 2027-01-31T12:00:00.000Z"
+                ))
+            })?),
+            None => None,
+        };
+        let clock = Arc::new(clock::Clock::from_settings(start, config.random_seed()));
         let store = Store::open(&config.db).map_err(|e| match e {
             store::OpenError::Sqlite(source) => db_err(source),
             store::OpenError::Refused(message) => StartError::DatabaseRefused(message),
@@ -74,8 +87,8 @@ impl Application {
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write(|tx| -> Result<(), ApiError> {
-                    store::seed::apply(tx, &seed)?;
-                    ops::billing::rebuild(tx)
+                    store::seed::apply(tx, &seed, &clock.now_iso())?;
+                    ops::billing::rebuild(tx, &clock)
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }
@@ -94,7 +107,7 @@ impl Application {
         config.port = port; // the real one, so that scenarios can call this server's own API
         let workers = config.workers;
         let demo_keys = seed.demo_keys();
-        let state = aweb::Data::new(AppState::new(config, store, seed));
+        let state = aweb::Data::new(AppState::new(config, store, seed, clock));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
         let server = HttpServer::new(move || build_app(app_state.clone()));

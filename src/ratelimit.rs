@@ -4,7 +4,6 @@
 
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct RateLimiter {
     per_second: u32,
@@ -45,10 +44,9 @@ impl RateLimiter {
         if self.per_second == 0 {
             return Verdict::Allowed;
         }
-        let second = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        // Real seconds, not the simulator's clock: a frozen or advanced clock must neither lock a
+        // token out for good nor lift its limit.
+        let second = crate::clock::real_unix_second();
         let mut windows = self.windows.lock();
         if windows.len() > 10_000 {
             windows.retain(|_, (s, _)| *s == second);

@@ -1,6 +1,7 @@
 //! What every handler shares: settings, the store, the journal, the rate limiter and the
 //! background work (debounced billing rebuild, alert queue).
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::journal::Journal;
@@ -8,14 +9,17 @@ use crate::ratelimit::RateLimiter;
 use crate::store::seed::Seed;
 use crate::store::Store;
 use actix_web::web;
+use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use rusqlite::{Connection, Transaction};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Notify;
 
 pub struct AppState {
     pub config: Config,
+    /// The one source of time and of fresh ids (see `clock`).
+    pub clock: Arc<Clock>,
     pub store: Arc<Store>,
     /// What RESET goes back to; `POST /sim/reset {"seed": NAME}` switches to an embedded seed.
     pub seed: parking_lot::RwLock<Seed>,
@@ -26,18 +30,22 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub rebuild: Debouncer,
     pub alerts_wakeup: Notify,
+    /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
+    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::api::sim::control::Snapshot>>,
     /// The host names /sim and the console answer to (see `api::guard`).
     pub allowed_hosts: Vec<String>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, seed: Seed) -> Self {
+    pub fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
         AppState {
             journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: crate::faults::Faults::default(),
             limiter: RateLimiter::new(config.rate_limit),
-            rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms)),
+            rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms), clock.clone()),
+            clock,
             alerts_wakeup: Notify::new(),
+            snapshots: Mutex::new(Default::default()),
             allowed_hosts: crate::api::guard::allowed_hosts(&config.bind, &config.allowed_hosts),
             store: Arc::new(store),
             seed: parking_lot::RwLock::new(seed),
@@ -103,7 +111,9 @@ impl AppState {
 /// One rebuild after the calls stop for the debounce time, as production's billing views do.
 pub struct Debouncer {
     quiet: Duration,
-    deadline: Mutex<Option<Instant>>,
+    /// On the simulator's clock, so that advancing it past the quiet time releases the rebuild.
+    deadline: Mutex<Option<DateTime<Utc>>>,
+    clock: Arc<Clock>,
     /// True from the moment a rebuild is due until it has committed, so that "pending" never
     /// reads false while the rebuild is still running.
     running: std::sync::atomic::AtomicBool,
@@ -111,9 +121,10 @@ pub struct Debouncer {
 }
 
 impl Debouncer {
-    pub fn new(quiet: Duration) -> Self {
+    pub fn new(quiet: Duration, clock: Arc<Clock>) -> Self {
         Debouncer {
             quiet,
+            clock,
             deadline: Mutex::new(None),
             running: std::sync::atomic::AtomicBool::new(false),
             notify: Notify::new(),
@@ -121,7 +132,8 @@ impl Debouncer {
     }
 
     pub fn request(&self) {
-        *self.deadline.lock() = Some(Instant::now() + self.quiet);
+        let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
+        *self.deadline.lock() = Some(self.clock.now() + quiet);
         self.notify.notify_one();
     }
 
@@ -144,7 +156,7 @@ impl Debouncer {
             let deadline = *self.deadline.lock();
             match deadline {
                 None => self.notify.notified().await,
-                Some(d) if Instant::now() >= d => {
+                Some(d) if self.clock.now() >= d => {
                     let mut guard = self.deadline.lock();
                     if *guard == Some(d) {
                         self.running.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -152,7 +164,12 @@ impl Debouncer {
                         return;
                     }
                 }
-                Some(d) => tokio::time::sleep_until(d.into()).await,
+                Some(d) => {
+                    tokio::select! {
+                        _ = self.clock.wait_until(d) => {}
+                        _ = self.notify.notified() => {}
+                    }
+                }
             }
         }
     }
@@ -164,7 +181,11 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     tokio::spawn(async move {
         loop {
             s.rebuild.due().await;
-            if let Err(e) = s.write_off_thread(|tx| crate::ops::billing::rebuild(tx)).await {
+            let clock = s.clock.clone();
+            if let Err(e) = s
+                .write_off_thread(move |tx| crate::ops::billing::rebuild(tx, &clock))
+                .await
+            {
                 log::error!("billing rebuild failed: {e}");
             }
             s.rebuild.done();
@@ -172,17 +193,22 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     });
     tokio::spawn(async move {
         loop {
-            let next = state.write_off_thread(|tx| crate::ops::alerts::process_due(tx)).await;
-            let wait = match next {
-                Ok(Some(ms)) => Duration::from_millis(ms.clamp(1, 60_000)),
-                Ok(None) => Duration::from_secs(60),
+            let clock = state.clock.clone();
+            let next = state
+                .write_off_thread(move |tx| crate::ops::alerts::process_due(tx, &clock))
+                .await;
+            // Waits on the simulator's clock: advancing it past an alert's delay processes it.
+            let wait_ms = match next {
+                Ok(Some(ms)) => ms.clamp(1, 60_000),
+                Ok(None) => 60_000,
                 Err(e) => {
                     log::error!("alert processing failed: {e}");
-                    Duration::from_secs(1)
+                    1_000
                 }
             };
+            let until = state.clock.now() + chrono::Duration::milliseconds(wait_ms as i64);
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
+                _ = state.clock.wait_until(until) => {}
                 _ = state.alerts_wakeup.notified() => {}
             }
         }

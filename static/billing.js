@@ -64,7 +64,9 @@ class BillingPage {
 
   renderPage() {
     const d = this.data;
-    const vendors = (state.info && state.info.vendors) || [];
+    const vendors = [...((state.info && state.info.vendors) || [])];
+    // CSV-imported usage is a source of its own, filterable like a vendor.
+    if ((d.cards || []).some((c) => (c.usageSources || []).includes('csv'))) vendors.push({ id: 'csv-import', name: 'CSV import' });
     const searchInput = h('input', {
       type: 'search', class: 'input', placeholder: 'Search service, account or contract', value: prefs.search, testid: 'billing-search', 'aria-label': 'Search service cards',
       oninput: (e) => { prefs.search = e.target.value; this.renderResults(); },
@@ -232,7 +234,8 @@ class BillingPage {
     c.type === 'psa_only' ? null : h('div', { class: 'svc-top' },
       c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null,
       typeBadge(c),
-      ACTIONED.has(c.state) ? h('span', { class: 'chip chip-small', testid: 'card-state' }, c.state) : null,
+      ACTIONED.has(c.state) ? h('span', { class: 'chip chip-small', testid: 'card-state', dataset: { effectiveDate: c.effectiveDate || '' } },
+        c.effectiveDate ? `${c.state} · effective ${c.effectiveDate}` : c.state) : null,
       (c.usageSources || []).includes('csv') ? h('span', { class: 'chip chip-small', testid: 'card-source-csv', title: 'Usage imported from a CSV file' }, 'CSV') : null,
       h('span', { class: 'spacer' }),
       this.checkbox(c)),

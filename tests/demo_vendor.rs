@@ -174,6 +174,15 @@ async fn unmapped_pairs_are_reported_and_a_revoked_key_is_a_clear_401() {
     let mut app = spawn().await;
     app.disconnect().await;
     let key = partner_connects(&mut app).await;
+    // Usage before the services exist: a plain sentence, nothing created.
+    let run = demo_vendor(&app, &key, &["usage"]).await;
+    assert!(!run.ok);
+    assert!(
+        run.stderr
+            .contains("service \"Endpoint Protection\" is not in Gradient: run the setup step first"),
+        "{}",
+        run.stderr
+    );
     // Usage before the partner mapped anything: every count is refused with 404 and named.
     let run = demo_vendor(&app, &key, &["connect", "setup", "usage"]).await;
     assert!(run.ok, "{}{}", run.stdout, run.stderr);
@@ -240,4 +249,31 @@ async fn demo_vendor_backs_off_on_429_and_transient_5xx() {
         .filter_map(|e| e["status"].as_u64())
         .collect();
     assert!(statuses.contains(&429) && statuses.contains(&503), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_base_url_is_retried_then_given_up_plainly() {
+    // Bind a port, then free it: nothing listens there, so every connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_synthesize-sim"));
+    cmd.args([
+        "demo-vendor",
+        "--base-url",
+        &format!("http://127.0.0.1:{port}"),
+        "connect",
+    ]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("GET /organization: still network error"), "{stderr}");
+    assert!(
+        stderr.contains("after 6 attempts with back-off; try again later"),
+        "{stderr}"
+    );
 }

@@ -102,6 +102,15 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sim/faults"),
     ("DELETE", "/sim/faults"),
     ("DELETE", "/sim/faults/{id}"),
+    ("GET", "/sim/clock"),
+    ("POST", "/sim/clock"),
+    ("GET", "/sim/snapshots"),
+    ("POST", "/sim/snapshots"),
+    ("POST", "/sim/snapshots/import"),
+    ("DELETE", "/sim/snapshots/{name}"),
+    ("POST", "/sim/snapshots/{name}/restore"),
+    ("GET", "/sim/snapshots/{name}/export"),
+    ("DELETE", "/sim/psa/companies/{id}"),
     ("GET", "/sim/usage/csv"),
     ("POST", "/sim/usage/csv"),
     ("DELETE", "/sim/usage/csv"),
@@ -197,7 +206,7 @@ fn fill(path: &str) -> String {
             "{messageId}" | "{cardId}" => UNKNOWN_UUID,
             "{status}" => "pending",
             "{id}" => INTEGRATION,
-            "{name}" => "no-such-scenario",
+            "{name}" => "no-such-name",
             s if s.starts_with('{') => panic!("no plausible value for {s} in {path}"),
             s => s,
         })
@@ -314,6 +323,9 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
             None => true,
             Some("^[0-9a-f]{24}$") => s.len() == 24 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
             Some("^(https?://.*)?$") => s.is_empty() || s.starts_with("http://") || s.starts_with("https://"),
+            Some("^[A-Za-z0-9._-]{1,64}$") => {
+                (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            }
             Some(p) => panic!("the checker does not know the pattern {p}; teach it"),
         };
         if !pattern_ok {
@@ -1181,6 +1193,32 @@ async fn sim_answers_match_the_document() {
     sim(&app, ck, "DELETE", "/faults/{id}", &one, None, 404).await;
     sim(&app, ck, "DELETE", "/faults", "/faults", None, 200).await;
     sim(&app, ck, "GET", "/journal", "/journal?status=503", None, 200).await;
+
+    // The control plane.
+    sim(&app, ck, "GET", "/clock", "/clock", None, 200).await;
+    let tick = Some(json!({"advanceMs": 1000}));
+    sim(&app, ck, "POST", "/clock", "/clock", tick, 200).await;
+    let back = Some(json!({"advanceMs": -1}));
+    sim(&app, ck, "POST", "/clock", "/clock", back, 400).await;
+    let named = || Some(json!({"name": "doc"}));
+    sim(&app, ck, "POST", "/snapshots", "/snapshots", named(), 201).await;
+    sim(&app, ck, "POST", "/snapshots", "/snapshots", named(), 409).await;
+    sim(&app, ck, "GET", "/snapshots", "/snapshots", None, 200).await;
+    let export = "/snapshots/{name}/export";
+    let file = sim(&app, ck, "GET", export, "/snapshots/doc/export", None, 200).await;
+    sim(&app, ck, "GET", export, "/snapshots/nope/export", None, 404).await;
+    let import = "/snapshots/import";
+    sim(&app, ck, "POST", import, "/snapshots/import?name=doc2", Some(file), 201).await;
+    sim(&app, ck, "POST", import, import, Some(json!({})), 400).await;
+    let restore = "/snapshots/{name}/restore";
+    sim(&app, ck, "POST", restore, "/snapshots/doc2/restore", None, 200).await;
+    sim(&app, ck, "POST", restore, "/snapshots/nope/restore", None, 404).await;
+    sim(&app, ck, "DELETE", "/snapshots/{name}", "/snapshots/doc2", None, 200).await;
+    sim(&app, ck, "DELETE", "/snapshots/{name}", "/snapshots/doc2", None, 404).await;
+    let company = app.psa_account_id("Acme Corp").await;
+    let gone = format!("/psa/companies/{company}");
+    sim(&app, ck, "DELETE", "/psa/companies/{id}", &gone, None, 200).await;
+    sim(&app, ck, "DELETE", "/psa/companies/{id}", &gone, None, 404).await;
 
     // CSV usage import.
     let u = "/usage/csv";

@@ -243,3 +243,21 @@ async fn a_scenario_passes_the_control_token_on_its_own_partner_calls() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["cards"], json!({"no_change": 9}));
 }
+
+#[tokio::test]
+async fn one_scenario_at_a_time() {
+    let app = std::sync::Arc::new(spawn().await);
+    let first = {
+        let app = app.clone();
+        tokio::spawn(async move { app.sim("POST", "/scenarios/large-msp", None).await })
+    };
+    // The large MSP takes seconds (300 accounts, 330 counts at 100 requests a second).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let second = app.sim("POST", "/scenarios/all-in-sync", None).await;
+    assert_eq!(second.status, 409, "{}", second.text);
+    assert_eq!(
+        second.body["message"],
+        "A scenario is already running: wait for it to finish"
+    );
+    assert_eq!(first.await.unwrap().status, 200);
+}

@@ -2,7 +2,6 @@
 //! every error, actix's own included, answers in the NestJS JSON shape.
 
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
 use crate::journal::{
     clip, clip_str, recorded_headers, redact_query, redacted, CallNotes, JournalEntry, MAX_FIELD_BYTES,
@@ -80,7 +79,7 @@ pub async fn vendor_call(
     let mut fault = None;
     let early = match early {
         Some(e) => Some(e),
-        None => match state.faults.check(&method, req.path()) {
+        None => match state.faults.check(&method, req.path(), &state.clock) {
             Some(hit) => {
                 fault = Some(hit.rule_id);
                 if hit.delay_ms > 0 {
@@ -156,13 +155,18 @@ pub async fn vendor_call(
     let (path, query, response_body) = redacted_url(path, query, response_body);
     state.journal.push(JournalEntry {
         id: state.journal.next_id(),
-        at: now_iso(),
+        at: state.clock.now_iso(),
         method,
         path,
         query,
         route,
         status,
-        duration_ms: (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
+        // Real elapsed time, except under --deterministic, where it would break golden files.
+        duration_ms: if state.clock.is_deterministic() {
+            0.0
+        } else {
+            (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+        },
         integration_id: notes.integration_id,
         vendor_id: notes.vendor_id,
         token: token.map(|t| redacted(&t)),

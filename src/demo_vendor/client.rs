@@ -121,48 +121,52 @@ impl Gradient {
             if let Some(b) = body {
                 req = req.json(b); // also sets Content-Type: application/json, which production requires
             }
-            let res = match req.send().await {
-                Ok(res) => res,
-                Err(e) if e.is_timeout() || e.is_connect() || e.is_request() => {
-                    // The request may not have arrived: waiting and sending it again is safe
-                    // because every write here is checked against what Gradient already has.
+            let wait = match req.send().await {
+                // Not connected: nothing was sent, so sending again is safe for any call. A
+                // timeout may hide a write that was stored: only reads and PATCHes (which set,
+                // not add) are repeated then; a POST fails, and running the sync again is safe
+                // because each step first reads what Gradient already has.
+                Err(e) if e.is_connect() || (e.is_timeout() && method != Method::POST) => {
                     last = format!("network error ({e})");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    continue;
+                    backoff
                 }
                 Err(e) => return Err(Error::Setup(format!("{method} {url}: {e}"))),
+                Ok(res) => {
+                    let status = res.status();
+                    let retry_after = res
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(|s| Duration::from_secs_f64(s).min(MAX_RETRY_AFTER));
+                    let text = res.text().await.unwrap_or_default();
+                    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    match status {
+                        s if s.is_success() || s == StatusCode::NOT_FOUND => return Ok((s.as_u16(), json)),
+                        StatusCode::UNAUTHORIZED => return Err(Error::Unauthorized(format!("{method} {path}"))),
+                        StatusCode::TOO_MANY_REQUESTS => {
+                            last = "429 Too Many Requests".into();
+                            retry_after.unwrap_or(Duration::from_secs(1))
+                        }
+                        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                            last = format!("{status}");
+                            retry_after.unwrap_or(backoff)
+                        }
+                        _ => {
+                            return Err(Error::Http {
+                                method: method.to_string(),
+                                path: path.to_string(),
+                                status: status.as_u16(),
+                                message: message_of(&json, &text),
+                            })
+                        }
+                    }
+                }
             };
-            let status = res.status();
-            let retry_after = res
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(|s| Duration::from_secs_f64(s).min(MAX_RETRY_AFTER));
-            let text = res.text().await.unwrap_or_default();
-            let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            match status {
-                s if s.is_success() || s == StatusCode::NOT_FOUND => return Ok((s.as_u16(), json)),
-                StatusCode::UNAUTHORIZED => return Err(Error::Unauthorized(format!("{method} {path}"))),
-                StatusCode::TOO_MANY_REQUESTS => {
-                    last = "429 Too Many Requests".into();
-                    tokio::time::sleep(retry_after.unwrap_or(Duration::from_secs(1))).await;
-                }
-                StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-                    last = format!("{status}");
-                    tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
-                    backoff *= 2;
-                }
-                _ => {
-                    return Err(Error::Http {
-                        method: method.to_string(),
-                        path: path.to_string(),
-                        status: status.as_u16(),
-                        message: message_of(&json, &text),
-                    })
-                }
+            if attempt < MAX_ATTEMPTS {
+                tokio::time::sleep(wait).await;
+                backoff *= 2;
             }
         }
         Err(Error::GaveUp {

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 pub const TEMPLATE_HEADER: &str = "Account Name,Account ID,Product Name,SKU,Quantity,Unit Cost";
 /// Production's file import limit.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Problems listed in one answer; a file with more says how many more there are.
+pub const MAX_PROBLEMS: usize = 100;
 
 /// A PSA company the file may name: by exact name, by its PSA number (ConnectWise RecId,
 /// Autotask account id) or by its id here. `visible` is false for companies the billing page
@@ -78,7 +80,8 @@ pub fn parse(
         return Err(vec!["the file is larger than 5 MB, the import's limit".into()]);
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text); // spreadsheets' byte-order mark
-    let mut errors = blank_rows(text);
+    let blank_lines = blank_rows(text);
+    let mut errors: Vec<String> = blank_lines.iter().map(|r| blank(*r)).collect();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -107,6 +110,7 @@ pub fn parse(
 
     let mut out: BTreeMap<(String, String), ImportedUsage> = BTreeMap::new();
     let mut data_rows = 0;
+    let (mut line, mut counted_to) = (1, 0);
     for record in records {
         let record = match record {
             Ok(r) => r,
@@ -115,8 +119,9 @@ pub fn parse(
                 continue;
             }
         };
-        // The row number a spreadsheet shows: lines up to where the record starts.
-        // (The reader's position can sit before the line ends it skipped, so skip them here too.)
+        // The row number a spreadsheet shows: lines up to where the record starts, counted on
+        // from the previous record so that a big file is read once. (The reader's position can
+        // sit before the line ends it skipped, so skip them here too.)
         let mut start = record
             .position()
             .map(|p| p.byte() as usize)
@@ -125,13 +130,16 @@ pub fn parse(
         while start < text.len() && matches!(text.as_bytes()[start], b'\r' | b'\n') {
             start += 1;
         }
-        let row = text.as_bytes()[..start.min(text.len())]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1;
+        if start > counted_to {
+            line += text.as_bytes()[counted_to..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            counted_to = start;
+        }
+        let row = line;
         if record.iter().all(str::is_empty) {
-            if !errors.iter().any(|e| e.starts_with(&format!("row {row} "))) {
+            if !blank_lines.contains(&row) {
                 errors.push(blank(row));
             }
             continue;
@@ -217,10 +225,25 @@ pub fn parse(
         errors.push("the file has a header but no rows".into());
     }
     if errors.is_empty() {
-        Ok(out.into_values().collect())
-    } else {
-        Err(errors)
+        return Ok(out.into_values().collect());
     }
+    // In row order (blank lines were found first), and not endless for a wholly wrong file.
+    errors.sort_by_key(|e| row_of(e));
+    if errors.len() > MAX_PROBLEMS {
+        let more = errors.len() - MAX_PROBLEMS;
+        errors.truncate(MAX_PROBLEMS);
+        errors.push(format!("... and {more} more problem(s)"));
+    }
+    Err(errors)
+}
+
+/// The row number a message starts with ("row 12: ..." or "row 12 is blank"), for sorting.
+fn row_of(message: &str) -> usize {
+    message
+        .strip_prefix("row ")
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn blank(row: usize) -> String {
@@ -229,14 +252,14 @@ fn blank(row: usize) -> String {
 
 /// Empty lines between rows, which the CSV reader would skip silently (trailing ones at the end
 /// of the file are not rows). A line inside a quoted field is not a row.
-fn blank_rows(text: &str) -> Vec<String> {
+fn blank_rows(text: &str) -> std::collections::BTreeSet<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let last = lines.iter().rposition(|l| !l.trim().is_empty()).unwrap_or(0);
     let mut in_quotes = false;
-    let mut out = vec![];
+    let mut out = std::collections::BTreeSet::new();
     for (i, line) in lines.iter().enumerate().take(last) {
         if !in_quotes && line.trim().is_empty() && i > 0 {
-            out.push(blank(i + 1));
+            out.insert(i + 1);
         }
         if line.matches('"').count() % 2 == 1 {
             in_quotes = !in_quotes;
@@ -355,5 +378,11 @@ mod tests {
             parse("Account Name,SKU,Quantity\n", &c, &p, true).unwrap_err(),
             vec!["the file has a header but no rows"]
         );
+        // A wholly wrong file: the first problems, and how many more.
+        let many = format!("Account Name,SKU,Quantity\n{}", "Nobody,SEC-EDR,1\n".repeat(150));
+        let errors = parse(&many, &c, &p, true).unwrap_err();
+        assert_eq!(errors.len(), MAX_PROBLEMS + 1);
+        assert!(errors[0].starts_with("row 2: "), "{}", errors[0]);
+        assert_eq!(errors[MAX_PROBLEMS], "... and 50 more problem(s)");
     }
 }

@@ -2,7 +2,6 @@
 //! valid values, so that the rest of the code never re-checks a string.
 
 use base64::Engine;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
@@ -12,13 +11,8 @@ use subtle::ConstantTimeEq;
 pub struct ObjectId(String);
 
 impl ObjectId {
-    /// A fresh id: 4 bytes of seconds since the epoch then 8 random bytes, like an ObjectId,
-    /// so ids sort roughly by creation time.
-    pub fn generate() -> Self {
-        let secs = chrono::Utc::now().timestamp() as u32;
-        let mut bytes = [0u8; 12];
-        bytes[..4].copy_from_slice(&secs.to_be_bytes());
-        rand::thread_rng().fill_bytes(&mut bytes[4..]);
+    /// An id from its 12 bytes; fresh ones come from `Clock::object_id`.
+    pub fn from_bytes(bytes: [u8; 12]) -> Self {
         ObjectId(hex::encode(bytes))
     }
 
@@ -54,10 +48,18 @@ impl fmt::Display for ObjectId {
 pub struct ApiKey(String);
 
 impl ApiKey {
-    pub fn generate() -> Self {
-        let mut bytes = [0u8; 16];
-        rand::thread_rng().fill_bytes(&mut bytes);
+    /// A key from 128 random bits; fresh ones come from `Clock::api_key`.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
         ApiKey(hex::encode(bytes))
+    }
+
+    /// A secret of the simulator itself (the control token): from the OS, never from the
+    /// seeded generator, so `--deterministic` cannot make it guessable.
+    pub fn secret() -> Self {
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        ApiKey::from_bytes(bytes)
     }
 
     /// A key named by a seed file; any non-empty string without a colon will do.
@@ -137,11 +139,6 @@ impl GradientToken {
     }
 }
 
-/// A message id of an alert: a UUID v4, as production returns.
-pub fn message_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,9 +153,8 @@ mod tests {
         assert!(ObjectId::parse("64f1a2b3c4d5e6f708192a3").is_none());
         assert!(ObjectId::parse("1002").is_none());
         assert!(ObjectId::parse("zzf1a2b3c4d5e6f708192a3c").is_none());
-        let fresh = ObjectId::generate();
+        let fresh = ObjectId::from_bytes([0xab; 12]);
         assert!(ObjectId::parse(fresh.as_str()).is_some());
-        assert_ne!(fresh, ObjectId::generate());
         assert_eq!(
             ObjectId::derived("company", "Acme"),
             ObjectId::derived("company", "Acme")
@@ -186,9 +182,10 @@ mod tests {
 
     #[test]
     fn keys_are_random_hashed_and_compared_whole() {
-        let a = ApiKey::generate();
+        let clock = crate::clock::Clock::system();
+        let a = clock.api_key();
         assert_eq!(a.expose().len(), 32);
-        assert_ne!(a, ApiKey::generate());
+        assert_ne!(a, clock.api_key());
         assert!(a.hash().matches(&KeyHash::of(a.expose())));
         assert!(!a.hash().matches(&KeyHash::of("other")));
         assert_eq!(a.hint().len(), 4);

@@ -3,9 +3,9 @@
 //! names cannot be seen from the server and so have no code: the token header's casing (HTTP/1.1
 //! parsers lowercase header names) and a client reading `_id` (it equals `id`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LintCode {
     NumericId,
@@ -26,12 +26,27 @@ pub enum LintCode {
     OldStatusValue,
 }
 
+/// Read back (from an imported snapshot's journal) by code and message; the advice is the
+/// code's own.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Lint {
     pub code: LintCode,
     pub message: String,
     pub why: &'static str,
     pub fix: &'static str,
+}
+
+#[derive(Deserialize)]
+struct LintWire {
+    code: LintCode,
+    message: String,
+}
+
+impl<'de> Deserialize<'de> for Lint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = LintWire::deserialize(d)?;
+        Ok(Lint::new(w.code, w.message))
+    }
 }
 
 impl Lint {

@@ -16,14 +16,5 @@ pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub fn now_iso() -> String {
-    iso(chrono::Utc::now())
-}
-
 /// `lastSyncedAt` before the first accepted count.
 pub const NEVER_SYNCED: &str = "1900-01-01T00:00:00.000Z";
-
-/// The billing period cards are actioned in: the current month.
-pub fn current_period() -> String {
-    chrono::Utc::now().format("%Y-%m").to_string()
-}

@@ -1,22 +1,18 @@
 //! The alert queue: each alert waits its delay, then becomes a ticket on the integration's PSA
 //! board, or fails with the reason the debug route reports.
 
+use crate::clock::Clock;
 use crate::domain::catalog::IntegrationStatus;
-use crate::domain::now_iso;
 use crate::error::ApiResult;
 use crate::store::{alerts, events, integrations, mappings, psa};
 use rusqlite::Connection;
 use serde_json::json;
 
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 /// Processes every alert that is due; answers how long until the next one is, if any.
-pub fn process_due(tx: &Connection) -> ApiResult<Option<u64>> {
-    let now = now_ms();
+pub fn process_due(tx: &Connection, clock: &Clock) -> ApiResult<Option<u64>> {
+    let now = clock.now_ms();
     for alert in alerts::due(tx, now)? {
-        process(tx, &alert)?;
+        process(tx, clock, &alert)?;
     }
     let next: Option<i64> = tx.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
         r.get(0)
@@ -24,8 +20,8 @@ pub fn process_due(tx: &Connection) -> ApiResult<Option<u64>> {
     Ok(next.map(|d| (d - now).max(1) as u64))
 }
 
-fn process(tx: &Connection, alert: &alerts::AlertRow) -> ApiResult<()> {
-    let now = now_iso();
+fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResult<()> {
+    let now = clock.now_iso();
     let fail = |errors: Vec<String>, code: i64| -> ApiResult<()> {
         let failed = alerts::Resolution {
             state: "failed",

@@ -1,8 +1,8 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
+use crate::clock::Clock;
 use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
-use crate::domain::{current_period, now_iso};
 use crate::error::ApiResult;
 use crate::store::{billing, events, mappings, psa, usage};
 use rusqlite::Connection;
@@ -11,20 +11,20 @@ use serde_json::json;
 
 /// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
 /// the result as what the billing page shows until the next rebuild.
-pub fn rebuild(tx: &Connection) -> ApiResult<()> {
-    rebuild_cards(tx).map(|_| ())
+pub fn rebuild(tx: &Connection, clock: &Clock) -> ApiResult<()> {
+    rebuild_cards(tx, clock).map(|_| ())
 }
 
 /// The rebuild, handing back the cards it saved and their time, so that a caller showing them
 /// does not read back and parse what it has just written.
-pub fn rebuild_cards(tx: &Connection) -> ApiResult<(Vec<ServiceCard>, String)> {
+pub fn rebuild_cards(tx: &Connection, clock: &Clock) -> ApiResult<(Vec<ServiceCard>, String)> {
     let lines = psa::billable_lines(tx)?;
     let products = psa::products(tx)?;
     let mut feeds = mappings::feeds(tx)?;
     // CSV-imported usage counts as production counts it: one more source, summed per line.
     feeds.extend(usage::csv_feeds(tx)?);
     let cards = build_cards(&lines, &products, &feeds);
-    let now = now_iso();
+    let now = clock.now_iso();
     billing::save_view(tx, &cards, &now)?;
     let with_usage = cards.iter().filter(|c| c.vendor_quantity.is_some()).count();
     events::record(
@@ -84,7 +84,7 @@ pub struct PsaInfo {
     pub takes_decimals: bool,
 }
 
-pub fn psa_info(c: &Connection) -> ApiResult<PsaInfo> {
+pub fn psa_info(c: &Connection, clock: &Clock) -> ApiResult<PsaInfo> {
     let name = psa::first_partner(c)?.map(|p| p.psa).unwrap_or_default();
     let kind = PsaKind::of(&name);
     Ok(PsaInfo {
@@ -92,7 +92,7 @@ pub fn psa_info(c: &Connection) -> ApiResult<PsaInfo> {
         kind,
         terms: kind.terms(),
         effective_rule: kind.effective_rule(),
-        approval_date: kind.approval_date(chrono::Utc::now().date_naive()).to_string(),
+        approval_date: kind.approval_date(clock.now().date_naive()).to_string(),
         takes_decimals: kind.takes_decimals(),
     })
 }
@@ -108,13 +108,13 @@ pub struct ViewQuery {
 
 /// The cards of the last rebuild with this period's actions applied: actioned cards leave the
 /// dashboard until their vendor quantity changes.
-pub fn cards_with_state(c: &Connection) -> ApiResult<(Vec<CardView>, Option<String>)> {
+pub fn cards_with_state(c: &Connection, clock: &Clock) -> ApiResult<(Vec<CardView>, Option<String>)> {
     let (cards, built_at) = billing::load_view(c)?;
-    Ok((with_state(c, cards)?, built_at))
+    Ok((with_state(c, clock, cards)?, built_at))
 }
 
-fn with_state(c: &Connection, cards: Vec<ServiceCard>) -> ApiResult<Vec<CardView>> {
-    let actions = billing::actions(c, &current_period())?;
+fn with_state(c: &Connection, clock: &Clock, cards: Vec<ServiceCard>) -> ApiResult<Vec<CardView>> {
+    let actions = billing::actions(c, &clock.period())?;
     let views = cards
         .into_iter()
         .map(|card| {
@@ -131,20 +131,21 @@ fn with_state(c: &Connection, cards: Vec<ServiceCard>) -> ApiResult<Vec<CardView
     Ok(views)
 }
 
-pub fn view(c: &Connection, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
+pub fn view(c: &Connection, clock: &Clock, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
     let (cards, built_at) = billing::load_view(c)?;
-    view_of(c, cards, built_at, q, pending_rebuild)
+    view_of(c, clock, cards, built_at, q, pending_rebuild)
 }
 
 /// The billing page over given cards (the last rebuild's, or one just made).
 pub fn view_of(
     c: &Connection,
+    clock: &Clock,
     cards: Vec<ServiceCard>,
     built_at: Option<String>,
     q: &ViewQuery,
     pending_rebuild: bool,
 ) -> ApiResult<BillingView> {
-    let all = with_state(c, cards)?;
+    let all = with_state(c, clock, cards)?;
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let cards: Vec<CardView> = all
         .into_iter()
@@ -209,11 +210,11 @@ pub fn view_of(
     Ok(BillingView {
         built_at,
         pending_rebuild,
-        period: current_period(),
+        period: clock.period(),
         view: view.into(),
         group_by: group_by.into(),
         cards,
         groups,
-        psa: psa_info(c)?,
+        psa: psa_info(c, clock)?,
     })
 }

@@ -1,9 +1,8 @@
 //! The partner's actions on service cards: Approve, Adjust, Dismiss.
 
 use super::billing::{cards_with_state, rebuild};
-use crate::domain::ids::ObjectId;
+use crate::clock::Clock;
 use crate::domain::psa::PsaKind;
-use crate::domain::{current_period, now_iso};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{billing, events, psa};
 use rusqlite::Connection;
@@ -42,12 +41,13 @@ impl CardAction {
 /// Answers the quantity written and its effective date (none for Dismiss).
 pub fn act(
     tx: &Connection,
+    clock: &Clock,
     card_id: &str,
     action: CardAction,
     effective_date: Option<String>,
     quantity: Option<f64>,
 ) -> ApiResult<Option<(f64, String)>> {
-    let (cards, _) = cards_with_state(tx)?;
+    let (cards, _) = cards_with_state(tx, clock)?;
     let view = cards
         .into_iter()
         .find(|v| v.card.id == card_id)
@@ -59,7 +59,7 @@ pub fn act(
         )));
     }
     let card = view.card;
-    let now = now_iso();
+    let now = clock.now_iso();
     let kind = PsaKind::of(&psa::first_partner(tx)?.map(|p| p.psa).unwrap_or_default());
     if let Some(date) = &effective_date {
         let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -79,7 +79,7 @@ pub fn act(
         let qty = kind.write_back(qty);
         let effective = effective_date
             .clone()
-            .unwrap_or_else(|| kind.approval_date(chrono::Utc::now().date_naive()).to_string());
+            .unwrap_or_else(|| kind.approval_date(clock.now().date_naive()).to_string());
         match &card.contract_line_id {
             Some(line) => {
                 psa::set_line_quantity(tx, line, qty, &effective, &now)?;
@@ -93,7 +93,7 @@ pub fn act(
                 })?;
                 psa::add_line(
                     tx,
-                    ObjectId::generate().as_str(),
+                    clock.object_id().as_str(),
                     &agreement,
                     &card.product_id,
                     qty,
@@ -108,7 +108,7 @@ pub fn act(
         tx,
         &billing::ActionRecord {
             card_id: &card.id,
-            period: &current_period(),
+            period: &clock.period(),
             action: action.past(),
             vendor_quantity: card.vendor_quantity,
             quantity,
@@ -124,6 +124,6 @@ pub fn act(
         &now,
         &json!({"cardId": card.id, "service": card.service_name, "account": card.account_name}),
     )?;
-    rebuild(tx)?;
+    rebuild(tx, clock)?;
     Ok(written)
 }

@@ -27,13 +27,14 @@ pub fn map_account(
     psa_company_id: &str,
     source: &str,
     now: &str,
+    mapping_id: &ObjectId,
 ) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO account_mapping (integration_id, vendor_account_id, mapping_id, psa_company_id, source, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(integration_id, vendor_account_id) DO UPDATE SET psa_company_id = excluded.psa_company_id,
            source = excluded.source",
-        params![integration_id, vendor_account_id, ObjectId::generate().as_str(), psa_company_id, source, now],
+        params![integration_id, vendor_account_id, mapping_id.as_str(), psa_company_id, source, now],
     )?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod integrations;
 pub mod mappings;
 pub mod psa;
 pub mod seed;
+pub mod snapshot;
 pub mod usage;
 pub mod vendors;
 
@@ -23,7 +24,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const SCHEMA: &str = include_str!("schema.sql");
-const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "1";
 /// `PRAGMA application_id` of a synthesize-sim database ("SYNS"): another program's SQLite
 /// file is told apart before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x5359_4E53;
@@ -149,8 +150,7 @@ impl Store {
         )?;
         if meta_get(&conn, DERIVED_MARKER)?.is_none() {
             let tx = conn.unchecked_transaction()?;
-            events::refold(&tx)?;
-            usage::resummarise(&tx)?;
+            rederive(&tx)?;
             meta_set(&tx, DERIVED_MARKER, "1")?;
             tx.commit()?;
         }
@@ -289,9 +289,7 @@ fn in_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
-pub const STATE_TABLES: [&str; 23] = [
-    "qa_fact",
-    "count_summary",
+pub const STATE_TABLES: [&str; 21] = [
     "event",
     "csv_usage",
     "card_action",
@@ -315,8 +313,18 @@ pub const STATE_TABLES: [&str; 23] = [
     "partner",
 ];
 
+/// Tables computed from the state as it changes (the QA checklist's facts, the count
+/// summaries): emptied with it, never exported in a snapshot, recomputed by `rederive`.
+pub const DERIVED_TABLES: [&str; 2] = ["qa_fact", "count_summary"];
+
+/// Recomputes the derived tables from the event log and the count history.
+pub fn rederive(tx: &Connection) -> rusqlite::Result<()> {
+    events::refold(tx)?;
+    usage::resummarise(tx)
+}
+
 pub fn clear_state(tx: &Transaction) -> rusqlite::Result<()> {
-    for table in STATE_TABLES {
+    for table in DERIVED_TABLES.iter().chain(STATE_TABLES.iter()) {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
     tx.execute(

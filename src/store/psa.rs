@@ -334,3 +334,49 @@ pub fn first_partner(c: &Connection) -> rusqlite::Result<Option<Partner>> {
         None => Ok(None),
     }
 }
+
+/// What the PSA losing a company took with it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemovedCompany {
+    pub company: Company,
+    pub agreements: usize,
+    pub lines: usize,
+    /// `(integration id, vendor account id)` of every account that was mapped to it.
+    pub unmapped: Vec<(String, String)>,
+}
+
+/// The company is deleted in the PSA: its agreements and contract lines go with it, and every
+/// account mapped to it is left unmapped. Tickets already raised for it stay, as a PSA keeps
+/// closed history.
+pub fn remove_company(c: &Connection, id: &str) -> rusqlite::Result<Option<RemovedCompany>> {
+    let Some(company) = c
+        .query_row(
+            "SELECT id, psa_ref, name, type, status FROM psa_company WHERE id = ?1",
+            [id],
+            company,
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut st = c.prepare(
+        "SELECT integration_id, vendor_account_id FROM account_mapping WHERE psa_company_id = ?1 ORDER BY rowid",
+    )?;
+    let unmapped = st
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
+    c.execute("DELETE FROM account_mapping WHERE psa_company_id = ?1", [id])?;
+    let lines = c.execute(
+        "DELETE FROM psa_line WHERE agreement_id IN (SELECT id FROM psa_agreement WHERE company_id = ?1)",
+        [id],
+    )?;
+    let agreements = c.execute("DELETE FROM psa_agreement WHERE company_id = ?1", [id])?;
+    c.execute("DELETE FROM psa_company WHERE id = ?1", [id])?;
+    Ok(Some(RemovedCompany {
+        company,
+        agreements,
+        lines,
+        unmapped,
+    }))
+}

@@ -3,7 +3,6 @@
 
 use super::{clear_state, meta_set, modules_to_json};
 use crate::domain::ids::{ApiKey, ObjectId};
-use crate::domain::now_iso;
 use rusqlite::{params, Transaction};
 use serde::Deserialize;
 
@@ -456,9 +455,8 @@ fn integration_id(v: &SeedVendor) -> String {
 }
 
 /// Empties every table and writes the seed, inside the caller's transaction (atomic reset).
-pub fn apply(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
+pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
     clear_state(tx)?;
-    let now = now_iso();
     let partner_id = id_or(&seed.partner.id, "partner", &seed.partner.name);
     tx.execute(
         "INSERT INTO partner (id, name, psa, psa_url, currency) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -584,7 +582,7 @@ pub fn apply(tx: &Transaction, seed: &Seed) -> rusqlite::Result<()> {
             )?,
         };
     }
-    meta_set(tx, "seeded_at", &now)?;
+    meta_set(tx, "seeded_at", now)?;
     Ok(())
 }
 
@@ -662,7 +660,7 @@ mod tests {
         );
         assert!(load(Some(std::path::Path::new("no-such-seed")))
             .unwrap_err()
-            .contains("embedded seeds: flamingo, autotask, halopsa, large"));
+            .contains(&format!("embedded seeds: {}", embedded_names().join(", "))));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use super::CachedRow;
 use super::{modules_from_json, next_seq};
-use crate::domain::now_iso;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone)]
@@ -110,7 +109,7 @@ pub struct VendorUpdate {
     pub integration_portal_url: Option<String>,
 }
 
-pub fn update(c: &Connection, id: &str, u: &VendorUpdate) -> rusqlite::Result<()> {
+pub fn update(c: &Connection, id: &str, u: &VendorUpdate, now: &str) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE vendor SET name = COALESCE(?2, name), description = COALESCE(?3, description),
            vendor_support_page_url = COALESCE(?4, vendor_support_page_url),
@@ -122,7 +121,7 @@ pub fn update(c: &Connection, id: &str, u: &VendorUpdate) -> rusqlite::Result<()
             u.description,
             u.vendor_support_page_url,
             u.integration_portal_url,
-            now_iso()
+            now
         ],
     )?;
     Ok(())
@@ -176,7 +175,7 @@ pub fn insert_service(c: &Connection, s: &ServiceRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
-pub fn update_service(c: &Connection, s: &ServiceRow) -> rusqlite::Result<()> {
+pub fn update_service(c: &Connection, s: &ServiceRow, now: &str) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE vendor_service SET name = ?3, description = ?4, logo = ?5, category = ?6, subcategory = ?7,
            support_article = ?8, support_contact = ?9, updated_at = ?10 WHERE vendor_id = ?1 AND id = ?2",
@@ -190,7 +189,7 @@ pub fn update_service(c: &Connection, s: &ServiceRow) -> rusqlite::Result<()> {
             s.subcategory,
             s.support_article,
             s.support_contact,
-            now_iso()
+            now
         ],
     )?;
     Ok(())

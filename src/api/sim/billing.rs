@@ -33,17 +33,19 @@ fn view_query(req: &HttpRequest) -> ViewQuery {
 async fn get_billing(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
     let pending = state.rebuild.is_pending();
-    let v = state.read_off_thread(move |c| view(c, &q, pending)).await?;
+    let clock = state.clock.clone();
+    let v = state.read_off_thread(move |c| view(c, &clock, &q, pending)).await?;
     Ok(json_response(StatusCode::OK, &v))
 }
 
 async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
     state.rebuild.cancel();
+    let clock = state.clock.clone();
     let v = state
         .write_off_thread(move |tx| {
-            let (cards, built_at) = rebuild_cards(tx)?;
-            view_of(tx, cards, Some(built_at), &q, false)
+            let (cards, built_at) = rebuild_cards(tx, &clock)?;
+            view_of(tx, &clock, cards, Some(built_at), &q, false)
         })
         .await?;
     Ok(json_response(StatusCode::OK, &v))
@@ -80,8 +82,9 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
         return Err(ApiError::validation_one("effectiveDate should not be empty"));
     }
     let id = card_id.clone();
+    let clock = state.clock.clone();
     let written = state
-        .write_off_thread(move |tx| act(tx, &id, action, effective, quantity))
+        .write_off_thread(move |tx| act(tx, &clock, &id, action, effective, quantity))
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -110,10 +113,11 @@ async fn bulk(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRes
     let (effective, _) = action_fields(&value)?;
     let count = ids.len();
     // All or nothing: one transaction for the whole selection.
+    let clock = state.clock.clone();
     state
         .write(move |tx| {
             for id in &ids {
-                act(tx, id, action, effective.clone(), None)?;
+                act(tx, &clock, id, action, effective.clone(), None)?;
             }
             Ok(())
         })

@@ -2,11 +2,11 @@
 //! Next, mapping, Finish, Disconnect.
 
 use crate::api::path_param;
+use crate::clock::Clock;
 use crate::domain::catalog::{CardState, SetupStep, MODULES};
-use crate::domain::ids::{ApiKey, GradientToken};
+use crate::domain::ids::GradientToken;
 use crate::domain::lifecycle::Card;
 use crate::domain::mapping::exact_name_matches;
-use crate::domain::now_iso;
 use crate::domain::validate::{parse_lenient, BodyKind};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::billing::rebuild;
@@ -140,6 +140,7 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         ),
         Some(_) => return Err(ApiError::validation_one("modules must be an array of strings")),
     };
+    let clock = state.clock.clone();
     let card = state
         .write(move |tx| {
             let i = load(tx, &id)?;
@@ -159,7 +160,7 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
                     )));
                 }
             }
-            let now = now_iso();
+            let now = clock.now_iso();
             integrations::connect(tx, &id, &modules, &now)?;
             let i = load(tx, &id)?;
             events::record(tx, Some(&id), i.cycle, "connected", &now, &json!({"modules": modules}))?;
@@ -171,6 +172,7 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
 
 async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    let clock = state.clock.clone();
     let keys = state
         .write(move |tx| {
             let i = load(tx, &id)?;
@@ -179,8 +181,8 @@ async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
             let vendor_key = vendor
                 .api_key_plain
                 .ok_or_else(|| ApiError::Conflict("This vendor's API key is not known to the simulator".into()))?;
-            let key = ApiKey::generate();
-            let now = now_iso();
+            let key = clock.api_key();
+            let now = clock.now_iso();
             let regenerated = i.token_generated_at.is_some();
             integrations::new_partner_key(tx, &id, &key, &now)?;
             events::record(
@@ -204,6 +206,7 @@ async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
 async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let want_json = crate::api::query_value(&req, "format").as_deref() == Some("json");
+    let clock = state.clock.clone();
     let url = state
         .write(move |tx| {
             let i = load(tx, &id)?;
@@ -214,7 +217,7 @@ async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
                 Some(&id),
                 i.cycle,
                 "portal_opened",
-                &now_iso(),
+                &clock.now_iso(),
                 &json!({"url": url}),
             )?;
             // Recorded either way (so the QA checklist sees the press), hence Ok here.
@@ -235,7 +238,7 @@ async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
 }
 
 /// Auto-maps unmapped accounts whose names equal a PSA company's, character for character.
-fn auto_map_accounts(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
+fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
     let candidates: Vec<(String, String)> = psa::visible_companies(tx)?
         .into_iter()
         .map(|c| (c.id, c.name))
@@ -248,7 +251,7 @@ fn auto_map_accounts(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResul
     let names: std::collections::HashMap<&str, &str> =
         unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
     for (account, company) in &matches {
-        mappings::map_account(tx, &i.id, account, company, "auto", now)?;
+        mappings::map_account(tx, &i.id, account, company, "auto", now, &clock.object_id())?;
         // An exact-name match: the account and the PSA company carry the same name.
         let name = names.get(account.as_str()).copied();
         events::record(
@@ -314,15 +317,16 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
                 SetupStep::ALL.map(|s| s.as_str()).join(", ")
             ))
         })?;
+    let clock = state.clock.clone();
     let card = state
         .write(move |tx| {
             let i = load(tx, &id)?;
             lifecycle(&i).may_enter(step).map_err(ApiError::Conflict)?;
-            let now = now_iso();
+            let now = clock.now_iso();
             integrations::set_step(tx, &id, step)?;
             match step {
                 SetupStep::AccountMapping => {
-                    auto_map_accounts(tx, &i, &now)?;
+                    auto_map_accounts(tx, &clock, &i, &now)?;
                 }
                 SetupStep::ServiceMapping => {
                     auto_map_services(tx, &i, &now)?;
@@ -338,12 +342,13 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
 
 async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    let clock = state.clock.clone();
     let out = state
         .write(move |tx| {
             let i = load(tx, &id)?;
             require_mapping_allowed(&i)?;
-            let now = now_iso();
-            Ok(json!({"accounts": auto_map_accounts(tx, &i, &now)?, "services": auto_map_services(tx, &i, &now)?}))
+            let now = clock.now_iso();
+            Ok(json!({"accounts": auto_map_accounts(tx, &clock, &i, &now)?, "services": auto_map_services(tx, &i, &now)?}))
         })
         .await?;
     Ok(json_response(StatusCode::OK, &out))
@@ -421,6 +426,7 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
                 "psaAccountId must be a string".into(),
             ])
         })?;
+    let clock = state.clock.clone();
     let row = state
         .write(move |tx| {
             let i = load(tx, &id)?;
@@ -428,8 +434,8 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
             account_row(tx, &i, &account_id)?; // 404 for an unknown vendor account
             psa::visible_company(tx, &psa_id)?
                 .ok_or_else(|| ApiError::NotFound(format!("No PSA account found with id: {psa_id}")))?;
-            let now = now_iso();
-            mappings::map_account(tx, &i.id, &account_id, &psa_id, "manual", &now)?;
+            let now = clock.now_iso();
+            mappings::map_account(tx, &i.id, &account_id, &psa_id, "manual", &now, &clock.object_id())?;
             let row = account_row(tx, &i, &account_id)?;
             events::record(
                 tx,
@@ -449,6 +455,7 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
 async fn unmap_account(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let account_id = path_param(&req, "accountId");
+    let clock = state.clock.clone();
     let row = state
         .write(move |tx| {
             let i = load(tx, &id)?;
@@ -459,7 +466,7 @@ async fn unmap_account(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
                     Some(&i.id),
                     i.cycle,
                     "account_unmapped",
-                    &now_iso(),
+                    &clock.now_iso(),
                     &json!({"accountId": account_id}),
                 )?;
             }
@@ -484,6 +491,7 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
             .collect::<ApiResult<_>>()?,
         _ => return Err(ApiError::validation_one("psaProductIds must be an array")),
     };
+    let clock = state.clock.clone();
     let row = state
         .write(move |tx| {
             let i = load(tx, &id)?;
@@ -493,7 +501,7 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
             if let Some(bad) = products.iter().find(|p| !known.contains(p)) {
                 return Err(ApiError::NotFound(format!("No PSA product found with id: {bad}")));
             }
-            let now = now_iso();
+            let now = clock.now_iso();
             mappings::map_service(tx, &i.id, &service_id, &products, "manual", &now)?;
             let kind = if products.is_empty() {
                 "service_unmapped"
@@ -518,6 +526,7 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
 async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let service_id = path_param(&req, "serviceId");
+    let clock = state.clock.clone();
     let row = state
         .write(move |tx| {
             let i = load(tx, &id)?;
@@ -528,7 +537,7 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
                     Some(&i.id),
                     i.cycle,
                     "service_unmapped",
-                    &now_iso(),
+                    &clock.now_iso(),
                     &json!({"serviceId": service_id}),
                 )?;
             }
@@ -540,6 +549,7 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
 
 async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    let clock = state.clock.clone();
     let card = state
         .write_off_thread(move |tx| {
             let i = load(tx, &id)?;
@@ -547,7 +557,7 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
             lifecycle(&i)
                 .may_finish(accounts_mapped, services_mapped)
                 .map_err(ApiError::Conflict)?;
-            let now = now_iso();
+            let now = clock.now_iso();
             integrations::finish(tx, &id, &now)?;
             events::record(
                 tx,
@@ -557,7 +567,7 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
                 &now,
                 &json!({"accounts": accounts_mapped, "services": services_mapped}),
             )?;
-            rebuild(tx)?;
+            rebuild(tx, &clock)?;
             card(tx, &load(tx, &id)?)
         })
         .await?;
@@ -566,10 +576,11 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
 
 async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    let clock = state.clock.clone();
     let out = state
         .write_off_thread(move |tx| {
             let i = load(tx, &id)?;
-            let now = now_iso();
+            let now = clock.now_iso();
             let deleted = integrations::disconnect(tx, &id, &now)?;
             events::record(
                 tx,
@@ -579,7 +590,7 @@ async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
                 &now,
                 &serde_json::to_value(&deleted).unwrap_or_default(),
             )?;
-            rebuild(tx)?;
+            rebuild(tx, &clock)?;
             Ok(json!({"integration": card(tx, &load(tx, &id)?)?, "deleted": deleted}))
         })
         .await?;

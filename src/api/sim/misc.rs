@@ -116,10 +116,11 @@ async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRe
 /// Writes `seed` over everything in one transaction and clears what lives in memory.
 pub async fn reset_to(state: &AppState, seed: seed::Seed) -> ApiResult<()> {
     state.rebuild.cancel();
+    let clock = state.clock.clone();
     state
         .write_off_thread(move |tx| {
-            seed::apply(tx, &seed)?;
-            rebuild(tx)
+            seed::apply(tx, &seed, &clock.now_iso())?;
+            rebuild(tx, &clock)
         })
         .await?;
     state.journal.clear();

@@ -1,6 +1,7 @@
 //! The simulator's own JSON control API under `/sim`: everything the console does.
 
 pub mod billing;
+pub mod control;
 pub mod faults;
 pub mod integrations;
 pub mod misc;
@@ -16,6 +17,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     billing::config(cfg);
     qa::config(cfg);
     faults::config(cfg);
+    control::config(cfg);
     scenarios::config(cfg);
     usage::config(cfg);
 }

@@ -1,7 +1,6 @@
 //! The QA checklist and the report a vendor keeps.
 
 use crate::api::query_value;
-use crate::domain::now_iso;
 use crate::error::{json_response, ApiResult};
 use crate::ops::qa::{facts, report, IntegrationQa};
 use crate::state::AppState;
@@ -22,6 +21,7 @@ async fn all(
     only: Option<String>,
     with_report: bool,
 ) -> ApiResult<Vec<(IntegrationQa, Option<Value>)>> {
+    let clock = state.clock.clone();
     let ids: Vec<String> = state
         .read(move |c| {
             Ok(integrations::list(c)?
@@ -32,7 +32,7 @@ async fn all(
         })
         .await?;
     let pending = state.rebuild.is_pending();
-    let now = now_iso();
+    let now = clock.now_iso();
     let mut out = vec![];
     for id in ids {
         let journal = state.journal.call_facts(&id);
@@ -71,7 +71,7 @@ async fn get_report(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
     }
     Ok(json_response(
         StatusCode::OK,
-        &json!({"generatedAt": now_iso(), "reports": reports}),
+        &json!({"generatedAt": state.clock.now_iso(), "reports": reports}),
     ))
 }
 

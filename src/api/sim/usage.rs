@@ -5,7 +5,6 @@
 
 use super::integrations::sim_body;
 use crate::domain::csv_usage::{self, Company, Product, MAX_BYTES};
-use crate::domain::now_iso;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
@@ -48,6 +47,7 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
         Some(_) => return Err(ApiError::validation_one("aggregate must be a boolean value")),
     };
     state.rebuild.cancel();
+    let clock = state.clock.clone();
     let out = state
         .write(move |tx| {
             let visible: Vec<String> = psa::visible_companies(tx)?.into_iter().map(|c| c.id).collect();
@@ -69,7 +69,7 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
                 })
                 .collect();
             let parsed = csv_usage::parse(&text, &companies, &products, aggregate).map_err(ApiError::Validation)?;
-            let now = now_iso();
+            let now = clock.now_iso();
             usage::replace_csv(tx, &parsed, &file_name, &now)?;
             let rows: usize = parsed.iter().map(|u| u.rows.len()).sum();
             events::record(
@@ -80,7 +80,7 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
                 &now,
                 &json!({"fileName": file_name, "rows": rows, "pairs": parsed.len()}),
             )?;
-            rebuild(tx)?;
+            rebuild(tx, &clock)?;
             Ok(json!({"status": "ok", "fileName": file_name, "rows": rows, "importedAt": now, "usage": parsed}))
         })
         .await?;
@@ -89,10 +89,11 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
 
 async fn remove(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state.rebuild.cancel();
+    let clock = state.clock.clone();
     let removed = state
-        .write(|tx| {
+        .write(move |tx| {
             let n = usage::clear_csv(tx)?;
-            rebuild(tx)?;
+            rebuild(tx, &clock)?;
             Ok(n)
         })
         .await?;

@@ -5,7 +5,6 @@ use super::auth::Partner;
 use crate::api::{note_lints, path_param, query_pairs};
 use crate::domain::lint::{blanked, blanked_fields};
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::domain::validate::{object, objects, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
@@ -119,6 +118,7 @@ async fn create(
         return Err(ApiError::Validation(errors));
     }
     let integration = caller.integration;
+    let clock = state.clock.clone();
     let result = caller
         .grant
         .write(&state, move |tx| {
@@ -128,7 +128,7 @@ async fn create(
                     return Ok(Err(p.id.clone()));
                 }
             }
-            let now = now_iso();
+            let now = clock.now_iso();
             for p in &new {
                 accounts::insert(tx, kind, &integration.id, p, &now)?;
             }
@@ -224,10 +224,11 @@ async fn update_bulk(
         return Err(ApiError::Validation(errors));
     }
     let integration_id = caller.integration.id;
+    let clock = state.clock.clone();
     let (out, blanked) = caller
         .grant
         .write(&state, move |tx| {
-            let now = now_iso();
+            let now = clock.now_iso();
             let mut out = vec![];
             let mut blanked = vec![];
             for (id, u) in &updates {
@@ -278,6 +279,7 @@ async fn update_one(
     }
     update.new_id = new_id;
     let integration_id = caller.integration.id;
+    let clock = state.clock.clone();
     let (row, blanked) = caller
         .grant
         .write(&state, move |tx| {
@@ -287,7 +289,7 @@ async fn update_one(
                     return Err(ApiError::Conflict(DUPLICATE.into()));
                 }
             }
-            accounts::update(tx, kind, &integration_id, &id, &update, &now_iso())?;
+            accounts::update(tx, kind, &integration_id, &id, &update, &clock.now_iso())?;
             let final_id = update.new_id.clone().unwrap_or(id);
             let row = accounts::get(tx, kind, &integration_id, &final_id)?
                 .ok_or_else(|| ApiError::internal("row vanished"))?;

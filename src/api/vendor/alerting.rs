@@ -2,11 +2,9 @@
 
 use super::auth::Partner;
 use crate::api::path_param;
-use crate::domain::ids::{message_id, ObjectId};
-use crate::domain::now_iso;
 use crate::domain::validate::{object, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::alerts::{now_ms, process_due};
+use crate::ops::alerts::process_due;
 use crate::state::AppState;
 use crate::store::alerts::{self, AlertRow};
 use crate::store::events;
@@ -40,14 +38,14 @@ async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequ
     if !f.errors.is_empty() {
         return Err(ApiError::Validation(f.errors));
     }
-    let now = now_iso();
+    let now = state.clock.now_iso();
     let alert = AlertRow {
-        message_id: message_id(),
+        message_id: state.clock.message_id(),
         integration_id: caller.integration.id.clone(),
         cycle: caller.integration.cycle,
         account_id,
         alert_id: alert_id.expect("validated"),
-        correlation_id: ObjectId::generate().into_string(),
+        correlation_id: state.clock.object_id().into_string(),
         title: title.expect("validated"),
         description: description.expect("validated"),
         priority: priority.expect("validated") as i64,
@@ -60,7 +58,7 @@ async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequ
         message: Some("Alert queued".into()),
         status_code: None,
         created_at: now.clone(),
-        due_at_ms: now_ms() + state.config.alert_delay_ms as i64,
+        due_at_ms: state.clock.now_ms() + state.config.alert_delay_ms as i64,
         processed_at: None,
     };
     let answer =
@@ -87,11 +85,12 @@ async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequ
 async fn debug_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "messageId");
     let integration_id = caller.integration.id;
+    let clock = state.clock.clone();
     let alert = caller
         .grant
         .write(&state, move |tx| {
             // Anything due is processed first, so the answer never lags the queue's delay.
-            process_due(tx)?;
+            process_due(tx, &clock)?;
             alerts::get(tx, &id)?
                 .filter(|a| a.integration_id == integration_id)
                 .ok_or_else(|| ApiError::NotFound(format!("No alert found with messageId: {id}")))

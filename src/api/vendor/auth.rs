@@ -6,7 +6,6 @@ use crate::api::{note_caller, note_lints};
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::ids::{GradientToken, KeyHash};
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
@@ -126,9 +125,10 @@ async fn authenticate(
             let (vendor, integration) = *found;
             if let Some(i) = integration.as_ref().filter(|i| i.token_first_used_at.is_none()) {
                 let (id, cycle) = (i.id.clone(), i.cycle);
+                let clock = state.clock.clone();
                 state
                     .write(move |tx| {
-                        let now = now_iso();
+                        let now = clock.now_iso();
                         if integrations::mark_token_used(tx, &id, &now)? {
                             events::record(tx, Some(&id), cycle, "authenticated", &now, &json!({}))?;
                         }

@@ -6,7 +6,6 @@ use crate::api::{note_lints, path_param, query_pairs};
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{events, integrations, psa};
@@ -57,6 +56,7 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
     }
     let id = caller.integration.id.clone();
     let cycle = caller.integration.cycle;
+    let clock = state.clock.clone();
     let integration = caller
         .grant
         .write(&state, move |tx| {
@@ -66,7 +66,7 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
                 Some(&id),
                 cycle,
                 "status_set",
-                &now_iso(),
+                &clock.now_iso(),
                 &json!({"status": status.as_str()}),
             )?;
             integrations::get(tx, &id)?.ok_or_else(|| ApiError::internal("integration vanished"))

@@ -6,7 +6,6 @@ use crate::api::{note_lints, path_param};
 use crate::domain::catalog::{CATEGORIES, SUBCATEGORIES};
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
-use crate::domain::now_iso;
 use crate::domain::validate::{object, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
@@ -79,6 +78,7 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
     }
     let vendor_id = caller.vendor.id.clone();
     let integration = caller.integration.map(|i| (i.id, i.cycle));
+    let clock = state.clock.clone();
     let (vendor, skus, blanked) = caller
         .grant
         .write(&state, move |tx| {
@@ -97,14 +97,14 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
                     &before.integration_portal_url,
                 ),
             ]);
-            vendors::update(tx, &vendor_id, &update)?;
+            vendors::update(tx, &vendor_id, &update, &clock.now_iso())?;
             if let (Some(url), Some((iid, cycle))) = (&update.integration_portal_url, &integration) {
                 events::record(
                     tx,
                     Some(iid),
                     *cycle,
                     "portal_url_set",
-                    &now_iso(),
+                    &clock.now_iso(),
                     &json!({"url": url}),
                 )?;
             }
@@ -166,9 +166,9 @@ fn service_fields(f: &mut Fields, s: &mut ServiceRow, create: bool) {
 async fn create_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
     let value = crate::api::json_body(&req);
     let obj = object(&value)?;
-    let now = now_iso();
+    let now = state.clock.now_iso();
     let mut service = ServiceRow {
-        id: ObjectId::generate().into_string(),
+        id: state.clock.object_id().into_string(),
         vendor_id: caller.vendor.id.clone(),
         name: String::new(),
         description: String::new(),
@@ -280,6 +280,7 @@ async fn update_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
     let obj = object(&body.value)?.clone();
     let strict = state.strict_types();
     let vendor_id = caller.vendor.id.clone();
+    let clock = state.clock.clone();
     let (vendor, service) = caller
         .grant
         .write(&state, move |tx| {
@@ -293,7 +294,7 @@ async fn update_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
             }
             // The SDK's Update-PSVendorService sends nothing: a no-op leaves updatedAt alone.
             if content(&s) != before {
-                vendors::update_service(tx, &s)?;
+                vendors::update_service(tx, &s, &clock.now_iso())?;
             }
             let s = vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::internal("service vanished"))?;
             let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;

@@ -5,7 +5,6 @@ use crate::api::{note_lints, path_param, query_value};
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
-use crate::domain::now_iso;
 use crate::domain::validate::{object, parse_bool, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::state::AppState;
@@ -71,6 +70,7 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
     let client_oid = client_oid.map(|c| ObjectId::parse(&c).map_or(c, ObjectId::into_string));
     let integration = caller.integration;
     let vendor_id = caller.vendor.id.clone();
+    let clock = state.clock.clone();
     let outcome = caller
         .grant
         .write(&state, move |tx| {
@@ -111,7 +111,7 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
             if !mappings::is_service_mapped(tx, &integration.id, &service_id)? {
                 return Ok(Err(Rejection::UnmappedService));
             }
-            let now = now_iso();
+            let now = clock.now_iso();
             let count = usage::NewCount {
                 integration_id: &integration.id,
                 cycle: integration.cycle,

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the CI example of the README (examples/python) against the debug build, as a vendor's CI
+# would run it against a released binary: pytest (pinned, into a virtualenv under target/), the
+# simulator started by the example's own fixture. Exit 5 (no tests collected) counts as failure,
+# so an example that silently stops being collected cannot pass.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/target/examples-venv"
+if [ ! -x "$VENV/bin/pytest" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r examples/python/requirements.txt
+fi
+[ -n "${SIM_NO_BUILD:-}" ] && [ -x target/debug/synthesize-sim ] || cargo build --bin synthesize-sim >&2
+echo "== examples/python (pytest)"
+set +e
+SYNTH_SIM_BIN="$ROOT/target/debug/synthesize-sim" "$VENV/bin/pytest" -q -p no:cacheprovider examples/python
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "examples/python: pytest collected no tests" >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,154 @@
+//! The whole simulated state as plain rows, for `/sim/snapshots`: every table of
+//! `STATE_TABLES` plus `meta` (but its schema version), column names and values as JSON.
+//! Rows rather than SQLite's file image, so that an exported snapshot is readable and
+//! diffable in a support ticket, survives a change of SQLite version or page size, and is
+//! checked column by column on import instead of trusted as a database file.
+
+use super::{clear_state, STATE_TABLES};
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::{Connection, Transaction};
+use serde_json::{json, Map, Value};
+
+const META: &str = "meta";
+
+fn to_json(v: ValueRef) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => json!(i),
+        ValueRef::Real(f) => json!(f),
+        ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        // No table holds blobs; kept as text should one ever appear.
+        ValueRef::Blob(b) => Value::String(hex::encode(b)),
+    }
+}
+
+fn to_sql(v: &Value) -> Option<Sql> {
+    Some(match v {
+        Value::Null => Sql::Null,
+        Value::Bool(b) => Sql::Integer(*b as i64),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Sql::Integer(i),
+            None => Sql::Real(n.as_f64()?),
+        },
+        Value::String(s) => Sql::Text(s.clone()),
+        _ => return None,
+    })
+}
+
+fn dump_table(c: &Connection, table: &str) -> rusqlite::Result<Value> {
+    let filter = if table == META {
+        " WHERE key <> 'schema_version'"
+    } else {
+        ""
+    };
+    let mut st = c.prepare(&format!("SELECT * FROM {table}{filter} ORDER BY rowid"))?;
+    let columns: Vec<String> = st.column_names().into_iter().map(String::from).collect();
+    let n = columns.len();
+    let mut rows = vec![];
+    let mut q = st.query([])?;
+    while let Some(r) = q.next()? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(to_json(r.get_ref(i)?));
+        }
+        rows.push(Value::Array(row));
+    }
+    Ok(json!({"columns": columns, "rows": rows}))
+}
+
+/// Every table's rows: `{table: {columns: [...], rows: [[...], ...]}}`.
+pub fn dump(c: &Connection) -> rusqlite::Result<Value> {
+    let mut tables = Map::new();
+    for table in STATE_TABLES.iter().rev().chain(std::iter::once(&META)) {
+        tables.insert((*table).to_string(), dump_table(c, table)?);
+    }
+    Ok(Value::Object(tables))
+}
+
+/// How many rows a dump holds.
+pub fn row_count(tables: &Value) -> usize {
+    tables
+        .as_object()
+        .map(|t| t.values().map(|v| v["rows"].as_array().map_or(0, Vec::len)).sum())
+        .unwrap_or(0)
+}
+
+fn table_columns(c: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut st = c.prepare(&format!("PRAGMA table_info({table})"))?;
+    let cols = st.query_map([], |r| r.get::<_, String>(1))?;
+    cols.collect()
+}
+
+/// Checks a dump against this database's schema without writing: every table known, every
+/// column known, every row as long as its columns, every value a scalar.
+pub fn check(c: &Connection, tables: &Value) -> Result<(), String> {
+    let obj = tables.as_object().ok_or("tables must be an object")?;
+    for (name, t) in obj {
+        if name != META && !STATE_TABLES.contains(&name.as_str()) {
+            return Err(format!("unknown table {name:?}"));
+        }
+        let known = table_columns(c, name).map_err(|e| e.to_string())?;
+        let columns = t["columns"]
+            .as_array()
+            .ok_or_else(|| format!("{name}.columns must be an array"))?;
+        for col in columns {
+            let col = col
+                .as_str()
+                .ok_or_else(|| format!("{name}.columns must hold strings"))?;
+            if !known.iter().any(|k| k == col) {
+                return Err(format!("{name} has no column {col:?}"));
+            }
+        }
+        let rows = t["rows"]
+            .as_array()
+            .ok_or_else(|| format!("{name}.rows must be an array"))?;
+        for (i, row) in rows.iter().enumerate() {
+            let row = row
+                .as_array()
+                .filter(|r| r.len() == columns.len())
+                .ok_or_else(|| format!("{name}.rows[{i}] must hold {} values", columns.len()))?;
+            if row.iter().any(|v| to_sql(v).is_none()) {
+                return Err(format!("{name}.rows[{i}] holds a value that is not a scalar"));
+            }
+        }
+    }
+    for table in STATE_TABLES {
+        if !obj.contains_key(table) {
+            return Err(format!("table {table:?} is missing"));
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the whole state with a checked dump, inside the caller's transaction (so a row
+/// that breaks a constraint leaves everything as it was).
+pub fn load(tx: &Transaction, tables: &Value) -> rusqlite::Result<()> {
+    clear_state(tx)?;
+    // Parents before children, so that foreign keys hold row by row.
+    for table in STATE_TABLES.iter().rev().chain(std::iter::once(&META)) {
+        let t = &tables[*table];
+        let (Some(columns), Some(rows)) = (t["columns"].as_array(), t["rows"].as_array()) else {
+            continue;
+        };
+        if rows.is_empty() {
+            continue;
+        }
+        let names: Vec<&str> = columns.iter().filter_map(Value::as_str).collect();
+        let marks = vec!["?"; names.len()].join(", ");
+        let verb = if *table == META { "INSERT OR REPLACE" } else { "INSERT" };
+        let mut st = tx.prepare(&format!("{verb} INTO {table} ({}) VALUES ({marks})", names.join(", ")))?;
+        for row in rows {
+            if *table == META && row.get(0).and_then(Value::as_str) == Some("schema_version") {
+                continue;
+            }
+            let values: Vec<Sql> = row
+                .as_array()
+                .map(|r| r.iter().map(|v| to_sql(v).unwrap_or(Sql::Null)).collect())
+                .unwrap_or_default();
+            st.execute(rusqlite::params_from_iter(values))?;
+        }
+    }
+    // The QA facts and count summaries follow from what was loaded.
+    super::rederive(tx)?;
+    Ok(())
+}
