@@ -19,7 +19,8 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_DB", default_value = "synthesize-sim.db")]
     pub db: String,
 
-    /// Seed file (JSON) to use instead of the embedded demo partner.
+    /// An embedded seed by name (`flamingo`, the default; `autotask`; `halopsa`; `large`: 1,000
+    /// companies, 10,000 contract lines), or a seed file (JSON).
     #[arg(long, env = "SYNTH_SIM_SEED")]
     pub seed: Option<PathBuf>,
 

@@ -54,8 +54,23 @@ impl AppState {
         }
     }
 
-    /// Runs a read off the async threads.
+    /// Runs a read: right here when a read connection is free (the common case: a key lookup
+    /// takes microseconds, far less than handing it to the blocking pool and back, which cost
+    /// two thread switches per read), else off the async threads.
     pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.store.try_read(f) {
+            Ok(out) => out,
+            Err(f) => self.read_off_thread(f).await,
+        }
+    }
+
+    /// Runs a read off the async threads: for reads that may take milliseconds (the whole
+    /// billing view, every mapping), so that they never hold up the worker's other requests.
+    pub async fn read_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -64,8 +79,22 @@ impl AppState {
         web::block(move || store.read(f)).await?
     }
 
-    /// Runs `f` in one write transaction off the async threads; an error rolls it all back.
+    /// Runs `f` in one write transaction; an error rolls it all back. Right here when the
+    /// writer is free (a request's write takes microseconds with `synchronous=NORMAL`), else
+    /// off the async threads, where waiting for the writer blocks nobody.
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.store.try_write(f) {
+            Ok(out) => out,
+            Err(f) => self.write_off_thread(f).await,
+        }
+    }
+
+    /// A write that may take long (a reset, a billing rebuild): always off the async threads.
+    pub async fn write_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -153,7 +182,10 @@ pub fn spawn_workers(state: web::Data<AppState>) {
         loop {
             s.rebuild.due().await;
             let clock = s.clock.clone();
-            if let Err(e) = s.write(move |tx| crate::ops::billing::rebuild(tx, &clock)).await {
+            if let Err(e) = s
+                .write_off_thread(move |tx| crate::ops::billing::rebuild(tx, &clock))
+                .await
+            {
                 log::error!("billing rebuild failed: {e}");
             }
             s.rebuild.done();
@@ -162,7 +194,9 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     tokio::spawn(async move {
         loop {
             let clock = state.clock.clone();
-            let next = state.write(move |tx| crate::ops::alerts::process_due(tx, &clock)).await;
+            let next = state
+                .write_off_thread(move |tx| crate::ops::alerts::process_due(tx, &clock))
+                .await;
             // Waits on the simulator's clock: advancing it past an alert's delay processes it.
             let wait_ms = match next {
                 Ok(Some(ms)) => ms.clamp(1, 60_000),

@@ -500,69 +500,54 @@ async fn snapshot_errors_change_nothing() {
     app.sim("POST", "/snapshots", Some(json!({"name": "one"})))
         .await
         .ok(201);
-    refused(
-        &app,
-        "POST",
-        "/snapshots",
-        Some(json!({})),
-        400,
-        "name must be a string",
-    )
-    .await;
-    refused(
-        &app,
-        "POST",
-        "/snapshots",
-        Some(json!({"name": "a/b"})),
-        400,
-        "name must be 1 to 64",
-    )
-    .await;
-    refused(
-        &app,
-        "POST",
-        "/snapshots",
-        Some(json!({"name": ""})),
-        400,
-        "name must be 1 to 64",
-    )
-    .await;
-    refused(
-        &app,
-        "POST",
-        "/snapshots",
-        Some(json!({"name": "one"})),
-        409,
-        "already exists",
-    )
-    .await;
-    refused(
-        &app,
-        "POST",
-        "/snapshots/nope/restore",
-        None,
-        404,
-        "No snapshot found with name: nope",
-    )
-    .await;
-    refused(
-        &app,
-        "DELETE",
-        "/snapshots/nope",
-        None,
-        404,
-        "No snapshot found with name: nope",
-    )
-    .await;
-    refused(
-        &app,
-        "GET",
-        "/snapshots/nope/export",
-        None,
-        404,
-        "No snapshot found with name: nope",
-    )
-    .await;
+    let cases: [(&str, &str, Option<Value>, u16, &str); 7] = [
+        ("POST", "/snapshots", Some(json!({})), 400, "name must be a string"),
+        (
+            "POST",
+            "/snapshots",
+            Some(json!({"name": "a/b"})),
+            400,
+            "name must be 1 to 64",
+        ),
+        (
+            "POST",
+            "/snapshots",
+            Some(json!({"name": ""})),
+            400,
+            "name must be 1 to 64",
+        ),
+        (
+            "POST",
+            "/snapshots",
+            Some(json!({"name": "one"})),
+            409,
+            "already exists",
+        ),
+        (
+            "POST",
+            "/snapshots/nope/restore",
+            None,
+            404,
+            "No snapshot found with name: nope",
+        ),
+        (
+            "DELETE",
+            "/snapshots/nope",
+            None,
+            404,
+            "No snapshot found with name: nope",
+        ),
+        (
+            "GET",
+            "/snapshots/nope/export",
+            None,
+            404,
+            "No snapshot found with name: nope",
+        ),
+    ];
+    for (method, path, body, status, says) in cases {
+        refused(&app, method, path, body, status, says).await;
+    }
 
     let file = app
         .client
@@ -732,4 +717,61 @@ async fn the_psa_losing_a_company_unmaps_it_everywhere() {
         "No PSA company found with id",
     )
     .await;
+}
+
+#[tokio::test]
+async fn restore_brings_back_a_pending_alert_and_keeps_fault_rules() {
+    let mut app = spawn_with(|c| {
+        c.clock = Some(T0.into());
+        c.alert_delay_ms = 60_000;
+    })
+    .await;
+    app.mapped_setup().await;
+    let body = json!({"alertId": "a-1", "title": "Disk", "description": "full", "priority": 1, "status": 1});
+    app.vendor("POST", "/alerting/acme-1", Some(body)).await.ok(201);
+    app.sim("POST", "/snapshots", Some(json!({"name": "queued"})))
+        .await
+        .ok(201);
+    let states = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["state"].as_str().unwrap().to_string())
+            .collect()
+    };
+    app.sim("POST", "/clock", Some(json!({"advanceMs": 60_000})))
+        .await
+        .ok(200);
+    eventually("the alert's processing", || async {
+        states(&app.sim("GET", "/alerts", None).await.body) == ["success"]
+    })
+    .await;
+
+    let rule = json!({"route": "/api/vendor-api/organization", "method": "GET", "status": 503});
+    app.sim("POST", "/faults", Some(rule)).await.ok(201);
+    app.sim("POST", "/clock", Some(json!({"advanceMs": 60_000})))
+        .await
+        .ok(200);
+    app.sim("POST", "/snapshots/queued/restore", None).await.ok(200);
+    // The clock is not part of a snapshot: the restored alert is due, and the queue wakes.
+    eventually("the restored alert's processing", || async {
+        states(&app.sim("GET", "/alerts", None).await.body) == ["success"]
+    })
+    .await;
+    let tickets = app.sim("GET", "/tickets", None).await.ok(200).to_string();
+    assert_eq!(tickets.matches("\"alertId\":\"a-1\"").count(), 1, "{tickets}");
+    assert!(
+        tickets.contains("2027-01-31T12:02:00.000Z"),
+        "processed again after the restore: {tickets}"
+    );
+    assert!(
+        !tickets.contains("2027-01-31T12:01:00.000Z"),
+        "the first ticket went back with the restore"
+    );
+    // Fault rules are the test's setup, not the partner's state: they survive a restore.
+    assert_eq!(app.vendor("GET", "/organization", None).await.status, 503);
+    assert_eq!(
+        app.sim("GET", "/faults", None).await.ok(200).as_array().unwrap().len(),
+        1
+    );
 }

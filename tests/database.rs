@@ -100,7 +100,7 @@ async fn a_full_disk_says_so_and_health_reports_it() {
         token: token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
     };
     // The disk "fills": the database may not grow past its present size.
-    state.store.read(|c| {
+    state.store.on_writer(|c| {
         let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
         c.pragma_update(None, "max_page_count", pages).unwrap();
     });
@@ -119,7 +119,7 @@ async fn a_full_disk_says_so_and_health_reports_it() {
     // Space is freed: the next write goes through and health is ok again.
     state
         .store
-        .read(|c| c.pragma_update(None, "max_page_count", 1_000_000).unwrap());
+        .on_writer(|c| c.pragma_update(None, "max_page_count", 1_000_000).unwrap());
     t.vendor("POST", "/organization/accounts", Some(json!(big)))
         .await
         .ok(201);

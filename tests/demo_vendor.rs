@@ -174,6 +174,15 @@ async fn unmapped_pairs_are_reported_and_a_revoked_key_is_a_clear_401() {
     let mut app = spawn().await;
     app.disconnect().await;
     let key = partner_connects(&mut app).await;
+    // Usage before the services exist: a plain sentence, nothing created.
+    let run = demo_vendor(&app, &key, &["usage"]).await;
+    assert!(!run.ok);
+    assert!(
+        run.stderr
+            .contains("service \"Endpoint Protection\" is not in Gradient: run the setup step first"),
+        "{}",
+        run.stderr
+    );
     // Usage before the partner mapped anything: every count is refused with 404 and named.
     let run = demo_vendor(&app, &key, &["connect", "setup", "usage"]).await;
     assert!(run.ok, "{}{}", run.stdout, run.stderr);

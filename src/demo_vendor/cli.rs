@@ -106,7 +106,7 @@ pub async fn run(args: &DemoVendorArgs, say: &mut dyn FnMut(String)) -> super::R
             Step::Usage => {
                 let ids = match ids.take() {
                     Some(ids) => ids,
-                    None => super::sync_services(&g, &data.services).await?,
+                    None => super::service_ids(&g).await?,
                 };
                 let report = super::sync_usage(&g, &ids, &data.usage).await?;
                 say(format!(

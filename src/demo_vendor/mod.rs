@@ -87,6 +87,12 @@ pub async fn sync_services(g: &Gradient, services: &[Service]) -> Result<BTreeMa
     Ok(ids)
 }
 
+/// Every service's Gradient id by name, creating nothing.
+pub async fn service_ids(g: &Gradient) -> Result<BTreeMap<String, String>> {
+    let (_, vendor) = g.call(Method::GET, "", None).await?;
+    Ok(sku_ids(&vendor["data"]["skus"]))
+}
+
 fn sku_ids(skus: &Value) -> BTreeMap<String, String> {
     let mut ids = BTreeMap::new();
     for s in skus.as_array().into_iter().flatten() {
@@ -160,7 +166,7 @@ pub async fn sync_usage(g: &Gradient, ids: &BTreeMap<String, String>, usage: &[U
     for (i, u) in usage.iter().enumerate() {
         let service_id = ids.get(&u.service).ok_or_else(|| {
             Error::Setup(format!(
-                "service {:?} is not in Gradient: sync services first",
+                "service {:?} is not in Gradient: run the setup step first",
                 u.service
             ))
         })?;

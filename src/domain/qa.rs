@@ -6,7 +6,9 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// One recorded fact: an event of the integration (or a global one, like a billing rebuild).
+/// One recorded fact: the first event of its kind in a cycle (or a global one, like a billing
+/// rebuild). Later events of the same kind only add to `items`: the checklist needs the first
+/// time something happened and how much of it there was, never the whole history.
 #[derive(Debug, Clone)]
 pub struct Fact {
     /// The connection cycle (each CONNECT starts a new one); 0 for global facts.
@@ -15,6 +17,8 @@ pub struct Fact {
     pub at: String,
     pub detail: Value,
     pub global: bool,
+    /// Items all events of this kind in the cycle brought (the ids of bulk creates).
+    pub items: i64,
 }
 
 /// Counts accepted in one cycle.
@@ -191,10 +195,7 @@ impl QaFacts {
                     },
                 }),
             "accounts_synced" => self.in_cycle(cycle, "accounts_created").next().map(|f| {
-                let n: usize = self
-                    .in_cycle(cycle, "accounts_created")
-                    .map(|f| f.detail["ids"].as_array().map_or(0, Vec::len))
-                    .sum();
+                let n: i64 = self.in_cycle(cycle, "accounts_created").map(|f| f.items).sum();
                 Found {
                     at: f.at.clone(),
                     evidence: format!("{n} account(s) created with POST /organization/accounts"),
@@ -458,6 +459,7 @@ mod tests {
             cycle,
             kind: kind.into(),
             at: at.into(),
+            items: detail["ids"].as_array().map_or(0, |a| a.len() as i64),
             detail,
             global: false,
         }
@@ -496,6 +498,7 @@ mod tests {
                 at: format!("{t}:12"),
                 detail: json!({"withUsage": 1}),
                 global: true,
+                items: 0,
             },
             fact(cycle, "disconnected", &format!("{t}:13"), json!({})),
         ]

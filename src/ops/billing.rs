@@ -12,6 +12,12 @@ use serde_json::json;
 /// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
 /// the result as what the billing page shows until the next rebuild.
 pub fn rebuild(tx: &Connection, clock: &Clock) -> ApiResult<()> {
+    rebuild_cards(tx, clock).map(|_| ())
+}
+
+/// The rebuild, handing back the cards it saved and their time, so that a caller showing them
+/// does not read back and parse what it has just written.
+pub fn rebuild_cards(tx: &Connection, clock: &Clock) -> ApiResult<(Vec<ServiceCard>, String)> {
     let lines = psa::billable_lines(tx)?;
     let products = psa::products(tx)?;
     let mut feeds = mappings::feeds(tx)?;
@@ -29,7 +35,7 @@ pub fn rebuild(tx: &Connection, clock: &Clock) -> ApiResult<()> {
         &now,
         &json!({"cards": cards.len(), "withUsage": with_usage}),
     )?;
-    Ok(())
+    Ok((cards, now))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,6 +120,10 @@ pub struct ViewQuery {
 /// dashboard until their vendor quantity changes.
 pub fn cards_with_state(c: &Connection, clock: &Clock) -> ApiResult<(Vec<CardView>, Option<String>)> {
     let (cards, built_at) = billing::load_view(c)?;
+    Ok((with_state(c, clock, cards)?, built_at))
+}
+
+fn with_state(c: &Connection, clock: &Clock, cards: Vec<ServiceCard>) -> ApiResult<Vec<CardView>> {
     let actions = billing::actions(c, &clock.period())?;
     let views = cards
         .into_iter()
@@ -129,11 +139,24 @@ pub fn cards_with_state(c: &Connection, clock: &Clock) -> ApiResult<(Vec<CardVie
             }
         })
         .collect();
-    Ok((views, built_at))
+    Ok(views)
 }
 
 pub fn view(c: &Connection, clock: &Clock, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
-    let (mut all, built_at) = cards_with_state(c, clock)?;
+    let (cards, built_at) = billing::load_view(c)?;
+    view_of(c, clock, cards, built_at, q, pending_rebuild)
+}
+
+/// The billing page over given cards (the last rebuild's, or one just made).
+pub fn view_of(
+    c: &Connection,
+    clock: &Clock,
+    cards: Vec<ServiceCard>,
+    built_at: Option<String>,
+    q: &ViewQuery,
+    pending_rebuild: bool,
+) -> ApiResult<BillingView> {
+    let mut all = with_state(c, clock, cards)?;
     // The vendor's own cards first: usage is what the partner came for, and the PSA-only cards
     // of every other product would bury it. Stable, so the PSA's order holds within each part;
     // groups follow their first card, so groups with usage come first too.

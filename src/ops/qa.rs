@@ -35,15 +35,22 @@ pub fn facts(
     let i = integrations::get(c, integration_id)?
         .ok_or_else(|| ApiError::NotFound(format!("No integration found with id: {integration_id}")))?;
     let vendor = vendors::get(c, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-    let evs = events::for_integration(c, integration_id)?;
+    // The first event of each (cycle, kind, variant), kept as events are recorded: a few rows
+    // however many calls the integration made.
+    let firsts = events::firsts(c, integration_id)?;
     let mut counts = HashMap::new();
-    for cycle in evs
-        .iter()
-        .filter(|e| e.integration_id.is_some())
-        .map(|e| e.cycle)
-        .collect::<std::collections::BTreeSet<_>>()
-    {
+    let mut rebuilds = vec![];
+    let cycles: std::collections::BTreeSet<i64> = firsts.iter().map(|e| e.cycle).collect();
+    for cycle in cycles {
         let s = usage::summary(c, integration_id, cycle)?;
+        // The billing rebuild the usage step needs: the first one after this cycle's first count.
+        if let Some(first) = s.first_at.as_deref() {
+            if let Some(e) = events::first_rebuild_with_usage(c, first)? {
+                if !rebuilds.iter().any(|r: &events::Event| r.id == e.id) {
+                    rebuilds.push(e);
+                }
+            }
+        }
         counts.insert(
             cycle,
             CycleCounts {
@@ -54,6 +61,7 @@ pub fn facts(
             },
         );
     }
+    rebuilds.sort_by(|a, b| (&a.at, a.id).cmp(&(&b.at, b.id)));
     let has = |code: LintCode| -> Vec<String> {
         journal
             .iter()
@@ -62,15 +70,24 @@ pub fn facts(
             .collect()
     };
     let qa = QaFacts {
-        facts: evs
+        facts: firsts
             .into_iter()
             .map(|e| Fact {
-                global: e.integration_id.is_none(),
+                global: false,
                 cycle: e.cycle,
                 kind: e.kind,
                 at: e.at,
                 detail: e.detail,
+                items: e.items,
             })
+            .chain(rebuilds.into_iter().map(|e| Fact {
+                global: true,
+                cycle: e.cycle,
+                kind: e.kind,
+                at: e.at,
+                detail: e.detail,
+                items: 0,
+            }))
             .collect(),
         counts,
         current_cycle: i.cycle,

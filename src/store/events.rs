@@ -1,6 +1,8 @@
 //! The event log: partner actions and the vendor calls that matter, for the QA checklist.
+//! Each event also folds into `qa_fact` (first occurrence and tally per integration, cycle,
+//! kind and variant), so the checklist reads a few rows however long the history grows.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -15,6 +17,21 @@ pub struct Event {
     pub detail: Value,
 }
 
+/// What tells events of one kind apart for the checklist: a status_set's status (only pending
+/// or active light Next) and whether OPEN VENDOR PORTAL had a URL to open.
+fn variant(kind: &str, detail: &Value) -> String {
+    match kind {
+        "status_set" => detail["status"].as_str().unwrap_or("").to_string(),
+        "portal_opened" => if detail["url"].is_string() { "url" } else { "no_url" }.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// How many things one event brought (the ids of a bulk create), summed per fact.
+fn items(detail: &Value) -> i64 {
+    detail["ids"].as_array().map_or(0, |a| a.len() as i64)
+}
+
 pub fn record(
     c: &Connection,
     integration_id: Option<&str>,
@@ -25,25 +42,131 @@ pub fn record(
 ) -> rusqlite::Result<()> {
     let mut st =
         c.prepare_cached("INSERT INTO event (integration_id, cycle, kind, at, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-    st.execute(params![integration_id, cycle, kind, at, detail.to_string()])?;
+    let detail_text = detail.to_string();
+    st.execute(params![integration_id, cycle, kind, at, detail_text])?;
+    // Global events (billing rebuilds) are read by time through an index instead.
+    if let Some(integration_id) = integration_id {
+        fold(
+            c,
+            integration_id,
+            cycle,
+            kind,
+            c.last_insert_rowid(),
+            at,
+            detail,
+            &detail_text,
+        )?;
+    }
     Ok(())
 }
 
-/// Events of one integration (all cycles), plus the global ones (rebuilds), oldest first.
+#[allow(clippy::too_many_arguments)]
+fn fold(
+    c: &Connection,
+    integration_id: &str,
+    cycle: i64,
+    kind: &str,
+    id: i64,
+    at: &str,
+    detail: &Value,
+    detail_text: &str,
+) -> rusqlite::Result<()> {
+    let mut st = c.prepare_cached(
+        "INSERT INTO qa_fact (integration_id, cycle, kind, variant, first_id, first_at, first_detail, events, items)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
+         ON CONFLICT(integration_id, cycle, kind, variant) DO UPDATE SET events = events + 1, items = items + excluded.items",
+    )?;
+    st.execute(params![
+        integration_id,
+        cycle,
+        kind,
+        variant(kind, detail),
+        id,
+        at,
+        detail_text,
+        items(detail)
+    ])?;
+    Ok(())
+}
+
+/// Rebuilds `qa_fact` from the event log: for a database written before the table existed.
+/// Idempotent; runs once (the caller keeps a marker).
+pub fn refold(c: &Connection) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM qa_fact", [])?;
+    let mut st = c.prepare(
+        "SELECT id, integration_id, cycle, kind, at, detail FROM event WHERE integration_id IS NOT NULL ORDER BY id",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let text: String = r.get(5)?;
+        let detail = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let (integration_id, kind, at): (String, String, String) = (r.get(1)?, r.get(3)?, r.get(4)?);
+        fold(c, &integration_id, r.get(2)?, &kind, r.get(0)?, &at, &detail, &text)?;
+    }
+    Ok(())
+}
+
+/// The checklist's view of one integration's history: the first event of each (cycle, kind,
+/// variant), oldest first, with how many events and items it stands for.
+#[derive(Debug, Clone)]
+pub struct FirstEvent {
+    pub cycle: i64,
+    pub kind: String,
+    pub at: String,
+    pub detail: Value,
+    pub events: i64,
+    pub items: i64,
+}
+
+pub fn firsts(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<FirstEvent>> {
+    let mut st = c.prepare_cached(
+        "SELECT cycle, kind, first_at, first_detail, events, items FROM qa_fact WHERE integration_id = ?1
+         ORDER BY first_id",
+    )?;
+    let rows = st.query_map([integration_id], |r| {
+        Ok(FirstEvent {
+            cycle: r.get(0)?,
+            kind: r.get(1)?,
+            at: r.get(2)?,
+            detail: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or(Value::Null),
+            events: r.get(4)?,
+            items: r.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// One row of `SELECT id, integration_id, cycle, kind, at, detail FROM event`.
+fn event(r: &rusqlite::Row) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: r.get(0)?,
+        integration_id: r.get(1)?,
+        cycle: r.get(2)?,
+        kind: r.get(3)?,
+        at: r.get(4)?,
+        detail: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
+    })
+}
+
+/// The first billing rebuild at or after `since` that showed vendor usage on some card: an
+/// index seek on (kind, at), whatever the number of rebuilds before it.
+pub fn first_rebuild_with_usage(c: &Connection, since: &str) -> rusqlite::Result<Option<Event>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, integration_id, cycle, kind, at, detail FROM event
+         WHERE kind = 'billing_rebuilt' AND at >= ?1 AND integration_id IS NULL
+           AND COALESCE(json_extract(detail, '$.withUsage'), 0) > 0
+         ORDER BY at, id LIMIT 1",
+    )?;
+    st.query_row([since], event).optional()
+}
+
+/// Every event of one integration (all cycles) plus the global ones, oldest first: the whole
+/// history, for tests that check the folded facts against it.
 pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<Event>> {
     let mut st = c.prepare(
         "SELECT id, integration_id, cycle, kind, at, detail FROM event
          WHERE integration_id = ?1 OR integration_id IS NULL ORDER BY id",
     )?;
-    let rows = st.query_map([integration_id], |r| {
-        Ok(Event {
-            id: r.get(0)?,
-            integration_id: r.get(1)?,
-            cycle: r.get(2)?,
-            kind: r.get(3)?,
-            at: r.get(4)?,
-            detail: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
-        })
-    })?;
+    let rows = st.query_map([integration_id], event)?;
     rows.collect()
 }

@@ -1,8 +1,11 @@
 //! rusqlite storage: schema, seed, and one module per aggregate. The only place that writes SQL.
 //!
-//! One connection behind a mutex: SQLite serialises writers anyway, and a single connection
-//! also serves `:memory:` databases. Callers run closures through `AppState::read`/`write`,
-//! which move them off the async threads with `web::block`.
+//! One writing connection behind a mutex: SQLite serialises writers anyway. A file database
+//! also gets a few read-only connections: in WAL mode they read the last committed state while
+//! a long write (a 10,000-account bulk post) is in progress, so no read waits for a writer.
+//! A `:memory:` database is private to its connection, so there the writer also reads.
+//! Callers run closures through `AppState::read`/`write`, which move them off the async
+//! threads with `web::block`.
 
 pub mod accounts;
 pub mod alerts;
@@ -41,6 +44,8 @@ pub enum OpenError {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
     /// Set while writes fail for a full disk (SQLITE_FULL), cleared by the next write that
     /// commits; `/sim/health` reports it.
     disk_full: AtomicBool,
@@ -110,6 +115,14 @@ fn check_identity(conn: &Connection, path: &str) -> Result<(), OpenError> {
     Ok(())
 }
 
+/// Read connections of a file database: one per core of this small machine class is plenty;
+/// each holds its own page cache, so more would only cost memory.
+const READERS: usize = 2;
+
+/// Marks a database whose derived tables (`qa_fact`, `count_summary`) are filled; one written
+/// before they existed gets them computed once from its history at open.
+const DERIVED_MARKER: &str = "derived_facts";
+
 impl Store {
     /// Opens (creating if need be) the database; WAL with `synchronous=NORMAL`: a killed process
     /// loses nothing, only a power cut can drop the last transactions, and writes are ~4x faster
@@ -135,15 +148,61 @@ impl Store {
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION],
         )?;
+        if meta_get(&conn, DERIVED_MARKER)?.is_none() {
+            let tx = conn.unchecked_transaction()?;
+            rederive(&tx)?;
+            meta_set(&tx, DERIVED_MARKER, "1")?;
+            tx.commit()?;
+        }
+        let mut readers = vec![];
+        if path != ":memory:" {
+            for _ in 0..READERS {
+                let r = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                r.busy_timeout(std::time::Duration::from_secs(5))?;
+                r.set_prepared_statement_cache_capacity(256);
+                readers.push(Mutex::new(r));
+            }
+        }
         Ok(Store {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: std::sync::atomic::AtomicUsize::new(0),
             disk_full: AtomicBool::new(false),
         })
     }
 
+    /// Runs `f` now on a read connection if one is free without waiting, else hands `f` back:
+    /// the caller may then run it where waiting does not block others.
+    pub fn try_read<T, F: FnOnce(&Connection) -> T>(&self, f: F) -> Result<T, F> {
+        let conn = if self.readers.is_empty() {
+            self.conn.try_lock()
+        } else {
+            self.readers.iter().find_map(|r| r.try_lock())
+        };
+        let Some(conn) = conn else {
+            return Err(f);
+        };
+        if self.readers.is_empty() {
+            return Ok(f(&conn));
+        }
+        Ok(in_snapshot(&conn, f))
+    }
+
+    /// Runs `f` on a read connection: a free one if any, else the next in turn. Each statement
+    /// sees the last committed state; `f` must not write (the read connections are read-only).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        let conn = self.conn.lock();
-        f(&conn)
+        if self.readers.is_empty() {
+            let conn = self.conn.lock();
+            return f(&conn);
+        }
+        let conn = self.readers.iter().find_map(|r| r.try_lock()).unwrap_or_else(|| {
+            let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.readers[i % self.readers.len()].lock()
+        });
+        in_snapshot(&conn, f)
     }
 
     /// Runs `f` in one transaction: committed if it returns Ok, rolled back otherwise, so a
@@ -153,6 +212,13 @@ impl Store {
         E: From<rusqlite::Error> + StorageFailure,
     {
         let mut conn = self.conn.lock();
+        self.write_on(&mut conn, f)
+    }
+
+    fn write_on<T, E>(&self, conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + StorageFailure,
+    {
         let out: Result<T, E> = (|| {
             let tx = conn.transaction()?;
             let out = f(&tx)?;
@@ -170,9 +236,27 @@ impl Store {
         out
     }
 
+    /// The writing connection itself, outside any transaction: for its per-connection settings
+    /// (`max_page_count`, which tests use to fill the disk), which the read connections lack.
+    pub fn on_writer<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.conn.lock())
+    }
+
     /// True while writes fail for a full disk.
     pub fn disk_full(&self) -> bool {
         self.disk_full.load(Ordering::Relaxed)
+    }
+
+    /// `write`, now, if the writer is free; else hands `f` back to run where waiting is harmless.
+    pub fn try_write<T, E, F>(&self, f: F) -> Result<Result<T, E>, F>
+    where
+        E: From<rusqlite::Error> + StorageFailure,
+        F: FnOnce(&Transaction) -> Result<T, E>,
+    {
+        let Some(mut conn) = self.conn.try_lock() else {
+            return Err(f);
+        };
+        Ok(self.write_on(&mut conn, f))
     }
 
     pub fn is_seeded(&self) -> rusqlite::Result<bool> {
@@ -184,6 +268,24 @@ impl Store {
             .map(|v| v.is_some())
         })
     }
+}
+
+/// Runs `f` in one read transaction, so that every statement of `f` sees the same snapshot.
+/// BEGIN and its end come from the statement cache (rusqlite's `Transaction` parses them anew
+/// on each call, a measurable part of a key lookup); a guard ends the transaction even if `f`
+/// panics, so a connection never keeps an old snapshot.
+fn in_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
+    struct End<'a>(&'a Connection);
+    impl Drop for End<'_> {
+        fn drop(&mut self) {
+            if !self.0.is_autocommit() {
+                let _ = self.0.prepare_cached("ROLLBACK").and_then(|mut s| s.execute([]));
+            }
+        }
+    }
+    let began = conn.prepare_cached("BEGIN").and_then(|mut s| s.execute([]));
+    let _end = began.is_ok().then_some(End(conn));
+    f(conn)
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
@@ -211,11 +313,24 @@ pub const STATE_TABLES: [&str; 21] = [
     "partner",
 ];
 
+/// Tables computed from the state as it changes (the QA checklist's facts, the count
+/// summaries): emptied with it, never exported in a snapshot, recomputed by `rederive`.
+pub const DERIVED_TABLES: [&str; 2] = ["qa_fact", "count_summary"];
+
+/// Recomputes the derived tables from the event log and the count history.
+pub fn rederive(tx: &Connection) -> rusqlite::Result<()> {
+    events::refold(tx)?;
+    usage::resummarise(tx)
+}
+
 pub fn clear_state(tx: &Transaction) -> rusqlite::Result<()> {
-    for table in STATE_TABLES {
+    for table in DERIVED_TABLES.iter().chain(STATE_TABLES.iter()) {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
-    tx.execute("DELETE FROM meta WHERE key <> 'schema_version'", [])?;
+    tx.execute(
+        "DELETE FROM meta WHERE key NOT IN ('schema_version', ?1)",
+        [DERIVED_MARKER],
+    )?;
     Ok(())
 }
 
@@ -265,3 +380,6 @@ impl CachedRow for Connection {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 }
+
+#[cfg(test)]
+mod tests;

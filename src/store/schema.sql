@@ -110,3 +110,31 @@ CREATE TABLE IF NOT EXISTS event (
 CREATE INDEX IF NOT EXISTS event_by_integration ON event (integration_id, cycle, kind);
 CREATE INDEX IF NOT EXISTS history_by_integration ON unit_count_history (integration_id, cycle);
 CREATE INDEX IF NOT EXISTS line_by_agreement ON psa_line (agreement_id);
+
+-- Costs that do not grow with history. `seq` orders lists; MAX(seq) for the next one is an
+-- index seek instead of a table scan (a bulk post of n accounts was O(n^2)).
+CREATE INDEX IF NOT EXISTS vendor_account_by_seq ON vendor_account (seq);
+CREATE INDEX IF NOT EXISTS org_service_by_seq ON org_service (seq);
+CREATE INDEX IF NOT EXISTS vendor_service_by_seq ON vendor_service (seq);
+CREATE INDEX IF NOT EXISTS vendor_service_by_vendor ON vendor_service (vendor_id, seq);
+-- A company's agreements: every billable line checks its company has an active one (was a scan
+-- of all agreements per line: 10,000 x 1,000 on the large seed).
+CREATE INDEX IF NOT EXISTS agreement_by_company ON psa_agreement (company_id, status, position);
+-- The first billing rebuild after a cycle's first count: a seek, not a scan of every rebuild.
+CREATE INDEX IF NOT EXISTS event_by_kind_at ON event (kind, at);
+
+-- What the QA checklist reads, kept up to date as events are recorded: per integration, cycle,
+-- kind and variant (a status_set's status, whether a portal_opened had a URL), the first event
+-- and how many there were. `/sim/qa` reads these few rows instead of every event.
+CREATE TABLE IF NOT EXISTS qa_fact (
+  integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, kind TEXT NOT NULL, variant TEXT NOT NULL,
+  first_id INTEGER NOT NULL, first_at TEXT NOT NULL, first_detail TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0, items INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (integration_id, cycle, kind, variant));
+
+-- The counts accepted per integration and cycle, summed as they arrive (was an aggregate over
+-- every count ever received on each poll of the checklist).
+CREATE TABLE IF NOT EXISTS count_summary (
+  integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, accepted INTEGER NOT NULL DEFAULT 0,
+  with_no_build INTEGER NOT NULL DEFAULT 0, first_at TEXT, last_at TEXT, last_built_at TEXT,
+  PRIMARY KEY (integration_id, cycle));

@@ -12,6 +12,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("flamingo", include_str!("../../seed/flamingo.json")),
     ("autotask", include_str!("../../seed/autotask.json")),
     ("halopsa", include_str!("../../seed/halopsa.json")),
+    // 1,000 companies, 10,000 contract lines, 50 products: grown from a small file by `generate`.
+    ("large", include_str!("../../seed/large.json")),
 ];
 
 pub const DEFAULT_SEED: &str = EMBEDDED[0].1;
@@ -59,7 +61,26 @@ pub struct Seed {
     #[serde(default)]
     pub boards: Vec<SeedBoard>,
     pub vendors: Vec<SeedVendor>,
+    /// Generated companies and products on top of the listed ones, up to these totals.
+    #[serde(default)]
+    pub generate: Option<Generate>,
 }
+
+/// Totals a seed grows to with generated data: the same names, ids and quantities every time.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generate {
+    #[serde(default)]
+    pub companies: usize,
+    /// Contract lines in all, spread evenly over the generated companies.
+    #[serde(default)]
+    pub lines: usize,
+    #[serde(default)]
+    pub products: usize,
+}
+
+/// Upper bounds on a generated seed, so a typo cannot ask for a billion rows.
+const GENERATE_MAX: usize = 1_000_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -184,9 +205,174 @@ pub struct DemoKeys {
 
 impl Seed {
     pub fn parse(text: &str) -> Result<Seed, String> {
-        let seed: Seed = serde_json::from_str(text).map_err(|e| format!("seed file: {e}"))?;
+        let mut seed: Seed = serde_json::from_str(text).map_err(|e| format!("seed file: {e}"))?;
+        if let Some(g) = seed.generate {
+            seed.grow(g)?;
+        }
         seed.check()?;
         Ok(seed)
+    }
+
+    /// Adds generated products, then companies with one agreement each, until the totals of
+    /// `g` are reached. Deterministic: names come from word lists by index, quantities from a
+    /// fixed-seed mixer, so every run (and every reset) writes the same rows.
+    fn grow(&mut self, g: Generate) -> Result<(), String> {
+        if g.companies > GENERATE_MAX || g.lines > GENERATE_MAX || g.products > GENERATE_MAX {
+            return Err(format!("seed file: generate asks for more than {GENERATE_MAX} rows"));
+        }
+        const FAMILIES: [(&str, &str); 10] = [
+            ("MS", "Managed Services"),
+            ("SEC", "Security"),
+            ("BKP", "Backup"),
+            ("NET", "Network"),
+            ("CLD", "Cloud Hosting"),
+            ("VOIP", "Hosted Voice"),
+            ("M365", "Microsoft 365"),
+            ("MDM", "Mobile Device Management"),
+            ("DOC", "Documentation"),
+            ("PWD", "Password Management"),
+        ];
+        let mut n = 0;
+        while self.products.len() < g.products {
+            let (code, family) = FAMILIES[n % FAMILIES.len()];
+            let tier = n / FAMILIES.len() + 1;
+            n += 1;
+            let product_code = format!("{code}-T{tier}");
+            if self.products.iter().any(|p| p.product_code == product_code) {
+                continue;
+            }
+            let cost = (1 + mix(n as u64) % 4000) as f64 / 100.0;
+            self.products.push(SeedProduct {
+                id: None,
+                product_code,
+                name: format!("{family} - Tier {tier}"),
+                unit_cost: cost,
+                unit_price: (cost * 2.5 * 100.0).round() / 100.0,
+            });
+        }
+        if self.products.is_empty() {
+            return Err("seed file: generate needs at least one product".into());
+        }
+        const FIRST: [&str; 25] = [
+            "Alder",
+            "Birch",
+            "Cobalt",
+            "Delta",
+            "Ember",
+            "Falcon",
+            "Granite",
+            "Harbor",
+            "Iris",
+            "Juniper",
+            "Kestrel",
+            "Lumen",
+            "Maple",
+            "Nimbus",
+            "Orchid",
+            "Pioneer",
+            "Quarry",
+            "Redwood",
+            "Summit",
+            "Tidewater",
+            "Upland",
+            "Vertex",
+            "Willow",
+            "Yarrow",
+            "Zenith",
+        ];
+        const SECOND: [&str; 20] = [
+            "Dental",
+            "Logistics",
+            "Legal",
+            "Realty",
+            "Clinic",
+            "Foods",
+            "Motors",
+            "Studios",
+            "Builders",
+            "Accounting",
+            "Pharmacy",
+            "Insurance",
+            "Veterinary",
+            "Academy",
+            "Hotels",
+            "Energy",
+            "Printing",
+            "Partners",
+            "Labs",
+            "Outfitters",
+        ];
+        const SUFFIX: [&str; 4] = ["Inc.", "LLC", "Group", "Co."];
+        let listed_lines: usize = self
+            .companies
+            .iter()
+            .flat_map(|c| &c.agreements)
+            .map(|a| a.lines.len())
+            .sum();
+        let to_add = g.companies.saturating_sub(self.companies.len());
+        let mut lines_left = g.lines.saturating_sub(listed_lines);
+        let mut taken: std::collections::HashSet<String> = self.companies.iter().map(|c| c.name.clone()).collect();
+        let mut i = 0usize;
+        for added in 0..to_add {
+            let name = loop {
+                let (a, b, c) = (
+                    i % FIRST.len(),
+                    (i / FIRST.len()) % SECOND.len(),
+                    i / (FIRST.len() * SECOND.len()),
+                );
+                i += 1;
+                let name = match c {
+                    0..=3 => format!("{} {} {}", FIRST[a], SECOND[b], SUFFIX[c]),
+                    _ => format!(
+                        "{} {} {} {}",
+                        FIRST[a],
+                        SECOND[b],
+                        SUFFIX[c % SUFFIX.len()],
+                        c / SUFFIX.len() + 1
+                    ),
+                };
+                if taken.insert(name.clone()) {
+                    break name;
+                }
+            };
+            // Spread what is left evenly: the last companies absorb the remainder.
+            let here = lines_left / (to_add - added);
+            lines_left -= here;
+            let offset = mix(i as u64) as usize;
+            let lines = (0..here)
+                .map(|k| SeedLine {
+                    id: None,
+                    // Distinct products per agreement while there are enough; line ids derive from them.
+                    product: self.products[(offset + k) % self.products.len()].product_code.clone(),
+                    quantity: (1 + mix((i * 131 + k) as u64) % 250) as f64,
+                })
+                .collect::<Vec<_>>();
+            let agreements = lines
+                .chunks(self.products.len())
+                .enumerate()
+                .map(|(n, chunk)| SeedAgreement {
+                    id: None,
+                    name: if n == 0 {
+                        "Managed Services Agreement".into()
+                    } else {
+                        format!("Managed Services Agreement {}", n + 1)
+                    },
+                    status: default_active(),
+                    billing_cycle: default_cycle(),
+                    prorate: false,
+                    lines: chunk.to_vec(),
+                })
+                .collect();
+            self.companies.push(SeedCompany {
+                id: None,
+                psa_ref: Some(20_000 + i as i64),
+                name,
+                company_type: default_company_type(),
+                status: default_active(),
+                agreements,
+            });
+        }
+        Ok(())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -243,6 +429,14 @@ impl Seed {
     }
 }
 
+/// splitmix64: a fixed, portable mixer, so generated quantities never change between builds.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 fn id_or(id: &Option<String>, namespace: &str, name: &str) -> String {
     id.clone()
         .unwrap_or_else(|| ObjectId::derived(namespace, name).into_string())
@@ -274,42 +468,57 @@ pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
             seed.partner.currency
         ],
     )?;
+    // Prepared once: the large seed writes some 12,000 rows, and a reset must stay quick.
+    let mut product_st = tx.prepare_cached(
+        "INSERT INTO psa_product (id, product_code, name, unit_cost, unit_price, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut company_st = tx.prepare_cached(
+        "INSERT INTO psa_company (id, psa_ref, name, type, status, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut agreement_st = tx.prepare_cached(
+        "INSERT INTO psa_agreement (id, company_id, name, status, billing_cycle, prorate, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut line_st = tx.prepare_cached(
+        "INSERT INTO psa_line (id, agreement_id, product_id, quantity, position) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut product_ids = std::collections::HashMap::new();
     for (i, p) in seed.products.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO psa_product (id, product_code, name, unit_cost, unit_price, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id_or(&p.id, "product", &p.product_code), p.product_code, p.name, p.unit_cost, p.unit_price, i as i64],
-        )?;
+        let id = id_or(&p.id, "product", &p.product_code);
+        product_st.execute(params![id, p.product_code, p.name, p.unit_cost, p.unit_price, i as i64])?;
+        product_ids.insert(p.product_code.as_str(), id);
     }
     let mut line_pos = 0i64;
     for (ci, c) in seed.companies.iter().enumerate() {
         let company_id = id_or(&c.id, "company", &c.name);
-        tx.execute(
-            "INSERT INTO psa_company (id, psa_ref, name, type, status, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![company_id, c.psa_ref, c.name, c.company_type, c.status, ci as i64],
-        )?;
+        company_st.execute(params![
+            company_id,
+            c.psa_ref,
+            c.name,
+            c.company_type,
+            c.status,
+            ci as i64
+        ])?;
         for (ai, a) in c.agreements.iter().enumerate() {
             let agreement_id = id_or(&a.id, "agreement", &format!("{}:{}", c.name, a.name));
-            tx.execute(
-                "INSERT INTO psa_agreement (id, company_id, name, status, billing_cycle, prorate, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![agreement_id, company_id, a.name, a.status, a.billing_cycle, a.prorate, ai as i64],
-            )?;
+            agreement_st.execute(params![
+                agreement_id,
+                company_id,
+                a.name,
+                a.status,
+                a.billing_cycle,
+                a.prorate,
+                ai as i64
+            ])?;
             for l in &a.lines {
-                let product = seed
-                    .products
-                    .iter()
-                    .find(|p| p.product_code == l.product)
-                    .expect("checked by Seed::check");
+                let product_id = product_ids.get(l.product.as_str()).expect("checked by Seed::check");
                 line_pos += 1;
-                tx.execute(
-                    "INSERT INTO psa_line (id, agreement_id, product_id, quantity, position) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        id_or(&l.id, "line", &format!("{}:{}:{}", c.name, a.name, l.product)),
-                        agreement_id,
-                        id_or(&product.id, "product", &product.product_code),
-                        l.quantity,
-                        line_pos
-                    ],
-                )?;
+                line_st.execute(params![
+                    id_or(&l.id, "line", &format!("{}:{}:{}", c.name, a.name, l.product)),
+                    agreement_id,
+                    product_id,
+                    l.quantity,
+                    line_pos
+                ])?;
             }
         }
     }
@@ -388,6 +597,53 @@ mod tests {
         assert!(seed.companies.len() >= 10);
         let keys = seed.demo_keys();
         assert!(keys.partner_api_key.is_some());
+    }
+
+    #[test]
+    fn the_large_seed_has_the_size_of_a_real_msp_and_is_the_same_every_time() {
+        let text = embedded("large").unwrap();
+        let seed = Seed::parse(text).unwrap();
+        assert_eq!(seed.companies.len(), 1000);
+        assert_eq!(seed.products.len(), 50);
+        let lines: Vec<&SeedLine> = seed
+            .companies
+            .iter()
+            .flat_map(|c| &c.agreements)
+            .flat_map(|a| &a.lines)
+            .collect();
+        assert_eq!(lines.len(), 10_000);
+        let names: std::collections::HashSet<&str> = seed.companies.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names.len(), 1000, "company names (and so their ids) are unique");
+        for a in seed.companies.iter().flat_map(|c| &c.agreements) {
+            let products: std::collections::HashSet<&str> = a.lines.iter().map(|l| l.product.as_str()).collect();
+            assert_eq!(products.len(), a.lines.len(), "one line per product in an agreement");
+        }
+        let again = Seed::parse(text).unwrap();
+        let fingerprint = |s: &Seed| {
+            s.companies
+                .iter()
+                .flat_map(|c| &c.agreements)
+                .flat_map(|a| &a.lines)
+                .map(|l| format!("{}{}", l.product, l.quantity))
+                .collect::<String>()
+        };
+        assert_eq!(fingerprint(&seed), fingerprint(&again));
+        assert_eq!(
+            seed.demo_keys().vendor_api_key,
+            Seed::parse(DEFAULT_SEED).unwrap().demo_keys().vendor_api_key
+        );
+    }
+
+    #[test]
+    fn generate_refuses_absurd_sizes() {
+        let text = DEFAULT_SEED.replacen(
+            "\"partner\"",
+            "\"generate\": {\"companies\": 2000000000},\n  \"partner\"",
+            1,
+        );
+        assert!(Seed::parse(&text).unwrap_err().contains("generate"));
+        let bad = DEFAULT_SEED.replacen("\"partner\"", "\"generate\": {\"compnies\": 5},\n  \"partner\"", 1);
+        assert!(Seed::parse(&bad).unwrap_err().contains("compnies"));
     }
 
     #[test]

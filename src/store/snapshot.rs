@@ -148,5 +148,7 @@ pub fn load(tx: &Transaction, tables: &Value) -> rusqlite::Result<()> {
             st.execute(rusqlite::params_from_iter(values))?;
         }
     }
+    // The QA facts and count summaries follow from what was loaded.
+    super::rederive(tx)?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use super::integrations::sim_body;
 use crate::api::{path_param, query_pairs};
 use crate::domain::validate::parse_bool;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::billing::{rebuild, view, ViewQuery};
+use crate::ops::billing::{rebuild_cards, view, view_of, ViewQuery};
 use crate::ops::cards::{act, CardAction};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -34,7 +34,7 @@ async fn get_billing(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     let q = view_query(&req);
     let pending = state.rebuild.is_pending();
     let clock = state.clock.clone();
-    let v = state.read(move |c| view(c, &clock, &q, pending)).await?;
+    let v = state.read_off_thread(move |c| view(c, &clock, &q, pending)).await?;
     Ok(json_response(StatusCode::OK, &v))
 }
 
@@ -43,9 +43,9 @@ async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<
     state.rebuild.cancel();
     let clock = state.clock.clone();
     let v = state
-        .write(move |tx| {
-            rebuild(tx, &clock)?;
-            view(tx, &clock, &q, false)
+        .write_off_thread(move |tx| {
+            let (cards, built_at) = rebuild_cards(tx, &clock)?;
+            view_of(tx, &clock, cards, Some(built_at), &q, false)
         })
         .await?;
     Ok(json_response(StatusCode::OK, &v))
@@ -89,7 +89,7 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
     let id = card_id.clone();
     let clock = state.clock.clone();
     let written = state
-        .write(move |tx| act(tx, &clock, &id, action, effective, quantity, agreement))
+        .write_off_thread(move |tx| act(tx, &clock, &id, action, effective, quantity, agreement))
         .await?;
     Ok(json_response(
         StatusCode::OK,

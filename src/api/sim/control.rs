@@ -153,6 +153,10 @@ fn not_found(name: &str) -> ApiError {
     ApiError::NotFound(format!("No snapshot found with name: {name}"))
 }
 
+fn saved(state: &AppState, name: &str) -> ApiResult<Snapshot> {
+    state.snapshots.lock().get(name).cloned().ok_or_else(|| not_found(name))
+}
+
 /// Adds a snapshot under its name, refusing a taken name or one too many.
 fn keep(state: &AppState, name: &str, doc: Value) -> ApiResult<Value> {
     let mut all = state.snapshots.lock();
@@ -209,21 +213,16 @@ async fn save_snapshot(state: web::Data<AppState>, body: web::Bytes) -> ApiResul
 /// pending when the snapshot was taken is requested again, and one pending now is dropped.
 async fn restore_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    let doc = state
-        .snapshots
-        .lock()
-        .get(&name)
-        .cloned()
-        .ok_or_else(|| not_found(&name))?;
+    let doc = saved(&state, &name)?;
     let journal: Vec<JournalEntry> = serde_json::from_value(doc["journal"].clone()).map_err(ApiError::internal)?;
     let d = doc.clone();
-    state.rebuild.cancel();
     state
         .write(move |tx| {
             snapshot::check(tx, &d["tables"]).map_err(ApiError::internal)?;
             Ok(snapshot::load(tx, &d["tables"])?)
         })
         .await?;
+    state.rebuild.cancel();
     state.journal.replace(journal);
     state.limiter.clear();
     if doc["pendingRebuild"] == json!(true) {
@@ -241,12 +240,7 @@ async fn delete_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiRes
 
 async fn export_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    let doc = state
-        .snapshots
-        .lock()
-        .get(&name)
-        .cloned()
-        .ok_or_else(|| not_found(&name))?;
+    let doc = saved(&state, &name)?;
     let text = serde_json::to_string_pretty(&*doc).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, crate::error::JSON_CONTENT_TYPE))

@@ -249,10 +249,12 @@ fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &s
         .filter(|a| !a.is_mapped)
         .collect();
     let matches = exact_name_matches(unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())), &candidates);
+    let names: std::collections::HashMap<&str, &str> =
+        unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
     for (account, company) in &matches {
         mappings::map_account(tx, &i.id, account, company, "auto", now, &clock.object_id())?;
         // An exact-name match: the account and the PSA company carry the same name.
-        let name = unmapped.iter().find(|a| &a.id == account).map(|a| a.name.as_str());
+        let name = names.get(account.as_str()).copied();
         events::record(
             tx,
             Some(&i.id),
@@ -386,7 +388,7 @@ fn service_row(c: &Connection, i: &IntegrationRow, service_id: &str) -> ApiResul
 async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let out = state
-        .read(move |c| {
+        .read_off_thread(move |c| {
             let i = load(c, &id)?;
             let accounts_out = accounts::list(c, PropertyKind::Account, &i.id)?
                 .iter()
@@ -550,7 +552,7 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
     let id = path_param(&req, "id");
     let clock = state.clock.clone();
     let card = state
-        .write(move |tx| {
+        .write_off_thread(move |tx| {
             let i = load(tx, &id)?;
             let (accounts_mapped, services_mapped) = mappings::counts(tx, &i.id)?;
             lifecycle(&i)
@@ -577,7 +579,7 @@ async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
     let id = path_param(&req, "id");
     let clock = state.clock.clone();
     let out = state
-        .write(move |tx| {
+        .write_off_thread(move |tx| {
             let i = load(tx, &id)?;
             let now = clock.now_iso();
             let deleted = integrations::disconnect(tx, &id, &now)?;

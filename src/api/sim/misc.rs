@@ -118,7 +118,7 @@ pub async fn reset_to(state: &AppState, seed: seed::Seed) -> ApiResult<()> {
     state.rebuild.cancel();
     let clock = state.clock.clone();
     state
-        .write(move |tx| {
+        .write_off_thread(move |tx| {
             seed::apply(tx, &seed, &clock.now_iso())?;
             rebuild(tx, &clock)
         })
@@ -143,7 +143,7 @@ async fn seeds(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 async fn get_psa(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let dump = state.read(|c| Ok(psa::dump(c)?)).await?;
+    let dump = state.read_off_thread(|c| Ok(psa::dump(c)?)).await?;
     Ok(json_response(StatusCode::OK, &dump))
 }
 
