@@ -7,11 +7,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/target/examples-venv"
-if [ ! -x "$VENV/bin/pytest" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r examples/python/requirements.txt
-fi
-[ -n "${SIM_NO_BUILD:-}" ] && [ -x target/debug/synthesize-sim ] || cargo build --bin synthesize-sim >&2
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+ensure_venv "$VENV" pytest -r examples/python/requirements.txt
+ensure_binary
 echo "== examples/python (pytest)"
 set +e
 SYNTH_SIM_BIN="$ROOT/target/debug/synthesize-sim" "$VENV/bin/pytest" -q -p no:cacheprovider examples/python

@@ -6,11 +6,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/target/fuzz-venv"
-if [ ! -x "$VENV/bin/st" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
-fi
-[ -n "${SIM_NO_BUILD:-}" ] && [ -x target/debug/synthesize-sim ] || cargo build --bin synthesize-sim >&2
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+ensure_venv "$VENV" st "schemathesis==4.32.5"
+ensure_binary
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 BASE="http://127.0.0.1:$PORT"
 LOG="$ROOT/target/fuzz-server.log"
