@@ -95,6 +95,10 @@ pub struct Config {
     #[arg(long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
+    /// Print nothing per vendor API call (by default each call prints one line).
+    #[arg(long, env = "SYNTH_SIM_QUIET", default_value_t = false)]
+    pub quiet: bool,
+
     /// Start with the clock frozen at this ISO 8601 time (e.g. 2027-01-31T12:00:00.000Z);
     /// `/sim/clock` moves it.
     #[arg(long, env = "SYNTH_SIM_CLOCK")]
@@ -151,6 +155,7 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             workers: 1,
+            quiet: true,
             clock: None,
             deterministic: false,
             random_seed: None,

@@ -24,7 +24,7 @@ pub struct JournalEntry {
     pub duration_ms: f64,
     pub integration_id: Option<String>,
     pub vendor_id: Option<String>,
-    /// The GRADIENT-TOKEN, redacted to its last four characters.
+    /// The partner key the GRADIENT-TOKEN carried, by its last four characters (`…a9b6`).
     pub token: Option<String>,
     pub request_headers: Vec<(String, String)>,
     pub request_body: Option<String>,
@@ -33,6 +33,42 @@ pub struct JournalEntry {
     pub lints: Vec<Lint>,
     /// The id of the fault rule that hit this call, if one did.
     pub fault: Option<u64>,
+}
+
+impl JournalEntry {
+    /// The one line the terminal shows per call, so a vendor sees at once that their code
+    /// reaches the simulator: time (UTC), method, path, status, duration, lint codes.
+    pub fn terminal_line(&self) -> String {
+        let time = self.at.get(11..19).unwrap_or(&self.at);
+        let mut target = self.path.clone();
+        if !self.query.is_empty() {
+            // Long queries would push the status off a narrow terminal; the journal has them whole.
+            let query: String = self.query.chars().take(60).collect();
+            let cut = if query.len() < self.query.len() { "…" } else { "" };
+            target = format!("{target}?{query}{cut}");
+        }
+        let mut line = format!(
+            "{time}  {:<6} {target}  {}  {:.1} ms",
+            self.method, self.status, self.duration_ms
+        );
+        if !self.lints.is_empty() {
+            let mut codes: Vec<String> = Vec::new();
+            for l in &self.lints {
+                let code = serde_json::to_value(l.code)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                if !codes.contains(&code) {
+                    codes.push(code);
+                }
+            }
+            line.push_str(&format!("  lint: {}", codes.join(", ")));
+        }
+        if let Some(rule) = self.fault {
+            line.push_str(&format!("  fault #{rule}"));
+        }
+        line
+    }
 }
 
 /// One call as the QA checklist sees it.
@@ -339,10 +375,13 @@ pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(St
         .take(MAX_HEADERS)
         .map(|(k, v)| {
             let value = v.to_str().unwrap_or("<binary>");
-            (
-                k.as_str().to_string(),
-                clip_str(&redact_value(k.as_str(), value), MAX_FIELD_BYTES),
-            )
+            // The token is named by its partner key's tail, as the console names keys.
+            let shown = if k.as_str() == crate::api::vendor::auth::TOKEN_HEADER {
+                crate::domain::ids::GradientToken::key_hint(value)
+            } else {
+                redact_value(k.as_str(), value)
+            };
+            (k.as_str().to_string(), clip_str(&shown, MAX_FIELD_BYTES))
         })
         .collect();
     // By name: actix's header map has no stable order, and golden journals need one.
@@ -392,6 +431,19 @@ mod tests {
         });
         assert_eq!(only.len(), 1);
         assert_eq!(clip(b"abcdef", 3), (Some("abc".into()), true));
+        let mut e = entry(&j, 201);
+        e.at = "2026-01-02T03:04:05.678Z".into();
+        e.method = "POST".into();
+        e.path = "/api/vendor-api/service/x/count".into();
+        e.query = "no_build=true".into();
+        e.duration_ms = 2.345;
+        let numeric = Lint::new(crate::domain::lint::LintCode::NumericId, "id 1");
+        e.lints = vec![numeric.clone(), numeric];
+        e.fault = Some(3);
+        assert_eq!(
+            e.terminal_line(),
+            "03:04:05  POST   /api/vendor-api/service/x/count?no_build=true  201  2.3 ms  lint: numeric_id  fault #3"
+        );
         let off = Journal::new(0, 1 << 20);
         off.push(entry(&off, 200));
         assert!(off.is_empty());

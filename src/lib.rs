@@ -110,7 +110,8 @@ impl Application {
         let state = aweb::Data::new(AppState::new(config, store, seed, clock));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
-        let server = HttpServer::new(move || build_app(app_state.clone()));
+        // A stop waits at most this long for calls in flight before it closes them.
+        let server = HttpServer::new(move || build_app(app_state.clone())).shutdown_timeout(5);
         let https = tls.is_some();
         let tls_ca = tls.as_ref().and_then(|t| t.ca_file.clone());
         let mut server = match tls {

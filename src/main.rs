@@ -1,22 +1,46 @@
 use clap::Parser;
 use synthesize_sim::config::{Command, Config};
 use synthesize_sim::domain::ids::GradientToken;
-use synthesize_sim::Application;
+use synthesize_sim::store::seed::DemoKeys;
+use synthesize_sim::{Application, StartError};
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // actix's own INFO lines (workers starting, shutting down) would drown the call lines;
+    // RUST_LOG still brings them back.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let mut config = Config::parse();
     if let Some(Command::DemoVendor(args)) = config.command.take() {
         return synthesize_sim::demo_vendor::cli::main(args).await;
     }
+    // The server's own signal handling is off (tests run many servers in one process), so the
+    // binary stops itself: gracefully on the first SIGINT or SIGTERM, at once on a second one.
+    // Installing the handlers also overrides SIGINT being ignored, as it is for a script's
+    // background job, so `kill -INT` stops it there too. Installed before anything is printed,
+    // so that a script that signals as soon as it reads the banner is heard.
+    let signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("synthesize-sim: cannot listen for signals: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let db = config.db.clone();
     let bind = config.bind.clone();
     let bind_addr = config.bind.clone();
+    let quiet = config.quiet;
     let app = match Application::build(config) {
         Ok(app) => app,
         Err(e) => {
             eprintln!("synthesize-sim: {e}");
+            if let StartError::Bind { source, .. } = &e {
+                if source.kind() == std::io::ErrorKind::AddrInUse {
+                    eprintln!(
+                        "  Another program (perhaps another synthesize-sim) has that port. Pick another with\n  \
+                         --port 0 (any free port; the real one is printed) or a number, e.g. --port 8081."
+                    );
+                }
+            }
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -26,37 +50,132 @@ async fn main() -> std::process::ExitCode {
         bind
     };
     let url = format!("{}://{host}:{}", app.scheme(), app.port());
-    let keys = &app.demo_keys;
-    println!("synthesize-sim {} listening on {url}", env!("CARGO_PKG_VERSION"));
-    println!("  partner console   {url}/");
-    println!("  vendor API        {url}/api/vendor-api   (base URL {url} or {url}/api)");
-    println!("  control API       {url}/sim   (OpenAPI: {url}/sim/openapi.json)");
-    println!("  database          {db}");
-    println!("  vendor API key    {}", keys.vendor_api_key);
-    if let Some(pk) = &keys.partner_api_key {
-        println!("  partner API key   {pk}   (kickoff key of the seeded integration)");
-        println!(
-            "  GRADIENT-TOKEN    {}",
-            GradientToken::encode(&keys.vendor_api_key, pk)
-        );
-    }
-    if let Some(note) = app.tls_note() {
-        print!("{note}");
-    }
+    // Features with something to say at start add their lines here (HTTPS: how to trust the CA;
+    // the control token when bound beyond this machine).
+    let mut extra: Vec<String> = app
+        .tls_note()
+        .map(|note| note.lines().map(str::to_string).collect())
+        .unwrap_or_default();
     if let Some(token) = app.control_token() {
-        println!("  control token     {token}   (/sim and the console: header X-Sim-Control-Token, or enter it once)");
+        extra.push(format!(
+            "  {:<20}{token}   (/sim and the console: header X-Sim-Control-Token, or enter it once)",
+            "control token"
+        ));
     }
+    print!("{}", banner(&url, &db, &app.demo_keys, quiet, &extra));
     if !synthesize_sim::api::guard::is_loopback_bind(&bind_addr) {
         eprintln!(
             "warning: listening on {bind_addr}, beyond this machine: anyone who can reach it may call the vendor API; \
              /sim and the console require the control token"
         );
     }
-    match app.server().await {
+
+    let server = app.server();
+    let handle = server.handle();
+    tokio::spawn(async move {
+        let mut signals = signals;
+        let name = signals.next().await;
+        eprintln!("synthesize-sim: {name}: stopping (finishing the calls in flight)");
+        let first = std::time::Instant::now();
+        let stop = handle.stop(true);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                name = signals.next() => {
+                    // `timeout` and group kills deliver one signal twice at once: only a second,
+                    // later signal (a second Ctrl+C) means "now".
+                    if first.elapsed() < std::time::Duration::from_millis(500) {
+                        continue;
+                    }
+                    eprintln!("synthesize-sim: {name} again: stopping now");
+                    std::process::exit(130);
+                }
+            }
+        }
+    });
+    match server.await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("synthesize-sim: {e}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// What the terminal shows at start: where everything is, the demo keys, how to stop. One
+/// function, so that a feature with something to say at start adds its lines through `extra`.
+fn banner(url: &str, db: &str, keys: &DemoKeys, quiet: bool, extra: &[String]) -> String {
+    let mut out = format!("synthesize-sim {} listening on {url}\n", env!("CARGO_PKG_VERSION"));
+    let mut line = |label: &str, value: String| out.push_str(&format!("  {label:<20}{value}\n"));
+    line("QA checklist", format!("{url}/#/qa"));
+    line("partner console", format!("{url}/"));
+    line(
+        "vendor API",
+        format!("{url}/api/vendor-api   (base URL {url} or {url}/api)"),
+    );
+    line("API reference", format!("{url}/api-docs"));
+    line("demo vendor portal", format!("{url}/demo-vendor/"));
+    line(
+        "control API",
+        format!("{url}/sim   (reference: {url}/sim/openapi.json)"),
+    );
+    line("database", db.to_string());
+    line("vendor API key", keys.vendor_api_key.clone());
+    if let Some(pk) = &keys.partner_api_key {
+        line(
+            "partner API key",
+            format!("{pk}   (kickoff key of the seeded integration)"),
+        );
+        line("GRADIENT-TOKEN", GradientToken::encode(&keys.vendor_api_key, pk));
+    }
+    // Extra lines come indented as their feature wants them.
+    for l in extra {
+        out.push_str(l);
+        out.push('\n');
+    }
+    if quiet {
+        out.push_str("Vendor API calls are not printed (--quiet). Stop with Ctrl+C.\n");
+    } else {
+        out.push_str("Each vendor API call prints one line below (--quiet turns them off). Stop with Ctrl+C.\n");
+    }
+    out
+}
+
+/// SIGINT and SIGTERM (Ctrl+C elsewhere), as one stream of signal names.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl+C"
         }
     }
 }

@@ -166,7 +166,7 @@ pub fn startup_text(ca_file: &Path) -> String {
     let ca = ca_file.canonicalize().unwrap_or_else(|_| ca_file.to_path_buf());
     let ca = ca.display();
     format!(
-        "  HTTPS CA          {ca}\n\
+        "  HTTPS CA            {ca}\n\
          \x20   trust it once (README: \"Clients that hard-code the production URL\"):\n\
          \x20   Windows   certutil -user -addstore Root \"{ca}\"\n\
          \x20   macOS     sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain \"{ca}\"\n\

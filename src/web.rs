@@ -14,26 +14,126 @@ pub const SIM_OPENAPI: &str = include_str!("../docs/openapi/sim-api.json");
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/api-docs", web::get().to(vendor_openapi))
-        .route("/api-docs/openapi.json", web::get().to(vendor_openapi))
+        .route("/api-docs/openapi.json", web::get().to(vendor_openapi_json))
         .route("/", web::get().to(index))
         .route("/", web::head().to(index))
         .route("/{path:.*}", web::get().to(asset))
         .route("/{path:.*}", web::head().to(asset));
 }
 
-fn openapi(doc: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
-        .body(doc)
+/// One OpenAPI document: JSON for tools, the readable reference page for browsers.
+struct Doc {
+    text: &'static str,
+    /// What the page is called, and the URL it reads the JSON from.
+    title: &'static str,
+    json_url: &'static str,
+    name: &'static str,
 }
 
-async fn vendor_openapi() -> HttpResponse {
-    openapi(VENDOR_OPENAPI)
+const VENDOR_DOC: Doc = Doc {
+    text: VENDOR_OPENAPI,
+    title: "Vendor API reference",
+    json_url: "/api-docs/openapi.json",
+    name: "vendor",
+};
+
+const SIM_DOC: Doc = Doc {
+    text: SIM_OPENAPI,
+    title: "Control API (/sim) reference",
+    json_url: "/sim/openapi.json?format=json",
+    name: "sim",
+};
+
+/// Redoc builds its styles at run time and searches in a blob worker; nothing is fetched elsewhere.
+const REFERENCE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'";
+
+/// Browsers ask for HTML first; tools (curl, schemathesis, SDK generators, fetch) ask for JSON,
+/// `*/*` or nothing. HTML only when `text/html` is preferred to JSON, and never with `?format=json`.
+fn wants_html(req: &HttpRequest) -> bool {
+    if req.query_string().split('&').any(|p| p == "format=json") {
+        return false;
+    }
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let q_of = |wanted: &str| -> f32 {
+        accept
+            .split(',')
+            .filter_map(|range| {
+                let mut parts = range.split(';').map(str::trim);
+                let media = parts.next()?;
+                if !media.eq_ignore_ascii_case(wanted) {
+                    return None;
+                }
+                let q = parts
+                    .find_map(|p| p.strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                Some(q)
+            })
+            .fold(0.0, f32::max)
+    };
+    let html = q_of("text/html");
+    html > 0.0 && html > q_of("application/json")
+}
+
+/// The URL this request reached: its Host when that is a valid authority, else the bound address.
+fn served_from(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| h.parse::<actix_web::http::uri::Authority>().is_ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| req.app_config().local_addr().to_string());
+    format!("{}://{host}", info.scheme())
+}
+
+/// The document with `servers` naming the simulator as it is listening, so "try it" and
+/// generated clients reach this instance, not the default port.
+pub fn document_for(text: &str, base: &str) -> serde_json::Value {
+    let mut doc: serde_json::Value = serde_json::from_str(text).expect("the embedded OpenAPI documents parse");
+    doc["servers"] = serde_json::json!([{ "url": base, "description": "this synthesize-sim" }]);
+    doc
+}
+
+fn openapi(req: &HttpRequest, doc: &Doc, negotiate: bool) -> HttpResponse {
+    if negotiate && wants_html(req) {
+        let page = Console::get("reference.html").expect("reference.html is embedded");
+        let html = String::from_utf8_lossy(&page.data)
+            .replace("{{TITLE}}", doc.title)
+            .replace("{{SPEC_URL}}", doc.json_url)
+            .replace("{{DOC}}", doc.name);
+        return HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+            .insert_header((header::VARY, "Accept"))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            // Everything the page needs comes from the simulator; Redoc's remote logo is refused.
+            .insert_header((header::CONTENT_SECURITY_POLICY, REFERENCE_CSP))
+            .body(html);
+    }
+    let body = serde_json::to_vec_pretty(&document_for(doc.text, &served_from(req))).unwrap_or_default();
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
+        .insert_header((header::VARY, "Accept"))
+        .body(body)
+}
+
+async fn vendor_openapi(req: HttpRequest) -> HttpResponse {
+    openapi(&req, &VENDOR_DOC, true)
+}
+
+async fn vendor_openapi_json(req: HttpRequest) -> HttpResponse {
+    openapi(&req, &VENDOR_DOC, false)
 }
 
 /// Served inside the /sim scope (see `build_app`), which owns every /sim path.
-pub async fn sim_openapi() -> HttpResponse {
-    openapi(SIM_OPENAPI)
+pub async fn sim_openapi(req: HttpRequest) -> HttpResponse {
+    openapi(&req, &SIM_DOC, true)
 }
 
 async fn index() -> HttpResponse {

@@ -30,6 +30,8 @@ class BillingPage {
     this.data = null;
     this.cards = new Map();
     this.selected = new Set();
+    /** New Revenue card id -> the agreement the partner picked for its line. */
+    this.agreementFor = new Map();
     this.results = h('div', { class: 'billing-results', testid: 'billing-results' });
     this.bulkBar = h('div', { class: 'bulk-bar', testid: 'bulk-bar', hidden: true });
     this.summary = h('div', { class: 'billing-summary', testid: 'billing-summary' });
@@ -194,7 +196,20 @@ class BillingPage {
       h('header', { class: 'group-head' },
         h('h2', { testid: 'group-title' }, g.title, h('span', { class: 'col-count' }, String(g.cards.length))),
         this.groupTotals(g)),
-      h('div', { class: 'svc-grid' }, g.cards.map((c) => this.serviceCard(c))));
+      this.cardGrids(g.cards));
+  }
+
+  /** Cards with vendor usage, then the PSA-only ones in a grid of their own: mixed in one grid,
+   * the short PSA-only cards stretch to the taller ones' height and leave white gaps. */
+  cardGrids(cards) {
+    const usage = cards.filter((c) => c.type !== 'psa_only');
+    const psaOnly = cards.filter((c) => c.type === 'psa_only');
+    return [
+      usage.length ? h('div', { class: 'svc-grid' }, usage.map((c) => this.serviceCard(c))) : null,
+      psaOnly.length ? h('div', { class: ['svc-grid', 'svc-grid-psa', usage.length && 'after-usage'], testid: 'psa-only-grid' },
+        usage.length ? h('p', { class: 'grid-note muted small' }, `PSA only: ${psaOnly.length} line${psaOnly.length === 1 ? '' : 's'} with no vendor usage`) : null,
+        psaOnly.map((c) => this.serviceCard(c))) : null,
+    ];
   }
 
   actionable(c) { return c.type !== 'psa_only' && !ACTIONED.has(c.state); }
@@ -232,7 +247,6 @@ class BillingPage {
       dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' },
     },
     c.type === 'psa_only' ? null : h('div', { class: 'svc-top' },
-      c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null,
       typeBadge(c),
       ACTIONED.has(c.state) ? h('span', { class: 'chip chip-small', testid: 'card-state', dataset: { effectiveDate: c.effectiveDate || '' } },
         c.effectiveDate ? `${c.state} · effective ${c.effectiveDate}` : c.state) : null,
@@ -240,19 +254,48 @@ class BillingPage {
       h('span', { class: 'spacer' }),
       this.checkbox(c)),
     h('h3', { testid: 'card-account', class: 'svc-account' }, c.accountName),
-    h('div', { class: 'svc-name', testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
-    h('div', { class: 'svc-contract' },
+    h('div', { class: 'svc-name', testid: 'card-service', title: c.productCode ? `${c.serviceName} (${c.productCode})` : c.serviceName },
+      h('span', { class: 'svc-name-text', testid: 'card-service-name' }, c.serviceName), c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
+    c.type === 'new_revenue' ? this.agreementPicker(c) : h('div', { class: 'svc-contract' },
       c.contractName ? h('span', { class: 'muted small', testid: 'card-contract-term' }, `${terms(this.data).contract}: `) : null,
-      h('span', { testid: 'card-contract' }, c.contractName || (c.type === 'new_revenue' ? `No ${terms(this.data).service.toLowerCase()} yet: Approve adds it to the first active ${terms(this.data).contract.toLowerCase()}` : '—'))),
+      h('span', { testid: 'card-contract' }, c.contractName || '—')),
     qty,
     changes,
     (c.vendors || []).length ? h('div', { class: 'svc-vendors muted small', testid: 'card-vendors' }, 'From ', (c.vendors || []).map((v) => v.name).join(', ')) : null,
     this.actionable(c) ? h('div', { class: 'svc-actions' }, this.actionButtons(c)) : null);
   }
 
+  /** The agreement an approval adds a New Revenue line to: the first active one unless picked. */
+  chosenAgreement(c) {
+    const list = c.agreements || [];
+    return list.find((a) => a.id === this.agreementFor.get(c.id)) || list[0] || null;
+  }
+
+  agreementPicker(c) {
+    const list = c.agreements || [];
+    const chosen = this.chosenAgreement(c);
+    if (list.length <= 1) {
+      const t = terms(this.data);
+      return h('div', { testid: 'card-contract', class: 'svc-contract' },
+        chosen ? `No ${t.service.toLowerCase()} yet: Approve adds it to ${chosen.name}` : `No active ${t.contract.toLowerCase()} to add this to`);
+    }
+    return h('label', { class: 'svc-contract agreement-pick', testid: 'card-contract' },
+      h('span', {}, 'Add to '),
+      h('select', {
+        class: 'input input-sm', testid: 'card-agreement', 'aria-label': `Agreement that takes the new ${c.serviceName} line for ${c.accountName}`,
+        onchange: (e) => this.agreementFor.set(c.id, e.target.value),
+      }, list.map((a) => h('option', { value: a.id, selected: chosen && a.id === chosen.id }, a.name))));
+  }
+
+  /** The body of an approval or adjustment: a New Revenue card names its agreement. */
+  withAgreement(c, body) {
+    const chosen = c.type === 'new_revenue' && (c.agreements || []).length > 1 ? this.chosenAgreement(c) : null;
+    return chosen ? { ...(body || {}), agreementId: chosen.id } : body;
+  }
+
   actionButtons(c) {
     return [
-      button('Approve', { kind: 'primary', small: true, testid: 'card-approve', title: c.type === 'new_revenue' ? 'Add this service to the account\'s first active agreement' : `Set the PSA quantity to ${fmtQty(c.vendorQuantity)}`, onClick: (b) => this.act(c, 'approve', b) }),
+      button('Approve', { kind: 'primary', small: true, testid: 'card-approve', title: c.type === 'new_revenue' ? 'Add this service to the agreement chosen on the card' : `Set the PSA quantity to ${fmtQty(c.vendorQuantity)}`, onClick: (b) => this.act(c, 'approve', b, this.withAgreement(c)) }),
       button('Adjust', { small: true, testid: 'card-adjust', iconName: 'calendar', onClick: () => this.adjust(c) }),
       button('Dismiss', { kind: 'ghost', small: true, testid: 'card-dismiss', onClick: (b) => this.act(c, 'dismiss', b) }),
     ];
@@ -273,10 +316,10 @@ class BillingPage {
         const v = c.type !== 'psa_only';
         return h('tr', { class: ['svc-row', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card', dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' } },
           h('td', { class: 'col-check' }, this.checkbox(c)),
-          h('td', {}, c.isNew || c.type === 'new_revenue' ? h('span', { class: 'new-tag', testid: 'card-new-tag' }, 'New') : null, typeBadge(c) || h('span', { class: 'muted small' }, 'PSA only')),
+          h('td', {}, typeBadge(c) || h('span', { class: 'muted small' }, 'PSA only')),
           h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
           h('td', { testid: 'card-account' }, c.accountName),
-          h('td', { testid: 'card-contract' }, c.contractName || '—'),
+          c.type === 'new_revenue' ? h('td', {}, this.agreementPicker(c)) : h('td', { testid: 'card-contract' }, c.contractName || '—'),
           h('td', { class: 'num', testid: 'card-psa-qty' }, fmtQty(c.psaQuantity ?? 0)),
           h('td', { class: 'num' }, vendorCell),
           h('td', { class: ['num', v && signClass(c.difference)], testid: v ? 'card-difference' : null }, v ? fmtSigned(c.difference) : ''),
@@ -344,7 +387,7 @@ class BillingPage {
     const label = cards.length === 1 ? `${cards[0].serviceName} · ${cards[0].accountName}` : `${cards.length} cards`;
     if (action === 'dismiss') toast(`Dismissed ${label} for this billing period`);
     else if (action === 'adjust') toast(`Adjusted ${label}: effective ${body.effectiveDate}`);
-    else if (cards.length === 1) toast(cards[0].type === 'new_revenue' ? `Approved ${label}: added to the PSA agreement with quantity ${fmtQty(cards[0].vendorQuantity)}` : `Approved ${label}: PSA quantity set to ${fmtQty(cards[0].vendorQuantity)}`);
+    else if (cards.length === 1) toast(cards[0].type === 'new_revenue' ? `Approved ${label}: added to ${(this.chosenAgreement(cards[0]) || {}).name || 'the PSA agreement'} with quantity ${fmtQty(cards[0].vendorQuantity)}` : `Approved ${label}: PSA quantity set to ${fmtQty(cards[0].vendorQuantity)}`);
     else toast(`Approved ${label}: PSA quantities updated`);
     if (prefs.includeActioned) { this.load().catch(() => {}); return; }
     this.removeCards(cards.map((c) => c.id));
@@ -361,7 +404,7 @@ class BillingPage {
       title: 'Adjust service',
       testid: 'adjust-dialog',
       body: h('div', { class: 'form' },
-        h('p', {}, h('strong', {}, c.serviceName), ' · ', c.accountName, ' · ', c.contractName || ''),
+        h('p', {}, h('strong', {}, c.serviceName), ' · ', c.accountName, ' · ', c.contractName || (this.chosenAgreement(c) || {}).name || ''),
         h('p', { class: 'muted small' }, `PSA ${fmtQty(c.psaQuantity)} → vendor ${fmtQty(c.vendorQuantity)}. The change is prorated from the effective date.`),
         h('label', { class: 'field' }, h('span', {}, 'Effective date'), dateInput),
         psa ? h('p', { class: 'muted small', testid: 'adjust-date-rule' }, firstOfMonth
@@ -373,8 +416,9 @@ class BillingPage {
         { label: 'CANCEL', kind: 'ghost', testid: 'modal-cancel', value: null },
         { label: 'ADJUST', kind: 'primary', testid: 'adjust-confirm', onClick: async () => {
           if (!dateInput.value) throw new Error('Choose an effective date');
-          const body = { effectiveDate: dateInput.value };
+          let body = { effectiveDate: dateInput.value };
           if (qtyInput.value !== '' && Number(qtyInput.value) !== Number(c.vendorQuantity)) body.quantity = Number(qtyInput.value);
+          body = this.withAgreement(c, body);
           await post(`/sim/billing/cards/${enc(c.id)}/adjust`, body);
           return body;
         } },
@@ -401,8 +445,13 @@ class BillingPage {
   }
 }
 
+/** One badge per card. New Revenue's "New" mark is part of it, not a second badge beside it. */
 function typeBadge(c) {
   if (c.type === 'psa_only') return null;
+  if (c.type === 'new_revenue' || c.isNew) {
+    return h('span', { class: ['type-badge', 'type-new_revenue'], testid: 'card-type', dataset: { type: c.type } },
+      h('span', { class: 'new-mark', testid: 'card-new-tag' }, 'New'), c.type === 'new_revenue' ? ' Revenue' : ` · ${TYPE_LABEL[c.type] || c.type}`);
+  }
   return h('span', { class: ['type-badge', `type-${c.type}`], testid: 'card-type', dataset: { type: c.type } }, TYPE_LABEL[c.type] || c.type);
 }
 

@@ -102,13 +102,19 @@ const ICONS = {
   ticket: [['path', { d: 'M3 7a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2v3a2 2 0 0 0 0 4v3a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-3a2 2 0 0 0 0-4z' }]],
 };
 
-/** "2026-11-27T03:40:00.000Z" -> "Nov 27, 2026, 3:40:00 AM" in the browser's locale; null -> fallback. */
-export function fmtDateTime(s, fallback = '—') {
+/**
+ * The one way a time is shown, in the console, the journal and the QA report alike (the server's
+ * report and the terminal use the same): "2026-11-27 03:40:00 UTC", UTC as the API's timestamps,
+ * so a time on screen matches the vendor's own logs. `ms` adds milliseconds (the journal).
+ * Null -> fallback; production's "never synced" date -> "never".
+ */
+export function fmtDateTime(s, fallback = '—', { ms = false } = {}) {
   if (!s) return fallback;
   const d = new Date(s);
   if (Number.isNaN(d.getTime())) return String(s);
   if (d.getUTCFullYear() <= 1900) return 'never';
-  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', second: '2-digit' });
+  const iso = d.toISOString(); // 2026-11-27T03:40:00.000Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, ms ? 23 : 19)} UTC`;
 }
 
 let currency = 'USD';
@@ -146,4 +152,10 @@ export function fmtSigned(n) {
 export function signClass(n) {
   const v = Number(n);
   return v > 0 ? 'pos' : v < 0 ? 'neg' : 'zero';
+}
+
+/** Gradient's alert priority scale (partner console spec, Ticket priorities): 1 low … 4 very high. */
+const PRIORITY = { 1: 'Low', 2: 'Medium', 3: 'High', 4: 'Very high' };
+export function priorityLabel(p) {
+  return PRIORITY[p] || (p !== undefined && p !== null ? String(p) : '—');
 }

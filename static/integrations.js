@@ -4,7 +4,7 @@
 import { h, mount, fmtDateTime } from './dom.js';
 import { post, enc } from './api.js';
 import { loadIntegrations, updateCard, setCurrentIntegration, navigate } from './state.js';
-import { openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, emptyState, withBusy } from './ui.js';
+import { openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, statusRepeatsState, emptyState, withBusy } from './ui.js';
 
 const MODULE_LABEL = { alerts: 'Alerts', billing: 'Billing' };
 
@@ -50,7 +50,7 @@ function integrationCard(c) {
     h('div', { class: 'vendor-logo', 'aria-hidden': 'true' }, initials(c.vendorName)),
     h('div', { class: 'int-card-title' },
       h('h2', { testid: 'integration-vendor-name' }, c.vendorName),
-      h('div', { class: 'int-card-sub' }, stateBadge(c), connected ? statusBadge(c.status) : null))),
+      h('div', { class: 'int-card-sub' }, stateBadge(c), connected && !statusRepeatsState(c) ? statusBadge(c.status) : null))),
   h('div', { class: 'chips' }, (c.vendorModules || []).map((m) => h('span', {
     class: ['chip', connected && (c.modules || []).includes(m) ? 'chip-on' : null], title: connected ? ((c.modules || []).includes(m) ? 'Integrated' : 'Offered by the vendor, not selected') : 'Offered by the vendor',
   }, MODULE_LABEL[m] || m))),

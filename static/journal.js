@@ -3,7 +3,7 @@
 // click shows the request (headers, body), the response body and the findings with why / what to
 // change. Request bodies are the vendor's own bytes: every one of them goes in as text.
 
-import { h, mount, icon } from './dom.js';
+import { h, mount, icon, fmtDateTime, priorityLabel } from './dom.js';
 import { get, qs } from './api.js';
 import { state } from './state.js';
 import { button, emptyState } from './ui.js';
@@ -214,7 +214,7 @@ class JournalPage {
       h('thead', {}, h('tr', {},
         h('th', { class: 'col-caret' }, h('span', { class: 'sr-only' }, 'Expand')),
         h('th', {}, 'Time'), h('th', {}, 'Method'), h('th', {}, 'Path'), h('th', {}, 'Status'),
-        h('th', { class: 'num' }, 'Duration'), h('th', {}, 'Integration'), h('th', {}, 'Token'), h('th', { class: 'num' }, 'Lint'))),
+        h('th', { class: 'num' }, 'Duration'), h('th', {}, 'Integration'), h('th', {}, 'Partner key'), h('th', { class: 'num' }, 'Lint'))),
       rows.map((r) => this.rowGroup(r)))));
   }
 
@@ -250,7 +250,7 @@ class JournalPage {
     h('td', {}, statusBadge(r.status)),
     h('td', { class: 'num nowrap', testid: 'journal-duration' }, fmtDuration(r.durationMs)),
     h('td', { class: 'j-integration', testid: 'journal-integration' }, integrationName(r)),
-    h('td', { class: 'nowrap' }, h('code', { class: 'j-token', testid: 'journal-token', title: 'The GRADIENT-TOKEN, redacted to its last characters' }, tokenHint(r.token))),
+    h('td', { class: 'nowrap' }, h('code', { class: 'j-token', testid: 'journal-token', title: 'The partner API key the GRADIENT-TOKEN carried, by its last four characters (as the integration card names it)' }, tokenHint(r.token))),
     h('td', { class: 'num' }, h('span', { class: ['lint-badge', lints.length ? 'has-lint' : 'no-lint'], testid: 'journal-lint-count', title: lints.map((l) => l.code).join(', ') || 'No lint' }, String(lints.length))));
     return h('tbody', { class: 'j-group', testid: 'journal-entry', dataset: { id: String(r.id) } }, row, detail);
   }
@@ -268,7 +268,7 @@ function integrationName(r) {
   return h('span', { title: r.integrationId }, c ? c.vendorName : r.integrationId);
 }
 
-/** The server sends the token redacted ("…abcd"); never show more than its last four characters. */
+/** The server names the key redacted ("…abcd", the partner key's tail); never show more than its last four characters. */
 function tokenHint(t) {
   if (!t) return '—';
   const s = String(t);
@@ -277,12 +277,7 @@ function tokenHint(t) {
 }
 
 function fmtTime(s) {
-  if (!s) return '—';
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) return String(s);
-  const day = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
-  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  return `${day} ${time}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+  return fmtDateTime(s, '—', { ms: true });
 }
 
 function fmtDuration(ms) {
@@ -305,6 +300,15 @@ function bodyBlock(label, body, testid, truncated) {
     p ? h('pre', { class: 'j-pre', testid }, p.text) : h('p', { class: 'muted small', testid }, 'No body'));
 }
 
+/** An alert's priority in words, on Gradient's scale, as the ticket it becomes shows it. */
+function alertPriority(r) {
+  if (!/alerting/.test(r.route || r.path || '')) return null;
+  let p;
+  try { p = JSON.parse(r.requestBody || '').priority; } catch { return null; }
+  if (p === undefined || p === null) return null;
+  return h('span', { class: ['prio', `prio-${p}`], testid: 'journal-priority', title: 'Alert priority on Gradient\'s scale (1 low to 4 very high)' }, `priority ${p}: ${priorityLabel(p)}`);
+}
+
 function entryDetail(r) {
   const lints = Array.isArray(r.lints) ? r.lints : [];
   const headers = Array.isArray(r.requestHeaders) ? r.requestHeaders : [];
@@ -312,7 +316,8 @@ function entryDetail(r) {
     h('div', { class: 'j-detail-line' },
       h('code', {}, `${r.method || ''} ${r.path || ''}${r.query ? `?${r.query}` : ''}`),
       r.route && r.route !== r.path ? h('span', { class: 'muted small' }, 'route ', h('code', {}, r.route)) : null,
-      h('span', { class: 'muted small' }, `#${r.id} · ${r.at || ''}`)),
+      h('span', { class: 'muted small' }, `#${r.id} · ${fmtTime(r.at)}`),
+      alertPriority(r)),
     lints.length ? h('div', { class: 'j-lints' },
       h('h4', {}, `Lint (${lints.length})`),
       h('ul', { class: 'lint-list' }, lints.map((l) => h('li', { class: 'lint-item', testid: 'journal-lint', dataset: { code: l.code } },

@@ -112,7 +112,7 @@ class QaPage {
 
   setLive(kind, err) {
     this.live.dataset.state = kind;
-    const now = new Date().toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
+    const now = fmtDateTime(new Date().toISOString()).replace(/^\S+ /, '');
     const label = kind === 'ok' ? `Live · checked ${now}`
       : kind === 'paused' ? 'Paused while the tab is hidden'
         : `Could not check (${err && err.message ? err.message : 'error'}): retrying`;
@@ -163,7 +163,7 @@ function integrationPanel(q, report, fresh) {
       h('div', { class: 'qa-head-text' },
         h('div', { class: 'qa-title-row' },
           h('h2', { testid: 'qa-vendor-name' }, vendorName),
-          h('span', { class: ['badge', q.passed ? 'status-active' : 'status-pending'], testid: 'qa-passed' }, h('span', { class: 'dot' }), q.passed ? 'QA passed' : 'In progress')),
+          h('span', { class: ['badge', q.passed ? (warned(q) ? 'status-warn' : 'status-active') : 'status-pending'], testid: 'qa-passed' }, h('span', { class: 'dot' }), q.passed ? (q.verdict || 'QA passed') : 'In progress')),
         h('div', { class: 'qa-sub muted small' },
           h('span', { testid: 'qa-count' }, `${doneCount} of ${steps.length} steps done`),
           q.cycle !== undefined && q.cycle !== null ? h('span', {}, ` · connection cycle ${q.cycle}`) : null,
@@ -175,16 +175,22 @@ function integrationPanel(q, report, fresh) {
     lintSection(q, report));
 }
 
+/** Done steps production would not accept as they are (e.g. the portal opened with no URL). */
+function warned(q) { return (q.steps || []).some((s) => s.done && s.warning); }
+
 function passedBanner(q, vendorName) {
   const base = { integrationId: q.integrationId };
   const jsonHref = `/sim/qa/report${qs(base)}`;
   const htmlHref = `/sim/qa/report${qs({ format: 'html', ...base })}`;
   const file = `synthesize-qa-report-${String(vendorName).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'integration'}.json`;
-  return h('div', { class: 'qa-passed-banner', testid: 'qa-passed-banner', role: 'status' },
-    h('div', { class: 'big-check' }, icon('check', { size: 24 })),
+  const withWarnings = warned(q);
+  return h('div', { class: ['qa-passed-banner', withWarnings && 'with-warnings'], testid: 'qa-passed-banner', role: 'status', dataset: { warnings: String(withWarnings) } },
+    h('div', { class: 'big-check' }, icon(withWarnings ? 'info' : 'check', { size: 24 })),
     h('div', { class: 'qa-passed-text' },
-      h('h3', {}, 'QA passed'),
-      h('p', {}, 'Both rounds are done: connect, sync, usage on the Billing page, then disconnect and the whole cycle again. Keep the report as evidence for Gradient.')),
+      h('h3', { testid: 'qa-verdict' }, q.verdict || 'QA passed'),
+      h('p', {}, withWarnings
+        ? 'Both rounds are done, but some steps carry a warning (marked !): production would not accept them as they are. Fix them and go through those steps again, or keep the report with its warnings.'
+        : 'Both rounds are done: connect, sync, usage on the Billing page, then disconnect and the whole cycle again. Keep the report as evidence for Gradient.')),
     h('div', { class: 'qa-report-links', testid: 'qa-report-links' },
       h('span', { class: 'qa-report-label' }, 'Download report'),
       h('a', { class: 'btn btn-ghost btn-sm', href: jsonHref, download: file, testid: 'qa-report-json', title: 'The report as JSON (GET /sim/qa/report)' }, downloadIcon(), 'JSON'),
@@ -218,14 +224,18 @@ function roundSection(q, round, steps, fresh) {
 function stepItem(q, s, fresh) {
   const isCurrent = !s.done && s.key === q.currentStep;
   const isFresh = s.done && fresh.has(`${q.integrationId}/${s.key}`);
-  return h('li', { class: ['qa-step', s.done ? 'done' : 'open', isCurrent && 'current', isFresh && 'fresh'], testid: 'qa-step', 'aria-current': isCurrent ? 'step' : null, dataset: { key: s.key, done: String(Boolean(s.done)), current: String(isCurrent) } },
-    h('span', { class: 'qa-tick', title: s.done ? 'Done' : isCurrent ? 'Current step' : 'Not done yet' },
-      s.done ? icon('check', { size: 14 }) : isCurrent ? h('span', { class: 'qa-tick-dot' }) : null),
+  const warn = s.done && s.warning;
+  return h('li', { class: ['qa-step', s.done ? 'done' : 'open', warn && 'warn', isCurrent && 'current', isFresh && 'fresh'], testid: 'qa-step', 'aria-current': isCurrent ? 'step' : null, dataset: { key: s.key, done: String(Boolean(s.done)), current: String(isCurrent), warning: String(Boolean(warn)) } },
+    h('span', { class: 'qa-tick', title: warn ? 'Done, with a warning' : s.done ? 'Done' : isCurrent ? 'Current step' : 'Not done yet' },
+      warn ? h('span', { class: 'qa-tick-warn', 'aria-hidden': 'true' }, '!') : s.done ? icon('check', { size: 14 }) : isCurrent ? h('span', { class: 'qa-tick-dot' }) : null),
     h('div', { class: 'qa-step-main' },
       h('div', { class: 'qa-step-line' },
         h('span', { class: 'qa-step-title', testid: 'qa-step-title' }, s.title),
         s.done && s.at ? h('time', { class: 'qa-step-at', testid: 'qa-step-at', datetime: s.at, title: s.at }, fmtDateTime(s.at)) : null),
       s.done && s.evidence ? h('div', { class: 'qa-evidence', testid: 'qa-step-evidence' }, typeof s.evidence === 'string' ? s.evidence : JSON.stringify(s.evidence)) : null,
+      warn ? h('div', { class: 'qa-callout qa-warning', testid: 'qa-warning', role: 'note' },
+        h('div', { class: 'qa-callout-head' }, icon('info', { size: 15 }), 'Warning: production would not accept this as it is'),
+        h('p', { testid: 'qa-warning-text' }, s.warning)) : null,
       !s.done && s.hint ? h('div', { class: 'qa-callout', testid: 'qa-hint', role: 'note' },
         h('div', { class: 'qa-callout-head' }, icon('info', { size: 15 }), 'What support would tell you'),
         h('p', { testid: 'qa-hint-text' }, s.hint)) : null));

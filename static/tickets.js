@@ -1,10 +1,9 @@
 // Tickets page (#/tickets): the simulated PSA's tickets, per board, made from vendor alerts.
 
-import { h, mount, fmtDateTime } from './dom.js';
+import { h, mount, fmtDateTime, priorityLabel } from './dom.js';
 import { get } from './api.js';
 import { button, emptyState, withBusy } from './ui.js';
 
-const PRIORITY = { 1: 'Critical', 2: 'High', 3: 'Medium', 4: 'Low' };
 const STATUS = { 1: 'New', 2: 'In Progress', 3: 'Waiting', 4: 'Scheduled', 5: 'Resolved', 6: 'Closed' };
 
 export async function renderTickets(main, _params, ctx) {
@@ -31,11 +30,11 @@ function board(b) {
 }
 
 function ticket(t) {
-  const prio = PRIORITY[t.priority] || (t.priority !== undefined && t.priority !== null ? String(t.priority) : '—');
+  const prio = priorityLabel(t.priority);
   const status = STATUS[t.status] || (t.status !== undefined && t.status !== null ? String(t.status) : '—');
   return h('article', { class: 'ticket', testid: 'ticket', dataset: { ticketId: t.id, alertId: t.alertId || '' } },
     h('div', { class: 'ticket-head' },
-      h('span', { class: ['prio', `prio-${t.priority}`], testid: 'ticket-priority' }, prio),
+      h('span', { class: ['prio', `prio-${t.priority}`], testid: 'ticket-priority', title: `Alert priority ${t.priority} on Gradient's scale (1 low to 4 very high)` }, prio),
       h('h3', { testid: 'ticket-summary' }, t.summary || '(no summary)'),
       h('span', { class: 'chip chip-small', testid: 'ticket-status' }, status)),
     t.description ? h('p', { class: 'ticket-desc', testid: 'ticket-description' }, t.description) : null,

@@ -138,7 +138,13 @@ export function statusBadge(status, testid = 'integration-status') {
 }
 
 export function stateBadge(card, testid = 'integration-state') {
-  return h('span', { class: ['state-label', `state-${card.state}`], testid, dataset: { state: card.state } }, card.stateLabel || card.state);
+  return h('span', { class: ['state-label', `state-${card.state}`], testid, dataset: { state: card.state, status: card.status || '' } }, card.stateLabel || card.state);
+}
+
+/** The state label and the status badge say the same word ("Active" and "● Active"): show one. */
+export function statusRepeatsState(card) {
+  const status = card.status ? STATUS_TEXT[card.status] || card.status : '';
+  return Boolean(status) && String(card.stateLabel || '').toLowerCase() === String(status).toLowerCase();
 }
 
 export function emptyState(title, text, extra) {

@@ -5,7 +5,7 @@ import { h, mount, icon, fmtDateTime } from './dom.js';
 import { get, post, put, enc } from './api.js';
 import { updateCard, setCurrentIntegration, navigate } from './state.js';
 import {
-  openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, withBusy, copyText,
+  openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, statusRepeatsState, withBusy, copyText,
 } from './ui.js';
 import { startConnect, disconnectFlow, stepLabel } from './integrations.js';
 import { mappingEditor } from './mapping.js';
@@ -60,7 +60,7 @@ class SetupPage {
       h('div', {},
         h('a', { href: '#/integrations', class: 'back-link', testid: 'back-to-integrations' }, '← Integrations'),
         h('h1', { testid: 'setup-vendor-name' }, c.vendorName),
-        h('div', { class: 'head-badges' }, stateBadge(c, 'setup-state'), c.state !== 'ready_to_connect' ? statusBadge(c.status, 'setup-status') : null,
+        h('div', { class: 'head-badges' }, stateBadge(c, 'setup-state'), c.state !== 'ready_to_connect' && !statusRepeatsState(c) ? statusBadge(c.status, 'setup-status') : null,
           c.modules && c.modules.length && c.state !== 'ready_to_connect' ? h('span', { class: 'muted small' }, `Modules: ${c.modules.map((m) => m[0].toUpperCase() + m.slice(1)).join(' & ')}`) : null)),
       h('div', { class: 'page-actions' },
         c.state !== 'ready_to_connect' ? button('DISCONNECT', { kind: 'danger-ghost', testid: 'btn-disconnect', onClick: () => this.disconnect() }) : null));
@@ -223,7 +223,7 @@ class SetupPage {
     return h('section', { class: 'panel status-panel', testid: 'status-section' },
       h('div', { class: 'status-head' },
         h('h2', {}, 'Connection status'),
-        h('span', { class: 'muted small', testid: 'status-checked-at' }, `Checked ${this.lastChecked.toLocaleTimeString()}`)),
+        h('span', { class: 'muted small', testid: 'status-checked-at' }, `Checked ${fmtDateTime(this.lastChecked.toISOString())}`)),
       h('dl', { class: 'facts facts-wide' },
         h('div', { class: 'fact' }, h('dt', {}, 'Integration status'), h('dd', {}, statusBadge(c.status, 'status-value'))),
         h('div', { class: 'fact' }, h('dt', {}, 'Accounts received'), h('dd', { testid: 'status-accounts' }, String(c.accountCount ?? 0))),
@@ -252,7 +252,7 @@ class SetupPage {
         const before = JSON.stringify(this.card);
         await this.refreshCard();
         if (JSON.stringify(this.card) !== before) this.render();
-        else { const el = this.main.querySelector('[data-testid=status-checked-at]'); if (el) el.textContent = `Checked ${this.lastChecked.toLocaleTimeString()}`; }
+        else { const el = this.main.querySelector('[data-testid=status-checked-at]'); if (el) el.textContent = `Checked ${fmtDateTime(this.lastChecked.toISOString())}`; }
       } catch { /* keep trying */ }
     }, 5000);
   }

@@ -55,7 +55,12 @@ async fn a_token_in_any_header_or_query_parameter_is_kept_redacted() {
             .map(|h| h[1].as_str().unwrap().to_string())
     };
     let tail = &token[token.len() - 4..];
-    assert_eq!(header(&entries[4], "gradient-token").unwrap(), format!("…{tail}"));
+    // The token header is named as the console names keys: by the partner key's tail.
+    assert_eq!(
+        header(&entries[4], "gradient-token").unwrap(),
+        format!("…{}", &KICKOFF_PARTNER_KEY[28..])
+    );
+    assert_eq!(entries[4]["token"], format!("…{}", &KICKOFF_PARTNER_KEY[28..]));
     assert_eq!(header(&entries[3], "authorization").unwrap(), format!("Bearer …{tail}"));
     assert_eq!(header(&entries[2], "x-request-context").unwrap(), format!("…{tail}"));
     assert!(entries[1]["query"].as_str().unwrap().starts_with("token=…"));

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use synthesize_sim::domain::catalog::{IntegrationStatus, SetupStep, CATEGORIES, MODULES, SUBCATEGORIES};
-use synthesize_sim::web::{SIM_OPENAPI, VENDOR_OPENAPI};
+use synthesize_sim::web::{document_for, SIM_OPENAPI, VENDOR_OPENAPI};
 
 const JSON_UTF8: &str = "application/json; charset=utf-8";
 
@@ -485,12 +485,88 @@ async fn both_documents_are_served_as_json() {
         let r = call(&app, "GET", path, None).await;
         assert_eq!(r.status, 200, "{path}: {}", r.text);
         let served: Value = serde_json::from_str(&r.text).expect("the served document parses");
-        assert_eq!(served, parse(text), "{path} serves its document");
+        assert_eq!(
+            served["servers"],
+            json!([{"url": app.base, "description": "this synthesize-sim"}]),
+            "{path}"
+        );
+        assert_eq!(served, document_for(text, &app.base), "{path} serves its document");
         assert_eq!(served["openapi"], "3.0.3", "{path}");
         if path != SIM_DOC {
             assert_eq!(r.content_type, JSON_UTF8, "{path}");
         }
     }
+}
+
+/// What a browser sends for a page, and what tools send.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
+
+async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
+    let mut rb = app.client.get(app.url(path));
+    for (k, v) in headers {
+        rb = rb.header(*k, *v);
+    }
+    let r = rb.send().await.unwrap();
+    let status = r.status().as_u16();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ct, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn browsers_get_the_reference_page_and_tools_get_json() {
+    let app = spawn().await;
+    for (path, json_url) in [
+        ("/api-docs", "/api-docs/openapi.json"),
+        ("/sim/openapi.json", "/sim/openapi.json?format=json"),
+    ] {
+        let (status, ct, page) = get_with(&app, path, &[("accept", BROWSER_ACCEPT)]).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(ct, "text/html; charset=utf-8", "{path}");
+        assert!(page.contains("/vendor/redoc/redoc.standalone.js"), "{path}");
+        assert!(
+            page.contains(&format!("data-spec-url=\"{json_url}\"")),
+            "{path}: {page}"
+        );
+        assert!(!page.contains("{{"), "{path}: every placeholder is filled");
+        // The URL the page reads answers JSON even to the browser's Accept.
+        let (status, ct, body) = get_with(&app, json_url, &[("accept", BROWSER_ACCEPT)]).await;
+        assert_eq!((status, ct.as_str()), (200, JSON_UTF8), "{json_url}");
+        assert_eq!(parse(&body)["openapi"], "3.0.3");
+        // Tools: no Accept, */*, JSON, or JSON preferred to HTML.
+        for accept in [
+            "*/*",
+            "application/json",
+            "application/json, text/html;q=0.5",
+            "application/json, text/html",
+        ] {
+            let (status, ct, body) = get_with(&app, path, &[("accept", accept)]).await;
+            assert_eq!((status, ct.as_str()), (200, JSON_UTF8), "{path} with Accept {accept}");
+            assert_eq!(parse(&body)["openapi"], "3.0.3");
+        }
+    }
+    // The viewer itself is served from the binary, with its licence.
+    let (status, ct, js) = get_with(&app, "/vendor/redoc/redoc.standalone.js", &[]).await;
+    assert_eq!(status, 200);
+    assert!(ct.contains("javascript"), "{ct}");
+    assert!(js.len() > 500_000);
+    let (status, _, licence) = get_with(&app, "/vendor/redoc/LICENSE", &[]).await;
+    assert_eq!(status, 200);
+    assert!(licence.contains("MIT"), "{licence}");
+}
+
+#[tokio::test]
+async fn servers_name_the_host_the_document_was_fetched_from() {
+    let app = spawn().await;
+    let (_, _, body) = get_with(&app, "/api-docs", &[("host", "sim.example.test:9443")]).await;
+    assert_eq!(parse(&body)["servers"][0]["url"], "http://sim.example.test:9443");
+    // A Host that is no authority is not echoed: the bound address is named instead.
+    let (_, _, body) = get_with(&app, "/api-docs/openapi.json", &[("host", "bad host/<x>")]).await;
+    let url = parse(&body)["servers"][0]["url"].as_str().unwrap().to_string();
+    assert_eq!(url, app.base, "{url}");
 }
 
 #[tokio::test]

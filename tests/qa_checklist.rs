@@ -43,18 +43,26 @@ async fn wait_for_rebuild(app: &TestApp) {
 
 /// What a correct vendor and partner do in one round, from CONNECT to usage on the billing page.
 async fn correct_round(app: &mut TestApp, create_service: bool) {
+    correct_round_with(app, create_service, true).await
+}
+
+/// The round with or without the vendor setting its portal URL before the partner opens it.
+async fn correct_round_with(app: &mut TestApp, create_service: bool, portal_url: bool) {
     app.connect().await;
     app.fresh_token().await;
-    app.vendor(
-        "PATCH",
-        "",
-        Some(json!({"integrationPortalUrl": "https://vendor.example/gradient"})),
-    )
-    .await
-    .ok(200);
-    app.sim("GET", &format!("/integrations/{INTEGRATION}/vendor-portal"), None)
+    if portal_url {
+        app.vendor(
+            "PATCH",
+            "",
+            Some(json!({"integrationPortalUrl": "https://vendor.example/gradient"})),
+        )
         .await
-        .ok(302);
+        .ok(200);
+    }
+    let opened = app
+        .sim("GET", &format!("/integrations/{INTEGRATION}/vendor-portal"), None)
+        .await;
+    assert_eq!(opened.status, if portal_url { 302 } else { 404 });
     app.vendor("GET", "/organization", None).await.ok(200);
     app.set_status("pending").await.ok(200);
     let service = if create_service {
@@ -120,11 +128,41 @@ async fn a_correct_vendor_twice_through_the_cycle_passes_qa() {
     let report = app.sim("GET", "/qa/report", None).await.ok(200);
     let r = &report["reports"][0];
     assert_eq!(r["verdict"], "QA passed");
+    assert_eq!(q["verdict"], "QA passed");
     assert_eq!(r["steps"].as_array().unwrap().len(), 26);
     let html = app.sim("GET", "/qa/report?format=html", None).await;
     assert_eq!(html.status, 200);
     assert!(html.content_type.starts_with("text/html"));
     assert!(html.text.contains("QA passed") && html.text.contains("Pelican Endpoint Security"));
+}
+
+#[tokio::test]
+async fn a_portal_opened_blank_passes_with_a_warning_in_checklist_and_report() {
+    let mut app = spawn().await;
+    app.disconnect().await;
+    correct_round_with(&mut app, true, false).await;
+    let q = qa(&app).await;
+    let portal = step(&q, "portal_opened");
+    assert_eq!(portal["done"], true);
+    assert!(
+        portal["warning"].as_str().unwrap().contains("integrationPortalUrl"),
+        "{portal}"
+    );
+    assert!(step(&q, "authenticated").get("warning").is_none());
+    app.disconnect().await;
+    correct_round_with(&mut app, false, true).await;
+    let q = qa(&app).await;
+    assert_eq!(q["passed"], true, "{q:#}");
+    assert_eq!(q["verdict"], "QA passed with warnings");
+    assert!(step(&q, "portal_opened_again").get("warning").is_none());
+    let report = app.sim("GET", "/qa/report", None).await.ok(200);
+    assert_eq!(report["reports"][0]["verdict"], "QA passed with warnings");
+    let html = app.sim("GET", "/qa/report?format=html", None).await;
+    assert!(html.text.contains("QA passed with warnings"), "{}", html.text);
+    assert!(html
+        .text
+        .contains("<strong>Warning:</strong> No integrationPortalUrl was set"));
+    assert!(html.text.contains("class=\"verdict warn\""));
 }
 
 #[tokio::test]
@@ -278,8 +316,11 @@ async fn journal_records_calls_with_redacted_tokens_and_filters() {
     assert_eq!(created["lints"][0]["code"], "numeric_id");
     assert!(created["requestBody"].as_str().unwrap().contains("Numeric"));
     assert!(created["responseBody"].as_str().unwrap().contains("\"id\":\"7\""));
+    // Named as the console names the key: by the partner key's tail, not the token's.
     let token = created["token"].as_str().unwrap();
-    assert!(token.starts_with('…') && token.chars().count() == 5, "{token}");
+    let card = app.card().await;
+    assert_eq!(token, format!("…{}", card["partnerKeyHint"].as_str().unwrap()));
+    assert_eq!(token, format!("…{}", &KICKOFF_PARTNER_KEY[28..]));
     let header = created["requestHeaders"]
         .as_array()
         .unwrap()

@@ -450,3 +450,137 @@ async fn journal_and_unknown_routes_refuse() {
     refused(&app, "DELETE", "/reset", None, 404, "Cannot DELETE /sim/reset").await;
     refused(&app, "DELETE", "/faults/abc", None, 404, "No fault found with id: abc").await;
 }
+
+/// Foxtrot has two agreements and no BKP-SRV line: usage of a service mapped to BKP-SRV is a New
+/// Revenue card whose approval may add its line to either agreement.
+async fn foxtrot_new_revenue(app: &mut TestApp) -> (Value, String) {
+    let edr = app.mapped_setup().await;
+    app.create_accounts(json!([{"id": "fox-1", "name": "Foxtrot Manufacturing Co.", "description": ""}]))
+        .await;
+    app.map_account("fox-1", "Foxtrot Manufacturing Co.").await;
+    let backup = app.create_service("Server Backup").await;
+    app.map_service(&backup, &["BKP-SRV"]).await;
+    app.count(&backup, "fox-1", 3.0).await.ok(201);
+    app.count(&edr, "acme-1", 48.0).await.ok(201);
+    let billing = app.rebuild().await;
+    let card = card_for(&billing, "Foxtrot Manufacturing Co.", "BKP-SRV")
+        .expect("a New Revenue card")
+        .clone();
+    (card, edr)
+}
+
+#[tokio::test]
+async fn new_revenue_approval_takes_the_agreement_picked() {
+    let mut app = spawn().await;
+    let (card, _) = foxtrot_new_revenue(&mut app).await;
+    assert_eq!(card["type"], "new_revenue");
+    let names: Vec<&str> = card["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Managed Services Agreement", "Security Add-On Agreement"]);
+    let second = card["agreements"][1]["id"].as_str().unwrap().to_string();
+    let id = card["id"].as_str().unwrap();
+    app.sim(
+        "POST",
+        &format!("/billing/cards/{id}/approve"),
+        Some(json!({"agreementId": second})),
+    )
+    .await
+    .ok(200);
+    let psa = app.sim("GET", "/psa", None).await.ok(200);
+    let fox = psa_company(&psa, "Foxtrot Manufacturing Co.");
+    let with_backup: Vec<&str> = fox["agreements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["productCode"] == "BKP-SRV" && l["quantity"] == 3.0)
+        })
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        with_backup,
+        ["Security Add-On Agreement"],
+        "the line went where the partner said"
+    );
+}
+
+#[tokio::test]
+async fn an_agreement_not_of_the_account_or_on_a_card_with_a_line_is_refused() {
+    let mut app = spawn().await;
+    let (card, _) = foxtrot_new_revenue(&mut app).await;
+    let id = card["id"].as_str().unwrap().to_string();
+    let psa = app.sim("GET", "/psa", None).await.ok(200);
+    let acme_agreement = psa_company(&psa, "Acme Corp")["agreements"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for bad in [json!(acme_agreement), json!("65a0c0ffee00000000000abc")] {
+        refused(
+            &app,
+            "POST",
+            &format!("/billing/cards/{id}/approve"),
+            Some(json!({"agreementId": bad})),
+            400,
+            "agreementId must be an active agreement of Foxtrot Manufacturing Co.",
+        )
+        .await;
+    }
+    refused(
+        &app,
+        "POST",
+        &format!("/billing/cards/{id}/approve"),
+        Some(json!({"agreementId": 7})),
+        400,
+        "agreementId must be a non-empty string",
+    )
+    .await;
+    let billing = app.billing().await;
+    let reconcile = card_for(&billing, "Acme Corp", "SEC-EDR").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        card_for(&billing, "Acme Corp", "SEC-EDR")
+            .unwrap()
+            .get("agreements")
+            .is_none(),
+        "only New Revenue cards list agreements"
+    );
+    refused(
+        &app,
+        "POST",
+        &format!("/billing/cards/{reconcile}/approve"),
+        Some(json!({"agreementId": acme_agreement})),
+        400,
+        "agreementId applies only to approving or adjusting a New Revenue card",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn cards_with_vendor_usage_come_first() {
+    let mut app = spawn().await;
+    foxtrot_new_revenue(&mut app).await;
+    let billing = app.billing().await;
+    let cards = billing["cards"].as_array().unwrap();
+    let first_without = cards.iter().position(|c| c["vendorQuantity"].is_null()).unwrap();
+    assert!(first_without >= 2, "the Foxtrot and Acme cards lead");
+    assert!(cards[first_without..].iter().all(|c| c["vendorQuantity"].is_null()));
+    // Groups follow their first card: the two products with usage lead the card view.
+    let titles: Vec<&str> = billing["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(2)
+        .map(|g| g["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.contains(&"Managed EDR - Per Endpoint"), "{titles:?}");
+}

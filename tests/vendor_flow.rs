@@ -104,12 +104,7 @@ async fn full_qa_flow_reaches_the_billing_cards() {
     let after = app.billing().await;
     assert!(card_for(&after, "Acme Corp", "SEC-EDR").is_none());
     let psa = app.sim("GET", "/psa", None).await.ok(200);
-    let acme_psa = psa["companies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Acme Corp")
-        .unwrap();
+    let acme_psa = psa_company(&psa, "Acme Corp");
     let edr_line = acme_psa["agreements"][0]["lines"]
         .as_array()
         .unwrap()
@@ -229,12 +224,7 @@ async fn every_card_type_and_two_services_on_one_line() {
         .await
         .ok(200);
     let psa = app.sim("GET", "/psa", None).await.ok(200);
-    let acme = psa["companies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Acme Corp")
-        .unwrap();
+    let acme = psa_company(&psa, "Acme Corp");
     let lines = acme["agreements"][0]["lines"].as_array().unwrap();
     assert!(lines
         .iter()
@@ -383,4 +373,13 @@ async fn reset_returns_to_the_seed_atomically() {
     assert_eq!(app.vendor_as(&kickoff, "GET", "/organization", None).await.status, 200);
     let info = app.sim("GET", "/info", None).await.ok(200);
     assert_eq!(info["demoKeys"]["partnerApiKey"], KICKOFF_PARTNER_KEY);
+}
+
+#[tokio::test]
+async fn the_seeded_card_says_it_is_connected_with_the_kickoff_key() {
+    let mut app = spawn().await;
+    assert_eq!(app.card().await["stateLabel"], "Connected with the kickoff key");
+    // A key the partner generates is no kickoff key: the card waits for the vendor again.
+    app.reconnect().await;
+    assert_eq!(app.card().await["stateLabel"], "Pending connection");
 }

@@ -3,9 +3,7 @@
 
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
-use crate::journal::{
-    clip, clip_str, recorded_headers, redact_query, redacted, CallNotes, JournalEntry, MAX_FIELD_BYTES,
-};
+use crate::journal::{clip, clip_str, recorded_headers, redact_query, CallNotes, JournalEntry, MAX_FIELD_BYTES};
 use crate::ratelimit::Verdict;
 use crate::state::AppState;
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
@@ -153,7 +151,7 @@ pub async fn vendor_call(
     let (request_body, req_cut) = clip(&body, limit);
     let (response_body, res_cut) = clip(&out_bytes, limit);
     let (path, query, response_body) = redacted_url(path, query, response_body);
-    state.journal.push(JournalEntry {
+    let entry = JournalEntry {
         id: state.journal.next_id(),
         at: state.clock.now_iso(),
         method,
@@ -169,14 +167,18 @@ pub async fn vendor_call(
         },
         integration_id: notes.integration_id,
         vendor_id: notes.vendor_id,
-        token: token.map(|t| redacted(&t)),
+        token: token.map(|t| crate::domain::ids::GradientToken::key_hint(&t)),
         request_headers,
         request_body,
         response_body,
         truncated: req_cut || res_cut,
         lints: notes.lints,
         fault,
-    });
+    };
+    if !state.config.quiet {
+        println!("{}", entry.terminal_line());
+    }
+    state.journal.push(entry);
     let response = response.set_body(BoxBody::new(out_bytes));
     Ok(ServiceResponse::new(http_req, response))
 }

@@ -137,11 +137,29 @@ impl GradientToken {
     pub fn encode(vendor_key: &str, partner_key: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(format!("{vendor_key}:{partner_key}"))
     }
+
+    /// How the journal names the key a token carried: the partner key's last four characters,
+    /// as the integration card and the console name it (the token itself stays unshown).
+    /// `…` alone for a token that carries no partner key or does not decode.
+    pub fn key_hint(header: &str) -> String {
+        match Self::parse(header) {
+            Some(t) if !t.partner_key.is_empty() => format!("…{}", tail4(&t.partner_key)),
+            _ => "…".to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_named_by_its_partner_keys_tail() {
+        let token = GradientToken::encode("vendorkey", "5c2e8b71d9a64f3ea0b7c4d1e2f3a9b6");
+        assert_eq!(GradientToken::key_hint(&token), "…a9b6");
+        assert_eq!(GradientToken::key_hint(&GradientToken::encode("vendorkey", "")), "…");
+        assert_eq!(GradientToken::key_hint("not base64!"), "…");
+    }
 
     #[test]
     fn object_id_accepts_24_hex_in_either_case_kept_lowercase() {

@@ -21,6 +21,16 @@ impl Card {
         }
     }
 
+    /// The label of a card whose partner key may be the kickoff key Gradient hands the vendor
+    /// with its seeded account: such a card is connected and waiting for the vendor's first
+    /// calls, not for a connection.
+    pub fn label_with_key(self, kickoff_key: bool) -> &'static str {
+        match self.state {
+            CardState::Setup if kickoff_key => "Connected with the kickoff key",
+            _ => self.label(),
+        }
+    }
+
     pub fn next_enabled(self) -> bool {
         self.state != CardState::ReadyToConnect && self.status.is_some_and(IntegrationStatus::lights_next)
     }
@@ -119,6 +129,11 @@ mod tests {
             card(CardState::Connected, Some(IntegrationStatus::Active)).label(),
             "Active"
         );
+        let seeded = card(CardState::Setup, Some(IntegrationStatus::Inactive));
+        assert_eq!(seeded.label_with_key(true), "Connected with the kickoff key");
+        assert_eq!(seeded.label_with_key(false), "Pending connection");
+        let done = card(CardState::Connected, Some(IntegrationStatus::Active));
+        assert_eq!(done.label_with_key(true), "Active");
     }
 
     #[test]

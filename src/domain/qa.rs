@@ -56,12 +56,17 @@ pub struct Step {
     pub at: Option<String>,
     pub evidence: Option<String>,
     pub hint: Option<String>,
+    /// Done, but not as production needs it (e.g. the portal opened with no URL set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checklist {
     pub passed: bool,
+    /// "QA passed", "QA passed with warnings" or "QA not passed yet".
+    pub verdict: &'static str,
     /// The first step not done, if any.
     pub current_step: Option<String>,
     pub steps: Vec<Step>,
@@ -162,13 +167,18 @@ impl QaFacts {
                     f.detail["keyHint"].as_str().unwrap_or("")
                 ),
             }),
-            "portal_opened" => fact(&["portal_opened"]).map(|f| Found {
-                at: f.at.clone(),
-                evidence: match f.detail["url"].as_str() {
-                    Some(u) => format!("OPEN VENDOR PORTAL opened {u}"),
-                    None => "OPEN VENDOR PORTAL pressed, but no integrationPortalUrl was set (blank page)".into(),
-                },
-            }),
+            // An open with the URL set counts over an earlier one that showed a blank page.
+            "portal_opened" => self
+                .in_cycle(cycle, "portal_opened")
+                .find(|f| f.detail["url"].is_string())
+                .or_else(|| fact(&["portal_opened"]))
+                .map(|f| Found {
+                    at: f.at.clone(),
+                    evidence: match f.detail["url"].as_str() {
+                        Some(u) => format!("OPEN VENDOR PORTAL opened {u}"),
+                        None => "OPEN VENDOR PORTAL pressed, but no integrationPortalUrl was set (blank page)".into(),
+                    },
+                }),
             "authenticated" => fact(&["authenticated"]).map(|f| Found {
                 at: f.at.clone(),
                 evidence: "first vendor API call accepted with the new partner key".into(),
@@ -353,6 +363,22 @@ impl QaFacts {
         }
     }
 
+    /// What a done step did that production would not accept as it is.
+    fn step_warning(&self, key: &str, cycle: i64) -> Option<String> {
+        match key {
+            "portal_opened" => {
+                let mut opens = self.in_cycle(cycle, "portal_opened").peekable();
+                opens.peek()?;
+                opens.all(|f| !f.detail["url"].is_string()).then(|| {
+                    "No integrationPortalUrl was set, so the partner got a blank page: set it with \
+                     PATCH /api/vendor-api (integrationPortalUrl), then press OPEN VENDOR PORTAL again."
+                        .to_string()
+                })
+            }
+            _ => None,
+        }
+    }
+
     pub fn checklist(&self) -> Checklist {
         let (start, round1, round2) = self.rounds();
         let mut steps = vec![Step {
@@ -363,10 +389,12 @@ impl QaFacts {
             at: start.as_ref().map(|s| s.at.clone()),
             evidence: start.as_ref().map(|s| s.evidence.clone()),
             hint: None,
+            warning: None,
         }];
         for (round, cycle) in [(1u8, round1), (2u8, round2)] {
             for (key, title) in ROUND {
                 let found = cycle.and_then(|c| self.step_found(key, c));
+                let warning = found.as_ref().and(cycle).and_then(|c| self.step_warning(key, c));
                 steps.push(Step {
                     key: if round == 2 {
                         format!("{key}_again")
@@ -383,6 +411,7 @@ impl QaFacts {
                     at: found.as_ref().map(|f| f.at.clone()),
                     evidence: found.map(|f| f.evidence),
                     hint: None,
+                    warning,
                 });
             }
             if round == 1 {
@@ -395,6 +424,7 @@ impl QaFacts {
                     at: d.map(|f| f.at.clone()),
                     evidence: d.map(|_| "DISCONNECT pressed: accounts, mappings and usage deleted, key revoked".into()),
                     hint: None,
+                    warning: None,
                 });
             }
         }
@@ -405,7 +435,13 @@ impl QaFacts {
             let cycle = if round == 2 { round2 } else { round1 };
             steps[i].hint = Some(self.hint(&key, round, cycle));
         }
+        let verdict = match current {
+            Some(_) => "QA not passed yet",
+            None if steps.iter().any(|s| s.warning.is_some()) => "QA passed with warnings",
+            None => "QA passed",
+        };
         Checklist {
+            verdict,
             passed: current.is_none(),
             current_step: current.map(|i| steps[i].key.clone()),
             steps,
@@ -495,6 +531,54 @@ mod tests {
         assert!(c.passed, "{:#?}", c.steps.iter().find(|s| !s.done));
         assert_eq!(c.steps.len(), 26);
         assert!(c.steps.iter().all(|s| s.hint.is_none()));
+        assert_eq!(c.verdict, "QA passed");
+        assert!(c.steps.iter().all(|s| s.warning.is_none()));
+    }
+
+    #[test]
+    fn a_portal_opened_with_no_url_passes_with_a_warning() {
+        let blank = |cycle: i64, t: &str| {
+            round(cycle, t).into_iter().map(move |mut f| {
+                if f.kind == "portal_opened" {
+                    f.detail = json!({"url": null});
+                }
+                f
+            })
+        };
+        let mut facts = vec![fact(1, "disconnected", "T0:00", json!({}))];
+        facts.extend(blank(2, "T1"));
+        facts.extend(round(3, "T2"));
+        let qa = QaFacts {
+            facts: facts.clone(),
+            counts: [counts(2, "T1", 0), counts(3, "T2", 0)].into_iter().collect(),
+            ..Default::default()
+        };
+        let c = qa.checklist();
+        assert!(c.passed);
+        assert_eq!(c.verdict, "QA passed with warnings");
+        let warned: Vec<&str> = c
+            .steps
+            .iter()
+            .filter(|s| s.warning.is_some())
+            .map(|s| s.key.as_str())
+            .collect();
+        assert_eq!(warned, ["portal_opened"], "round 2 opened the portal with its URL");
+        assert!(c.steps[3].warning.as_ref().unwrap().contains("integrationPortalUrl"));
+        // Opening it again once the URL is set clears the warning of that round.
+        facts.push(fact(
+            2,
+            "portal_opened",
+            "T1:03b",
+            json!({"url": "https://vendor.example/g"}),
+        ));
+        let qa = QaFacts { facts, ..qa };
+        let c = qa.checklist();
+        assert_eq!(c.verdict, "QA passed");
+        assert!(c.steps[3]
+            .evidence
+            .as_ref()
+            .unwrap()
+            .contains("https://vendor.example/g"));
     }
 
     #[test]

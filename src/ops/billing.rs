@@ -46,6 +46,16 @@ pub struct CardView {
     /// `open`, or the action taken this period (`approved`, `adjusted`, `dismissed`).
     pub state: String,
     pub effective_date: Option<String>,
+    /// New Revenue cards only: the account's active agreements, the first being the default
+    /// where an approval adds the line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agreements: Vec<AgreementRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementRef {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -124,6 +134,7 @@ fn with_state(c: &Connection, clock: &Clock, cards: Vec<ServiceCard>) -> ApiResu
             CardView {
                 state: action.map(|a| a.action.clone()).unwrap_or_else(|| "open".into()),
                 effective_date: action.and_then(|a| a.effective_date.clone()),
+                agreements: vec![],
                 card,
             }
         })
@@ -145,9 +156,13 @@ pub fn view_of(
     q: &ViewQuery,
     pending_rebuild: bool,
 ) -> ApiResult<BillingView> {
-    let all = with_state(c, clock, cards)?;
+    let mut all = with_state(c, clock, cards)?;
+    // The vendor's own cards first: usage is what the partner came for, and the PSA-only cards
+    // of every other product would bury it. Stable, so the PSA's order holds within each part;
+    // groups follow their first card, so groups with usage come first too.
+    all.sort_by_key(|v| v.card.vendor_quantity.is_none());
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
-    let cards: Vec<CardView> = all
+    let mut cards: Vec<CardView> = all
         .into_iter()
         .filter(|v| q.include_actioned || v.state == "open")
         .filter(|v| {
@@ -165,6 +180,12 @@ pub fn view_of(
                 .is_none_or(|id| v.card.vendors.iter().any(|vr| &vr.id == id))
         })
         .collect();
+    for v in cards.iter_mut().filter(|v| v.card.contract_line_id.is_none()) {
+        v.agreements = psa::active_agreements(c, &v.card.psa_account_id)?
+            .into_iter()
+            .map(|(id, name)| AgreementRef { id, name })
+            .collect();
+    }
     let view = match q.view.as_deref() {
         Some("list") => "list",
         _ => "card",

@@ -37,7 +37,8 @@ impl CardAction {
 /// Applies one action to one open card of the current billing view. Approve and Adjust write
 /// the quantity into the PSA line, effective as the partner's PSA applies changes (ConnectWise
 /// at once, Autotask and HaloPSA from the 1st of next month; Autotask rounds decimals); an
-/// approved New Revenue card adds a line to the account's first active agreement.
+/// approved New Revenue card adds a line to the agreement the partner picked, by default the
+/// account's first active one.
 /// Answers the quantity written and its effective date (none for Dismiss).
 pub fn act(
     tx: &Connection,
@@ -46,6 +47,7 @@ pub fn act(
     action: CardAction,
     effective_date: Option<String>,
     quantity: Option<f64>,
+    agreement_id: Option<String>,
 ) -> ApiResult<Option<(f64, String)>> {
     let (cards, _) = cards_with_state(tx, clock)?;
     let view = cards
@@ -59,6 +61,11 @@ pub fn act(
         )));
     }
     let card = view.card;
+    if agreement_id.is_some() && (card.contract_line_id.is_some() || action == CardAction::Dismiss) {
+        return Err(ApiError::validation_one(
+            "agreementId applies only to approving or adjusting a New Revenue card",
+        ));
+    }
     let now = clock.now_iso();
     let kind = PsaKind::of(&psa::first_partner(tx)?.map(|p| p.psa).unwrap_or_default());
     if let Some(date) = &effective_date {
@@ -85,16 +92,25 @@ pub fn act(
                 psa::set_line_quantity(tx, line, qty, &effective, &now)?;
             }
             None => {
-                let agreement = psa::first_active_agreement(tx, &card.psa_account_id)?.ok_or_else(|| {
-                    ApiError::Conflict(format!(
-                        "{} has no active agreement to add this service to",
-                        card.account_name
-                    ))
-                })?;
+                let agreements = psa::active_agreements(tx, &card.psa_account_id)?;
+                let agreement = match &agreement_id {
+                    Some(id) => agreements.iter().find(|(a, _)| a == id).ok_or_else(|| {
+                        ApiError::validation_one(format!(
+                            "agreementId must be an active agreement of {}",
+                            card.account_name
+                        ))
+                    })?,
+                    None => agreements.first().ok_or_else(|| {
+                        ApiError::Conflict(format!(
+                            "{} has no active agreement to add this service to",
+                            card.account_name
+                        ))
+                    })?,
+                };
                 psa::add_line(
                     tx,
                     clock.object_id().as_str(),
-                    &agreement,
+                    &agreement.0,
                     &card.product_id,
                     qty,
                     &effective,

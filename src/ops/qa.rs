@@ -18,6 +18,7 @@ pub struct IntegrationQa {
     pub vendor_id: String,
     pub vendor_name: String,
     pub passed: bool,
+    pub verdict: &'static str,
     pub cycle: i64,
     pub current_step: Option<String>,
     pub steps: Vec<crate::domain::qa::Step>,
@@ -100,6 +101,7 @@ pub fn facts(
     };
     let Checklist {
         passed,
+        verdict,
         current_step,
         steps,
     } = qa.checklist();
@@ -110,6 +112,7 @@ pub fn facts(
             vendor_id: vendor.id,
             vendor_name: vendor.name,
             passed,
+            verdict,
             cycle: i.cycle,
             current_step,
             steps,
@@ -225,7 +228,7 @@ pub fn report(qa: &IntegrationQa, facts: &QaFacts, journal: &[CallFact], generat
         "vendorId": qa.vendor_id,
         "vendorName": qa.vendor_name,
         "passed": qa.passed,
-        "verdict": if qa.passed { "QA passed" } else { "QA not passed yet" },
+        "verdict": qa.verdict,
         "currentStep": qa.current_step,
         "steps": qa.steps,
         "lint": lints,

@@ -110,14 +110,14 @@ pub fn set_line_quantity(
     )
 }
 
-/// The first active agreement of a company, where an approved New Revenue card adds its line.
-pub fn first_active_agreement(c: &Connection, company_id: &str) -> rusqlite::Result<Option<String>> {
-    c.cached_row(
-        "SELECT id FROM psa_agreement WHERE company_id = ?1 AND status = 'Active' ORDER BY position LIMIT 1",
-        [company_id],
-        |r| r.get(0),
-    )
-    .optional()
+/// A company's active agreements in the PSA's order: where an approved New Revenue card may add
+/// its line (the first unless the partner picks another).
+pub fn active_agreements(c: &Connection, company_id: &str) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, name FROM psa_agreement WHERE company_id = ?1 AND status = 'Active' ORDER BY position",
+    )?;
+    let rows = st.query_map([company_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
 }
 
 pub fn add_line(

@@ -3,47 +3,20 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   openBrowser, shot, gotoConsole, vendorClient, expectStatus, eventually, text, simOk,
-  serviceCard, steps,
+  serviceCard, steps, setUpUsage,
 } from './lib.mjs';
 
 let b;
 before(async () => { b = await openBrowser(); });
 after(async () => { if (b) await b.close(); });
 
-/** Set the world up through the APIs: seeded integration, exact-name accounts, one EDR service, counts. */
-async function setUpUsage() {
-  await simOk('POST', '/sim/reset');
-  const info = await simOk('GET', '/sim/info');
-  const vendor = vendorClient(info.demoKeys.gradientToken);
-  const [integ] = await simOk('GET', '/sim/integrations');
-  const id = integ.id;
-  const svc = expectStatus(await vendor('POST', '/service', { name: 'Pelican EDR', description: 'EDR per endpoint', category: 'security', subcategory: 'endpoint detection and response (EDR)' }), 201, 'service');
-  const sku = svc.skus.find((s) => s.name === 'Pelican EDR').id;
-  const names = ['Acme Corp', 'Bluebird Dental Group', 'Granite Peak Credit Union', 'Delta Logistics Inc.', 'Evergreen Animal Hospital'];
-  expectStatus(await vendor('POST', '/organization/accounts', names.map((name, i) => ({ id: `b-${i}`, name }))), 201, 'accounts');
-  expectStatus(await vendor('PATCH', '/organization/status/pending'), 200, 'pending');
-  await simOk('POST', `/sim/integrations/${id}/step`, { step: 'account_mapping' });
-  await simOk('POST', `/sim/integrations/${id}/auto-map`);
-  const m = await simOk('GET', `/sim/integrations/${id}/mappings`);
-  assert.equal(m.accounts.filter((a) => a.psaAccountId).length, 5, 'exact names auto-map');
-  const edr = m.psaProducts.find((p) => p.productCode === 'SEC-EDR');
-  await simOk('PUT', `/sim/integrations/${id}/mappings/services/${sku}`, { psaProductIds: [edr.id] });
-  await simOk('POST', `/sim/integrations/${id}/step`, { step: 'service_mapping' });
-  await simOk('POST', `/sim/integrations/${id}/step`, { step: 'review' });
-  await simOk('POST', `/sim/integrations/${id}/finish`);
-  const counts = [48, 20, 60, 70, 15]; // Acme 45, Bluebird 20, Granite 58, Delta 69, Evergreen 12
-  for (let i = 0; i < names.length; i++) {
-    expectStatus(await vendor('POST', `/service/${sku}/count`, { accountId: `b-${i}`, unitCount: counts[i] }), 201, `count ${names[i]}`);
-  }
-  return { id, info };
-}
-
 test('Billing page: Approve, Adjust, Dismiss, bulk, search and vendor filter', { timeout: 120_000 }, async (t) => {
   const { page, dialogs, errors } = b;
   const step = steps(t);
   let info;
+  let id;
 
-  await step('set up usage through the APIs', async () => { ({ info } = await setUpUsage()); });
+  await step('set up usage through the APIs', async () => { ({ info, id } = await setUpUsage()); });
 
   await step('the page shows the last rebuild; reload until the usage is in', async () => {
     await gotoConsole(page, '#/billing');
@@ -132,6 +105,37 @@ test('Billing page: Approve, Adjust, Dismiss, bulk, search and vendor filter', {
     await page.waitForTimeout(20);
     await page.getByTestId('btn-billing-rebuild').click();
     await eventually(async () => assert.notEqual(await page.getByTestId('billing-built-at').getAttribute('data-built-at'), before));
+  });
+
+  await step('New Revenue: the partner picks the agreement that takes the new line', async () => {
+    // Foxtrot has two agreements and no SEC-EMAIL line: mail usage there is New Revenue.
+    const vendor = vendorClient(info.demoKeys.gradientToken);
+    expectStatus(await vendor('POST', '/organization/accounts', [{ id: 'fox-1', name: 'Foxtrot Manufacturing Co.' }]), 201, 'Foxtrot');
+    const m = await simOk('GET', `/sim/integrations/${id}/mappings`);
+    const fox = m.psaAccounts.find((a) => a.name === 'Foxtrot Manufacturing Co.');
+    await simOk('PUT', `/sim/integrations/${id}/mappings/accounts/fox-1`, { psaAccountId: fox.id });
+    const mail = expectStatus(await vendor('POST', '/service', { name: 'Pelican Mail Shield', description: 'Mail', category: 'security', subcategory: 'email security' }), 201, 'mail service');
+    const sku = mail.skus.find((x) => x.name === 'Pelican Mail Shield').id;
+    const email = m.psaProducts.find((p) => p.productCode === 'SEC-EMAIL');
+    await simOk('PUT', `/sim/integrations/${id}/mappings/services/${sku}`, { psaProductIds: [email.id] });
+    expectStatus(await vendor('POST', `/service/${sku}/count`, { accountId: 'fox-1', unitCount: 7 }), 201, 'mail count');
+    await simOk('POST', '/sim/billing/rebuild');
+    await page.getByTestId('btn-billing-reload').click();
+    const card = serviceCard(page, 'Foxtrot Manufacturing Co.', 'SEC-EMAIL');
+    await card.waitFor();
+    assert.equal(await text(card.getByTestId('card-type')), 'New Revenue');
+    assert.equal(await card.getByTestId('card-new-tag').count(), 1, 'one badge, its New mark inside');
+    const pick = card.getByTestId('card-agreement');
+    assert.deepEqual(await pick.locator('option').allTextContents(), ['Managed Services Agreement', 'Security Add-On Agreement']);
+    await pick.selectOption({ label: 'Security Add-On Agreement' });
+    await shot(page, '43-billing-new-revenue-agreement', { locator: card });
+    await card.getByTestId('card-approve').click();
+    await card.waitFor({ state: 'detached' });
+    await page.getByTestId('toast').filter({ hasText: 'Security Add-On Agreement' }).first().waitFor();
+    const psa = await simOk('GET', '/sim/psa');
+    const company = psa.companies.find((c) => c.name === 'Foxtrot Manufacturing Co.');
+    const holding = company.agreements.filter((a) => a.lines.some((l) => l.productCode === 'SEC-EMAIL' && Number(l.quantity) === 7)).map((a) => a.name);
+    assert.deepEqual(holding, ['Security Add-On Agreement']);
   });
 
   await step('no dialog, no page error', async () => {

@@ -157,3 +157,31 @@ export function steps(t) {
     try { await fn(st); } catch (e) { broken = name; throw e; }
   });
 }
+
+/** Set the world up through the APIs: seeded integration, exact-name accounts, one EDR service, counts. */
+export async function setUpUsage() {
+  await simOk('POST', '/sim/reset');
+  const info = await simOk('GET', '/sim/info');
+  const vendor = vendorClient(info.demoKeys.gradientToken);
+  const [integ] = await simOk('GET', '/sim/integrations');
+  const id = integ.id;
+  const svc = expectStatus(await vendor('POST', '/service', { name: 'Pelican EDR', description: 'EDR per endpoint', category: 'security', subcategory: 'endpoint detection and response (EDR)' }), 201, 'service');
+  const sku = svc.skus.find((s) => s.name === 'Pelican EDR').id;
+  const names = ['Acme Corp', 'Bluebird Dental Group', 'Granite Peak Credit Union', 'Delta Logistics Inc.', 'Evergreen Animal Hospital'];
+  expectStatus(await vendor('POST', '/organization/accounts', names.map((name, i) => ({ id: `b-${i}`, name }))), 201, 'accounts');
+  expectStatus(await vendor('PATCH', '/organization/status/pending'), 200, 'pending');
+  await simOk('POST', `/sim/integrations/${id}/step`, { step: 'account_mapping' });
+  await simOk('POST', `/sim/integrations/${id}/auto-map`);
+  const m = await simOk('GET', `/sim/integrations/${id}/mappings`);
+  assert.equal(m.accounts.filter((a) => a.psaAccountId).length, 5, 'exact names auto-map');
+  const edr = m.psaProducts.find((p) => p.productCode === 'SEC-EDR');
+  await simOk('PUT', `/sim/integrations/${id}/mappings/services/${sku}`, { psaProductIds: [edr.id] });
+  await simOk('POST', `/sim/integrations/${id}/step`, { step: 'service_mapping' });
+  await simOk('POST', `/sim/integrations/${id}/step`, { step: 'review' });
+  await simOk('POST', `/sim/integrations/${id}/finish`);
+  const counts = [48, 20, 60, 70, 15]; // Acme 45, Bluebird 20, Granite 58, Delta 69, Evergreen 12
+  for (let i = 0; i < names.length; i++) {
+    expectStatus(await vendor('POST', `/service/${sku}/count`, { accountId: `b-${i}`, unitCount: counts[i] }), 201, `count ${names[i]}`);
+  }
+  return { id, info };
+}

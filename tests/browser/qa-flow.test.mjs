@@ -27,7 +27,7 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     const c = card(page, SEEDED_VENDOR);
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'setup', 'the seeded integration starts connected (setup)');
-    assert.equal(await text(c.getByTestId('integration-state')), 'Pending connection');
+    assert.equal(await text(c.getByTestId('integration-state')), 'Connected with the kickoff key');
     await shot(page, '01-integrations-seeded');
   });
 
@@ -295,7 +295,8 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     const c = card(page, SEEDED_VENDOR);
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'connected');
-    assert.equal(await c.getByTestId('integration-status').getAttribute('data-status'), 'active');
+    assert.equal(await c.getByTestId('integration-state').getAttribute('data-status'), 'active');
+    assert.equal(await c.getByTestId('integration-status').count(), 0, '"Active" once, not "Active ● Active"');
     assert.equal(await text(c.getByTestId('integration-state')), 'Active');
     await shot(page, '11-integrations-active');
   });

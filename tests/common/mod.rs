@@ -335,6 +335,16 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// One company of `GET /sim/psa`, by name.
+pub fn psa_company<'a>(psa: &'a Value, name: &str) -> &'a Value {
+    psa["companies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no PSA company {name}"))
+}
+
 pub fn card_for<'a>(billing: &'a Value, account: &str, product_code: &str) -> Option<&'a Value> {
     billing["cards"]
         .as_array()

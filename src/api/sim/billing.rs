@@ -81,10 +81,15 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
     if action == CardAction::Adjust && effective.is_none() {
         return Err(ApiError::validation_one("effectiveDate should not be empty"));
     }
+    let agreement = match value.get("agreementId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(_) => return Err(ApiError::validation_one("agreementId must be a non-empty string")),
+    };
     let id = card_id.clone();
     let clock = state.clock.clone();
     let written = state
-        .write_off_thread(move |tx| act(tx, &clock, &id, action, effective, quantity))
+        .write_off_thread(move |tx| act(tx, &clock, &id, action, effective, quantity, agreement))
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -117,7 +122,7 @@ async fn bulk(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRes
     state
         .write(move |tx| {
             for id in &ids {
-                act(tx, &clock, id, action, effective.clone(), None)?;
+                act(tx, &clock, id, action, effective.clone(), None, None)?;
             }
             Ok(())
         })

@@ -83,7 +83,8 @@ pub fn card(c: &Connection, i: &IntegrationRow) -> ApiResult<Value> {
         "partnerId": partner.id,
         "partnerName": partner.name,
         "state": i.state.as_str(),
-        "stateLabel": lifecycle(i).label(),
+        // Only the seed's kickoff key is kept in clear; a generated key never is.
+        "stateLabel": lifecycle(i).label_with_key(i.partner_key_plain.is_some()),
         "status": i.status.map(|s| s.as_str()),
         "nextEnabled": lifecycle(i).next_enabled(),
         "step": i.step.map(|s| s.as_str()),

@@ -87,18 +87,32 @@ fn text(v: &Value) -> String {
     esc(v.as_str().unwrap_or(""))
 }
 
+/// A time as the console, the journal and the terminal show it.
+fn when(v: &Value) -> String {
+    esc(&v.as_str().map(crate::domain::display_time).unwrap_or_default())
+}
+
 /// A printable page: one section per integration, the steps with time and evidence, the lint.
 fn render_html(reports: &[Value]) -> String {
     let mut body = String::new();
     for r in reports {
         let passed = r["passed"].as_bool().unwrap_or(false);
+        let warned = r["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["warning"].is_string());
         body.push_str(&format!(
             "<section><h2>{} <span class=\"verdict {}\">{}</span></h2><p class=\"meta\">Integration {} · generated {} · {}</p>",
             text(&r["vendorName"]),
-            if passed { "pass" } else { "open" },
+            match (passed, warned) {
+                (true, false) => "pass",
+                (true, true) => "warn",
+                _ => "open",
+            },
             text(&r["verdict"]),
             text(&r["integrationId"]),
-            text(&r["generatedAt"]),
+            when(&r["generatedAt"]),
             text(&r["simulator"]),
         ));
         body.push_str(
@@ -106,14 +120,21 @@ fn render_html(reports: &[Value]) -> String {
         );
         for s in r["steps"].as_array().into_iter().flatten() {
             let done = s["done"].as_bool().unwrap_or(false);
-            let detail = if done { text(&s["evidence"]) } else { text(&s["hint"]) };
+            let warning = s["warning"].as_str().map(esc);
+            let detail = match (done, &warning) {
+                (true, Some(w)) => format!("{}<br><strong>Warning:</strong> {w}", text(&s["evidence"])),
+                (true, None) => text(&s["evidence"]),
+                _ => text(&s["hint"]),
+            };
+            let (class, mark) = match (done, warning.is_some()) {
+                (true, false) => ("done", "✔"),
+                (true, true) => ("warn", "!"),
+                _ => ("todo", "○"),
+            };
             body.push_str(&format!(
-                "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                if done { "done" } else { "todo" },
-                if done { "✔" } else { "○" },
+                "<tr class=\"{class}\"><td>{mark}</td><td>{}</td><td>{}</td><td>{detail}</td></tr>",
                 text(&s["title"]),
-                text(&s["at"]),
-                detail,
+                when(&s["at"]),
             ));
         }
         body.push_str("</tbody></table>");
@@ -143,7 +164,8 @@ fn render_html(reports: &[Value]) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Synthesize integration QA report</title>\
 <style>body{{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d2b}}h1{{font-size:1.4rem}}\
 table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}}td,th{{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
-tr.todo td{{color:#8a4b00}}tr.done td:first-child{{color:#0a7a3b}}.verdict{{font-size:.9rem;padding:.1rem .5rem;border-radius:1rem}}\
+tr.todo td{{color:#8a4b00}}tr.done td:first-child{{color:#0a7a3b}}tr.warn td:first-child{{color:#b86e00;font-weight:700}}\
+.warn{{background:#fff1d6;color:#8a4b00}}.verdict{{font-size:.9rem;padding:.1rem .5rem;border-radius:1rem}}\
 .pass{{background:#d9f7e6;color:#0a7a3b}}.open{{background:#fff1d6;color:#8a4b00}}.meta{{color:#666;font-size:.85rem}}\
 @media print{{body{{margin:0}}}}</style></head><body><h1>Synthesize integration QA report</h1>\
 <p class=\"meta\">Gradient MSP's \"Steps to QA the Integration\", checked by synthesize-sim from what the integration actually did.</p>{body}</body></html>"
