@@ -220,7 +220,10 @@ impl Store {
         E: From<rusqlite::Error> + StorageFailure,
     {
         let out: Result<T, E> = (|| {
-            let tx = conn.transaction()?;
+            // IMMEDIATE: the write lock is taken (or waited for) at BEGIN, never upgraded from a
+            // read snapshot mid-transaction, which SQLite may refuse with "database is locked"
+            // instead of waiting.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
