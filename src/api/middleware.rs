@@ -122,19 +122,11 @@ pub async fn vendor_call(
     let (response, out_body) = response.into_parts();
     let mut out_bytes = to_bytes(out_body).await.unwrap_or_default();
     // NestJS names the unknown route by `req.originalUrl`: as sent, query string included.
-    let original_url = if query.is_empty() {
-        path.clone()
-    } else {
-        format!("{path}?{query}")
-    };
+    let original_url = with_query(&path, &query);
     if status == 404 && original_url != routed_path {
         // The routed path, as the unknown-route handler words it (without the query) and as
         // the 405 rewrite words it (with it).
-        let routed_url = if query.is_empty() {
-            routed_path.clone()
-        } else {
-            format!("{routed_path}?{query}")
-        };
+        let routed_url = with_query(&routed_path, &query);
         let worded = |path: String| {
             ApiError::RouteNotFound {
                 method: method.clone(),
@@ -198,6 +190,15 @@ fn redacted_url(path: String, query: String, response_body: Option<String>) -> (
     )
 }
 
+/// A URL as a client sent it: the path, and the query string when there is one.
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 /// Express routes without `strict routing`: one trailing slash is optional, so
 /// `/organization/accounts/` reaches `/organization/accounts`. Routes on the path without it;
 /// returns the path routed.
@@ -207,10 +208,7 @@ fn trim_trailing_slash(req: &mut ServiceRequest) -> String {
         return path.to_string();
     }
     let trimmed = path[..path.len() - 1].to_string();
-    let target = match req.query_string() {
-        "" => trimmed.clone(),
-        q => format!("{trimmed}?{q}"),
-    };
+    let target = with_query(&trimmed, req.query_string());
     let Ok(uri) = target.parse::<actix_web::http::Uri>() else {
         return req.path().to_string();
     };
