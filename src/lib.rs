@@ -181,9 +181,9 @@ pub fn build_app(
         // Outermost: a refused request never reaches a route (its answers are already JSON).
         .wrap(from_fn(api::guard::partner_side))
         .service(
-            aweb::scope(api::vendor::PREFIX)
+            aweb::scope(api::vendor_api::PREFIX)
                 .wrap(from_fn(api::middleware::vendor_call))
-                .configure(api::vendor::config)
+                .configure(api::vendor_api::config)
                 .default_service(aweb::to(route_not_found)),
         )
         .service(

@@ -2,7 +2,7 @@
 //! a path matches its route in any letter case (parameters keep theirs), and `HEAD` is answered
 //! by the `GET` route, without a body.
 
-use crate::api::vendor::PREFIX;
+use crate::api::vendor_api::PREFIX;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;

@@ -37,7 +37,7 @@ pub async fn vendor_call(
 
     let token = req
         .headers()
-        .get(crate::api::vendor::auth::TOKEN_HEADER)
+        .get(crate::api::vendor_api::auth::TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let rate_key = crate::ratelimit::caller_key(token.as_deref(), req.peer_addr().map(|a| a.ip()));
@@ -64,7 +64,7 @@ pub async fn vendor_call(
 
     // Whose call it was is looked up only if the connection can wait for it (see `body::Read`).
     if early.is_some() && !read.broken {
-        if let Some((integration, vendor)) = crate::api::vendor::auth::attribute(&state, token.as_deref()).await {
+        if let Some((integration, vendor)) = crate::api::vendor_api::auth::attribute(&state, token.as_deref()).await {
             if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
                 n.integration_id = Some(integration);
                 n.vendor_id = Some(vendor);

@@ -6,7 +6,7 @@ pub mod express;
 pub mod guard;
 pub mod middleware;
 pub mod sim;
-pub mod vendor;
+pub mod vendor_api;
 
 use crate::domain::lint::Lint;
 use crate::journal::CallNotes;
