@@ -86,7 +86,7 @@ impl Application {
         })?;
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
-                .write(|tx| -> Result<(), ApiError> {
+                .write_seed(|tx| -> Result<(), ApiError> {
                     store::seed::apply(tx, &seed, &clock.now_iso())?;
                     ops::billing::rebuild(tx, &clock)
                 })

@@ -103,6 +103,16 @@ impl AppState {
         web::block(move || store.write(f)).await?
     }
 
+    /// A write of a whole seed (a reset): off the async threads, see `Store::write_seed`.
+    pub async fn write_seed<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || store.write_seed(f)).await?
+    }
+
     pub fn strict_types(&self) -> bool {
         self.config.strict_types
     }

@@ -22,6 +22,8 @@ pub mod vendors;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 const SCHEMA: &str = include_str!("schema.sql");
 pub const SCHEMA_VERSION: &str = "1";
@@ -45,6 +47,8 @@ pub enum OpenError {
 pub struct Store {
     conn: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    /// A file database's WAL is checkpointed here, off the request path (see `Checkpointer`).
+    checkpointer: Option<Arc<Checkpointer>>,
     next_reader: std::sync::atomic::AtomicUsize,
     /// Set while writes fail for a full disk (SQLITE_FULL), cleared by the next write that
     /// commits; `/sim/health` reports it.
@@ -138,6 +142,8 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(256);
         if path != ":memory:" {
             conn.pragma_update(None, "journal_mode", "WAL")?;
+            // Checkpoints run on their own thread (see `Checkpointer`), never inside a commit.
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -155,7 +161,9 @@ impl Store {
             tx.commit()?;
         }
         let mut readers = vec![];
+        let mut checkpointer = None;
         if path != ":memory:" {
+            checkpointer = Some(Checkpointer::start(path)?);
             for _ in 0..READERS {
                 let r = Connection::open_with_flags(
                     path,
@@ -169,6 +177,7 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             readers,
+            checkpointer,
             next_reader: std::sync::atomic::AtomicUsize::new(0),
             disk_full: AtomicBool::new(false),
         })
@@ -229,7 +238,12 @@ impl Store {
             Ok(out)
         })();
         match &out {
-            Ok(_) => self.disk_full.store(false, Ordering::Relaxed),
+            Ok(_) => {
+                self.disk_full.store(false, Ordering::Relaxed);
+                if let Some(c) = &self.checkpointer {
+                    c.nudge();
+                }
+            }
             Err(e) if e.is_disk_full() => {
                 log::error!("the database's disk is full: writes fail until space is freed");
                 self.disk_full.store(true, Ordering::Relaxed);
@@ -237,6 +251,25 @@ impl Store {
             Err(_) => {}
         }
         out
+    }
+
+    /// `write` for writing a whole seed over the state (a reset, a first start): foreign-key
+    /// checks are off for this one transaction, so that emptying the tables is SQLite's
+    /// truncation instead of a row-by-row delete that checks every child table, and the
+    /// 12,000 inserts of the large seed skip two parent lookups each. The seed's rows are
+    /// consistent by construction (`Seed::check`; a test runs `foreign_key_check` after every
+    /// embedded seed). The pragma is a no-op inside a transaction, hence set around it.
+    pub fn write_seed<T, E>(&self, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + StorageFailure,
+    {
+        let mut conn = self.conn.lock();
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let out = self.write_on(&mut conn, f);
+        let on = conn.pragma_update(None, "foreign_keys", "ON");
+        let out = out?;
+        on?;
+        Ok(out)
     }
 
     /// The writing connection itself, outside any transaction: for its per-connection settings
@@ -270,6 +303,81 @@ impl Store {
             .optional()
             .map(|v| v.is_some())
         })
+    }
+}
+
+/// Copies the WAL back into the database file on its own thread and connection. SQLite's
+/// automatic checkpoint runs inside the commit that crosses 1,000 WAL pages: under a stream of
+/// counts that is dozens of times a second, each with two fsyncs, on whichever request is
+/// unlucky; after a reset it is most of the reset. Here a write only wakes this thread, which
+/// runs a PASSIVE checkpoint (it never blocks readers or the writer) at most every
+/// `CHECKPOINT_PAUSE`. Durability is unchanged: with `synchronous=NORMAL` a commit is in the
+/// WAL, which survives a killed process, and the last connection to close checkpoints the rest.
+struct Checkpointer {
+    state: Mutex<(bool, bool)>, // (writes since the last checkpoint, stop)
+    wake: parking_lot::Condvar,
+}
+
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+
+impl Checkpointer {
+    fn start(path: &str) -> rusqlite::Result<Arc<Self>> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let me = Arc::new(Checkpointer {
+            state: Mutex::new((false, false)),
+            wake: parking_lot::Condvar::new(),
+        });
+        let worker = me.clone();
+        std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || worker.run(conn))
+            .expect("a thread for WAL checkpoints");
+        Ok(me)
+    }
+
+    fn nudge(&self) {
+        let mut s = self.state.lock();
+        if !s.0 {
+            s.0 = true;
+            self.wake.notify_one();
+        }
+    }
+
+    fn run(&self, conn: Connection) {
+        loop {
+            {
+                let mut s = self.state.lock();
+                while !s.0 && !s.1 {
+                    self.wake.wait(&mut s);
+                }
+                if s.1 {
+                    return;
+                }
+                s.0 = false;
+            }
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                log::warn!("WAL checkpoint failed (retried after the next write): {e}");
+            }
+            let mut s = self.state.lock();
+            if !s.1 {
+                self.wake.wait_for(&mut s, CHECKPOINT_PAUSE);
+            }
+        }
+    }
+
+    fn stop(&self) {
+        self.state.lock().1 = true;
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(c) = &self.checkpointer {
+            c.stop();
+        }
     }
 }
 

@@ -70,31 +70,71 @@ pub fn products(c: &Connection) -> rusqlite::Result<Vec<PsaProduct>> {
     rows.collect()
 }
 
-/// Contract lines of active agreements of visible companies: what the billing page shows.
+/// Contract lines of active agreements of visible companies: what the billing page shows, in
+/// the PSA's order (company, agreement, line). Joined here rather than in SQL: the ids are TEXT
+/// keys, so the SQL join cost each line six b-tree descents and a sort, 18 ms for the large
+/// seed's 10,000 lines on every rebuild and reset; three small maps and one pass over the lines
+/// take a fraction of that. A line's agreement being active makes its company visible.
 pub fn billable_lines(c: &Connection) -> rusqlite::Result<Vec<PsaLine>> {
-    let mut st = c.prepare_cached(&format!(
-        "SELECT l.id, c.id, c.name, a.id, a.name, p.id, p.product_code, p.name, l.quantity, p.unit_price, p.unit_cost
-         FROM psa_line l JOIN psa_agreement a ON a.id = l.agreement_id JOIN psa_company c ON c.id = a.company_id
-           JOIN psa_product p ON p.id = l.product_id
-         WHERE a.status = 'Active' AND {VISIBLE}
-         ORDER BY c.position, a.position, l.position"
-    ))?;
-    let rows = st.query_map([], |r| {
-        Ok(PsaLine {
-            id: r.get(0)?,
-            company_id: r.get(1)?,
-            company_name: r.get(2)?,
-            agreement_id: r.get(3)?,
-            agreement_name: r.get(4)?,
-            product_id: r.get(5)?,
-            product_code: r.get(6)?,
-            product_name: r.get(7)?,
-            quantity: r.get(8)?,
-            unit_price: r.get(9)?,
-            unit_cost: r.get(10)?,
-        })
-    })?;
-    rows.collect()
+    use std::collections::HashMap;
+    let mut st = c.prepare_cached("SELECT id, product_code, name, unit_price, unit_cost FROM psa_product")?;
+    let products: HashMap<String, PsaProduct> = st
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                PsaProduct {
+                    id: r.get(0)?,
+                    product_code: r.get(1)?,
+                    name: r.get(2)?,
+                    unit_price: r.get(3)?,
+                    unit_cost: r.get(4)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st =
+        c.prepare_cached("SELECT id, position, name FROM psa_company WHERE type = 'Customer' AND status = 'Active'")?;
+    let companies: HashMap<String, (i64, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st =
+        c.prepare_cached("SELECT id, position, company_id, name FROM psa_agreement WHERE status = 'Active'")?;
+    let agreements: HashMap<String, (i64, String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st = c.prepare_cached("SELECT id, agreement_id, product_id, quantity, position FROM psa_line")?;
+    let mut rows = st.query([])?;
+    let mut out: Vec<((i64, i64, i64), PsaLine)> = vec![];
+    while let Some(r) = rows.next()? {
+        let agreement_id = r.get_ref(1)?.as_str()?;
+        let Some((agreement_pos, company_id, agreement_name)) = agreements.get(agreement_id) else {
+            continue;
+        };
+        let Some((company_pos, company_name)) = companies.get(company_id) else {
+            continue;
+        };
+        let Some(p) = products.get(r.get_ref(2)?.as_str()?) else {
+            continue;
+        };
+        out.push((
+            (*company_pos, *agreement_pos, r.get(4)?),
+            PsaLine {
+                id: r.get(0)?,
+                company_id: company_id.clone(),
+                company_name: company_name.clone(),
+                agreement_id: agreement_id.to_string(),
+                agreement_name: agreement_name.clone(),
+                product_id: p.id.clone(),
+                product_code: p.product_code.clone(),
+                product_name: p.name.clone(),
+                quantity: r.get(3)?,
+                unit_price: p.unit_price,
+                unit_cost: p.unit_cost,
+            },
+        ));
+    }
+    out.sort_by_key(|(key, _)| *key);
+    Ok(out.into_iter().map(|(_, line)| line).collect())
 }
 
 pub fn set_line_quantity(

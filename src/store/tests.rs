@@ -240,3 +240,154 @@ fn a_read_that_panics_leaves_no_old_snapshot_behind() {
         assert_eq!(seen.ok().flatten().as_deref(), Some("yes"));
     }
 }
+
+#[test]
+fn every_embedded_seed_written_without_key_checks_keeps_every_foreign_key() {
+    let store = Store::open(":memory:").unwrap();
+    for (name, text) in super::seed::EMBEDDED {
+        let seed = super::seed::Seed::parse(text).unwrap();
+        // Twice: the second over the first's rows, as a reset writes over a used state.
+        for _ in 0..2 {
+            store
+                .write_seed(|tx| super::seed::apply(tx, &seed, "2026-11-28T10:00:00.000Z"))
+                .unwrap();
+        }
+        let broken: Vec<(String, i64)> = store.read(|c| {
+            c.prepare("PRAGMA foreign_key_check")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        });
+        assert!(broken.is_empty(), "{name}: rows without their parent: {broken:?}");
+        // The checks are back on for every other write.
+        let on: i64 = store.on_writer(|c| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap());
+        assert_eq!(on, 1, "{name}");
+    }
+    // A failing seed write changes nothing and leaves the checks on too.
+    let before: i64 = store.read(|c| {
+        c.query_row("SELECT COUNT(*) FROM psa_company", [], |r| r.get(0))
+            .unwrap()
+    });
+    let failed = store.write_seed(|tx| -> rusqlite::Result<()> {
+        super::clear_state(tx)?;
+        tx.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+        Ok(())
+    });
+    assert!(failed.is_err());
+    let after: i64 = store.read(|c| {
+        c.query_row("SELECT COUNT(*) FROM psa_company", [], |r| r.get(0))
+            .unwrap()
+    });
+    assert_eq!(after, before);
+    let on: i64 = store.on_writer(|c| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap());
+    assert_eq!(on, 1);
+}
+
+#[test]
+fn writes_are_checkpointed_into_the_database_file_off_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sim.db");
+    let store = Store::open(path.to_str().unwrap()).unwrap();
+    // No automatic checkpoint inside a commit.
+    let auto: i64 = store.on_writer(|c| c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap());
+    assert_eq!(auto, 0);
+    let big = "x".repeat(4 << 20);
+    store
+        .write(|tx| tx.execute("INSERT INTO meta (key, value) VALUES ('big', ?1)", [&big]))
+        .unwrap();
+    // The checkpoint thread copies the WAL into the file soon after (bounded wait).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&path).unwrap().len() < 4 << 20 {
+        assert!(std::time::Instant::now() < deadline, "the WAL was never checkpointed");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    drop(store);
+    let c = Connection::open(&path).unwrap();
+    let back: String = c
+        .query_row("SELECT value FROM meta WHERE key = 'big'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(back.len(), big.len());
+}
+
+/// `psa::billable_lines` joins in Rust; the join as one SQL statement is the reference.
+#[test]
+fn billable_lines_are_the_sql_join_in_the_psa_order() {
+    let reference = |c: &Connection| -> Vec<String> {
+        c.prepare(
+            "SELECT l.id, c.id, c.name, a.id, a.name, p.id, p.product_code, p.name, l.quantity, p.unit_price, p.unit_cost
+             FROM psa_line l JOIN psa_agreement a ON a.id = l.agreement_id JOIN psa_company c ON c.id = a.company_id
+               JOIN psa_product p ON p.id = l.product_id
+             WHERE a.status = 'Active' AND c.type = 'Customer' AND c.status = 'Active' AND EXISTS (
+               SELECT 1 FROM psa_agreement a2 WHERE a2.company_id = c.id AND a2.status = 'Active')
+             ORDER BY c.position, a.position, l.position",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok(format!(
+                "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+                r.get::<_, f64>(8)?,
+                r.get::<_, f64>(9)?,
+                r.get::<_, f64>(10)?
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+    };
+    let ours = |c: &Connection| -> Vec<String> {
+        super::psa::billable_lines(c)
+            .unwrap()
+            .into_iter()
+            .map(|l| {
+                format!(
+                    "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+                    l.id,
+                    l.company_id,
+                    l.company_name,
+                    l.agreement_id,
+                    l.agreement_name,
+                    l.product_id,
+                    l.product_code,
+                    l.product_name,
+                    l.quantity,
+                    l.unit_price,
+                    l.unit_cost
+                )
+            })
+            .collect()
+    };
+    let store = Store::open(":memory:").unwrap();
+    for (name, text) in super::seed::EMBEDDED {
+        let seed = super::seed::Seed::parse(text).unwrap();
+        store
+            .write_seed(|tx| super::seed::apply(tx, &seed, "2026-11-28T10:00:00.000Z"))
+            .unwrap();
+        store
+            .write(|tx| -> rusqlite::Result<()> {
+                // Lines that must drop out: a prospect, an inactive company, an ended agreement;
+                // and order that is not insertion order: a company moved first, a line moved last.
+                tx.execute_batch(
+                    "UPDATE psa_company SET type = 'Prospect' WHERE rowid = 2;
+                     UPDATE psa_company SET status = 'Inactive' WHERE rowid = 3;
+                     UPDATE psa_agreement SET status = 'Ended' WHERE rowid = 4;
+                     UPDATE psa_company SET position = -1 WHERE rowid = (SELECT MAX(rowid) FROM psa_company);
+                     UPDATE psa_line SET position = 1000000 WHERE rowid = 1;",
+                )?;
+                let expected = reference(tx);
+                assert!(expected.len() > 3, "{name}");
+                assert_eq!(ours(tx), expected, "{name}");
+                Ok(())
+            })
+            .unwrap();
+    }
+}

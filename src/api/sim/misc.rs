@@ -118,7 +118,7 @@ pub async fn reset_to(state: &AppState, seed: seed::Seed) -> ApiResult<()> {
     state.rebuild.cancel();
     let clock = state.clock.clone();
     state
-        .write_off_thread(move |tx| {
+        .write_seed(move |tx| {
             seed::apply(tx, &seed, &clock.now_iso())?;
             rebuild(tx, &clock)
         })
