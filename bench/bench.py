@@ -278,6 +278,22 @@ def main():
                 s.stop()
         sim = s
         servers.append(sim)
+        # The default seed (flamingo): a first start and resets, on its own database.
+        ddb = os.path.join(work, "default.db")
+        dcold = []
+        for i in range(3):
+            for ext in ("", "-wal", "-shm"):
+                if os.path.exists(ddb + ext):
+                    os.remove(ddb + ext)
+            port = free_port()
+            d = Server("sim", [a.sim, "--port", str(port), "--db", ddb, "--quiet"], port, "/sim/health",
+                       os.path.join(work, "sim-default.log"))
+            dcold.append(d.startup_ms)
+            if i == 2:
+                dc = Client(d.port)
+                out["default_reset_ms_median"] = statistics.median(dc.call("POST", "/sim/reset")[1] for _ in range(5))
+            d.stop()
+        out["default_startup_cold_ms"] = statistics.median(dcold)
         time.sleep(1)
         out["startup_cold_ms"], out["startup_warm_ms"] = statistics.median(cold), statistics.median(warm)
         out["sim_idle_rss_kb"] = sim.rss_kb()
@@ -358,11 +374,13 @@ def main():
         out["journal_ms_median"] = statistics.median(j)
         out["sim_loaded_rss_kb"] = sim.rss_kb()
         out["ceiling_loaded_rss_kb"] = ceiling.rss_kb()
-        # What each part of a vendor call costs: the same GET with the journal off, and with the
-        # rate limit on (at a limit the load never reaches), each on a restarted simulator.
+        # What each part of a vendor call costs: the same GET with the journal off, with the rate
+        # limit on (at a limit the load never reaches), and without the line each call prints,
+        # each on a restarted simulator. benches/parts.rs times the parts one by one.
         out["parts"] = {}
         for label, extra in [("journal off", ["--journal-size", "0"]),
-                             ("rate limit on", ["--rate-limit", "10000000"])]:
+                             ("rate limit on", ["--rate-limit", "10000000"]),
+                             ("terminal lines off (--quiet)", ["--quiet"])]:
             port = free_port()
             cmd = sim_cmd(db, port)
             cmd = cmd[:cmd.index("--rate-limit")] + extra + (["--rate-limit", "0"] if "rate" not in label else [])
@@ -445,6 +463,8 @@ def report(o, a):
         ("GET /sim/qa/report", f"median {o['qa_report_ms_median']:.2f} ms"),
         ("GET /sim/journal (200 newest)", f"median {o['journal_ms_median']:.2f} ms"),
         ("POST /sim/reset (reseed + rebuild)", f"median {o['reset_ms_median']:.0f} ms"),
+        ("default seed: start-up, fresh database / POST /sim/reset",
+         f"{o['default_startup_cold_ms']:.0f} ms / median {o['default_reset_ms_median']:.1f} ms"),
     ]
     for k, v in rows:
         print(f"  {k:52} {v}")

@@ -1,0 +1,322 @@
+//! What each part of a vendor call costs, measured in one process on one thread: the whole
+//! `GET /api/vendor-api` and `POST /service/{id}/count` through the app (every middleware, the
+//! token check, the handler, the journal; no socket, no HTTP parsing), the same with the journal
+//! off and with the rate limit on, and each part alone: the token's two key hashes, its two
+//! key lookups, the rate limiter's check, one journal entry, the count's body read and lint.
+//! Measures and prints; asserts nothing. Run by `bench/run.sh`, or alone:
+//!   cargo bench --bench parts [-- --seconds 1]
+//! Set up as `bench/bench.py` does: the large seed, the rate limit off, a mapped integration.
+
+use actix_web::test::{self, TestRequest};
+use clap::Parser;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use synthesize_sim::config::Config;
+use synthesize_sim::domain::ids::{GradientToken, KeyHash};
+use synthesize_sim::journal::{clip, recorded_headers, JournalEntry};
+use synthesize_sim::{build_app, Application};
+
+const INTEGRATION: &str = "65a0c0ffee0000000000f1a0";
+
+/// Runs `f` for about `budget` (a tenth to warm up, then 7 batches) and returns the median
+/// batch's time per run, in ns.
+fn time<F: FnMut()>(budget: Duration, mut f: F) -> f64 {
+    let t0 = Instant::now();
+    let mut n = 0u32;
+    while n < 200 || t0.elapsed() < budget / 10 {
+        f();
+        n += 1;
+    }
+    let per_batch = (n * 9 / 7).max(10);
+    let mut batches: Vec<f64> = (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..per_batch {
+                f();
+            }
+            t.elapsed().as_nanos() as f64 / per_batch as f64
+        })
+        .collect();
+    batches.sort_by(f64::total_cmp);
+    batches[3]
+}
+
+/// The same for an async call (the app's service), awaited in place.
+async fn time_async<F, Fut>(budget: Duration, mut f: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let t0 = Instant::now();
+    let mut n = 0u32;
+    while n < 200 || t0.elapsed() < budget / 10 {
+        f().await;
+        n += 1;
+    }
+    let per_batch = (n * 9 / 7).max(10);
+    let mut batches = vec![];
+    for _ in 0..7 {
+        let t = Instant::now();
+        for _ in 0..per_batch {
+            f().await;
+        }
+        batches.push(t.elapsed().as_nanos() as f64 / per_batch as f64);
+    }
+    batches.sort_by(f64::total_cmp);
+    batches[3]
+}
+
+fn config(db: &str, extra: &[&str]) -> Config {
+    let mut args = vec![
+        "synthesize-sim",
+        "--port",
+        "0",
+        "--db",
+        db,
+        "--seed",
+        "large",
+        "--quiet",
+        "--workers",
+        "1",
+    ];
+    if !extra.contains(&"--rate-limit") {
+        args.extend_from_slice(&["--rate-limit", "0"]);
+    }
+    args.extend_from_slice(extra);
+    Config::parse_from(args)
+}
+
+/// One call through the app; panics unless it succeeds. A macro: the app's request type is
+/// actix-http's, which actix-web does not re-export.
+macro_rules! call {
+    ($app:expr, $method:expr, $path:expr, $token:expr, $body:expr $(,)?) => {{
+        let (method, path, token, body): (&str, &str, Option<&str>, Option<Value>) = ($method, $path, $token, $body);
+        let mut req = TestRequest::default()
+            .method(method.parse().expect("a method"))
+            .uri(path)
+            .insert_header(("host", "127.0.0.1"));
+        if let Some(t) = token {
+            req = req.insert_header(("gradient-token", t));
+        }
+        if let Some(b) = body {
+            req = req.set_json(b);
+        }
+        let res = test::call_service($app, req.to_request()).await;
+        let status = res.status();
+        let bytes = test::read_body(res).await;
+        assert!(status.is_success(), "{method} {path}: {status} {bytes:?}");
+        serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null)
+    }};
+}
+
+#[actix_web::main]
+async fn main() {
+    let seconds: f64 = std::env::args()
+        .skip_while(|a| a != "--seconds")
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let budget = Duration::from_secs_f64(seconds);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("parts.db");
+    let db = db.to_str().expect("a UTF-8 path");
+
+    // Set up once on the default configuration: a token, a service, a mapped account.
+    let app = Application::build(config(db, &[])).expect("the simulator starts");
+    let state = app.state.clone();
+    let svc = test::init_service(build_app(state.clone())).await;
+    let sim = format!("/sim/integrations/{INTEGRATION}");
+    call!(&svc, "POST", &format!("{sim}/disconnect"), None, None);
+    call!(&svc, "POST", &format!("{sim}/connect"), None, None);
+    let token = call!(&svc, "POST", &format!("{sim}/token"), None, None)["gradientToken"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let t = Some(token.as_str());
+    let vendor = call!(
+        &svc,
+        "POST",
+        "/api/vendor-api/service",
+        t,
+        Some(
+            json!({"name": "Endpoint Protection", "description": "per endpoint", "category": "security",
+                    "subcategory": "endpoint detection and response (EDR)"})
+        ),
+    );
+    let service = vendor["skus"].as_array().and_then(|s| s.last()).expect("a service")["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let company = call!(&svc, "GET", "/sim/psa", None, None)["companies"][0]["name"].clone();
+    call!(
+        &svc,
+        "POST",
+        "/api/vendor-api/organization/accounts",
+        t,
+        Some(json!([{"id": "acct-00000", "name": company}])),
+    );
+    call!(&svc, "PATCH", "/api/vendor-api/organization/status/pending", t, None);
+    call!(
+        &svc,
+        "POST",
+        &format!("{sim}/step"),
+        None,
+        Some(json!({"step": "account_mapping"}))
+    );
+    let products = call!(&svc, "GET", &format!("{sim}/mappings"), None, None)["psaProducts"].clone();
+    let edr = products
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["productCode"] == "SEC-EDR"))
+        .expect("the EDR product")["id"]
+        .clone();
+    call!(
+        &svc,
+        "PUT",
+        &format!("{sim}/mappings/services/{service}"),
+        None,
+        Some(json!({"psaProductIds": [edr]})),
+    );
+    call!(&svc, "POST", &format!("{sim}/finish"), None, None);
+    let count_path = format!("/api/vendor-api/service/{service}/count");
+    let mut n = 0u32;
+    let mut count_body = move || {
+        n += 1;
+        json!({"accountId": "acct-00000", "unitCount": n % 500})
+    };
+
+    println!("what each part of a vendor call costs (one thread, in process, median of 7 batches; µs per call):");
+    let row = |label: &str, ns: f64| println!("  {label:58} {:7.1} µs", ns / 1000.0);
+    let health = time_async(budget, || async {
+        call!(&svc, "GET", "/sim/health", None, None);
+    })
+    .await;
+    row("GET /sim/health: routing, one read, a JSON answer", health);
+
+    // The whole calls, on three configurations of the same database.
+    let mut whole = vec![];
+    for (label, extra) in [
+        ("as benchmarked (journal on, rate limit off)", &[][..]),
+        ("journal off (--journal-size 0)", &["--journal-size", "0"][..]),
+        ("rate limit on, never reached", &["--rate-limit", "100000000"][..]),
+    ] {
+        let (app_state, own) = if extra.is_empty() {
+            (state.clone(), None)
+        } else {
+            let a = Application::build(config(db, extra)).expect("the simulator starts");
+            (a.state.clone(), Some(a))
+        };
+        let s = test::init_service(build_app(app_state)).await;
+        let get = time_async(budget, || async {
+            call!(&s, "GET", "/api/vendor-api", t, None);
+        })
+        .await;
+        let count = time_async(budget, || {
+            let body = count_body();
+            let (s, path) = (&s, &count_path);
+            async move {
+                call!(s, "POST", path, t, Some(body));
+            }
+        })
+        .await;
+        row(&format!("GET /api/vendor-api, {label}"), get);
+        row(&format!("POST count, {label}"), count);
+        whole.push((get, count));
+        drop(own);
+    }
+
+    // The parts alone.
+    let header = token.clone();
+    let hashes = time(budget, || {
+        let t = GradientToken::parse(&header).expect("a token");
+        std::hint::black_box((KeyHash::of(&t.vendor_key), KeyHash::of(&t.partner_key)));
+    });
+    row("token: base64 decode, two SHA-256 key hashes", hashes);
+    let parsed = GradientToken::parse(&token).expect("a token");
+    let (vh, ph) = (KeyHash::of(&parsed.vendor_key).0, KeyHash::of(&parsed.partner_key).0);
+    let lookups = time(budget, || {
+        let found = state.store.read(|c| {
+            let v = synthesize_sim::store::vendors::by_key_hash(c, &vh).expect("a read");
+            let i = synthesize_sim::store::integrations::by_partner_key_hash(c, &ph).expect("a read");
+            (v.is_some(), i.is_some())
+        });
+        assert_eq!(found, (true, true));
+    });
+    row("token: its two key lookups (one read snapshot)", lookups);
+    let limiter = synthesize_sim::ratelimit::RateLimiter::new(100_000_000);
+    let key = synthesize_sim::ratelimit::caller_key(Some(&token), None);
+    let limit = time(budget, || {
+        std::hint::black_box(limiter.check(&key));
+    });
+    row("rate limit: one check", limit);
+    // One journal entry as a count's: headers copied, both bodies clipped, pushed (evicting).
+    let journal = synthesize_sim::journal::Journal::new(2000, 32 * 1024 * 1024);
+    let req = TestRequest::default()
+        .insert_header(("gradient-token", token.as_str()))
+        .insert_header(("content-type", "application/json"))
+        .insert_header(("host", "127.0.0.1"))
+        .to_http_request();
+    let request_body = br#"{"accountId":"acct-00000","unitCount":42}"#;
+    let response_body = br#"{"status":201,"message":"Success - Created service unit count"}"#;
+    let entry = time(budget, || {
+        let (request_body, _) = clip(request_body, 16 * 1024);
+        let (response_body, _) = clip(response_body, 16 * 1024);
+        journal.push(JournalEntry {
+            id: journal.next_id(),
+            at: state.clock.now_iso(),
+            method: "POST".into(),
+            path: count_path.clone(),
+            query: String::new(),
+            route: "/api/vendor-api/service/{serviceId}/count".into(),
+            status: 201,
+            duration_ms: 0.1,
+            integration_id: Some(INTEGRATION.into()),
+            vendor_id: Some(INTEGRATION.into()),
+            token: Some(GradientToken::key_hint(&token)),
+            request_headers: recorded_headers(req.headers()),
+            request_body,
+            response_body,
+            truncated: false,
+            lints: vec![],
+            fault: None,
+        });
+    });
+    row("journal: one entry (headers, bodies, time, push)", entry);
+    let strict = state.config.strict_types;
+    let lint = time(budget, || {
+        let value: Value = serde_json::from_slice(request_body).expect("JSON");
+        let obj = synthesize_sim::domain::validate::object(&value).expect("an object");
+        let mut f = synthesize_sim::domain::validate::Fields::new(obj, strict);
+        std::hint::black_box((
+            f.id_string("accountId", false),
+            f.number("unitCount", Some(0.0), None, false),
+            f.lints.len(),
+        ));
+    });
+    row("count body: JSON parse, field checks and lints", lint);
+
+    let (get, count) = whole[0];
+    println!();
+    println!("  so, of a GET's {:.1} µs here:", get / 1000.0);
+    let part = |label: &str, ns: f64| println!("    {label:56} {:6.1} µs", ns / 1000.0);
+    part("routing and a JSON answer (as /sim/health)", health);
+    part("token check (hashes and lookups)", hashes + lookups);
+    part("journal (this GET minus the same with it off)", get - whole[1].0);
+    part("rate limit (on minus off)", whole[2].0 - get);
+    part(
+        "rest: the vendor and its services read and rendered",
+        get - health - hashes - lookups - (get - whole[1].0),
+    );
+    println!("  and of a count's {:.1} µs:", count / 1000.0);
+    part(
+        "token check at the door, then again in the write",
+        2.0 * (hashes + lookups),
+    );
+    part("body parse, field checks and lints", lint);
+    part("journal (this count minus the same with it off)", count - whole[1].1);
+    part("rate limit (on minus off)", whole[2].1 - count);
+    part(
+        "rest: the write transaction (checks, 3 rows, commit)",
+        count - 2.0 * (hashes + lookups) - lint - (count - whole[1].1) - health,
+    );
+    drop(app);
+}
