@@ -4,7 +4,7 @@ use crate::domain::catalog::CardState;
 use crate::domain::lint::{advice, Lint, LintCode};
 use crate::domain::qa::{Checklist, CycleCounts, Fact, QaFacts};
 use crate::error::{ApiError, ApiResult};
-use crate::journal::CallFact;
+use crate::gate::CallFact;
 use crate::store::{events, integrations, usage, vendors};
 use rusqlite::Connection;
 use serde::Serialize;

@@ -5,7 +5,7 @@ use super::integrations::sim_body;
 use crate::api::{path_param, query_value};
 use crate::clock::parse_time;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::journal::JournalEntry;
+use crate::gate::JournalEntry;
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
 use crate::store::{events, integrations, psa, snapshot};

@@ -4,7 +4,7 @@ use super::integrations::sim_body;
 use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::journal::JournalFilter;
+use crate::gate::JournalFilter;
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
 use crate::store::{alerts, integrations, psa, seed, vendors};
