@@ -185,3 +185,167 @@ impl Gate<'_> {
         self.journal.push(entry);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::faults::NewRule;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+
+    struct Parts {
+        journal: Journal,
+        faults: Faults,
+        limiter: RateLimiter,
+        clock: Clock,
+    }
+
+    impl Parts {
+        fn new(rate_limit: u32) -> Self {
+            let at = crate::clock::parse_time("2027-01-31T12:00:00.000Z");
+            Parts {
+                journal: Journal::new(10, 1 << 20),
+                faults: Faults::default(),
+                limiter: RateLimiter::new(rate_limit),
+                clock: Clock::from_settings(at, Some(0)),
+            }
+        }
+
+        fn gate(&self, body_limit: usize) -> Gate<'_> {
+            Gate {
+                journal: &self.journal,
+                faults: &self.faults,
+                limiter: &self.limiter,
+                clock: &self.clock,
+                body_limit,
+                quiet: true,
+            }
+        }
+    }
+
+    fn rule(status: Option<u16>, delay_ms: u64, times: Option<u64>) -> NewRule {
+        NewRule {
+            route: "/api/vendor-api/**".into(),
+            method: None,
+            status,
+            message: None,
+            delay_ms,
+            probability: 1.0,
+            times,
+        }
+    }
+
+    const CALL: Call<'static> = Call {
+        method: "GET",
+        path: "/api/vendor-api/organization",
+        token: Some("a-token"),
+        peer: None,
+    };
+
+    #[tokio::test]
+    async fn the_rate_limit_answers_before_any_fault_rule() {
+        let parts = Parts::new(1);
+        let gate = parts.gate(1024);
+        assert!(matches!(gate.admit(&CALL).await, Admission::Pass { fault: None }));
+        parts.faults.add(rule(Some(503), 0, Some(1))).unwrap();
+        // Over the limit in the same second (or, if the second just turned, the rule answers).
+        match gate.admit(&CALL).await {
+            Admission::Refuse {
+                answer: ApiError::RateLimited { limit: 1, .. },
+                fault: None,
+                lint: Some(lint),
+            } => {
+                assert_eq!(lint.code, LintCode::OverRateLimit);
+                assert_eq!(parts.faults.list()[0].hits, 0, "a refused call spends no rule");
+            }
+            Admission::Refuse { fault: Some(_), .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_fault_delays_or_answers_and_names_its_rule() {
+        let parts = Parts::new(0);
+        let gate = parts.gate(1024);
+        let delay = parts.faults.add(rule(None, 20, Some(1))).unwrap();
+        let started = Instant::now();
+        match gate.admit(&CALL).await {
+            Admission::Pass { fault } => assert_eq!(fault, Some(delay.id)),
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() >= Duration::from_millis(20));
+        let answer = parts.faults.add(rule(Some(503), 0, None)).unwrap();
+        match gate.admit(&CALL).await {
+            Admission::Refuse {
+                answer: ApiError::Injected { status, message },
+                fault,
+                lint: None,
+            } => {
+                assert_eq!((status.as_u16(), message.as_str()), (503, "Injected fault (503)"));
+                assert_eq!(fault, Some(answer.id));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Removed, a rule no longer hits; with none left, calls pass.
+        parts.faults.clear();
+        assert!(matches!(gate.admit(&CALL).await, Admission::Pass { fault: None }));
+    }
+
+    #[test]
+    fn a_record_keeps_the_notes_bounded_and_redacted() {
+        let parts = Parts::new(0);
+        let token = GradientToken::encode("a3f1c9e27b4d4e0f9c1a6b2d8e7f5a40", "5c2e8b71d9a64f3ea0b7c4d1e2f3a9b6");
+        let query = format!("gradientToken={token}");
+        let echoed = format!("Cannot GET /api/vendor-api/nowhere?{query}");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("gradient-token"),
+            HeaderValue::from_str(&token).unwrap(),
+        );
+        let record = |body_limit| {
+            parts.gate(body_limit).record(Finished {
+                started: Instant::now(),
+                method: "GET".into(),
+                path: "/api/vendor-api/nowhere".into(),
+                query: query.clone(),
+                route: "/api/vendor-api/nowhere".into(),
+                status: 404,
+                headers: &headers,
+                token: Some(&token),
+                notes: CallNotes {
+                    integration_id: Some("i1".into()),
+                    vendor_id: Some("v1".into()),
+                    lints: vec![Lint::new(LintCode::NumericId, "id 1")],
+                },
+                fault: Some(7),
+                request_body: b"{\"a\":1}",
+                response_body: echoed.as_bytes(),
+            })
+        };
+        record(1024);
+        record(4);
+
+        let mut entries = parts.journal.entries();
+        let (cut, entry) = (entries.pop().unwrap(), entries.pop().unwrap());
+        assert_eq!((entry.id, entry.at.as_str()), (1, "2027-01-31T12:00:00.000Z"));
+        assert_eq!(entry.duration_ms, 0.0, "deterministic");
+        assert_eq!(entry.integration_id.as_deref(), Some("i1"));
+        assert_eq!(entry.lints[0].code, LintCode::NumericId);
+        assert_eq!(entry.fault, Some(7));
+        assert!(!entry.query.contains(&token[..20]), "{}", entry.query);
+        assert_eq!(entry.token.as_deref(), Some("…a9b6"));
+        assert_eq!(entry.request_headers, vec![("gradient-token".into(), "…a9b6".into())]);
+        // A 404 echoes the URL as sent: the credential is cut there too.
+        let echo = entry.response_body.unwrap().text().into_owned();
+        assert!(
+            echo.starts_with("Cannot GET /api/vendor-api/nowhere?gradientToken=…"),
+            "{echo}"
+        );
+        assert!(!echo.contains(&token[..20]), "{echo}");
+        assert!(!entry.truncated);
+        // Bodies keep `body_limit` bytes.
+        assert_eq!(cut.id, 2);
+        assert!(cut.truncated);
+        assert_eq!(cut.request_body.unwrap().text(), "{\"a\"");
+        assert_eq!(cut.response_body.unwrap().text(), "Cann");
+    }
+}
