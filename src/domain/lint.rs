@@ -81,6 +81,60 @@ pub fn blanked_fields(fields: &[String]) -> Option<Lint> {
     })
 }
 
+/// A result and the lints found on the way to it. The lints ride along on success and on
+/// refusal alike, so no return path can drop them: a call's parse, its operation and its answer
+/// each add theirs, and the HTTP layer hands the whole list to the journal once.
+#[must_use]
+#[derive(Debug)]
+pub struct Linted<T, E> {
+    pub result: Result<T, E>,
+    pub lints: Vec<Lint>,
+}
+
+impl<T, E> Linted<T, E> {
+    pub fn new(result: Result<T, E>, lints: Vec<Lint>) -> Self {
+        Linted { result, lints }
+    }
+
+    pub fn ok(value: T) -> Self {
+        Linted::new(Ok(value), vec![])
+    }
+
+    pub fn err(e: E) -> Self {
+        Linted::new(Err(e), vec![])
+    }
+
+    /// Adds findings after those already here.
+    pub fn lint(mut self, lints: impl IntoIterator<Item = Lint>) -> Self {
+        self.lints.extend(lints);
+        self
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Linted<U, E> {
+        Linted::new(self.result.map(f), self.lints)
+    }
+
+    pub fn err_into<F: From<E>>(self) -> Linted<T, F> {
+        Linted::new(self.result.map_err(F::from), self.lints)
+    }
+
+    /// The next step, given the value; its lints come after these. A refusal skips it.
+    pub async fn and_then<U, Fut>(self, f: impl FnOnce(T) -> Fut) -> Linted<U, E>
+    where
+        Fut: std::future::Future<Output = Linted<U, E>>,
+    {
+        match self.result {
+            Ok(value) => {
+                let next = f(value).await;
+                let mut lints = self.lints;
+                lints.extend(next.lints);
+                Linted::new(next.result, lints)
+            }
+            Err(e) => Linted::new(Err(e), self.lints),
+        }
+    }
+}
+
 /// Why a finding matters in production, and what to change: the support answer.
 pub fn advice(code: LintCode) -> (&'static str, &'static str) {
     match code {

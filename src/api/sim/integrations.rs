@@ -1,13 +1,13 @@
 //! The integration card and its setup wizard: Connect, Generate API Token, Open Vendor Portal,
 //! Next, mapping, Finish, Disconnect.
 
+use crate::api::body::{parse_lenient, BodyKind};
 use crate::api::path_param;
 use crate::clock::Clock;
 use crate::domain::catalog::{CardState, SetupStep, MODULES};
 use crate::domain::ids::GradientToken;
 use crate::domain::lifecycle::Card;
 use crate::domain::mapping::exact_name_matches;
-use crate::domain::validate::{parse_lenient, BodyKind};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
