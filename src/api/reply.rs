@@ -35,3 +35,52 @@ impl From<Rejection> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lint::{Lint, LintCode};
+    use crate::journal::CallNotes;
+    use actix_web::{test::TestRequest, HttpMessage};
+    use serde_json::json;
+
+    #[test]
+    fn each_rejection_answers_as_production_does() {
+        let cases = [
+            (
+                Rejection::Invalid(vec!["name must be a string".into()]),
+                json!({"statusCode": 400, "message": ["name must be a string"], "error": "Bad Request"}),
+            ),
+            (
+                Rejection::InvalidId,
+                json!({"statusCode": 400, "message": "You have provided an invalid Id type", "error": "Bad Request"}),
+            ),
+            (
+                Rejection::NotFound("Service not found".into()),
+                json!({"statusCode": 404, "message": "Service not found", "error": "Not Found"}),
+            ),
+            (
+                Rejection::Conflict("A resource with this Id already exists.".into()),
+                json!({"statusCode": 409, "message": "A resource with this Id already exists.", "error": "Conflict"}),
+            ),
+        ];
+        for (rejection, body) in cases {
+            assert_eq!(ApiError::from(rejection.clone()).body(), body, "{rejection:?}");
+        }
+    }
+
+    #[test]
+    fn a_reply_hands_its_lints_to_the_journal_on_either_path() {
+        for result in [Ok(HttpResponse::Created().finish()), Err(ApiError::InvalidId)] {
+            let req = TestRequest::default().to_http_request();
+            req.extensions_mut().insert(CallNotes::default());
+            let expected = if result.is_ok() { 201 } else { 400 };
+            let reply = Reply::new(result, vec![Lint::new(LintCode::NumericId, "sent as a number")]);
+            let response = reply.respond_to(&req);
+            assert_eq!(response.status().as_u16(), expected);
+            let notes = req.extensions().get::<CallNotes>().cloned().unwrap();
+            assert_eq!(notes.lints.len(), 1);
+            assert_eq!(notes.lints[0].code, LintCode::NumericId);
+        }
+    }
+}

@@ -204,3 +204,52 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    /// Runs a future that never waits (the steps below are ready at once).
+    fn ready<T>(f: impl Future<Output = T>) -> T {
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the step waited"),
+        }
+    }
+
+    fn lint(message: &str) -> Lint {
+        Lint::new(LintCode::NumericId, message)
+    }
+
+    fn messages<T, E>(l: &Linted<T, E>) -> Vec<&str> {
+        l.lints.iter().map(|l| l.message.as_str()).collect()
+    }
+
+    #[test]
+    fn lints_keep_their_order_on_every_path() {
+        let parsed: Linted<i32, &str> = Linted::ok(1).lint([lint("parse")]);
+        let done = ready(parsed.and_then(|n| async move { Linted::<i32, &str>::ok(n + 1).lint([lint("op")]) }));
+        assert_eq!(done.result, Ok(2));
+        assert_eq!(messages(&done), ["parse", "op"]);
+
+        // Refused by the step: the earlier lints stay, the step's own follow.
+        let parsed: Linted<i32, &str> = Linted::ok(1).lint([lint("parse")]);
+        let refused = ready(parsed.and_then(|_| async { Linted::<i32, &str>::err("404").lint([lint("op")]) }));
+        assert_eq!(refused.result, Err("404"));
+        assert_eq!(messages(&refused), ["parse", "op"]);
+
+        // Refused before the step: the step never runs, the lints found so far stay.
+        let invalid: Linted<i32, &str> = Linted::err("400").lint([lint("parse")]);
+        let mut ran = false;
+        let skipped = ready(invalid.and_then(|n| {
+            ran = true;
+            async move { Linted::ok(n) }
+        }));
+        assert!(!ran);
+        assert_eq!(skipped.result, Err("400"));
+        assert_eq!(messages(&skipped), ["parse"]);
+    }
+}

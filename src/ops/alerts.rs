@@ -1,8 +1,8 @@
 //! The alert queue: each alert waits its delay, then becomes a ticket on the integration's PSA
 //! board, or fails with the reason the debug route reports.
 
+use super::activity::{vendor_activity, Activity};
 use crate::clock::Clock;
-use crate::domain::catalog::IntegrationStatus;
 use crate::error::ApiResult;
 use crate::store::{alerts, events, integrations, mappings, psa};
 use rusqlite::Connection;
@@ -97,17 +97,6 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
         &now,
         &json!({"messageId": alert.message_id, "ticketId": ticket}),
     )?;
-    // A successful alert turns pending into active, as the first accepted count does.
-    if integration.status == Some(IntegrationStatus::Pending) && integration.cycle == alert.cycle {
-        integrations::set_status(tx, &alert.integration_id, IntegrationStatus::Active)?;
-        events::record(
-            tx,
-            Some(&alert.integration_id),
-            alert.cycle,
-            "status_auto_active",
-            &now,
-            &json!({"by": "alert"}),
-        )?;
-    }
+    vendor_activity(tx, &integration, alert.cycle, Activity::Alert, &now)?;
     Ok(())
 }

@@ -43,22 +43,7 @@ pub struct Grant {
     integration_id: Option<String>,
 }
 
-impl Grant {
-    /// Runs `f` in one write transaction that first re-authorizes the token.
-    pub async fn write<T, F>(&self, state: &AppState, f: F) -> ApiResult<T>
-    where
-        F: FnOnce(&rusqlite::Transaction) -> ApiResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let grant = self.clone();
-        state
-            .write(move |tx| {
-                grant.recheck(tx)?;
-                f(tx)
-            })
-            .await
-    }
-
+impl crate::ops::Access for Grant {
     fn recheck(&self, c: &rusqlite::Connection) -> ApiResult<()> {
         match identify(c, &self.token, self.vendor_only_allowed)? {
             Outcome::Ok(found)

@@ -1,0 +1,90 @@
+//! What a vendor's accepted activity does to its integration beyond its own write.
+
+use crate::domain::catalog::IntegrationStatus;
+use crate::error::ApiResult;
+use crate::store::integrations::IntegrationRow;
+use crate::store::{events, integrations};
+use rusqlite::Connection;
+use serde_json::json;
+
+/// The vendor activity that proves an integration works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    /// A unit count was accepted.
+    Count,
+    /// An alert became a PSA ticket.
+    Alert,
+}
+
+impl Activity {
+    fn as_str(self) -> &'static str {
+        match self {
+            Activity::Count => "count",
+            Activity::Alert => "alert",
+        }
+    }
+}
+
+/// The one place of the rule "vendor activity turns pending into active": an accepted count or
+/// a successful alert of the integration's current cycle makes a pending integration active,
+/// and records why. Activity of an earlier cycle (an alert queued before a reconnect) changes
+/// nothing. Answers whether the status changed.
+pub fn vendor_activity(
+    tx: &Connection,
+    integration: &IntegrationRow,
+    cycle: i64,
+    activity: Activity,
+    now: &str,
+) -> ApiResult<bool> {
+    if integration.status != Some(IntegrationStatus::Pending) || integration.cycle != cycle {
+        return Ok(false);
+    }
+    integrations::set_status(tx, &integration.id, IntegrationStatus::Active)?;
+    events::record(
+        tx,
+        Some(&integration.id),
+        cycle,
+        "status_auto_active",
+        now,
+        &json!({"by": activity.as_str()}),
+    )?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{seed, Store};
+
+    #[test]
+    fn only_current_activity_turns_pending_active_and_only_once() {
+        let store = Store::open(":memory:").unwrap();
+        let seed = seed::load(None).unwrap();
+        let now = "2026-11-28T10:00:00.000Z";
+        store
+            .write(|tx| -> ApiResult<()> {
+                seed::apply(tx, &seed, now)?;
+                let id = integrations::list(tx)?.remove(0).id;
+                integrations::set_status(tx, &id, IntegrationStatus::Pending)?;
+                let pending = integrations::get(tx, &id)?.unwrap();
+                // An alert queued in an earlier cycle proves nothing about this one.
+                assert!(!vendor_activity(tx, &pending, pending.cycle - 1, Activity::Alert, now)?);
+                assert_eq!(
+                    integrations::get(tx, &id)?.unwrap().status,
+                    Some(IntegrationStatus::Pending)
+                );
+                assert!(vendor_activity(tx, &pending, pending.cycle, Activity::Count, now)?);
+                let active = integrations::get(tx, &id)?.unwrap();
+                assert_eq!(active.status, Some(IntegrationStatus::Active));
+                assert!(!vendor_activity(tx, &active, active.cycle, Activity::Alert, now)?);
+                let facts: Vec<_> = events::for_integration(tx, &id)?
+                    .into_iter()
+                    .filter(|e| e.kind == "status_auto_active")
+                    .map(|e| e.detail)
+                    .collect();
+                assert_eq!(facts, vec![json!({"by": "count"})]);
+                Ok(())
+            })
+            .unwrap();
+    }
+}
