@@ -1,11 +1,28 @@
-//! What a vendor's accepted activity does to its integration beyond its own write.
+//! What a vendor's activity does to its integration beyond the call's own write.
 
 use crate::domain::catalog::IntegrationStatus;
 use crate::error::ApiResult;
+use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
 use crate::store::{events, integrations};
 use rusqlite::Connection;
 use serde_json::json;
+
+/// The first call with a partner key marks it used, once, and records that the vendor
+/// authenticated (the checklist's first step).
+pub async fn first_call(state: &AppState, integration: &IntegrationRow) -> ApiResult<()> {
+    let (id, cycle) = (integration.id.clone(), integration.cycle);
+    let clock = state.clock.clone();
+    state
+        .write(move |tx| {
+            let now = clock.now_iso();
+            if integrations::mark_token_used(tx, &id, &now)? {
+                events::record(tx, Some(&id), cycle, "authenticated", &now, &json!({}))?;
+            }
+            Ok(())
+        })
+        .await
+}
 
 /// The vendor activity that proves an integration works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
