@@ -2,6 +2,7 @@
 //! Every write is all-or-nothing: one refused item stores nothing of its body.
 
 use super::{Access, Outcome};
+use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::Rejection;
 use crate::error::ApiError;
@@ -10,7 +11,6 @@ use crate::store::accounts::{self, NewProperty, Property, PropertyKind, Property
 use crate::store::events;
 use crate::store::integrations::IntegrationRow;
 use rusqlite::Connection;
-use serde_json::json;
 use std::collections::HashSet;
 
 const DUPLICATE: &str = "A resource with this Id already exists.";
@@ -55,12 +55,12 @@ pub async fn create(
         for p in &new {
             accounts::insert(tx, kind, &integration_id, p, &now)?;
         }
-        let ids: Vec<&str> = new.iter().map(|p| p.id.as_str()).collect();
+        let ids: Vec<String> = new.iter().map(|p| p.id.clone()).collect();
         let event = match kind {
-            PropertyKind::Account => "accounts_created",
-            PropertyKind::OrgService => "services_created",
+            PropertyKind::Account => Event::AccountsCreated { ids },
+            PropertyKind::OrgService => Event::ServicesCreated { ids },
         };
-        events::record(tx, Some(&integration_id), cycle, event, &now, &json!({"ids": ids}))?;
+        events::record(tx, Some(&integration_id), cycle, &now, &event)?;
         new.iter().map(|p| stored(tx, kind, &integration_id, &p.id)).collect()
     })
     .await

@@ -1,12 +1,12 @@
 //! What a vendor's activity does to its integration beyond the call's own write.
 
 use crate::domain::catalog::IntegrationStatus;
+use crate::domain::event::{Activity, Event};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
 use crate::store::{events, integrations};
 use rusqlite::Connection;
-use serde_json::json;
 
 /// The first call with a partner key marks it used, once, and records that the vendor
 /// authenticated (the checklist's first step).
@@ -17,29 +17,11 @@ pub async fn first_call(state: &AppState, integration: &IntegrationRow) -> ApiRe
         .write(move |tx| {
             let now = clock.now_iso();
             if integrations::mark_token_used(tx, &id, &now)? {
-                events::record(tx, Some(&id), cycle, "authenticated", &now, &json!({}))?;
+                events::record(tx, Some(&id), cycle, &now, &Event::Authenticated {})?;
             }
             Ok(())
         })
         .await
-}
-
-/// The vendor activity that proves an integration works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activity {
-    /// A unit count was accepted.
-    Count,
-    /// An alert became a PSA ticket.
-    Alert,
-}
-
-impl Activity {
-    fn as_str(self) -> &'static str {
-        match self {
-            Activity::Count => "count",
-            Activity::Alert => "alert",
-        }
-    }
 }
 
 /// The one place of the rule "vendor activity turns pending into active": an accepted count or
@@ -61,9 +43,8 @@ pub fn vendor_activity(
         tx,
         Some(&integration.id),
         cycle,
-        "status_auto_active",
         now,
-        &json!({"by": activity.as_str()}),
+        &Event::StatusAutoActive { by: activity },
     )?;
     Ok(true)
 }
@@ -96,10 +77,10 @@ mod tests {
                 assert!(!vendor_activity(tx, &active, active.cycle, Activity::Alert, now)?);
                 let facts: Vec<_> = events::for_integration(tx, &id)?
                     .into_iter()
-                    .filter(|e| e.kind == "status_auto_active")
-                    .map(|e| e.detail)
+                    .filter(|e| matches!(e.event, Event::StatusAutoActive { .. }))
+                    .map(|e| e.event)
                     .collect();
-                assert_eq!(facts, vec![json!({"by": "count"})]);
+                assert_eq!(facts, vec![Event::StatusAutoActive { by: Activity::Count }]);
                 Ok(())
             })
             .unwrap();

@@ -2,12 +2,13 @@
 
 use super::alerts::process_due;
 use super::{Access, Outcome};
+use crate::domain::catalog::AlertState;
+use crate::domain::event::Event;
 use crate::domain::Rejection;
 use crate::state::AppState;
 use crate::store::alerts::{self, AlertRow};
 use crate::store::events;
 use crate::store::integrations::IntegrationRow;
-use serde_json::json;
 
 /// An alert as the vendor sent it, its fields already checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +46,7 @@ pub async fn queue(
         status: new.status,
         due_date_time: new.due_date_time,
         service_id: new.service_id,
-        state: "pending".into(),
+        state: AlertState::Pending,
         ticket_id: None,
         errors: vec![],
         message: Some("Alert queued".into()),
@@ -60,9 +61,10 @@ pub async fn queue(
             tx,
             Some(&alert.integration_id),
             alert.cycle,
-            "alert_queued",
             &now,
-            &json!({"messageId": alert.message_id}),
+            &Event::AlertQueued {
+                message_id: alert.message_id.clone(),
+            },
         )?;
         Ok(alert)
     })

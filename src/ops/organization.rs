@@ -2,11 +2,11 @@
 
 use super::{Access, Outcome};
 use crate::domain::catalog::IntegrationStatus;
+use crate::domain::event::Event;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
 use crate::store::{events, integrations, psa};
-use serde_json::json;
 
 /// `PATCH /organization/status/{status}`, the status already parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,14 +26,8 @@ pub async fn set_status(
     let clock = state.clock.clone();
     super::write(state, access, move |tx, _| {
         integrations::set_status(tx, &id, patch.status)?;
-        events::record(
-            tx,
-            Some(&id),
-            cycle,
-            "status_set",
-            &clock.now_iso(),
-            &json!({"status": patch.status.as_str()}),
-        )?;
+        let set = Event::StatusSet { status: patch.status };
+        events::record(tx, Some(&id), cycle, &clock.now_iso(), &set)?;
         let integration = integrations::get(tx, &id)?.ok_or_else(|| ApiError::internal("integration vanished"))?;
         let partner = psa::partner(tx, &integration.partner_id)?
             .map(|p| p.name)

@@ -1,6 +1,7 @@
 //! The vendor profile and its vendor-level services (SKUs).
 
 use super::{Access, Outcome};
+use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::Rejection;
 use crate::error::ApiError;
@@ -8,7 +9,6 @@ use crate::state::AppState;
 use crate::store::events;
 use crate::store::vendors::{self, ServiceRow, VendorRow, VendorUpdate};
 use rusqlite::Connection;
-use serde_json::json;
 
 /// The vendor and its services, as the profile routes answer them.
 pub type Profile = (VendorRow, Vec<ServiceRow>);
@@ -52,9 +52,8 @@ pub async fn update_vendor(
                 tx,
                 Some(iid),
                 *cycle,
-                "portal_url_set",
                 &clock.now_iso(),
-                &json!({"url": url}),
+                &Event::PortalUrlSet { url: url.clone() },
             )?;
         }
         let profile = (vendor(tx, &vendor_id)?, vendors::services(tx, &vendor_id)?);
@@ -138,9 +137,12 @@ pub async fn create_service(
                 tx,
                 Some(iid),
                 *cycle,
-                "service_created",
                 &now,
-                &json!({"serviceId": service.id, "name": service.name, "duplicateName": duplicate}),
+                &Event::ServiceCreated {
+                    service_id: service.id.clone(),
+                    name: service.name.clone(),
+                    duplicate_name: duplicate,
+                },
             )?;
         }
         let profile = (

@@ -1,7 +1,8 @@
 //! Set Unit Count: one count for one (account, service) pair of a mapped integration.
 
-use super::activity::{vendor_activity, Activity};
+use super::activity::vendor_activity;
 use super::{Access, Outcome};
+use crate::domain::event::Activity;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::Rejection;

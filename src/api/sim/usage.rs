@@ -5,6 +5,7 @@
 
 use super::integrations::sim_body;
 use crate::domain::csv_usage::{self, Company, Product, MAX_BYTES};
+use crate::domain::event::Event;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
@@ -76,9 +77,12 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
                 tx,
                 None,
                 0,
-                "csv_imported",
                 &now,
-                &json!({"fileName": file_name, "rows": rows, "pairs": parsed.len()}),
+                &Event::CsvImported {
+                    file_name: file_name.clone(),
+                    rows,
+                    pairs: parsed.len(),
+                },
             )?;
             rebuild(tx, &clock)?;
             Ok(json!({"status": "ok", "fileName": file_name, "rows": rows, "importedAt": now, "usage": parsed}))
