@@ -4,4 +4,5 @@
 pub mod alerts;
 pub mod billing;
 pub mod cards;
+pub mod integrations;
 pub mod qa;
