@@ -4,5 +4,8 @@
 pub mod alerts;
 pub mod billing;
 pub mod cards;
+pub mod control;
+pub mod csv_usage;
 pub mod integrations;
 pub mod qa;
+pub mod snapshots;

@@ -76,9 +76,7 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         Some(_) => return Err(ApiError::validation_one("modules must be an array of strings")),
     };
     let clock = state.clock.clone();
-    let card = state
-        .write(move |tx| ops::connect(tx, &clock, &id, requested))
-        .await?;
+    let card = state.write(move |tx| ops::connect(tx, &clock, &id, requested)).await?;
     Ok(json_response(StatusCode::OK, &card))
 }
 
@@ -200,9 +198,7 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
 async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let clock = state.clock.clone();
-    let card = state
-        .write_off_thread(move |tx| ops::finish(tx, &clock, &id))
-        .await?;
+    let card = state.write_off_thread(move |tx| ops::finish(tx, &clock, &id)).await?;
     Ok(json_response(StatusCode::OK, &card))
 }
 
