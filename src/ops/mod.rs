@@ -9,3 +9,6 @@ pub mod csv_usage;
 pub mod integrations;
 pub mod qa;
 pub mod snapshots;
+
+#[cfg(test)]
+mod tests;
