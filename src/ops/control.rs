@@ -5,11 +5,12 @@ use super::billing::rebuild;
 use crate::clock::Clock;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::psa::{Partner, RemovedCompany};
+use crate::store::psa::{Partner, RemovedCompany, Ticket};
 use crate::store::seed::{self, Seed};
 use crate::store::{events, integrations, psa, vendors};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
+use serde::Serialize;
 use serde_json::json;
 
 /// Writes `seed` over everything in one transaction (a failure leaves everything as it was)
@@ -111,4 +112,31 @@ pub fn overview(c: &Connection, kickoff_integration: &str) -> ApiResult<Overview
         vendors: vendors::list(c)?.into_iter().map(|v| (v.id, v.name)).collect(),
         kickoff_live: integrations::get(c, kickoff_integration)?.is_some_and(|i| i.partner_key_plain.is_some()),
     })
+}
+
+/// A PSA board with the tickets alerts raised on it, as the console's Tickets page shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketBoard {
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+    pub tickets: Vec<Ticket>,
+}
+
+pub fn ticket_boards(c: &Connection) -> ApiResult<Vec<TicketBoard>> {
+    let mut tickets = psa::tickets(c)?;
+    Ok(psa::boards(c)?
+        .into_iter()
+        .map(|b| {
+            let (mine, rest) = tickets.drain(..).partition(|t| t.board_id == b.id);
+            tickets = rest;
+            TicketBoard {
+                id: b.id,
+                name: b.name,
+                is_default: b.is_default,
+                tickets: mine,
+            }
+        })
+        .collect())
 }

@@ -120,15 +120,8 @@ async fn get_psa(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 async fn tickets(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let (boards, tickets) = state.read(|c| Ok((psa::boards(c)?, psa::tickets(c)?))).await?;
-    let out: Vec<_> = boards
-        .into_iter()
-        .map(|b| {
-            let mine: Vec<_> = tickets.iter().filter(|t| t.board_id == b.id).collect();
-            json!({"id": b.id, "name": b.name, "isDefault": b.is_default, "tickets": mine})
-        })
-        .collect();
-    Ok(json_response(StatusCode::OK, &json!({"boards": out})))
+    let boards = state.read(control::ticket_boards).await?;
+    Ok(json_response(StatusCode::OK, &json!({"boards": boards})))
 }
 
 async fn list_alerts(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
