@@ -3,6 +3,7 @@
 
 use super::billing::rebuild;
 use crate::clock::Clock;
+use crate::domain::event::{Event, UnmapReason};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::psa::{Partner, RemovedCompany, Ticket};
@@ -11,7 +12,6 @@ use crate::store::{events, integrations, psa, vendors};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::json;
 
 /// Writes `seed` over everything in one transaction (a failure leaves everything as it was)
 /// and clears what lives in memory: the journal, the fault rules, the rate-limit windows.
@@ -81,18 +81,23 @@ pub fn remove_psa_company(tx: &Connection, clock: &Clock, id: &str) -> ApiResult
             tx,
             Some(integration_id),
             cycle,
-            "account_unmapped",
             &now,
-            &json!({"accountId": account_id, "reason": "psa_company_removed", "psaAccountId": id}),
+            &Event::AccountUnmapped {
+                account_id: account_id.clone(),
+                reason: Some(UnmapReason::PsaCompanyRemoved),
+                psa_account_id: Some(id.to_string()),
+            },
         )?;
     }
     events::record(
         tx,
         None,
         0,
-        "psa_company_removed",
         &now,
-        &json!({"psaAccountId": id, "name": removed.company.name}),
+        &Event::PsaCompanyRemoved {
+            psa_account_id: id.to_string(),
+            name: removed.company.name.clone(),
+        },
     )?;
     rebuild(tx, clock)?;
     Ok(removed)

@@ -5,6 +5,7 @@
 use super::billing::rebuild;
 use crate::clock::Clock;
 use crate::domain::csv_usage::{self, Company, Product};
+use crate::domain::event::Event;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{events, psa, usage};
 use rusqlite::Connection;
@@ -46,9 +47,12 @@ pub fn import(tx: &Connection, clock: &Clock, file: CsvImport) -> ApiResult<Valu
         tx,
         None,
         0,
-        "csv_imported",
         &now,
-        &json!({"fileName": file.file_name, "rows": rows, "pairs": parsed.len()}),
+        &Event::CsvImported {
+            file_name: file.file_name.clone(),
+            rows,
+            pairs: parsed.len(),
+        },
     )?;
     rebuild(tx, clock)?;
     Ok(json!({"status": "ok", "fileName": file.file_name, "rows": rows, "importedAt": now, "usage": parsed}))

@@ -6,6 +6,7 @@
 use super::billing::rebuild;
 use crate::clock::Clock;
 use crate::domain::catalog::{CardState, SetupStep, MODULES};
+use crate::domain::event::{Event, MappingSource};
 use crate::domain::ids::GradientToken;
 use crate::domain::lifecycle::Card;
 use crate::domain::mapping::exact_name_matches;
@@ -16,7 +17,6 @@ use crate::store::vendors::{self, VendorRow};
 use crate::store::{events, mappings, psa};
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::json;
 use std::collections::HashMap;
 
 /// The integration, or the 404 every route that names one answers for an unknown id.
@@ -148,7 +148,7 @@ pub fn connect(tx: &Connection, clock: &Clock, id: &str, requested: Option<Vec<S
     let now = clock.now_iso();
     integrations::connect(tx, id, &modules, &now)?;
     let i = load(tx, id)?;
-    events::record(tx, Some(id), i.cycle, "connected", &now, &json!({"modules": modules}))?;
+    events::record(tx, Some(id), i.cycle, &now, &Event::Connected { modules })?;
     card(tx, &i)
 }
 
@@ -177,9 +177,11 @@ pub fn generate_token(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<Iss
         tx,
         Some(id),
         i.cycle,
-        "token_generated",
         &now,
-        &json!({"regenerated": regenerated, "keyHint": key.hint()}),
+        &Event::TokenGenerated {
+            regenerated,
+            key_hint: key.hint(),
+        },
     )?;
     Ok(IssuedKeys {
         partner_api_key: key.expose().to_string(),
@@ -199,9 +201,8 @@ pub fn open_vendor_portal(tx: &Connection, clock: &Clock, id: &str) -> ApiResult
         tx,
         Some(id),
         i.cycle,
-        "portal_opened",
         &clock.now_iso(),
-        &json!({"url": url}),
+        &Event::PortalOpened { url: url.clone() },
     )?;
     Ok(url.ok_or_else(|| {
         ApiError::NotFound(format!(
@@ -233,9 +234,14 @@ fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &s
             tx,
             Some(&i.id),
             i.cycle,
-            "account_mapped",
             now,
-            &json!({"accountId": account, "name": name, "psaAccountId": company, "psaAccountName": name, "source": "auto"}),
+            &Event::AccountMapped {
+                account_id: account.clone(),
+                name: name.map(String::from),
+                psa_account_id: company.clone(),
+                psa_account_name: name.map(String::from),
+                source: MappingSource::Auto,
+            },
         )?;
     }
     Ok(matches.len())
@@ -289,9 +295,13 @@ fn auto_map_services(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResul
             tx,
             Some(&i.id),
             i.cycle,
-            "service_mapped",
             now,
-            &json!({"serviceId": service, "name": name, "psaProductIds": [product], "source": "auto"}),
+            &Event::ServiceMapped {
+                service_id: service.clone(),
+                name: name.map(String::from),
+                psa_product_ids: vec![product.clone()],
+                source: MappingSource::Auto,
+            },
         )?;
     }
     Ok(matches.len())
@@ -312,7 +322,7 @@ pub fn enter_step(tx: &Connection, clock: &Clock, id: &str, step: SetupStep) -> 
         }
         _ => {}
     }
-    events::record(tx, Some(id), i.cycle, "step", &now, &json!({"step": step.as_str()}))?;
+    events::record(tx, Some(id), i.cycle, &now, &Event::Step { step })?;
     card_of(tx, id)
 }
 
@@ -484,10 +494,14 @@ pub fn map_account(
         tx,
         Some(&i.id),
         i.cycle,
-        "account_mapped",
         &now,
-        &json!({"accountId": account_id, "name": row.name, "psaAccountId": psa_id,
-            "psaAccountName": row.psa_account_name, "source": "manual"}),
+        &Event::AccountMapped {
+            account_id: account_id.to_string(),
+            name: Some(row.name.clone()),
+            psa_account_id: psa_id.to_string(),
+            psa_account_name: row.psa_account_name.clone(),
+            source: MappingSource::Manual,
+        },
     )?;
     Ok(row)
 }
@@ -500,9 +514,12 @@ pub fn unmap_account(tx: &Connection, clock: &Clock, id: &str, account_id: &str)
             tx,
             Some(&i.id),
             i.cycle,
-            "account_unmapped",
             &clock.now_iso(),
-            &json!({"accountId": account_id}),
+            &Event::AccountUnmapped {
+                account_id: account_id.to_string(),
+                reason: None,
+                psa_account_id: None,
+            },
         )?;
     }
     account_row(tx, &i, account_id)
@@ -525,20 +542,24 @@ pub fn map_service(
     }
     let now = clock.now_iso();
     mappings::map_service(tx, &i.id, service_id, products, "manual", &now)?;
-    let kind = if products.is_empty() {
-        "service_unmapped"
-    } else {
-        "service_mapped"
-    };
     let row = service_row(tx, &i, service_id)?;
-    events::record(
-        tx,
-        Some(&i.id),
-        i.cycle,
-        kind,
-        &now,
-        &json!({"serviceId": service_id, "name": row.name, "psaProductIds": products, "source": "manual"}),
-    )?;
+    let name = Some(row.name.clone());
+    let event = if products.is_empty() {
+        Event::ServiceUnmapped {
+            service_id: service_id.to_string(),
+            name,
+            psa_product_ids: Some(Vec::new()),
+            source: Some(MappingSource::Manual),
+        }
+    } else {
+        Event::ServiceMapped {
+            service_id: service_id.to_string(),
+            name,
+            psa_product_ids: products.to_vec(),
+            source: MappingSource::Manual,
+        }
+    };
+    events::record(tx, Some(&i.id), i.cycle, &now, &event)?;
     Ok(row)
 }
 
@@ -550,9 +571,13 @@ pub fn unmap_service(tx: &Connection, clock: &Clock, id: &str, service_id: &str)
             tx,
             Some(&i.id),
             i.cycle,
-            "service_unmapped",
             &clock.now_iso(),
-            &json!({"serviceId": service_id}),
+            &Event::ServiceUnmapped {
+                service_id: service_id.to_string(),
+                name: None,
+                psa_product_ids: None,
+                source: None,
+            },
         )?;
     }
     service_row(tx, &i, service_id)
@@ -571,9 +596,11 @@ pub fn finish(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<Integration
         tx,
         Some(id),
         i.cycle,
-        "finished",
         &now,
-        &json!({"accounts": accounts_mapped, "services": services_mapped}),
+        &Event::Finished {
+            accounts: accounts_mapped,
+            services: services_mapped,
+        },
     )?;
     rebuild(tx, clock)?;
     card_of(tx, id)
@@ -592,14 +619,7 @@ pub fn disconnect(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<Disconn
     let i = load(tx, id)?;
     let now = clock.now_iso();
     let deleted = integrations::disconnect(tx, id, &now)?;
-    events::record(
-        tx,
-        Some(id),
-        i.cycle,
-        "disconnected",
-        &now,
-        &serde_json::to_value(&deleted).unwrap_or_default(),
-    )?;
+    events::record(tx, Some(id), i.cycle, &now, &Event::Disconnected(deleted.clone()))?;
     rebuild(tx, clock)?;
     Ok(Disconnected {
         integration: card_of(tx, id)?,
