@@ -15,9 +15,7 @@ pub fn process_due(tx: &Connection, clock: &Clock) -> ApiResult<Option<u64>> {
     for alert in alerts::due(tx, now)? {
         process(tx, clock, &alert)?;
     }
-    let next: Option<i64> = tx.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
-        r.get(0)
-    })?;
+    let next = alerts::next_due_ms(tx)?;
     Ok(next.map(|d| (d - now).max(1) as u64))
 }
 

@@ -149,6 +149,12 @@ pub fn view(c: &Connection, clock: &Clock, q: &ViewQuery, pending_rebuild: bool)
     view_of(c, clock, cards, built_at, q, pending_rebuild)
 }
 
+/// REBUILD NOW: the billing view recomputed at once and shown as the page asks.
+pub fn rebuild_view(tx: &Connection, clock: &Clock, q: &ViewQuery) -> ApiResult<BillingView> {
+    let (cards, built_at) = rebuild_cards(tx, clock)?;
+    view_of(tx, clock, cards, Some(built_at), q, false)
+}
+
 /// The billing page over given cards (the last rebuild's, or one just made).
 pub fn view_of(
     c: &Connection,

@@ -157,3 +157,17 @@ pub fn act(
     rebuild(tx, clock)?;
     Ok(written)
 }
+
+/// One action on each of the selected cards, all or nothing (the caller's one transaction).
+pub fn act_on_all(
+    tx: &Connection,
+    clock: &Clock,
+    card_ids: &[String],
+    action: CardAction,
+    effective_date: Option<String>,
+) -> ApiResult<()> {
+    for id in card_ids {
+        act(tx, clock, id, action, effective_date.clone(), None, None)?;
+    }
+    Ok(())
+}

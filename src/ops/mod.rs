@@ -7,10 +7,17 @@ pub mod alerting;
 pub mod alerts;
 pub mod billing;
 pub mod cards;
+pub mod control;
+pub mod csv_usage;
+pub mod integrations;
 pub mod organization;
 pub mod profile;
 pub mod qa;
+pub mod snapshots;
 pub mod usage;
+
+#[cfg(test)]
+mod tests;
 
 use crate::domain::lint::{Lint, Linted};
 use crate::error::{ApiError, ApiResult};
