@@ -11,8 +11,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
 use std::time::{Duration, Instant};
 
-/// Every vendor API call: its body read (see `body`), the gate's admission, then its route or
-/// the gate's answer, and the gate's record in the journal.
+/// Every vendor API call: its body read and the gate's admission, then its route or the gate's
+/// answer, and the gate's record in the journal.
 pub async fn vendor_call(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -22,9 +22,40 @@ pub async fn vendor_call(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .expect("app state is registered");
-    // The body first, as body-parser runs before any guard (see `body`).
+    let mut call = admit(&mut req, &state, started).await?;
+    let sent = Sent::of(&mut req);
+    let res = match call.answer.take() {
+        Some(err) => answer_now(req, err, call.unread),
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
+    Ok(record(&state, call, sent, ensure_json_error(res)).await)
+}
+
+/// A call between its admission and its record.
+struct AtGate {
+    started: Instant,
+    method: String,
+    /// The GRADIENT-TOKEN header as sent.
+    token: Option<String>,
+    /// The body as received, for the journal.
+    raw: web::Bytes,
+    /// Part of the body was left unread: the connection cannot carry another request.
+    unread: bool,
+    /// What to answer instead of the route, if anything.
+    answer: Option<ApiError>,
+    fault: Option<u64>,
+}
+
+/// Reads the body first, as body-parser runs before any guard (see `body`); a body it accepts
+/// goes to the gate's admission. The call's notes (body lints, and for a refused call its lint
+/// and its caller) go into the request, where the handler adds its own.
+async fn admit(
+    req: &mut ServiceRequest,
+    state: &web::Data<AppState>,
+    started: Instant,
+) -> Result<AtGate, actix_web::Error> {
     let timeout = Duration::from_millis(state.config.body_timeout_ms);
-    let read = crate::api::body::read(&mut req, state.config.body_limit, timeout).await?;
+    let read = crate::api::body::read(req, state.config.body_limit, timeout).await?;
     let token = req
         .headers()
         .get(crate::api::vendor_api::auth::TOKEN_HEADER)
@@ -59,48 +90,21 @@ pub async fn vendor_call(
             // lint), looked up only if the connection can wait for it (see `body::Read`). A
             // fault's answer is not attributed.
             if fault.is_none() && !read.broken {
-                attribute(&state, token.as_deref(), &mut notes).await;
+                attribute(state, token.as_deref(), &mut notes).await;
             }
             (Some(answer), fault)
         }
     };
-
-    let sent = Sent {
-        path: crate::api::express::sent_path(req.request()),
-        query: req.query_string().to_string(),
-        routed_path: trim_trailing_slash(&mut req),
-    };
-    let res = match answer {
-        Some(err) => answer_now(req, err, read.unread, notes),
-        None => {
-            req.extensions_mut().insert(notes);
-            next.call(req).await?.map_into_boxed_body()
-        }
-    };
-    let res = ensure_json_error(res);
-
-    let route = res.request().match_pattern().unwrap_or_else(|| sent.path.clone());
-    let notes = res.request().extensions_mut().remove::<CallNotes>().unwrap_or_default();
-    let status = res.status().as_u16();
-    let (http_req, response) = res.into_parts();
-    let (response, out_body) = response.into_parts();
-    let out_bytes = sent.unknown_route_wording(status, &method, collect(out_body).await);
-    state.gate().record(Finished {
+    req.extensions_mut().insert(notes);
+    Ok(AtGate {
         started,
         method,
-        path: sent.path,
-        query: sent.query,
-        route,
-        status,
-        headers: http_req.headers(),
-        token: token.as_deref(),
-        notes,
+        token,
+        raw: read.raw,
+        unread: read.unread,
+        answer,
         fault,
-        request_body: &read.raw,
-        response_body: &out_bytes,
-    });
-    let response = response.set_body(BoxBody::new(out_bytes));
-    Ok(ServiceResponse::new(http_req, response))
+    })
 }
 
 /// Notes whose call it was, for a call refused before its route (where the token is checked).
@@ -113,9 +117,8 @@ async fn attribute(state: &web::Data<AppState>, token: Option<&str>, notes: &mut
 
 /// The gate's (or the body parser's) answer, without the route; the connection is closed after
 /// it when part of the body was left unread.
-fn answer_now(req: ServiceRequest, err: ApiError, unread: bool, notes: CallNotes) -> ServiceResponse<BoxBody> {
+fn answer_now(req: ServiceRequest, err: ApiError, unread: bool) -> ServiceResponse<BoxBody> {
     let (http_req, _) = req.into_parts();
-    http_req.extensions_mut().insert(notes);
     let mut response = err.error_response();
     if unread {
         response
@@ -123,6 +126,37 @@ fn answer_now(req: ServiceRequest, err: ApiError, unread: bool, notes: CallNotes
             .set_connection_type(actix_web::http::ConnectionType::Close);
     }
     ServiceResponse::new(http_req, response)
+}
+
+/// Hands the call to the gate's record, with the notes the handler left in the request, and
+/// gives back the answer (an unknown route worded with the URL as sent).
+async fn record(
+    state: &web::Data<AppState>,
+    call: AtGate,
+    sent: Sent,
+    res: ServiceResponse<BoxBody>,
+) -> ServiceResponse<BoxBody> {
+    let route = res.request().match_pattern().unwrap_or_else(|| sent.path.clone());
+    let notes = res.request().extensions_mut().remove::<CallNotes>().unwrap_or_default();
+    let status = res.status().as_u16();
+    let (http_req, response) = res.into_parts();
+    let (response, out_body) = response.into_parts();
+    let out_bytes = sent.unknown_route_wording(status, &call.method, collect(out_body).await);
+    state.gate().record(Finished {
+        started: call.started,
+        method: call.method,
+        path: sent.path,
+        query: sent.query,
+        route,
+        status,
+        headers: http_req.headers(),
+        token: call.token.as_deref(),
+        notes,
+        fault: call.fault,
+        request_body: &call.raw,
+        response_body: &out_bytes,
+    });
+    ServiceResponse::new(http_req, response.set_body(BoxBody::new(out_bytes)))
 }
 
 /// The answer's bytes: the body itself when it is one buffer already (the usual JSON answer),
@@ -142,6 +176,15 @@ struct Sent {
 }
 
 impl Sent {
+    /// Takes the URL as sent, then routes the request (see `trim_trailing_slash`).
+    fn of(req: &mut ServiceRequest) -> Self {
+        Sent {
+            path: crate::api::express::sent_path(req.request()),
+            query: req.query_string().to_string(),
+            routed_path: trim_trailing_slash(req),
+        }
+    }
+
     /// NestJS names the unknown route by `req.originalUrl`: as sent, query string included. A
     /// 404 that words the routed path instead (without the query, as the unknown-route handler
     /// does, or with it, as the 405 rewrite does) is worded again with the URL as sent.
