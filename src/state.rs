@@ -4,8 +4,9 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::journal::Journal;
-use crate::ratelimit::RateLimiter;
+use crate::gate::faults::Faults;
+use crate::gate::ratelimit::RateLimiter;
+use crate::gate::Journal;
 use crate::store::seed::Seed;
 use crate::store::Store;
 use actix_web::web;
@@ -25,13 +26,14 @@ pub struct AppState {
     pub seed: parking_lot::RwLock<Seed>,
     /// One scenario at a time: two would interleave their calls.
     pub scenario: tokio::sync::Mutex<()>,
+    /// The per-call gate's parts (see `gate`).
     pub journal: Journal,
-    pub faults: crate::faults::Faults,
+    pub faults: Faults,
     pub limiter: RateLimiter,
     pub rebuild: Debouncer,
     pub alerts_wakeup: Notify,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
-    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::api::sim::control::Snapshot>>,
+    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
     /// The host names /sim and the console answer to (see `api::guard`).
     pub allowed_hosts: Vec<String>,
 }
@@ -40,7 +42,7 @@ impl AppState {
     pub fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
         AppState {
             journal: Journal::new(config.journal_size, config.journal_bytes),
-            faults: crate::faults::Faults::default(),
+            faults: Faults::default(),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms), clock.clone()),
             clock,
@@ -91,6 +93,17 @@ impl AppState {
             Ok(out) => out,
             Err(f) => self.write_off_thread(f).await,
         }
+    }
+
+    /// A write that ends by rebuilding the billing view itself: a debounced rebuild still
+    /// pending is dropped, since this one supersedes it.
+    pub async fn write_rebuilding<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.rebuild.cancel();
+        self.write(f).await
     }
 
     /// A write that may take long (a reset, a billing rebuild): always off the async threads.

@@ -5,11 +5,12 @@ pub mod body;
 pub mod express;
 pub mod guard;
 pub mod middleware;
+pub mod reply;
 pub mod sim;
 pub mod vendor_api;
 
 use crate::domain::lint::Lint;
-use crate::journal::CallNotes;
+use crate::gate::CallNotes;
 use actix_web::{HttpMessage, HttpRequest};
 use percent_encoding::percent_decode_str;
 

@@ -1,12 +1,13 @@
 //! The alert queue: each alert waits its delay, then becomes a ticket on the integration's PSA
 //! board, or fails with the reason the debug route reports.
 
+use super::activity::vendor_activity;
 use crate::clock::Clock;
-use crate::domain::catalog::IntegrationStatus;
+use crate::domain::catalog::AlertState;
+use crate::domain::event::{Activity, Event};
 use crate::error::ApiResult;
 use crate::store::{alerts, events, integrations, mappings, psa};
 use rusqlite::Connection;
-use serde_json::json;
 
 /// Processes every alert that is due; answers how long until the next one is, if any.
 pub fn process_due(tx: &Connection, clock: &Clock) -> ApiResult<Option<u64>> {
@@ -14,9 +15,7 @@ pub fn process_due(tx: &Connection, clock: &Clock) -> ApiResult<Option<u64>> {
     for alert in alerts::due(tx, now)? {
         process(tx, clock, &alert)?;
     }
-    let next: Option<i64> = tx.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
-        r.get(0)
-    })?;
+    let next = alerts::next_due_ms(tx)?;
     Ok(next.map(|d| (d - now).max(1) as u64))
 }
 
@@ -24,7 +23,7 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
     let now = clock.now_iso();
     let fail = |errors: Vec<String>, code: i64| -> ApiResult<()> {
         let failed = alerts::Resolution {
-            state: "failed",
+            state: AlertState::Failed,
             ticket_id: None,
             errors: &errors,
             message: "Failed to create a ticket in the PSA",
@@ -35,9 +34,11 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
             tx,
             Some(&alert.integration_id),
             alert.cycle,
-            "alert_failed",
             &now,
-            &json!({"messageId": alert.message_id, "errors": errors}),
+            &Event::AlertFailed {
+                message_id: alert.message_id.clone(),
+                errors,
+            },
         )?;
         Ok(())
     };
@@ -82,7 +83,7 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
     )?;
     let ticket_id = ticket.to_string();
     let created = alerts::Resolution {
-        state: "success",
+        state: AlertState::Success,
         ticket_id: Some(&ticket_id),
         errors: &[],
         message: "Ticket created in the PSA",
@@ -93,21 +94,12 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
         tx,
         Some(&alert.integration_id),
         alert.cycle,
-        "alert_succeeded",
         &now,
-        &json!({"messageId": alert.message_id, "ticketId": ticket}),
+        &Event::AlertSucceeded {
+            message_id: alert.message_id.clone(),
+            ticket_id: ticket,
+        },
     )?;
-    // A successful alert turns pending into active, as the first accepted count does.
-    if integration.status == Some(IntegrationStatus::Pending) && integration.cycle == alert.cycle {
-        integrations::set_status(tx, &alert.integration_id, IntegrationStatus::Active)?;
-        events::record(
-            tx,
-            Some(&alert.integration_id),
-            alert.cycle,
-            "status_auto_active",
-            &now,
-            &json!({"by": "alert"}),
-        )?;
-    }
+    vendor_activity(tx, &integration, alert.cycle, Activity::Alert, &now)?;
     Ok(())
 }

@@ -1,13 +1,13 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
 use crate::clock::Clock;
-use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
+use crate::domain::billing::{action_still_hides, build_cards, ServiceCard, ServiceCardState};
+use crate::domain::event::Event;
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
 use crate::error::ApiResult;
 use crate::store::{billing, events, mappings, psa, usage};
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::json;
 
 /// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
 /// the result as what the billing page shows until the next rebuild.
@@ -31,9 +31,11 @@ pub fn rebuild_cards(tx: &Connection, clock: &Clock) -> ApiResult<(Vec<ServiceCa
         tx,
         None,
         0,
-        "billing_rebuilt",
         &now,
-        &json!({"cards": cards.len(), "withUsage": with_usage}),
+        &Event::BillingRebuilt {
+            cards: cards.len(),
+            with_usage,
+        },
     )?;
     Ok((cards, now))
 }
@@ -44,7 +46,7 @@ pub struct CardView {
     #[serde(flatten)]
     pub card: ServiceCard,
     /// `open`, or the action taken this period (`approved`, `adjusted`, `dismissed`).
-    pub state: String,
+    pub state: ServiceCardState,
     pub effective_date: Option<String>,
     /// New Revenue cards only: the account's active agreements, the first being the default
     /// where an approval adds the line.
@@ -132,7 +134,7 @@ fn with_state(c: &Connection, clock: &Clock, cards: Vec<ServiceCard>) -> ApiResu
                 .get(&card.id)
                 .filter(|a| action_still_hides(&card, a.vendor_quantity));
             CardView {
-                state: action.map(|a| a.action.clone()).unwrap_or_else(|| "open".into()),
+                state: action.map_or(ServiceCardState::Open, |a| a.action),
                 effective_date: action.and_then(|a| a.effective_date.clone()),
                 agreements: vec![],
                 card,
@@ -145,6 +147,12 @@ fn with_state(c: &Connection, clock: &Clock, cards: Vec<ServiceCard>) -> ApiResu
 pub fn view(c: &Connection, clock: &Clock, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
     let (cards, built_at) = billing::load_view(c)?;
     view_of(c, clock, cards, built_at, q, pending_rebuild)
+}
+
+/// REBUILD NOW: the billing view recomputed at once and shown as the page asks.
+pub fn rebuild_view(tx: &Connection, clock: &Clock, q: &ViewQuery) -> ApiResult<BillingView> {
+    let (cards, built_at) = rebuild_cards(tx, clock)?;
+    view_of(tx, clock, cards, Some(built_at), q, false)
 }
 
 /// The billing page over given cards (the last rebuild's, or one just made).
@@ -164,7 +172,7 @@ pub fn view_of(
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let mut cards: Vec<CardView> = all
         .into_iter()
-        .filter(|v| q.include_actioned || v.state == "open")
+        .filter(|v| q.include_actioned || v.state == ServiceCardState::Open)
         .filter(|v| {
             needle.as_ref().is_none_or(|n| {
                 v.card.service_name.to_lowercase().contains(n)

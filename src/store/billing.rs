@@ -2,7 +2,7 @@
 //! partner's actions on them.
 
 use super::{meta_get, meta_set};
-use crate::domain::billing::ServiceCard;
+use crate::domain::billing::{ServiceCard, ServiceCardState};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 
@@ -36,7 +36,7 @@ pub fn load_view(c: &Connection) -> rusqlite::Result<(Vec<ServiceCard>, Option<S
 
 #[derive(Debug, Clone)]
 pub struct CardAction {
-    pub action: String,
+    pub action: ServiceCardState,
     pub vendor_quantity: Option<f64>,
     pub effective_date: Option<String>,
 }
@@ -45,23 +45,27 @@ pub fn actions(c: &Connection, period: &str) -> rusqlite::Result<HashMap<String,
     let mut st =
         c.prepare_cached("SELECT card_id, action, vendor_quantity, effective_date FROM card_action WHERE period = ?1")?;
     let rows = st.query_map([period], |r| {
-        Ok((
+        // An action this version does not know leaves the card open.
+        let Some(action) = ServiceCardState::parse_action(&r.get::<_, String>(1)?) else {
+            return Ok(None);
+        };
+        Ok(Some((
             r.get::<_, String>(0)?,
             CardAction {
-                action: r.get(1)?,
+                action,
                 vendor_quantity: r.get(2)?,
                 effective_date: r.get(3)?,
             },
-        ))
+        )))
     })?;
-    rows.collect()
+    rows.filter_map(Result::transpose).collect()
 }
 
 /// One action on one card in one billing period.
 pub struct ActionRecord<'a> {
     pub card_id: &'a str,
     pub period: &'a str,
-    pub action: &'a str,
+    pub action: ServiceCardState,
     pub vendor_quantity: Option<f64>,
     pub quantity: Option<f64>,
     pub effective_date: Option<&'a str>,
@@ -73,7 +77,7 @@ pub fn record_action(c: &Connection, a: &ActionRecord, now: &str) -> rusqlite::R
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT(card_id, period) DO UPDATE SET action = excluded.action, vendor_quantity = excluded.vendor_quantity,
            quantity = excluded.quantity, effective_date = excluded.effective_date, acted_at = excluded.acted_at",
-        params![a.card_id, a.period, a.action, a.vendor_quantity, a.quantity, a.effective_date, now],
+        params![a.card_id, a.period, a.action.as_str(), a.vendor_quantity, a.quantity, a.effective_date, now],
     )?;
     Ok(())
 }

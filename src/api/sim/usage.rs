@@ -4,11 +4,11 @@
 //! "Save Profile and Import" ends on the updated cards.
 
 use super::integrations::sim_body;
-use crate::domain::csv_usage::{self, Company, Product, MAX_BYTES};
+use crate::domain::csv_usage::MAX_BYTES;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::billing::rebuild;
+use crate::ops::csv_usage::{self, CsvImport};
 use crate::state::AppState;
-use crate::store::{events, psa, usage};
+use crate::store::usage;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -46,57 +46,21 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::validation_one("aggregate must be a boolean value")),
     };
-    state.rebuild.cancel();
     let clock = state.clock.clone();
+    let file = CsvImport {
+        text,
+        file_name,
+        aggregate,
+    };
     let out = state
-        .write(move |tx| {
-            let visible: Vec<String> = psa::visible_companies(tx)?.into_iter().map(|c| c.id).collect();
-            let companies: Vec<Company> = psa::all_companies(tx)?
-                .into_iter()
-                .map(|c| Company {
-                    visible: visible.contains(&c.id),
-                    id: c.id,
-                    psa_ref: c.psa_ref,
-                    name: c.name,
-                })
-                .collect();
-            let products: Vec<Product> = psa::products(tx)?
-                .into_iter()
-                .map(|p| Product {
-                    id: p.id,
-                    code: p.product_code,
-                    name: p.name,
-                })
-                .collect();
-            let parsed = csv_usage::parse(&text, &companies, &products, aggregate).map_err(ApiError::Validation)?;
-            let now = clock.now_iso();
-            usage::replace_csv(tx, &parsed, &file_name, &now)?;
-            let rows: usize = parsed.iter().map(|u| u.rows.len()).sum();
-            events::record(
-                tx,
-                None,
-                0,
-                "csv_imported",
-                &now,
-                &json!({"fileName": file_name, "rows": rows, "pairs": parsed.len()}),
-            )?;
-            rebuild(tx, &clock)?;
-            Ok(json!({"status": "ok", "fileName": file_name, "rows": rows, "importedAt": now, "usage": parsed}))
-        })
+        .write_rebuilding(move |tx| csv_usage::import(tx, &clock, file))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn remove(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state.rebuild.cancel();
     let clock = state.clock.clone();
-    let removed = state
-        .write(move |tx| {
-            let n = usage::clear_csv(tx)?;
-            rebuild(tx, &clock)?;
-            Ok(n)
-        })
-        .await?;
+    let removed = state.write_rebuilding(move |tx| csv_usage::remove(tx, &clock)).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"status": "ok", "removed": removed}),

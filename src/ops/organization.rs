@@ -1,0 +1,91 @@
+//! The vendor's view of its integration: the status it sets.
+
+use super::{Access, Outcome};
+use crate::domain::catalog::IntegrationStatus;
+use crate::domain::event::Event;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::integrations::IntegrationRow;
+use crate::store::{events, integrations, psa};
+
+/// `PATCH /organization/status/{status}`, the status already parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusPatch {
+    pub status: IntegrationStatus,
+}
+
+/// Sets the status the vendor reports; answers the integration as it now stands and its
+/// partner's name.
+pub async fn set_status(
+    state: &AppState,
+    access: &impl Access,
+    integration: &IntegrationRow,
+    patch: StatusPatch,
+) -> Outcome<(IntegrationRow, String)> {
+    let (id, cycle) = (integration.id.clone(), integration.cycle);
+    let clock = state.clock.clone();
+    super::write(state, access, move |tx, _| {
+        integrations::set_status(tx, &id, patch.status)?;
+        let set = Event::StatusSet { status: patch.status };
+        events::record(tx, Some(&id), cycle, &clock.now_iso(), &set)?;
+        let integration = integrations::get(tx, &id)?.ok_or_else(|| ApiError::internal("integration vanished"))?;
+        let partner = psa::partner(tx, &integration.partner_id)?
+            .map(|p| p.name)
+            .unwrap_or_default();
+        Ok((integration, partner))
+    })
+    .await
+}
+
+/// The name of the integration's partner, as the vendor sees it.
+pub async fn partner_name(state: &AppState, integration: &IntegrationRow) -> ApiResult<String> {
+    let partner_id = integration.partner_id.clone();
+    state
+        .read(move |c| Ok(psa::partner(c, &partner_id)?.map(|p| p.name).unwrap_or_default()))
+        .await
+}
+
+/// Get Clients' page size.
+pub const CLIENTS_PAGE_SIZE: usize = 50;
+
+/// A page of the deprecated Get Clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientsQuery {
+    /// Lowercased; a case-insensitive substring of the name.
+    pub search: Option<String>,
+    /// The page starts after this company (an ObjectId, lowercased).
+    pub previous: Option<String>,
+}
+
+pub struct ClientsPage {
+    /// Every company the search matches.
+    pub total: usize,
+    pub clients: Vec<psa::Company>,
+    pub has_more: bool,
+}
+
+/// The partner's PSA companies that have an active contract, `CLIENTS_PAGE_SIZE` a page
+/// after `previous`, filtered by `search`. A `previous` not among them gives an empty page.
+pub async fn clients(state: &AppState, q: ClientsQuery) -> ApiResult<ClientsPage> {
+    let companies = state.read(|c| Ok(psa::visible_companies(c)?)).await?;
+    let matching: Vec<_> = companies
+        .into_iter()
+        .filter(|c| q.search.as_ref().is_none_or(|s| c.name.to_lowercase().contains(s)))
+        .collect();
+    let start = match &q.previous {
+        Some(p) => matching
+            .iter()
+            .position(|c| &c.id == p)
+            .map(|i| i + 1)
+            .unwrap_or(matching.len()),
+        None => 0,
+    };
+    let total = matching.len();
+    let clients: Vec<_> = matching.into_iter().skip(start).take(CLIENTS_PAGE_SIZE).collect();
+    let has_more = start + clients.len() < total;
+    Ok(ClientsPage {
+        total,
+        clients,
+        has_more,
+    })
+}
