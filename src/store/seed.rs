@@ -210,7 +210,26 @@ impl Seed {
             seed.grow(g)?;
         }
         seed.check()?;
+        seed.derive_ids();
         Ok(seed)
+    }
+
+    /// Fills in every id the seed leaves out, once: each reset writes the same ids without
+    /// hashing 12,000 names again (the large seed).
+    fn derive_ids(&mut self) {
+        let derived = |namespace: &str, name: &str| ObjectId::derived(namespace, name).into_string();
+        for p in &mut self.products {
+            p.id.get_or_insert_with(|| derived("product", &p.product_code));
+        }
+        for c in &mut self.companies {
+            c.id.get_or_insert_with(|| derived("company", &c.name));
+            for a in &mut c.agreements {
+                a.id.get_or_insert_with(|| derived("agreement", &format!("{}:{}", c.name, a.name)));
+                for l in &mut a.lines {
+                    l.id.get_or_insert_with(|| derived("line", &format!("{}:{}:{}", c.name, a.name, l.product)));
+                }
+            }
+        }
     }
 
     /// Adds generated products, then companies with one agreement each, until the totals of
@@ -499,7 +518,10 @@ pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
             ci as i64
         ])?;
         for (ai, a) in c.agreements.iter().enumerate() {
-            let agreement_id = id_or(&a.id, "agreement", &format!("{}:{}", c.name, a.name));
+            // Filled in by `derive_ids`; derived here only for a seed built some other way.
+            let agreement_id =
+                a.id.clone()
+                    .unwrap_or_else(|| ObjectId::derived("agreement", &format!("{}:{}", c.name, a.name)).into_string());
             agreement_st.execute(params![
                 agreement_id,
                 company_id,
@@ -513,7 +535,9 @@ pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
                 let product_id = product_ids.get(l.product.as_str()).expect("checked by Seed::check");
                 line_pos += 1;
                 line_st.execute(params![
-                    id_or(&l.id, "line", &format!("{}:{}:{}", c.name, a.name, l.product)),
+                    l.id.clone().unwrap_or_else(|| {
+                        ObjectId::derived("line", &format!("{}:{}:{}", c.name, a.name, l.product)).into_string()
+                    }),
                     agreement_id,
                     product_id,
                     l.quantity,
