@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -396,6 +397,9 @@ def main():
     finally:
         for s in servers:
             s.stop()
+        # The databases and logs reach hundreds of MB after the load.
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
     report(out, a)
     if a.json:
         with open(a.json, "w") as f:

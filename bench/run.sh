@@ -5,7 +5,8 @@
 # printed as a ratio to the ceiling (and to Prism) measured in the same run, plus the absolute
 # figures on the large seed. Loopback only; every load run is bounded.
 #   DURATION=10 ROUNDS=3 CONNECTIONS=32 THREADS=2 bench/run.sh
-#   SKIP_PRISM=1 leaves the peer out; BENCH_JSON=out.json keeps the raw figures.
+#   SKIP_PRISM=1 leaves the peer out; BENCH_JSON=out.json keeps the raw figures; BENCH_KEEP=1
+#   keeps the run's databases and logs (a temporary directory, removed otherwise).
 # Then benches/parts.rs prints what each part of a vendor call costs, in one process
 # (PARTS_SECONDS per figure, default 2; SKIP_PARTS=1 leaves it out).
 set -euo pipefail
