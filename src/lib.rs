@@ -2,17 +2,17 @@
 //! production serves it, the partner console, service cards, and a live QA checklist.
 
 pub mod api;
-pub mod clock;
+pub(crate) mod clock;
 pub mod config;
 pub mod demo_vendor;
 pub mod domain;
-pub mod error;
-pub mod gate;
-pub mod ops;
-pub mod scenarios;
+pub(crate) mod error;
+pub(crate) mod gate;
+pub(crate) mod ops;
+pub(crate) mod scenarios;
 pub mod state;
 pub mod store;
-pub mod tls;
+pub(crate) mod tls;
 pub mod web;
 
 use crate::config::Config;

@@ -3,7 +3,7 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::gate::faults::Faults;
 use crate::gate::ratelimit::RateLimiter;
 use crate::gate::Journal;
@@ -18,28 +18,28 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 pub struct AppState {
-    pub config: Config,
+    pub(crate) config: Config,
     /// The one source of time and of fresh ids (see `clock`).
-    pub clock: Arc<Clock>,
+    pub(crate) clock: Arc<Clock>,
     pub store: Arc<Store>,
     /// What RESET goes back to; `POST /sim/reset {"seed": NAME}` switches to an embedded seed.
-    pub seed: parking_lot::RwLock<Seed>,
+    pub(crate) seed: parking_lot::RwLock<Seed>,
     /// One scenario at a time: two would interleave their calls.
-    pub scenario: tokio::sync::Mutex<()>,
+    pub(crate) scenario: tokio::sync::Mutex<()>,
     /// The per-call gate's parts (see `gate`).
-    pub journal: Journal,
-    pub faults: Faults,
-    pub limiter: RateLimiter,
-    pub rebuild: Debouncer,
-    pub alerts_wakeup: Notify,
+    pub(crate) journal: Journal,
+    pub(crate) faults: Faults,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) rebuild: Debouncer,
+    pub(crate) alerts_wakeup: Notify,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
-    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
+    pub(crate) snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
     /// The host names /sim and the console answer to (see `api::guard`).
-    pub allowed_hosts: Vec<String>,
+    pub(crate) allowed_hosts: Vec<String>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
+    pub(crate) fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
         AppState {
             journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: Faults::default(),
@@ -59,7 +59,7 @@ impl AppState {
     /// Runs a read: right here when a read connection is free (the common case: a key lookup
     /// takes microseconds, far less than handing it to the blocking pool and back, which cost
     /// two thread switches per read), else off the async threads.
-    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn read<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -72,7 +72,7 @@ impl AppState {
 
     /// Runs a read off the async threads: for reads that may take milliseconds (the whole
     /// billing view, every mapping), so that they never hold up the worker's other requests.
-    pub async fn read_off_thread<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn read_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -84,7 +84,7 @@ impl AppState {
     /// Runs `f` in one write transaction; an error rolls it all back. Right here when the
     /// writer is free (a request's write takes microseconds with `synchronous=NORMAL`), else
     /// off the async threads, where waiting for the writer blocks nobody.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -97,7 +97,7 @@ impl AppState {
 
     /// A write that ends by rebuilding the billing view itself: a debounced rebuild still
     /// pending is dropped, since this one supersedes it.
-    pub async fn write_rebuilding<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn write_rebuilding<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -107,7 +107,7 @@ impl AppState {
     }
 
     /// A write that may take long (a reset, a billing rebuild): always off the async threads.
-    pub async fn write_off_thread<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn write_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -116,7 +116,7 @@ impl AppState {
         web::block(move || store.write(f)).await?
     }
 
-    pub fn strict_types(&self) -> bool {
+    pub(crate) fn strict_types(&self) -> bool {
         self.config.strict_types
     }
 }
@@ -134,7 +134,7 @@ pub struct Debouncer {
 }
 
 impl Debouncer {
-    pub fn new(quiet: Duration, clock: Arc<Clock>) -> Self {
+    pub(crate) fn new(quiet: Duration, clock: Arc<Clock>) -> Self {
         Debouncer {
             quiet,
             clock,
@@ -144,27 +144,27 @@ impl Debouncer {
         }
     }
 
-    pub fn request(&self) {
+    pub(crate) fn request(&self) {
         let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
         *self.deadline.lock() = Some(self.clock.now() + quiet);
         self.notify.notify_one();
     }
 
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         *self.deadline.lock() = None;
     }
 
-    pub fn is_pending(&self) -> bool {
+    pub(crate) fn is_pending(&self) -> bool {
         self.deadline.lock().is_some() || self.running.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Called by the worker once the rebuild that `due` released has committed.
-    pub fn done(&self) {
+    pub(crate) fn done(&self) {
         self.running.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Waits until a requested rebuild is due (calls kept coming push the deadline back).
-    pub async fn due(&self) {
+    pub(crate) async fn due(&self) {
         loop {
             let deadline = *self.deadline.lock();
             match deadline {
@@ -226,8 +226,4 @@ pub fn spawn_workers(state: web::Data<AppState>) {
             }
         }
     });
-}
-
-pub fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(e)
 }

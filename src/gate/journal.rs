@@ -209,10 +209,6 @@ impl Journal {
         self.entries.lock().entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Newest first.
     /// Newest first, at most `limit`; also answers how many entries match in all.
     pub fn query(&self, f: &JournalFilter) -> (usize, Vec<JournalEntry>) {
@@ -267,10 +263,6 @@ pub struct Body(Bytes);
 impl Body {
     pub fn len(&self) -> usize {
         self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     pub fn text(&self) -> Cow<'_, str> {
@@ -374,7 +366,7 @@ mod tests {
         );
         let off = Journal::new(0, 1 << 20);
         off.push(entry(&off, 200));
-        assert!(off.is_empty());
+        assert_eq!(off.len(), 0);
     }
 
     #[test]

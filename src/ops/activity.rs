@@ -77,8 +77,8 @@ mod tests {
                 assert!(!vendor_activity(tx, &active, active.cycle, Activity::Alert, now)?);
                 let facts: Vec<_> = events::for_integration(tx, &id)?
                     .into_iter()
-                    .filter(|e| matches!(e.event, Event::StatusAutoActive { .. }))
-                    .map(|e| e.event)
+                    .map(|(_, e)| e.event)
+                    .filter(|e| matches!(e, Event::StatusAutoActive { .. }))
                     .collect();
                 assert_eq!(facts, vec![Event::StatusAutoActive { by: Activity::Count }]);
                 Ok(())

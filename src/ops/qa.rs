@@ -57,7 +57,6 @@ pub fn facts(
                 accepted: s.accepted,
                 with_no_build: s.with_no_build,
                 first_at: s.first_at,
-                last_built_at: s.last_built_at,
             },
         );
     }

@@ -7,17 +7,17 @@
 //! Callers run closures through `AppState::read`/`write`, which move them off the async
 //! threads with `web::block`.
 
-pub mod accounts;
-pub mod alerts;
-pub mod billing;
-pub mod events;
-pub mod integrations;
-pub mod mappings;
-pub mod psa;
+pub(crate) mod accounts;
+pub(crate) mod alerts;
+pub(crate) mod billing;
+pub(crate) mod events;
+pub(crate) mod integrations;
+pub(crate) mod mappings;
+pub(crate) mod psa;
 pub mod seed;
-pub mod snapshot;
-pub mod usage;
-pub mod vendors;
+pub(crate) mod snapshot;
+pub(crate) mod usage;
+pub(crate) mod vendors;
 
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};

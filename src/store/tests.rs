@@ -42,8 +42,8 @@ type FactRow = (i64, String, Value, i64);
 /// The first event per (cycle, kind, variant) and the items summed, straight from the log.
 fn folded_from_log(c: &Connection, integration: &str) -> Vec<FactRow> {
     let mut firsts: BTreeMap<(i64, String, String), (i64, FactRow)> = BTreeMap::new();
-    for e in events::for_integration(c, integration).unwrap() {
-        if e.integration_id.is_none() {
+    for (global, e) in events::for_integration(c, integration).unwrap() {
+        if global {
             continue;
         }
         let (kind, detail) = e.event.to_stored();
@@ -115,7 +115,7 @@ fn the_usage_step_finds_the_first_rebuild_with_usage_after_a_time() {
                 "2026-11-28T10:01:10.000Z",
                 "2026-11-28T10:04:00.000Z",
             ] {
-                let expected = all.iter().find(|e| {
+                let expected = all.iter().map(|(_, e)| e).find(|e| {
                     matches!(e.event, Event::BillingRebuilt { with_usage, .. } if with_usage > 0)
                         && e.at.as_str() >= since
                 });

@@ -1,13 +1,13 @@
 //! The simulator's own JSON control API under `/sim`: everything the console does.
 
-pub mod billing;
-pub mod control;
-pub mod faults;
-pub mod integrations;
-pub mod misc;
-pub mod qa;
-pub mod scenarios;
-pub mod usage;
+pub(crate) mod billing;
+pub(crate) mod control;
+pub(crate) mod faults;
+pub(crate) mod integrations;
+pub(crate) mod misc;
+pub(crate) mod qa;
+pub(crate) mod scenarios;
+pub(crate) mod usage;
 
 use actix_web::web;
 
