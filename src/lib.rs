@@ -88,7 +88,7 @@ impl Application {
             store
                 .write(|tx| -> Result<(), ApiError> {
                     store::seed::apply(tx, &seed, &clock.now_iso())?;
-                    ops::billing::rebuild(tx, &clock)
+                    ops::billing::rebuild_all(tx, &clock)
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }

@@ -25,7 +25,11 @@ fn history(c: &Connection) {
         events::record(c, Some(integration), 1 + (n as i64 / 100), kind, &at, detail).unwrap();
         if n % 25 == 0 {
             let with_usage = if n % 50 == 0 { 0 } else { 3 };
-            events::record(c, None, 0, "billing_rebuilt", &at, &json!({"withUsage": with_usage})).unwrap();
+            events::record_for_partner(c, "p1", "billing_rebuilt", &at, &json!({"withUsage": with_usage})).unwrap();
+        }
+        if n % 25 == 10 {
+            // Another partner's rebuilds, with usage: never the first partner's evidence.
+            events::record_for_partner(c, "p2", "billing_rebuilt", &at, &json!({"withUsage": 5})).unwrap();
         }
     }
 }
@@ -94,19 +98,33 @@ fn the_usage_step_finds_the_first_rebuild_with_usage_after_a_time() {
     store
         .write(|tx| -> rusqlite::Result<()> {
             history(tx);
-            let all = events::for_integration(tx, "none")?;
+            let all: Vec<(i64, String, String, Value)> = tx
+                .prepare("SELECT id, kind, at, detail FROM event WHERE partner_id = 'p1' ORDER BY id")?
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        serde_json::from_str(&r.get::<_, String>(3)?).unwrap(),
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
             for since in [
                 "2026-11-28T10:00:00.000Z",
                 "2026-11-28T10:01:10.000Z",
                 "2026-11-28T10:04:00.000Z",
             ] {
-                let expected = all.iter().find(|e| {
-                    e.kind == "billing_rebuilt" && e.at.as_str() >= since && e.detail["withUsage"].as_u64() > Some(0)
-                });
-                let found = events::first_rebuild_with_usage(tx, since)?;
-                assert_eq!(found.map(|e| e.id), expected.map(|e| e.id), "since {since}");
+                let expected = all
+                    .iter()
+                    .find(|e| e.1 == "billing_rebuilt" && e.2.as_str() >= since && e.3["withUsage"].as_u64() > Some(0));
+                let found = events::first_rebuild_with_usage(tx, "p1", since)?;
+                assert!(expected.is_some());
+                assert_eq!(found.map(|e| e.id), expected.map(|e| e.0), "since {since}");
+                let other = events::first_rebuild_with_usage(tx, "p2", since)?.unwrap();
+                assert_ne!(other.id, expected.unwrap().0, "one partner's rebuild is not another's");
             }
-            assert!(events::first_rebuild_with_usage(tx, "2026-11-28T11:00:00.000Z")?.is_none());
+            assert!(events::first_rebuild_with_usage(tx, "p1", "2026-11-28T11:00:00.000Z")?.is_none());
+            assert!(events::first_rebuild_with_usage(tx, "p3", "2026-11-28T10:00:00.000Z")?.is_none());
             Ok(())
         })
         .unwrap();

@@ -2,13 +2,14 @@
 //! (`/sim/snapshots`), and partner-side events a vendor must survive (`/sim/psa/companies`).
 
 use super::integrations::sim_body;
+use super::partners::SimPartner;
 use crate::api::{path_param, query_value};
 use crate::clock::parse_time;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::journal::JournalEntry;
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
-use crate::store::{events, integrations, psa, snapshot};
+use crate::store::{events, integrations, partners, psa, snapshot};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -200,7 +201,8 @@ async fn save_snapshot(state: web::Data<AppState>, body: web::Bytes) -> ApiResul
         "schemaVersion": crate::store::SCHEMA_VERSION,
         "name": name,
         "createdAt": state.clock.now_iso(),
-        "pendingRebuild": state.rebuild.is_pending(),
+        "pendingRebuild": !state.rebuild.pending().is_empty(),
+        "pendingRebuilds": state.rebuild.pending(),
         "tables": tables,
         "journal": state.journal.entries(),
     });
@@ -222,11 +224,22 @@ async fn restore_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiRe
             Ok(snapshot::load(tx, &d["tables"])?)
         })
         .await?;
-    state.rebuild.cancel();
+    state.rebuild.cancel_all();
     state.journal.replace(journal);
     state.limiter.clear();
-    if doc["pendingRebuild"] == json!(true) {
-        state.rebuild.request();
+    // The partners whose rebuild was pending; a file from before partners names none, and
+    // then its one partner is meant.
+    let pending: Vec<String> = match doc["pendingRebuilds"].as_array() {
+        Some(ids) => ids.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+        None if doc["pendingRebuild"] == json!(true) => state
+            .read(|c| Ok(partners::default_id(c)?))
+            .await?
+            .into_iter()
+            .collect(),
+        None => vec![],
+    };
+    for p in pending {
+        state.rebuild.request(&p);
     }
     state.alerts_wakeup.notify_one();
     Ok(json_response(StatusCode::OK, &summary(&doc)))
@@ -261,6 +274,11 @@ async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web
     }
     if doc["version"] != json!(FORMAT_VERSION) {
         return Err(bad(format!("version must be {FORMAT_VERSION}")));
+    }
+    // A file from before isolated partners: its rows become its one partner's.
+    if doc["schemaVersion"] == json!("1") {
+        snapshot::upgrade_v1(&mut doc["tables"]).map_err(bad)?;
+        doc["schemaVersion"] = json!(crate::store::SCHEMA_VERSION);
     }
     if doc["schemaVersion"] != json!(crate::store::SCHEMA_VERSION) {
         return Err(bad(format!(
@@ -328,13 +346,13 @@ impl crate::store::StorageFailure for Probe {
 /// The PSA loses a company (deleted in ConnectWise): Get Clients stops listing it, its cards
 /// go with its agreements, and every account mapped to it is unmapped, so the vendor's next
 /// count for such an account is the 404 an unmapped account gets.
-async fn remove_company(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn remove_company(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let clock = state.clock.clone();
-    state.rebuild.cancel();
+    state.rebuild.cancel(&partner.id);
     let removed = state
         .write(move |tx| {
-            let removed = psa::remove_company(tx, &id)?
+            let removed = psa::remove_company(tx, &partner.id, &id)?
                 .ok_or_else(|| ApiError::NotFound(format!("No PSA company found with id: {id}")))?;
             let now = clock.now_iso();
             for (integration_id, account_id) in &removed.unmapped {
@@ -348,15 +366,14 @@ async fn remove_company(state: web::Data<AppState>, req: HttpRequest) -> ApiResu
                     &json!({"accountId": account_id, "reason": "psa_company_removed", "psaAccountId": id}),
                 )?;
             }
-            events::record(
+            events::record_for_partner(
                 tx,
-                None,
-                0,
+                &partner.id,
                 "psa_company_removed",
                 &now,
                 &json!({"psaAccountId": id, "name": removed.company.name}),
             )?;
-            rebuild(tx, &clock)?;
+            rebuild(tx, &clock, &partner.id)?;
             Ok(removed)
         })
         .await?;

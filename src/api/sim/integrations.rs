@@ -1,6 +1,7 @@
 //! The integration card and its setup wizard: Connect, Generate API Token, Open Vendor Portal,
 //! Next, mapping, Finish, Disconnect.
 
+use super::partners::SimPartner;
 use crate::api::path_param;
 use crate::clock::Clock;
 use crate::domain::catalog::{CardState, SetupStep, MODULES};
@@ -106,10 +107,10 @@ pub fn card(c: &Connection, i: &IntegrationRow) -> ApiResult<Value> {
     }))
 }
 
-async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn list(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
     let cards = state
-        .read(|c| {
-            integrations::list(c)?
+        .read(move |c| {
+            integrations::list(c, &partner.id)?
                 .iter()
                 .map(|i| card(c, i))
                 .collect::<ApiResult<Vec<_>>>()
@@ -240,7 +241,7 @@ async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
 
 /// Auto-maps unmapped accounts whose names equal a PSA company's, character for character.
 fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
-    let candidates: Vec<(String, String)> = psa::visible_companies(tx)?
+    let candidates: Vec<(String, String)> = psa::visible_companies(tx, &i.partner_id)?
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
@@ -282,7 +283,10 @@ fn mappable_services(c: &Connection, i: &IntegrationRow) -> ApiResult<Vec<(Strin
 }
 
 fn auto_map_services(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
-    let candidates: Vec<(String, String)> = psa::products(tx)?.into_iter().map(|p| (p.id, p.name)).collect();
+    let candidates: Vec<(String, String)> = psa::products(tx, &i.partner_id)?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
     let mut unmapped = vec![];
     for s in mappable_services(tx, i)? {
         if !mappings::is_service_mapped(tx, &i.id, &s.0)? {
@@ -364,7 +368,7 @@ fn account_row(c: &Connection, i: &IntegrationRow, account_id: &str) -> ApiResul
         .ok_or_else(|| ApiError::NotFound(format!("No account found with id: {account_id}")))?;
     let mapping = mappings::account_mapping(c, &i.id, &a.id)?;
     let psa_name = match &mapping {
-        Some((company, _, _)) => psa::visible_company(c, company)?.map(|co| co.name),
+        Some((company, _, _)) => psa::visible_company(c, &i.partner_id, company)?.map(|co| co.name),
         None => None,
     };
     Ok(json!({
@@ -398,11 +402,11 @@ async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
                 .iter()
                 .map(|s| service_row(c, &i, &s.0))
                 .collect::<ApiResult<Vec<_>>>()?;
-            let psa_accounts: Vec<Value> = psa::visible_companies(c)?
+            let psa_accounts: Vec<Value> = psa::visible_companies(c, &i.partner_id)?
                 .into_iter()
                 .map(|co| json!({"id": co.id, "name": co.name}))
                 .collect();
-            let psa_products: Vec<Value> = psa::products(c)?
+            let psa_products: Vec<Value> = psa::products(c, &i.partner_id)?
                 .into_iter()
                 .map(|p| json!({"id": p.id, "productCode": p.product_code, "name": p.name}))
                 .collect();
@@ -433,7 +437,7 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
             let i = load(tx, &id)?;
             require_mapping_allowed(&i)?;
             account_row(tx, &i, &account_id)?; // 404 for an unknown vendor account
-            psa::visible_company(tx, &psa_id)?
+            psa::visible_company(tx, &i.partner_id, &psa_id)?
                 .ok_or_else(|| ApiError::NotFound(format!("No PSA account found with id: {psa_id}")))?;
             let now = clock.now_iso();
             mappings::map_account(tx, &i.id, &account_id, &psa_id, "manual", &now, &clock.object_id())?;
@@ -498,7 +502,7 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
             let i = load(tx, &id)?;
             require_mapping_allowed(&i)?;
             service_row(tx, &i, &service_id)?;
-            let known: Vec<String> = psa::products(tx)?.into_iter().map(|p| p.id).collect();
+            let known: Vec<String> = psa::products(tx, &i.partner_id)?.into_iter().map(|p| p.id).collect();
             if let Some(bad) = products.iter().find(|p| !known.contains(p)) {
                 return Err(ApiError::NotFound(format!("No PSA product found with id: {bad}")));
             }
@@ -568,7 +572,7 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
                 &now,
                 &json!({"accounts": accounts_mapped, "services": services_mapped}),
             )?;
-            rebuild(tx, &clock)?;
+            rebuild(tx, &clock, &i.partner_id)?;
             card(tx, &load(tx, &id)?)
         })
         .await?;
@@ -591,7 +595,7 @@ async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
                 &now,
                 &serde_json::to_value(&deleted).unwrap_or_default(),
             )?;
-            rebuild(tx, &clock)?;
+            rebuild(tx, &clock, &i.partner_id)?;
             Ok(json!({"integration": card(tx, &load(tx, &id)?)?, "deleted": deleted}))
         })
         .await?;
@@ -610,7 +614,7 @@ async fn alert_board(state: web::Data<AppState>, req: HttpRequest, body: web::By
         .write(move |tx| {
             let i = load(tx, &id)?;
             if let Some(b) = &board {
-                if !psa::board_exists(tx, b)? {
+                if !psa::board_exists(tx, &i.partner_id, b)? {
                     return Err(ApiError::NotFound(format!("No PSA board found with id: {b}")));
                 }
             }

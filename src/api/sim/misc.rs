@@ -1,11 +1,12 @@
 //! The simulator itself: health, info, reset, the simulated PSA, tickets, alerts, journal.
 
 use super::integrations::sim_body;
+use super::partners::SimPartner;
 use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::journal::JournalFilter;
-use crate::ops::billing::rebuild;
+use crate::ops::billing::rebuild_all;
 use crate::state::AppState;
 use crate::store::{alerts, integrations, psa, seed, vendors};
 use actix_web::http::StatusCode;
@@ -37,7 +38,7 @@ async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }
 
-async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
     let (keys, seed_name) = {
         let seed = state.seed.read();
         (seed.demo_keys(), seed.name.clone())
@@ -45,12 +46,15 @@ async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let integration_id = keys.integration_id.clone();
     let (partner, vendor_list, kickoff_live) = state
         .read(move |c| {
-            let partner = psa::first_partner(c)?;
+            let selected = psa::partner(c, &partner.id)?;
             let vendors: Vec<_> = vendors::list(c)?
                 .into_iter()
                 .map(|v| json!({"id": v.id, "name": v.name}))
                 .collect();
-            let live = integrations::get(c, &integration_id)?.is_some_and(|i| i.partner_key_plain.is_some());
+            // The kickoff keys are the seeded partner's: another partner's console shows none.
+            let live = integrations::get(c, &integration_id)?
+                .is_some_and(|i| i.partner_key_plain.is_some() && i.partner_id == partner.id);
+            let partner = selected;
             Ok((partner, vendors, live))
         })
         .await?;
@@ -115,12 +119,12 @@ async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRe
 
 /// Writes `seed` over everything in one transaction and clears what lives in memory.
 pub async fn reset_to(state: &AppState, seed: seed::Seed) -> ApiResult<()> {
-    state.rebuild.cancel();
+    state.rebuild.cancel_all();
     let clock = state.clock.clone();
     state
         .write_off_thread(move |tx| {
             seed::apply(tx, &seed, &clock.now_iso())?;
-            rebuild(tx, &clock)
+            rebuild_all(tx, &clock)
         })
         .await?;
     state.journal.clear();
@@ -142,13 +146,16 @@ async fn seeds(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(json_response(StatusCode::OK, &json!(list)))
 }
 
-async fn get_psa(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let dump = state.read_off_thread(|c| Ok(psa::dump(c)?)).await?;
+async fn get_psa(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let dump = state.read_off_thread(move |c| Ok(psa::dump(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &dump))
 }
 
-async fn tickets(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let (boards, tickets) = state.read(|c| Ok((psa::boards(c)?, psa::tickets(c)?))).await?;
+async fn tickets(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let p = partner.id;
+    let (boards, tickets) = state
+        .read(move |c| Ok((psa::boards(c, &p)?, psa::tickets(c, &p)?)))
+        .await?;
     let out: Vec<_> = boards
         .into_iter()
         .map(|b| {
@@ -159,8 +166,8 @@ async fn tickets(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(json_response(StatusCode::OK, &json!({"boards": out})))
 }
 
-async fn list_alerts(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let list = state.read(|c| Ok(alerts::list(c)?)).await?;
+async fn list_alerts(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let list = state.read(move |c| Ok(alerts::list(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &list))
 }
 

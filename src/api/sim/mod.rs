@@ -5,6 +5,7 @@ pub mod control;
 pub mod faults;
 pub mod integrations;
 pub mod misc;
+pub mod partners;
 pub mod qa;
 pub mod scenarios;
 pub mod usage;
@@ -13,6 +14,7 @@ use actix_web::web;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     misc::config(cfg);
+    partners::config(cfg);
     integrations::config(cfg);
     billing::config(cfg);
     qa::config(cfg);

@@ -4,6 +4,7 @@
 //! "Save Profile and Import" ends on the updated cards.
 
 use super::integrations::sim_body;
+use super::partners::SimPartner;
 use crate::domain::csv_usage::{self, Company, Product, MAX_BYTES};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::billing::rebuild;
@@ -24,12 +25,12 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn get_import(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let out = state.read(|c| Ok(usage::csv_import(c)?)).await?;
+async fn get_import(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let out = state.read(move |c| Ok(usage::csv_import(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Bytes) -> ApiResult<HttpResponse> {
     let value = sim_body(&body)?;
     let text = value
         .get("csv")
@@ -46,12 +47,13 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::validation_one("aggregate must be a boolean value")),
     };
-    state.rebuild.cancel();
+    state.rebuild.cancel(&partner.id);
     let clock = state.clock.clone();
     let out = state
         .write(move |tx| {
-            let visible: Vec<String> = psa::visible_companies(tx)?.into_iter().map(|c| c.id).collect();
-            let companies: Vec<Company> = psa::all_companies(tx)?
+            let p = &partner.id;
+            let visible: Vec<String> = psa::visible_companies(tx, p)?.into_iter().map(|c| c.id).collect();
+            let companies: Vec<Company> = psa::all_companies(tx, p)?
                 .into_iter()
                 .map(|c| Company {
                     visible: visible.contains(&c.id),
@@ -60,7 +62,7 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
                     name: c.name,
                 })
                 .collect();
-            let products: Vec<Product> = psa::products(tx)?
+            let products: Vec<Product> = psa::products(tx, p)?
                 .into_iter()
                 .map(|p| Product {
                     id: p.id,
@@ -70,30 +72,29 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
                 .collect();
             let parsed = csv_usage::parse(&text, &companies, &products, aggregate).map_err(ApiError::Validation)?;
             let now = clock.now_iso();
-            usage::replace_csv(tx, &parsed, &file_name, &now)?;
+            usage::replace_csv(tx, p, &parsed, &file_name, &now)?;
             let rows: usize = parsed.iter().map(|u| u.rows.len()).sum();
-            events::record(
+            events::record_for_partner(
                 tx,
-                None,
-                0,
+                p,
                 "csv_imported",
                 &now,
                 &json!({"fileName": file_name, "rows": rows, "pairs": parsed.len()}),
             )?;
-            rebuild(tx, &clock)?;
+            rebuild(tx, &clock, p)?;
             Ok(json!({"status": "ok", "fileName": file_name, "rows": rows, "importedAt": now, "usage": parsed}))
         })
         .await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn remove(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state.rebuild.cancel();
+async fn remove(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    state.rebuild.cancel(&partner.id);
     let clock = state.clock.clone();
     let removed = state
         .write(move |tx| {
-            let n = usage::clear_csv(tx)?;
-            rebuild(tx, &clock)?;
+            let n = usage::clear_csv(tx, &partner.id)?;
+            rebuild(tx, &clock, &partner.id)?;
             Ok(n)
         })
         .await?;

@@ -85,7 +85,7 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
 
 /// Deprecated: the partner's PSA companies that have an active contract, 50 a page after
 /// `previousId`, filtered by `search` (case-insensitive substring of the name).
-async fn get_clients(state: web::Data<AppState>, _caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn get_clients(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
     note_lints(
         &req,
         [Lint::new(
@@ -100,7 +100,9 @@ async fn get_clients(state: web::Data<AppState>, _caller: Partner, req: HttpRequ
         None | Some("") => None,
         Some(p) => Some(ObjectId::parse(p).ok_or(ApiError::InvalidId)?.into_string()),
     };
-    let companies = state.read(|c| Ok(psa::visible_companies(c)?)).await?;
+    // The caller's partner's PSA only: another partner's companies are not this token's.
+    let partner_id = caller.integration.partner_id.clone();
+    let companies = state.read(move |c| Ok(psa::visible_companies(c, &partner_id)?)).await?;
     let matching: Vec<_> = companies
         .into_iter()
         .filter(|c| search.as_ref().is_none_or(|s| c.name.to_lowercase().contains(s)))

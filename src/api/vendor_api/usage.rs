@@ -69,6 +69,7 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
     // A PSA client id is an ObjectId, which Mongoose takes in either case.
     let client_oid = client_oid.map(|c| ObjectId::parse(&c).map_or(c, ObjectId::into_string));
     let integration = caller.integration;
+    let partner_id = integration.partner_id.clone();
     let vendor_id = caller.vendor.id.clone();
     let clock = state.clock.clone();
     let outcome = caller
@@ -134,7 +135,7 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
         Ok(()) => {
             note_lints(&req, lints);
             if !no_build {
-                state.rebuild.request();
+                state.rebuild.request(&partner_id);
             }
             Ok(json_response(
                 StatusCode::CREATED,

@@ -1,0 +1,253 @@
+//! Isolated partners: `POST /sim/partners` creates a partner from the seed's template with its
+//! own PSA, integration and keys; `GET /sim/partners` lists them. Every partner-wide `/sim`
+//! route acts for the partner named by `?partnerId=` or the `X-Sim-Partner` header, else for
+//! the seed's partner, so a test that names none behaves as it did before partners existed.
+
+use super::integrations::sim_body;
+use crate::api::query_value;
+use crate::domain::ids::GradientToken;
+use crate::domain::psa::PsaKind;
+use crate::error::{json_response, ApiError, ApiResult};
+use crate::ops::billing::rebuild;
+use crate::state::AppState;
+use crate::store::partners::{self, NewPartner};
+use crate::store::{events, seed, vendors};
+use actix_web::http::StatusCode;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::pin::Pin;
+
+pub const PARTNER_HEADER: &str = "x-sim-partner";
+/// Each partner holds a copy of the seed's PSA; a bound keeps a runaway suite from filling
+/// the disk (a reset removes every created partner).
+pub const MAX_PARTNERS: i64 = 1000;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/partners", web::get().to(list))
+        .route("/partners", web::post().to(create));
+}
+
+/// The partner a `/sim` request acts for.
+pub struct SimPartner {
+    pub id: String,
+}
+
+/// `?partnerId=` or `X-Sim-Partner` (both, if given, must agree), else the seed's partner.
+fn named(req: &HttpRequest) -> ApiResult<Option<String>> {
+    let query = query_value(req, "partnerId").filter(|v| !v.is_empty());
+    let header = match req.headers().get(PARTNER_HEADER) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::validation_one("X-Sim-Partner must be a partner id"))?
+                .trim()
+                .to_string(),
+        )
+        .filter(|v| !v.is_empty()),
+    };
+    match (query, header) {
+        (Some(q), Some(h)) if q != h => Err(ApiError::validation_one(
+            "partnerId and the X-Sim-Partner header name different partners",
+        )),
+        (q, h) => Ok(q.or(h)),
+    }
+}
+
+impl FromRequest for SimPartner {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| ApiError::internal("no app state"))?;
+            let id = match named(&req)? {
+                Some(id) => {
+                    let checked = id.clone();
+                    if !state.read(move |c| Ok(partners::exists(c, &checked)?)).await? {
+                        return Err(unknown(&id));
+                    }
+                    id
+                }
+                None => state
+                    .read(|c| Ok(partners::default_id(c)?))
+                    .await?
+                    .ok_or_else(|| ApiError::internal("the simulator holds no partner"))?,
+            };
+            Ok(SimPartner { id })
+        })
+    }
+}
+
+pub fn unknown(id: &str) -> ApiError {
+    ApiError::NotFound(format!("No partner found with id: {id}"))
+}
+
+async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+    let list = state.read(|c| Ok(partners::list(c)?)).await?;
+    Ok(json_response(StatusCode::OK, &json!({"partners": list})))
+}
+
+/// The PSAs a partner may be created with: (the `psa` value, the embedded seed holding it).
+const PSAS: [(&str, PsaKind); 3] = [
+    ("connectwise", PsaKind::ConnectWise),
+    ("autotask", PsaKind::Autotask),
+    ("halopsa", PsaKind::HaloPsa),
+];
+
+/// What `POST /sim/partners` asks for, checked whole before anything is written.
+struct Request {
+    name: Option<String>,
+    psa: Option<PsaKind>,
+    vendor_id: Option<String>,
+}
+
+fn parse(body: &Value) -> ApiResult<Request> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::validation_one("the body must be a JSON object"))?;
+    let mut errors = vec![];
+    for key in obj.keys() {
+        if !["name", "psa", "vendorId"].contains(&key.as_str()) {
+            errors.push(format!("property {key} should not exist"));
+        }
+    }
+    let name = match obj.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 200 => Some(s.trim().to_string()),
+        Some(_) => {
+            errors.push("name must be a non-empty string of at most 200 characters".into());
+            None
+        }
+    };
+    let psa = match obj.get("psa") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let wanted = v.as_str().map(str::to_ascii_lowercase);
+            let found = PSAS.iter().find(|(key, _)| Some(*key) == wanted.as_deref());
+            if found.is_none() {
+                let keys: Vec<&str> = PSAS.iter().map(|(k, _)| *k).collect();
+                errors.push(format!("psa must be one of the following values: {}", keys.join(", ")));
+            }
+            found.map(|(_, kind)| *kind)
+        }
+    };
+    let vendor_id = match obj.get("vendorId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(_) => {
+            errors.push("vendorId must be a non-empty string".into());
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    Ok(Request { name, psa, vendor_id })
+}
+
+/// The seed a new partner copies: the current one, or for another PSA the first embedded seed
+/// of that PSA (its companies, products and boards, as that PSA's demo partner has them).
+fn template(current: &seed::Seed, psa: Option<PsaKind>) -> ApiResult<seed::Seed> {
+    let Some(kind) = psa.filter(|k| *k != PsaKind::of(&current.partner.psa)) else {
+        return Ok(current.clone());
+    };
+    for (name, text) in seed::EMBEDDED {
+        let s = seed::Seed::parse(text).map_err(ApiError::Internal)?;
+        if PsaKind::of(&s.partner.psa) == kind {
+            let mut s = s;
+            s.name = name.to_string();
+            return Ok(s);
+        }
+    }
+    Err(ApiError::internal("no embedded seed has this PSA"))
+}
+
+async fn create(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let req = parse(&sim_body(&body)?)?;
+    let current = state.seed.read().clone();
+    let template = template(&current, req.psa)?;
+    let default_vendor = current.vendors.first().map(seed::vendor_id).unwrap_or_default();
+    let clock = state.clock.clone();
+    let out = state
+        .write_off_thread(move |tx| {
+            let count = partners::count(tx)?;
+            if count >= MAX_PARTNERS {
+                return Err(ApiError::Conflict(format!(
+                    "At most {MAX_PARTNERS} partners are kept: POST /sim/reset removes the ones created"
+                )));
+            }
+            // The seed's first vendor unless another is named: a vendor's API key is the
+            // vendor's own, the same for every partner, as in production.
+            let vendor = match &req.vendor_id {
+                Some(id) => {
+                    vendors::get(tx, id)?.ok_or_else(|| ApiError::NotFound(format!("No vendor found with id: {id}")))?
+                }
+                None => match vendors::get(tx, &default_vendor)? {
+                    Some(v) => v,
+                    None => vendors::list(tx)?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| ApiError::internal("the simulator holds no vendor"))?,
+                },
+            };
+            let vendor_key = vendor
+                .api_key_plain
+                .clone()
+                .ok_or_else(|| ApiError::Conflict("This vendor's API key is not known to the simulator".into()))?;
+            let partner_id = clock.object_id().into_string();
+            let integration_id = clock.object_id().into_string();
+            let key = clock.api_key();
+            let now = clock.now_iso();
+            let name = req
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", template.partner.name, count + 1));
+            partners::create(
+                tx,
+                &NewPartner {
+                    id: &partner_id,
+                    name: &name,
+                    template: &template,
+                    vendor_id: &vendor.id,
+                    integration_id: &integration_id,
+                    key: &key,
+                    now: &now,
+                },
+            )?;
+            // What the partner did to hand the vendor a token: CONNECT, then GENERATE API TOKEN.
+            events::record(
+                tx,
+                Some(&integration_id),
+                1,
+                "connected",
+                &now,
+                &json!({"modules": vendor.modules}),
+            )?;
+            events::record(
+                tx,
+                Some(&integration_id),
+                1,
+                "token_generated",
+                &now,
+                &json!({"regenerated": false, "keyHint": key.hint()}),
+            )?;
+            rebuild(tx, &clock, &partner_id)?;
+            Ok(json!({
+                "partnerId": partner_id,
+                "integrationId": integration_id,
+                "vendorId": vendor.id,
+                "name": name,
+                "psa": template.partner.psa,
+                "vendorApiKey": vendor_key,
+                "partnerApiKey": key.expose(),
+                "gradientToken": GradientToken::encode(&vendor_key, key.expose()),
+            }))
+        })
+        .await?;
+    Ok(json_response(StatusCode::CREATED, &out))
+}

@@ -1,0 +1,140 @@
+-- The simulator's database. One file, WAL mode; every request's writes happen in one transaction.
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS partner (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, psa TEXT NOT NULL, psa_url TEXT NOT NULL DEFAULT '',
+  currency TEXT NOT NULL DEFAULT 'USD');
+
+CREATE TABLE IF NOT EXISTS psa_company (
+  id TEXT PRIMARY KEY, psa_ref INTEGER, name TEXT NOT NULL, type TEXT NOT NULL,
+  status TEXT NOT NULL, position INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS psa_agreement (
+  id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES psa_company(id), name TEXT NOT NULL,
+  status TEXT NOT NULL, billing_cycle TEXT NOT NULL, prorate INTEGER NOT NULL, position INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS psa_product (
+  id TEXT PRIMARY KEY, product_code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+  unit_cost REAL NOT NULL, unit_price REAL NOT NULL, position INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS psa_line (
+  id TEXT PRIMARY KEY, agreement_id TEXT NOT NULL REFERENCES psa_agreement(id),
+  product_id TEXT NOT NULL REFERENCES psa_product(id), quantity REAL NOT NULL,
+  effective_date TEXT, updated_at TEXT, position INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS psa_board (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, is_default INTEGER NOT NULL, position INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS psa_ticket (
+  id INTEGER PRIMARY KEY, board_id TEXT NOT NULL, company_id TEXT NOT NULL, integration_id TEXT NOT NULL,
+  summary TEXT NOT NULL, description TEXT NOT NULL, priority INTEGER NOT NULL, status INTEGER NOT NULL,
+  due_date_time TEXT, alert_id TEXT NOT NULL, message_id TEXT NOT NULL, service_id TEXT, created_at TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS vendor (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL, integration_type TEXT NOT NULL,
+  image_uri TEXT NOT NULL DEFAULT '', is_distributor INTEGER NOT NULL DEFAULT 0,
+  integration_portal_url TEXT NOT NULL DEFAULT '', vendor_support_page_url TEXT NOT NULL DEFAULT '',
+  modules TEXT NOT NULL, api_key_hash TEXT NOT NULL UNIQUE, api_key_plain TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS vendor_service (
+  id TEXT PRIMARY KEY, vendor_id TEXT NOT NULL REFERENCES vendor(id), name TEXT NOT NULL,
+  description TEXT NOT NULL, logo TEXT, category TEXT NOT NULL, subcategory TEXT NOT NULL,
+  support_article TEXT, support_contact TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  seq INTEGER NOT NULL);
+
+CREATE TABLE IF NOT EXISTS integration (
+  id TEXT PRIMARY KEY, vendor_id TEXT NOT NULL REFERENCES vendor(id), partner_id TEXT NOT NULL,
+  state TEXT NOT NULL, step TEXT, status TEXT, modules TEXT NOT NULL,
+  partner_key_hash TEXT UNIQUE, partner_key_hint TEXT, partner_key_plain TEXT,
+  token_generated_at TEXT, token_first_used_at TEXT, connected_at TEXT, finished_at TEXT,
+  last_synced_at TEXT, alert_board_id TEXT, cycle INTEGER NOT NULL DEFAULT 1);
+
+-- Keys that once worked: a call with one is still a 401, but the journal can say why.
+CREATE TABLE IF NOT EXISTS revoked_key (
+  key_hash TEXT PRIMARY KEY, integration_id TEXT NOT NULL, reason TEXT NOT NULL, revoked_at TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS vendor_account (
+  integration_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
+  is_active INTEGER NOT NULL DEFAULT 1, is_arrears INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (integration_id, id));
+
+CREATE TABLE IF NOT EXISTS org_service (
+  integration_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
+  is_active INTEGER NOT NULL DEFAULT 1, is_arrears INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY (integration_id, id));
+
+CREATE TABLE IF NOT EXISTS account_mapping (
+  integration_id TEXT NOT NULL, vendor_account_id TEXT NOT NULL, mapping_id TEXT NOT NULL,
+  psa_company_id TEXT NOT NULL, source TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (integration_id, vendor_account_id));
+
+CREATE TABLE IF NOT EXISTS service_mapping (
+  integration_id TEXT NOT NULL, service_id TEXT NOT NULL, psa_product_id TEXT NOT NULL,
+  source TEXT NOT NULL, created_at TEXT NOT NULL,
+  PRIMARY KEY (integration_id, service_id, psa_product_id));
+
+CREATE TABLE IF NOT EXISTS unit_count (
+  integration_id TEXT NOT NULL, service_id TEXT NOT NULL, account_id TEXT NOT NULL,
+  unit_count REAL NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (integration_id, service_id, account_id));
+
+CREATE TABLE IF NOT EXISTS unit_count_history (
+  id INTEGER PRIMARY KEY, integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, service_id TEXT NOT NULL,
+  account_id TEXT NOT NULL, unit_count REAL NOT NULL, no_build INTEGER NOT NULL, received_at TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS alert (
+  message_id TEXT PRIMARY KEY, integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, account_id TEXT NOT NULL,
+  alert_id TEXT NOT NULL, correlation_id TEXT NOT NULL, title TEXT NOT NULL, description TEXT NOT NULL,
+  priority INTEGER NOT NULL, status INTEGER NOT NULL, due_date_time TEXT, service_id TEXT,
+  state TEXT NOT NULL, ticket_id TEXT, errors TEXT, message TEXT, status_code INTEGER,
+  created_at TEXT NOT NULL, due_at_ms INTEGER NOT NULL, processed_at TEXT);
+
+CREATE TABLE IF NOT EXISTS card_action (
+  card_id TEXT NOT NULL, period TEXT NOT NULL, action TEXT NOT NULL, vendor_quantity REAL,
+  quantity REAL, effective_date TEXT, acted_at TEXT NOT NULL, PRIMARY KEY (card_id, period));
+
+-- The last CSV usage import: one row per (PSA company, product), rows of the file summed.
+CREATE TABLE IF NOT EXISTS csv_usage (
+  company_id TEXT NOT NULL, product_id TEXT NOT NULL, quantity REAL NOT NULL, unit_cost REAL,
+  rows TEXT NOT NULL, file_name TEXT NOT NULL, imported_at TEXT NOT NULL,
+  PRIMARY KEY (company_id, product_id));
+
+-- What happened, for the QA checklist: partner actions and the vendor calls that matter.
+CREATE TABLE IF NOT EXISTS event (
+  id INTEGER PRIMARY KEY, integration_id TEXT, cycle INTEGER NOT NULL, kind TEXT NOT NULL,
+  at TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}');
+
+CREATE INDEX IF NOT EXISTS event_by_integration ON event (integration_id, cycle, kind);
+CREATE INDEX IF NOT EXISTS history_by_integration ON unit_count_history (integration_id, cycle);
+CREATE INDEX IF NOT EXISTS line_by_agreement ON psa_line (agreement_id);
+
+-- Costs that do not grow with history. `seq` orders lists; MAX(seq) for the next one is an
+-- index seek instead of a table scan (a bulk post of n accounts was O(n^2)).
+CREATE INDEX IF NOT EXISTS vendor_account_by_seq ON vendor_account (seq);
+CREATE INDEX IF NOT EXISTS org_service_by_seq ON org_service (seq);
+CREATE INDEX IF NOT EXISTS vendor_service_by_seq ON vendor_service (seq);
+CREATE INDEX IF NOT EXISTS vendor_service_by_vendor ON vendor_service (vendor_id, seq);
+-- A company's agreements: every billable line checks its company has an active one (was a scan
+-- of all agreements per line: 10,000 x 1,000 on the large seed).
+CREATE INDEX IF NOT EXISTS agreement_by_company ON psa_agreement (company_id, status, position);
+-- The first billing rebuild after a cycle's first count: a seek, not a scan of every rebuild.
+CREATE INDEX IF NOT EXISTS event_by_kind_at ON event (kind, at);
+
+-- What the QA checklist reads, kept up to date as events are recorded: per integration, cycle,
+-- kind and variant (a status_set's status, whether a portal_opened had a URL), the first event
+-- and how many there were. `/sim/qa` reads these few rows instead of every event.
+CREATE TABLE IF NOT EXISTS qa_fact (
+  integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, kind TEXT NOT NULL, variant TEXT NOT NULL,
+  first_id INTEGER NOT NULL, first_at TEXT NOT NULL, first_detail TEXT NOT NULL,
+  events INTEGER NOT NULL DEFAULT 0, items INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (integration_id, cycle, kind, variant));
+
+-- The counts accepted per integration and cycle, summed as they arrive (was an aggregate over
+-- every count ever received on each poll of the checklist).
+CREATE TABLE IF NOT EXISTS count_summary (
+  integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, accepted INTEGER NOT NULL DEFAULT 0,
+  with_no_build INTEGER NOT NULL DEFAULT 0, first_at TEXT, last_at TEXT, last_built_at TEXT,
+  PRIMARY KEY (integration_id, cycle));
