@@ -53,6 +53,56 @@ pub enum CardType {
     NoChange,
 }
 
+/// What feeds a PSA-only card's line, shown in its vendor slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardFeed {
+    /// Fed by a mapped service, with no count yet: "-".
+    NoCount,
+    /// Nothing feeds it: the crossed-out plug.
+    None,
+}
+
+/// Where a card's vendor quantity came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageSource {
+    Integration,
+    Csv,
+}
+
+/// Where a service card stands this billing period: open, or the action the partner took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceCardState {
+    Open,
+    Approved,
+    Adjusted,
+    Dismissed,
+}
+
+impl ServiceCardState {
+    pub const ACTED: [ServiceCardState; 3] = [
+        ServiceCardState::Approved,
+        ServiceCardState::Adjusted,
+        ServiceCardState::Dismissed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceCardState::Open => "open",
+            ServiceCardState::Approved => "approved",
+            ServiceCardState::Adjusted => "adjusted",
+            ServiceCardState::Dismissed => "dismissed",
+        }
+    }
+
+    /// An action as the card_action table stores it.
+    pub fn parse_action(s: &str) -> Option<Self> {
+        Self::ACTED.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct VendorRef {
     pub id: String,
@@ -66,7 +116,7 @@ pub struct ServiceCard {
     #[serde(rename = "type")]
     pub card_type: CardType,
     /// For PSA-only cards: `no_count` (fed, no count yet: "-") or `none` (crossed-out plug).
-    pub feed: Option<String>,
+    pub feed: Option<CardFeed>,
     pub is_new: bool,
     pub psa_account_id: String,
     pub account_name: String,
@@ -87,16 +137,16 @@ pub struct ServiceCard {
     /// Where the vendor quantity came from: `integration`, `csv` or both (summed, as two
     /// sources feeding one line are).
     #[serde(default)]
-    pub usage_sources: Vec<String>,
+    pub usage_sources: Vec<UsageSource>,
 }
 
-fn usage_sources(vendors: &[VendorRef]) -> Vec<String> {
+fn usage_sources(vendors: &[VendorRef]) -> Vec<UsageSource> {
     let mut out = vec![];
     if vendors.iter().any(|v| v.id != CSV_SOURCE_ID) {
-        out.push("integration".to_string());
+        out.push(UsageSource::Integration);
     }
     if vendors.iter().any(|v| v.id == CSV_SOURCE_ID) {
-        out.push("csv".to_string());
+        out.push(UsageSource::Csv);
     }
     out
 }
@@ -154,8 +204,8 @@ pub fn build_cards(lines: &[PsaLine], products: &[PsaProduct], feeds: &[Feed]) -
         let feed = fed.get(&(line.company_id.as_str(), line.product_id.as_str()));
         let vendor_quantity = feed.and_then(|f| f.0);
         let (card_type, feed_label) = match (feed, vendor_quantity) {
-            (None, _) => (CardType::PsaOnly, Some("none")),
-            (Some(_), None) => (CardType::PsaOnly, Some("no_count")),
+            (None, _) => (CardType::PsaOnly, Some(CardFeed::None)),
+            (Some(_), None) => (CardType::PsaOnly, Some(CardFeed::NoCount)),
             (Some(_), Some(v)) if same(v, line.quantity) => (CardType::NoChange, None),
             (Some(_), Some(_)) => (CardType::Reconcile, None),
         };
@@ -164,7 +214,7 @@ pub fn build_cards(lines: &[PsaLine], products: &[PsaProduct], feeds: &[Feed]) -
         cards.push(ServiceCard {
             id: line.id.clone(),
             card_type,
-            feed: feed_label.map(String::from),
+            feed: feed_label,
             is_new: false,
             psa_account_id: line.company_id.clone(),
             account_name: line.company_name.clone(),
@@ -312,8 +362,8 @@ mod tests {
         assert_eq!(by_id("l2").card_type, CardType::NoChange);
         assert_eq!(by_id("l2").vendor_quantity, Some(40.0));
         assert_eq!(by_id("l3").card_type, CardType::PsaOnly);
-        assert_eq!(by_id("l3").feed.as_deref(), Some("no_count"));
-        assert_eq!(by_id("l4").feed.as_deref(), Some("none"));
+        assert_eq!(by_id("l3").feed, Some(CardFeed::NoCount));
+        assert_eq!(by_id("l4").feed, Some(CardFeed::None));
         assert_eq!(by_id("l4").vendor_quantity, None);
         let new = cards.iter().find(|c| c.card_type == CardType::NewRevenue).unwrap();
         assert!(new.is_new);
@@ -330,5 +380,18 @@ mod tests {
         assert!(action_still_hides(&card, Some(7.0)));
         card.vendor_quantity = Some(8.0);
         assert!(!action_still_hides(&card, Some(7.0)));
+    }
+
+    #[test]
+    fn card_states_read_back_as_stored() {
+        for s in ServiceCardState::ACTED {
+            assert_eq!(ServiceCardState::parse_action(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        // Open is no action: a stored "open" would be a corrupt row.
+        assert_eq!(ServiceCardState::parse_action("open"), None);
+        assert_eq!(serde_json::to_value(ServiceCardState::Open).unwrap(), "open");
+        assert_eq!(serde_json::to_value(CardFeed::NoCount).unwrap(), "no_count");
+        assert_eq!(serde_json::to_value(UsageSource::Csv).unwrap(), "csv");
     }
 }

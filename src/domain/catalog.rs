@@ -77,8 +77,34 @@ impl CardState {
     }
 }
 
+/// What became of an alert a vendor queued: it waits its delay, then becomes a ticket or fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    Pending,
+    Success,
+    Failed,
+}
+
+impl AlertState {
+    pub const ALL: [AlertState; 3] = [AlertState::Pending, AlertState::Success, AlertState::Failed];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Pending => "pending",
+            AlertState::Success => "success",
+            AlertState::Failed => "failed",
+        }
+    }
+}
+
 /// The four steps of the setup wizard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SetupStep {
     ConnectToVendor,
     AccountMapping,
@@ -191,5 +217,14 @@ mod tests {
         subs.dedup();
         assert_eq!(subs.len(), SUBCATEGORIES.len());
         assert!(SetupStep::AccountMapping < SetupStep::Review);
+    }
+
+    #[test]
+    fn alert_states_read_back_as_written() {
+        for s in AlertState::ALL {
+            assert_eq!(AlertState::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(AlertState::parse("Pending"), None);
     }
 }

@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod catalog;
 pub mod csv_usage;
+pub mod event;
 pub mod ids;
 pub mod lifecycle;
 pub mod lint;

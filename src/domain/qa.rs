@@ -3,8 +3,9 @@
 //! Each step carries its time and evidence, and the first step not done carries the hint that
 //! Gradient's support would give.
 
+use super::event::Event;
+use crate::domain::catalog::IntegrationStatus;
 use serde::Serialize;
-use serde_json::Value;
 
 /// One recorded fact: the first event of its kind in a cycle (or a global one, like a billing
 /// rebuild). Later events of the same kind only add to `items`: the checklist needs the first
@@ -13,9 +14,8 @@ use serde_json::Value;
 pub struct Fact {
     /// The connection cycle (each CONNECT starts a new one); 0 for global facts.
     pub cycle: i64,
-    pub kind: String,
     pub at: String,
-    pub detail: Value,
+    pub event: Event,
     pub global: bool,
     /// Items all events of this kind in the cycle brought (the ids of bulk creates).
     pub items: i64,
@@ -47,8 +47,90 @@ pub struct QaFacts {
     pub rebuild_pending: bool,
 }
 
+/// The steps of Gradient's QA document. Every step is matched exhaustively below (what proves
+/// it, its hint), so a new one cannot be added half-wired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QaStep {
+    DisconnectedAtStart,
+    Connect,
+    TokenGenerated,
+    PortalOpened,
+    Authenticated,
+    NextLit,
+    AccountsSynced,
+    AccountsMapped,
+    ServicesSynced,
+    ServicesMapped,
+    Finished,
+    SyncInitiated,
+    UsageVisible,
+    Disconnected,
+}
+
+impl QaStep {
+    /// The steps of one round, in the order of the QA document.
+    pub const ROUND: [QaStep; 12] = [
+        QaStep::Connect,
+        QaStep::TokenGenerated,
+        QaStep::PortalOpened,
+        QaStep::Authenticated,
+        QaStep::NextLit,
+        QaStep::AccountsSynced,
+        QaStep::AccountsMapped,
+        QaStep::ServicesSynced,
+        QaStep::ServicesMapped,
+        QaStep::Finished,
+        QaStep::SyncInitiated,
+        QaStep::UsageVisible,
+    ];
+
+    /// The step's key in the checklist (round 2 adds `_again`).
+    pub fn key(self) -> &'static str {
+        match self {
+            QaStep::DisconnectedAtStart => "disconnected_at_start",
+            QaStep::Connect => "connect",
+            QaStep::TokenGenerated => "token_generated",
+            QaStep::PortalOpened => "portal_opened",
+            QaStep::Authenticated => "authenticated",
+            QaStep::NextLit => "next_lit",
+            QaStep::AccountsSynced => "accounts_synced",
+            QaStep::AccountsMapped => "accounts_mapped",
+            QaStep::ServicesSynced => "services_synced",
+            QaStep::ServicesMapped => "services_mapped",
+            QaStep::Finished => "finished",
+            QaStep::SyncInitiated => "sync_initiated",
+            QaStep::UsageVisible => "usage_visible",
+            QaStep::Disconnected => "disconnected",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            QaStep::DisconnectedAtStart => "If the integration is connected, disconnect it",
+            QaStep::Connect => "Click Connect on the integration",
+            QaStep::TokenGenerated => "Generate API Token",
+            QaStep::PortalOpened => "Open Vendor Portal",
+            QaStep::Authenticated => "Authenticate the integration",
+            QaStep::NextLit => "Confirm Next lights up (status pending)",
+            QaStep::AccountsSynced => "Confirm accounts have synced in for mapping",
+            QaStep::AccountsMapped => "Map the accounts created",
+            QaStep::ServicesSynced => "Confirm services have synced in for mapping",
+            QaStep::ServicesMapped => "Map the services created",
+            QaStep::Finished => "Finish the integration setup",
+            QaStep::SyncInitiated => "Within the vendor portal, initiate a sync",
+            QaStep::UsageVisible => {
+                "Refresh the Billing page: usage has synced in for the mapped accounts and services"
+            }
+            QaStep::Disconnected => "Disconnect the integration, to do it all again",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Step {
+    /// The step this is, whatever its round.
+    #[serde(skip)]
+    pub step: QaStep,
     pub key: String,
     pub round: u8,
     pub title: String,
@@ -72,62 +154,61 @@ pub struct Checklist {
     pub steps: Vec<Step>,
 }
 
-/// The steps of one round, in the order of the QA document.
-const ROUND: [(&str, &str); 12] = [
-    ("connect", "Click Connect on the integration"),
-    ("token_generated", "Generate API Token"),
-    ("portal_opened", "Open Vendor Portal"),
-    ("authenticated", "Authenticate the integration"),
-    ("next_lit", "Confirm Next lights up (status pending)"),
-    ("accounts_synced", "Confirm accounts have synced in for mapping"),
-    ("accounts_mapped", "Map the accounts created"),
-    ("services_synced", "Confirm services have synced in for mapping"),
-    ("services_mapped", "Map the services created"),
-    ("finished", "Finish the integration setup"),
-    ("sync_initiated", "Within the vendor portal, initiate a sync"),
-    (
-        "usage_visible",
-        "Refresh the Billing page: usage has synced in for the mapped accounts and services",
-    ),
-];
-
 struct Found {
     at: String,
     evidence: String,
 }
 
+impl Found {
+    fn new(fact: &Fact, evidence: impl Into<String>) -> Self {
+        Found {
+            at: fact.at.clone(),
+            evidence: evidence.into(),
+        }
+    }
+}
+
+/// Whether a status lit Next: a status_set to pending or active, or the automatic turn to active.
+pub fn lights_next(event: &Event) -> bool {
+    match event {
+        Event::StatusSet { status } => status.lights_next(),
+        Event::StatusAutoActive { .. } => true,
+        _ => false,
+    }
+}
+
 impl QaFacts {
-    fn in_cycle<'a>(&'a self, cycle: i64, kind: &'a str) -> impl Iterator<Item = &'a Fact> + 'a {
-        self.facts
-            .iter()
-            .filter(move |f| !f.global && f.cycle == cycle && f.kind == kind)
+    /// The facts of one cycle, global ones aside, oldest first.
+    fn of_cycle(&self, cycle: i64) -> impl Iterator<Item = &Fact> + '_ {
+        self.facts.iter().filter(move |f| !f.global && f.cycle == cycle)
     }
 
-    fn first(&self, cycle: i64, kinds: &[&str]) -> Option<&Fact> {
-        self.facts
-            .iter()
-            .find(|f| !f.global && f.cycle == cycle && kinds.contains(&f.kind.as_str()))
+    /// The first fact of the cycle `pick` accepts, with what it picked from the event.
+    fn first<'a, T>(&'a self, cycle: i64, pick: impl Fn(&'a Event) -> Option<T>) -> Option<(&'a Fact, T)> {
+        self.of_cycle(cycle).find_map(|f| pick(&f.event).map(|t| (f, t)))
+    }
+
+    /// The first fact of the cycle that matches.
+    fn first_that(&self, cycle: i64, is: impl Fn(&Event) -> bool) -> Option<&Fact> {
+        self.of_cycle(cycle).find(|f| is(&f.event))
     }
 
     /// The cycles of the two rounds: the first CONNECT after the first disconnect (or the very
     /// first CONNECT when the integration was never connected before), then the next CONNECT
     /// after that round's disconnect.
     fn rounds(&self) -> (Option<Found>, Option<i64>, Option<i64>) {
-        let connects: Vec<&Fact> = self
-            .facts
-            .iter()
-            .filter(|f| !f.global && f.kind == "connected")
-            .collect();
-        let first_disconnect = self.facts.iter().find(|f| !f.global && f.kind == "disconnected");
+        let local = || self.facts.iter().filter(|f| !f.global);
+        let connects: Vec<&Fact> = local().filter(|f| matches!(f.event, Event::Connected { .. })).collect();
+        let first_disconnect = local().find(|f| matches!(f.event, Event::Disconnected(_)));
         let start = match (first_disconnect, connects.first()) {
-            (Some(d), _) => Some(Found {
-                at: d.at.clone(),
-                evidence: "the partner disconnected the integration before starting".into(),
-            }),
-            (None, Some(c)) if c.cycle <= 1 => Some(Found {
-                at: c.at.clone(),
-                evidence: "the integration was not connected before the first Connect".into(),
-            }),
+            (Some(d), _) => Some(Found::new(
+                d,
+                "the partner disconnected the integration before starting",
+            )),
+            (None, Some(c)) if c.cycle <= 1 => Some(Found::new(
+                c,
+                "the integration was not connected before the first Connect",
+            )),
             _ => None,
         };
         let Some(start_at) = start.as_ref().map(|s| s.at.clone()) else {
@@ -135,10 +216,7 @@ impl QaFacts {
         };
         let round1 = connects.iter().find(|c| c.at >= start_at).map(|c| c.cycle);
         let round2 = round1.and_then(|r1| {
-            let end = self
-                .facts
-                .iter()
-                .find(|f| !f.global && f.kind == "disconnected" && f.cycle == r1)?;
+            let end = self.first_that(r1, |e| matches!(e, Event::Disconnected(_)))?;
             connects
                 .iter()
                 .find(|c| c.at >= end.at && c.cycle > r1)
@@ -147,192 +225,209 @@ impl QaFacts {
         (start, round1, round2)
     }
 
-    fn step_found(&self, key: &str, cycle: i64) -> Option<Found> {
-        let fact = |kinds: &[&str]| self.first(cycle, kinds);
-        match key {
-            "connect" => fact(&["connected"]).map(|f| Found {
-                at: f.at.clone(),
-                evidence: format!(
-                    "CONNECT pressed, modules: {}",
-                    f.detail["modules"]
-                        .as_array()
-                        .map(|m| m.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
-                        .unwrap_or_default()
-                ),
-            }),
-            "token_generated" => fact(&["token_generated"]).map(|f| Found {
-                at: f.at.clone(),
-                evidence: format!(
-                    "partner API key …{} generated",
-                    f.detail["keyHint"].as_str().unwrap_or("")
-                ),
-            }),
+    fn step_found(&self, step: QaStep, cycle: i64) -> Option<Found> {
+        match step {
+            // Both are found by the rounds themselves.
+            QaStep::DisconnectedAtStart | QaStep::Disconnected => None,
+            QaStep::Connect => self
+                .first(cycle, |e| match e {
+                    Event::Connected { modules } => Some(modules),
+                    _ => None,
+                })
+                .map(|(f, modules)| Found::new(f, format!("CONNECT pressed, modules: {}", modules.join(", ")))),
+            QaStep::TokenGenerated => self
+                .first(cycle, |e| match e {
+                    Event::TokenGenerated { key_hint, .. } => Some(key_hint),
+                    _ => None,
+                })
+                .map(|(f, hint)| Found::new(f, format!("partner API key …{hint} generated"))),
             // An open with the URL set counts over an earlier one that showed a blank page.
-            "portal_opened" => self
-                .in_cycle(cycle, "portal_opened")
-                .find(|f| f.detail["url"].is_string())
-                .or_else(|| fact(&["portal_opened"]))
-                .map(|f| Found {
-                    at: f.at.clone(),
-                    evidence: match f.detail["url"].as_str() {
-                        Some(u) => format!("OPEN VENDOR PORTAL opened {u}"),
-                        None => "OPEN VENDOR PORTAL pressed, but no integrationPortalUrl was set (blank page)".into(),
-                    },
+            QaStep::PortalOpened => self
+                .first(cycle, |e| match e {
+                    Event::PortalOpened { url: Some(url) } => Some(Some(url)),
+                    _ => None,
+                })
+                .or_else(|| {
+                    self.first(cycle, |e| match e {
+                        Event::PortalOpened { url } => Some(url.as_ref()),
+                        _ => None,
+                    })
+                })
+                .map(|(f, url)| match url {
+                    Some(u) => Found::new(f, format!("OPEN VENDOR PORTAL opened {u}")),
+                    None => Found::new(
+                        f,
+                        "OPEN VENDOR PORTAL pressed, but no integrationPortalUrl was set (blank page)",
+                    ),
                 }),
-            "authenticated" => fact(&["authenticated"]).map(|f| Found {
-                at: f.at.clone(),
-                evidence: "first vendor API call accepted with the new partner key".into(),
-            }),
-            "next_lit" => self
-                .in_cycle(cycle, "status_set")
-                .find(|f| matches!(f.detail["status"].as_str(), Some("pending" | "active")))
-                .or_else(|| fact(&["status_auto_active"]))
-                .map(|f| Found {
-                    at: f.at.clone(),
-                    evidence: match f.detail["status"].as_str() {
-                        Some(s) => format!("vendor set the status to {s} (PATCH /organization/status/{s})"),
-                        None => "status turned active with the first accepted usage or alert".into(),
-                    },
-                }),
-            "accounts_synced" => self.in_cycle(cycle, "accounts_created").next().map(|f| {
-                let n: i64 = self.in_cycle(cycle, "accounts_created").map(|f| f.items).sum();
-                Found {
-                    at: f.at.clone(),
-                    evidence: format!("{n} account(s) created with POST /organization/accounts"),
-                }
-            }),
-            "accounts_mapped" => fact(&["account_mapped"]).map(|f| {
-                let d = &f.detail;
-                let id = d["accountId"].as_str().unwrap_or("?");
-                Found {
-                    at: f.at.clone(),
-                    evidence: match (d["name"].as_str(), d["psaAccountName"].as_str()) {
-                        (Some(name), Some(psa)) => format!(
-                            "account {name} ({id}) mapped to {psa} ({})",
-                            d["source"].as_str().unwrap_or("manual")
-                        ),
-                        _ => format!("account {id} mapped ({})", d["source"].as_str().unwrap_or("manual")),
-                    },
-                }
-            }),
-            "services_synced" => {
-                let created = self.facts.iter().find(|f| {
-                    !f.global && f.cycle == cycle && (f.kind == "service_created" || f.kind == "services_created")
-                });
-                match created {
-                    Some(f) => Some(Found {
-                        at: f.at.clone(),
-                        evidence: "service created by the vendor".into(),
-                    }),
-                    // Vendor-level services survive a disconnect: they are there for mapping already.
-                    None if self.vendor_services > 0 && self.first(cycle, &["service_mapped"]).is_some() => {
-                        let f = self.first(cycle, &["service_mapped"])?;
-                        Some(Found {
-                            at: f.at.clone(),
-                            evidence: format!("{} vendor-level service(s) available for mapping", self.vendor_services),
-                        })
+            QaStep::Authenticated => self
+                .first_that(cycle, |e| matches!(e, Event::Authenticated {}))
+                .map(|f| Found::new(f, "first vendor API call accepted with the new partner key")),
+            // A status the vendor set counts over the automatic turn to active.
+            QaStep::NextLit => self
+                .first(cycle, |e| match e {
+                    Event::StatusSet { status } if status.lights_next() => Some(Some(*status)),
+                    _ => None,
+                })
+                .or_else(|| {
+                    self.first(cycle, |e| match e {
+                        Event::StatusAutoActive { .. } => Some(None),
+                        _ => None,
+                    })
+                })
+                .map(|(f, status): (&Fact, Option<IntegrationStatus>)| match status {
+                    Some(s) => {
+                        let s = s.as_str();
+                        Found::new(
+                            f,
+                            format!("vendor set the status to {s} (PATCH /organization/status/{s})"),
+                        )
                     }
+                    None => Found::new(f, "status turned active with the first accepted usage or alert"),
+                }),
+            QaStep::AccountsSynced => {
+                let created = |e: &Event| matches!(e, Event::AccountsCreated { .. });
+                self.first_that(cycle, created).map(|f| {
+                    let n: i64 = self
+                        .of_cycle(cycle)
+                        .filter(|f| created(&f.event))
+                        .map(|f| f.items)
+                        .sum();
+                    Found::new(f, format!("{n} account(s) created with POST /organization/accounts"))
+                })
+            }
+            QaStep::AccountsMapped => self
+                .first(cycle, |e| match e {
+                    Event::AccountMapped {
+                        account_id,
+                        name,
+                        psa_account_name,
+                        source,
+                        ..
+                    } => Some((account_id, name, psa_account_name, *source)),
+                    _ => None,
+                })
+                .map(|(f, (id, name, psa, source))| {
+                    let source = source.as_str();
+                    Found::new(
+                        f,
+                        match (name, psa) {
+                            (Some(name), Some(psa)) => format!("account {name} ({id}) mapped to {psa} ({source})"),
+                            _ => format!("account {id} mapped ({source})"),
+                        },
+                    )
+                }),
+            QaStep::ServicesSynced => {
+                let created = self.first_that(cycle, |e| {
+                    matches!(e, Event::ServiceCreated { .. } | Event::ServicesCreated { .. })
+                });
+                let mapped = || self.first_that(cycle, |e| matches!(e, Event::ServiceMapped { .. }));
+                let available = || format!("{} vendor-level service(s) available for mapping", self.vendor_services);
+                match created {
+                    Some(f) => Some(Found::new(f, "service created by the vendor")),
+                    // Vendor-level services survive a disconnect: they are there for mapping already.
+                    None if self.vendor_services > 0 && mapped().is_some() => Some(Found::new(mapped()?, available())),
                     None if self.vendor_services > 0 && self.connected_now && cycle == self.current_cycle => {
-                        let f = fact(&["connected"])?;
-                        Some(Found {
-                            at: f.at.clone(),
-                            evidence: format!("{} vendor-level service(s) available for mapping", self.vendor_services),
-                        })
+                        let f = self.first_that(cycle, |e| matches!(e, Event::Connected { .. }))?;
+                        Some(Found::new(f, available()))
                     }
                     None => None,
                 }
             }
-            "services_mapped" => fact(&["service_mapped"]).map(|f| {
-                let d = &f.detail;
-                let products = d["psaProductIds"].as_array().map_or(0, Vec::len);
-                Found {
-                    at: f.at.clone(),
-                    evidence: format!(
-                        "service {} mapped to {products} PSA product(s) ({})",
-                        d["name"].as_str().or(d["serviceId"].as_str()).unwrap_or("?"),
-                        d["source"].as_str().unwrap_or("manual")
-                    ),
-                }
-            }),
-            "finished" => fact(&["finished"]).map(|f| Found {
-                at: f.at.clone(),
-                evidence: "FINISH pressed".into(),
-            }),
-            "sync_initiated" => self.counts.get(&cycle).filter(|c| c.accepted > 0).and_then(|c| {
+            QaStep::ServicesMapped => self
+                .first(cycle, |e| match e {
+                    Event::ServiceMapped {
+                        service_id,
+                        name,
+                        psa_product_ids,
+                        source,
+                    } => Some((name.as_deref().unwrap_or(service_id), psa_product_ids.len(), *source)),
+                    _ => None,
+                })
+                .map(|(f, (name, products, source))| {
+                    Found::new(
+                        f,
+                        format!(
+                            "service {name} mapped to {products} PSA product(s) ({})",
+                            source.as_str()
+                        ),
+                    )
+                }),
+            QaStep::Finished => self
+                .first_that(cycle, |e| matches!(e, Event::Finished { .. }))
+                .map(|f| Found::new(f, "FINISH pressed")),
+            QaStep::SyncInitiated => self.counts.get(&cycle).filter(|c| c.accepted > 0).and_then(|c| {
                 Some(Found {
                     at: c.first_at.clone()?,
                     evidence: format!("{} count(s) accepted for mapped accounts and services", c.accepted),
                 })
             }),
-            "usage_visible" => {
+            QaStep::UsageVisible => {
                 let counts = self.counts.get(&cycle)?;
                 let first = counts.first_at.as_ref()?;
-                self.facts
-                    .iter()
-                    .find(|f| {
-                        f.global
-                            && f.kind == "billing_rebuilt"
-                            && f.at >= *first
-                            && f.detail["withUsage"].as_u64().unwrap_or(0) > 0
-                    })
-                    .map(|f| Found {
-                        at: f.at.clone(),
-                        evidence: format!(
-                            "billing view rebuilt with {} card(s) showing vendor usage",
-                            f.detail["withUsage"].as_u64().unwrap_or(0)
-                        ),
-                    })
+                self.facts.iter().find_map(|f| match f.event {
+                    Event::BillingRebuilt { with_usage, .. } if f.global && f.at >= *first && with_usage > 0 => {
+                        Some(Found::new(
+                            f,
+                            format!("billing view rebuilt with {with_usage} card(s) showing vendor usage"),
+                        ))
+                    }
+                    _ => None,
+                })
             }
-            _ => None,
         }
     }
 
-    fn hint(&self, key: &str, round: u8, cycle: Option<i64>) -> String {
+    fn hint(&self, step: QaStep, round: u8, cycle: Option<i64>) -> String {
         let again = round == 2;
-        match key {
-            "disconnected_at_start" => "The seeded integration starts connected with the kickoff key. Press DISCONNECT on the \
+        match step {
+            QaStep::DisconnectedAtStart => "The seeded integration starts connected with the kickoff key. Press DISCONNECT on the \
                 integration (and disconnect it on your vendor side), then start again with CONNECT."
                 .into(),
-            "connect" if again => "Press CONNECT on the integration card again: partners must be able to reconnect.".into(),
-            "connect" => "Press CONNECT on the integration card (Integrations page) and choose the modules.".into(),
-            "token_generated" => "Press GENERATE API TOKEN and copy the partner API key into your vendor portal.".into(),
-            "portal_opened" if !self.portal_url_set => "Press OPEN VENDOR PORTAL. Your integrationPortalUrl is not set, so it would open a blank \
+            QaStep::Connect if again => {
+                "Press CONNECT on the integration card again: partners must be able to reconnect.".into()
+            }
+            QaStep::Connect => "Press CONNECT on the integration card (Integrations page) and choose the modules.".into(),
+            QaStep::TokenGenerated => {
+                "Press GENERATE API TOKEN and copy the partner API key into your vendor portal.".into()
+            }
+            QaStep::PortalOpened if !self.portal_url_set => "Press OPEN VENDOR PORTAL. Your integrationPortalUrl is not set, so it would open a blank \
                 page: PATCH /api/vendor-api with {\"integrationPortalUrl\": \"https://…/your-gradient-page\"} (in production, \
                 send the URL to Gradient support)."
                 .into(),
-            "portal_opened" => "Press OPEN VENDOR PORTAL: it should open your Gradient MSP integration page.".into(),
-            "authenticated" if !self.revoked_key_calls.is_empty() => format!(
+            QaStep::PortalOpened => "Press OPEN VENDOR PORTAL: it should open your Gradient MSP integration page.".into(),
+            QaStep::Authenticated if !self.revoked_key_calls.is_empty() => format!(
                 "Calls arrived with a revoked partner key ({} so far): your code still uses the old key. Enter the new \
                  partner API key in your portal; GRADIENT-TOKEN = base64(VENDOR_KEY:PARTNER_KEY).",
                 self.revoked_key_calls.len()
             ),
-            "authenticated" => "No call has arrived with the new partner key yet. Enter it in your vendor portal; your code \
+            QaStep::Authenticated => "No call has arrived with the new partner key yet. Enter it in your vendor portal; your code \
                 must send GRADIENT-TOKEN = base64(VENDOR_KEY:PARTNER_KEY), e.g. GET /api/vendor-api/organization."
                 .into(),
-            "next_lit" => {
+            QaStep::NextLit => {
                 let now = self.status_now.as_deref().unwrap_or("inactive");
                 format!(
                     "Next only lights up once the integration status is pending, and it is {now}: your code must call \
                      PATCH /api/vendor-api/organization/status/pending after the partner authenticates, then press STATUS REFRESH."
                 )
             }
-            "accounts_synced" if again => "The disconnect deleted every account you created: after each authentication your code \
+            QaStep::AccountsSynced if again => "The disconnect deleted every account you created: after each authentication your code \
                 must call GET /organization/accounts and create the missing ones (POST /organization/accounts)."
                 .into(),
-            "accounts_synced" => "No accounts yet: after authentication your code must call GET /organization/accounts and \
+            QaStep::AccountsSynced => "No accounts yet: after authentication your code must call GET /organization/accounts and \
                 create the missing ones with POST /organization/accounts, then press STATUS REFRESH."
                 .into(),
-            "accounts_mapped" => "Press NEXT and map at least one of your accounts to a PSA account (drag it onto its \
+            QaStep::AccountsMapped => "Press NEXT and map at least one of your accounts to a PSA account (drag it onto its \
                 match). With seeded data, map to the accounts you see on the Billing page."
                 .into(),
-            "services_synced" => "No services yet: create them with POST /api/vendor-api/service (name, description, \
+            QaStep::ServicesSynced => "No services yet: create them with POST /api/vendor-api/service (name, description, \
                 category, subcategory), then press STATUS REFRESH."
                 .into(),
-            "services_mapped" => "On the Service Mapping step, map at least one of your services to a PSA product \
+            QaStep::ServicesMapped => "On the Service Mapping step, map at least one of your services to a PSA product \
                 (e.g. one you see on the Billing page)."
                 .into(),
-            "finished" => "Press NEXT to the Review step, then FINISH.".into(),
-            "sync_initiated" => {
+            QaStep::Finished => "Press NEXT to the Review step, then FINISH.".into(),
+            QaStep::SyncInitiated => {
                 let rejected = self.unmapped_count_rejections.len();
                 if rejected > 0 {
                     format!(
@@ -345,7 +440,7 @@ impl QaFacts {
                         .into()
                 }
             }
-            "usage_visible" => match cycle.and_then(|c| self.counts.get(&c)) {
+            QaStep::UsageVisible => match cycle.and_then(|c| self.counts.get(&c)) {
                 Some(c) if c.accepted > 0 && c.with_no_build == c.accepted => {
                     "Every count was sent with no_build=true, so the billing view was never rebuilt: leave no_build off \
                      (or false) on the last call of a sync."
@@ -356,20 +451,25 @@ impl QaFacts {
                     .into(),
                 _ => "Refresh the Billing page. Usage shows only for mapped accounts and services: check both are mapped.".into(),
             },
-            "disconnected" => "Disconnect the integration (and on your vendor side), then go through every step again to \
+            QaStep::Disconnected => "Disconnect the integration (and on your vendor side), then go through every step again to \
                 show partners can disconnect and reconnect."
                 .into(),
-            _ => String::new(),
         }
     }
 
     /// What a done step did that production would not accept as it is.
-    fn step_warning(&self, key: &str, cycle: i64) -> Option<String> {
-        match key {
-            "portal_opened" => {
-                let mut opens = self.in_cycle(cycle, "portal_opened").peekable();
+    fn step_warning(&self, step: QaStep, cycle: i64) -> Option<String> {
+        match step {
+            QaStep::PortalOpened => {
+                let mut opens = self
+                    .of_cycle(cycle)
+                    .filter_map(|f| match &f.event {
+                        Event::PortalOpened { url } => Some(url),
+                        _ => None,
+                    })
+                    .peekable();
                 opens.peek()?;
-                opens.all(|f| !f.detail["url"].is_string()).then(|| {
+                opens.all(Option::is_none).then(|| {
                     "No integrationPortalUrl was set, so the partner got a blank page: set it with \
                      PATCH /api/vendor-api (integrationPortalUrl), then press OPEN VENDOR PORTAL again."
                         .to_string()
@@ -382,9 +482,10 @@ impl QaFacts {
     pub fn checklist(&self) -> Checklist {
         let (start, round1, round2) = self.rounds();
         let mut steps = vec![Step {
-            key: "disconnected_at_start".into(),
+            step: QaStep::DisconnectedAtStart,
+            key: QaStep::DisconnectedAtStart.key().into(),
             round: 1,
-            title: "If the integration is connected, disconnect it".into(),
+            title: QaStep::DisconnectedAtStart.title().into(),
             done: start.is_some(),
             at: start.as_ref().map(|s| s.at.clone()),
             evidence: start.as_ref().map(|s| s.evidence.clone()),
@@ -392,20 +493,21 @@ impl QaFacts {
             warning: None,
         }];
         for (round, cycle) in [(1u8, round1), (2u8, round2)] {
-            for (key, title) in ROUND {
-                let found = cycle.and_then(|c| self.step_found(key, c));
-                let warning = found.as_ref().and(cycle).and_then(|c| self.step_warning(key, c));
+            for step in QaStep::ROUND {
+                let found = cycle.and_then(|c| self.step_found(step, c));
+                let warning = found.as_ref().and(cycle).and_then(|c| self.step_warning(step, c));
                 steps.push(Step {
+                    step,
                     key: if round == 2 {
-                        format!("{key}_again")
+                        format!("{}_again", step.key())
                     } else {
-                        key.to_string()
+                        step.key().to_string()
                     },
                     round,
                     title: if round == 2 {
-                        format!("Again: {title}")
+                        format!("Again: {}", step.title())
                     } else {
-                        title.to_string()
+                        step.title().to_string()
                     },
                     done: found.is_some(),
                     at: found.as_ref().map(|f| f.at.clone()),
@@ -415,11 +517,12 @@ impl QaFacts {
                 });
             }
             if round == 1 {
-                let d = round1.and_then(|c| self.in_cycle(c, "disconnected").next());
+                let d = round1.and_then(|c| self.first_that(c, |e| matches!(e, Event::Disconnected(_))));
                 steps.push(Step {
-                    key: "disconnected".into(),
+                    step: QaStep::Disconnected,
+                    key: QaStep::Disconnected.key().into(),
                     round: 1,
-                    title: "Disconnect the integration, to do it all again".into(),
+                    title: QaStep::Disconnected.title().into(),
                     done: d.is_some(),
                     at: d.map(|f| f.at.clone()),
                     evidence: d.map(|_| "DISCONNECT pressed: accounts, mappings and usage deleted, key revoked".into()),
@@ -430,10 +533,9 @@ impl QaFacts {
         }
         let current = steps.iter().position(|s| !s.done);
         if let Some(i) = current {
-            let key = steps[i].key.trim_end_matches("_again").to_string();
             let round = steps[i].round;
             let cycle = if round == 2 { round2 } else { round1 };
-            steps[i].hint = Some(self.hint(&key, round, cycle));
+            steps[i].hint = Some(self.hint(steps[i].step, round, cycle));
         }
         let verdict = match current {
             Some(_) => "QA not passed yet",
@@ -452,55 +554,105 @@ impl QaFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::domain::event::MappingSource;
 
-    fn fact(cycle: i64, kind: &str, at: &str, detail: Value) -> Fact {
+    fn fact(cycle: i64, at: &str, event: Event) -> Fact {
         Fact {
             cycle,
-            kind: kind.into(),
             at: at.into(),
-            items: detail["ids"].as_array().map_or(0, |a| a.len() as i64),
-            detail,
+            items: event.items(),
+            event,
             global: false,
         }
     }
 
+    fn portal(url: Option<&str>) -> Event {
+        Event::PortalOpened {
+            url: url.map(String::from),
+        }
+    }
+
+    fn disconnected(cycle: i64, at: &str) -> Fact {
+        fact(cycle, at, Event::Disconnected(Default::default()))
+    }
+
     fn round(cycle: i64, t: &str) -> Vec<Fact> {
+        let at = |n: u8| format!("{t}:{n:02}");
         vec![
-            fact(cycle, "connected", &format!("{t}:01"), json!({"modules": ["billing"]})),
-            fact(cycle, "token_generated", &format!("{t}:02"), json!({"keyHint": "abcd"})),
             fact(
                 cycle,
-                "portal_opened",
-                &format!("{t}:03"),
-                json!({"url": "https://vendor.example/gradient"}),
-            ),
-            fact(cycle, "authenticated", &format!("{t}:04"), json!({})),
-            fact(cycle, "status_set", &format!("{t}:05"), json!({"status": "pending"})),
-            fact(cycle, "accounts_created", &format!("{t}:06"), json!({"ids": ["a"]})),
-            fact(cycle, "service_created", &format!("{t}:07"), json!({})),
-            fact(
-                cycle,
-                "account_mapped",
-                &format!("{t}:08"),
-                json!({"accountId": "a", "source": "auto"}),
+                &at(1),
+                Event::Connected {
+                    modules: vec!["billing".into()],
+                },
             ),
             fact(
                 cycle,
-                "service_mapped",
-                &format!("{t}:09"),
-                json!({"serviceId": "s", "source": "manual"}),
+                &at(2),
+                Event::TokenGenerated {
+                    regenerated: false,
+                    key_hint: "abcd".into(),
+                },
             ),
-            fact(cycle, "finished", &format!("{t}:10"), json!({})),
+            fact(cycle, &at(3), portal(Some("https://vendor.example/gradient"))),
+            fact(cycle, &at(4), Event::Authenticated {}),
+            fact(
+                cycle,
+                &at(5),
+                Event::StatusSet {
+                    status: IntegrationStatus::Pending,
+                },
+            ),
+            fact(cycle, &at(6), Event::AccountsCreated { ids: vec!["a".into()] }),
+            fact(
+                cycle,
+                &at(7),
+                Event::ServiceCreated {
+                    service_id: "s".into(),
+                    name: "EDR".into(),
+                    duplicate_name: false,
+                },
+            ),
+            fact(
+                cycle,
+                &at(8),
+                Event::AccountMapped {
+                    account_id: "a".into(),
+                    name: None,
+                    psa_account_id: "c".into(),
+                    psa_account_name: None,
+                    source: MappingSource::Auto,
+                },
+            ),
+            fact(
+                cycle,
+                &at(9),
+                Event::ServiceMapped {
+                    service_id: "s".into(),
+                    name: None,
+                    psa_product_ids: vec![],
+                    source: MappingSource::Manual,
+                },
+            ),
+            fact(
+                cycle,
+                &at(10),
+                Event::Finished {
+                    accounts: 1,
+                    services: 1,
+                },
+            ),
             Fact {
                 cycle: 0,
-                kind: "billing_rebuilt".into(),
-                at: format!("{t}:12"),
-                detail: json!({"withUsage": 1}),
+                at: at(12),
+                event: Event::BillingRebuilt {
+                    cards: 1,
+                    with_usage: 1,
+                },
                 global: true,
                 items: 0,
             },
-            fact(cycle, "disconnected", &format!("{t}:13"), json!({})),
+            disconnected(cycle, &at(13)),
         ]
     }
 
@@ -518,7 +670,7 @@ mod tests {
 
     #[test]
     fn a_correct_vendor_twice_through_the_cycle_passes() {
-        let mut facts = vec![fact(1, "disconnected", "T0:00", json!({}))];
+        let mut facts = vec![disconnected(1, "T0:00")];
         facts.extend(round(2, "T1"));
         facts.extend(round(3, "T2"));
         let qa = QaFacts {
@@ -539,13 +691,13 @@ mod tests {
     fn a_portal_opened_with_no_url_passes_with_a_warning() {
         let blank = |cycle: i64, t: &str| {
             round(cycle, t).into_iter().map(move |mut f| {
-                if f.kind == "portal_opened" {
-                    f.detail = json!({"url": null});
+                if matches!(f.event, Event::PortalOpened { .. }) {
+                    f.event = portal(None);
                 }
                 f
             })
         };
-        let mut facts = vec![fact(1, "disconnected", "T0:00", json!({}))];
+        let mut facts = vec![disconnected(1, "T0:00")];
         facts.extend(blank(2, "T1"));
         facts.extend(round(3, "T2"));
         let qa = QaFacts {
@@ -565,12 +717,7 @@ mod tests {
         assert_eq!(warned, ["portal_opened"], "round 2 opened the portal with its URL");
         assert!(c.steps[3].warning.as_ref().unwrap().contains("integrationPortalUrl"));
         // Opening it again once the URL is set clears the warning of that round.
-        facts.push(fact(
-            2,
-            "portal_opened",
-            "T1:03b",
-            json!({"url": "https://vendor.example/g"}),
-        ));
+        facts.push(fact(2, "T1:03b", portal(Some("https://vendor.example/g"))));
         let qa = QaFacts { facts, ..qa };
         let c = qa.checklist();
         assert_eq!(c.verdict, "QA passed");
@@ -583,8 +730,12 @@ mod tests {
 
     #[test]
     fn stops_at_next_lit_with_the_pending_hint() {
-        let mut facts = vec![fact(1, "disconnected", "T0:00", json!({}))];
-        facts.extend(round(2, "T1").into_iter().filter(|f| f.kind != "status_set"));
+        let mut facts = vec![disconnected(1, "T0:00")];
+        facts.extend(
+            round(2, "T1")
+                .into_iter()
+                .filter(|f| !matches!(f.event, Event::StatusSet { .. })),
+        );
         let qa = QaFacts {
             facts,
             status_now: Some("inactive".into()),
@@ -598,8 +749,12 @@ mod tests {
 
     #[test]
     fn no_build_on_every_count_is_named() {
-        let mut facts = vec![fact(1, "disconnected", "T0:00", json!({}))];
-        facts.extend(round(2, "T1").into_iter().filter(|f| f.kind != "billing_rebuilt"));
+        let mut facts = vec![disconnected(1, "T0:00")];
+        facts.extend(
+            round(2, "T1")
+                .into_iter()
+                .filter(|f| !matches!(f.event, Event::BillingRebuilt { .. })),
+        );
         let qa = QaFacts {
             facts,
             counts: [counts(2, "T1", 2)].into_iter().collect(),
@@ -621,7 +776,7 @@ mod tests {
     #[test]
     fn must_disconnect_first() {
         let qa = QaFacts {
-            facts: vec![fact(1, "authenticated", "T0:00", json!({}))],
+            facts: vec![fact(1, "T0:00", Event::Authenticated {})],
             current_cycle: 1,
             ..Default::default()
         };

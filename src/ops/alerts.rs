@@ -2,11 +2,11 @@
 //! board, or fails with the reason the debug route reports.
 
 use crate::clock::Clock;
-use crate::domain::catalog::IntegrationStatus;
+use crate::domain::catalog::{AlertState, IntegrationStatus};
+use crate::domain::event::{Activity, Event};
 use crate::error::ApiResult;
 use crate::store::{alerts, events, integrations, mappings, psa};
 use rusqlite::Connection;
-use serde_json::json;
 
 /// Processes every alert that is due; answers how long until the next one is, if any.
 pub fn process_due(tx: &Connection, clock: &Clock) -> ApiResult<Option<u64>> {
@@ -24,7 +24,7 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
     let now = clock.now_iso();
     let fail = |errors: Vec<String>, code: i64| -> ApiResult<()> {
         let failed = alerts::Resolution {
-            state: "failed",
+            state: AlertState::Failed,
             ticket_id: None,
             errors: &errors,
             message: "Failed to create a ticket in the PSA",
@@ -35,9 +35,11 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
             tx,
             Some(&alert.integration_id),
             alert.cycle,
-            "alert_failed",
             &now,
-            &json!({"messageId": alert.message_id, "errors": errors}),
+            &Event::AlertFailed {
+                message_id: alert.message_id.clone(),
+                errors,
+            },
         )?;
         Ok(())
     };
@@ -83,7 +85,7 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
     )?;
     let ticket_id = ticket.to_string();
     let created = alerts::Resolution {
-        state: "success",
+        state: AlertState::Success,
         ticket_id: Some(&ticket_id),
         errors: &[],
         message: "Ticket created in the PSA",
@@ -94,9 +96,11 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
         tx,
         Some(&alert.integration_id),
         alert.cycle,
-        "alert_succeeded",
         &now,
-        &json!({"messageId": alert.message_id, "ticketId": ticket}),
+        &Event::AlertSucceeded {
+            message_id: alert.message_id.clone(),
+            ticket_id: ticket,
+        },
     )?;
     // A successful alert turns pending into active, as the first accepted count does.
     if integration.status == Some(IntegrationStatus::Pending) && integration.cycle == alert.cycle {
@@ -105,9 +109,8 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
             tx,
             Some(&alert.integration_id),
             alert.cycle,
-            "status_auto_active",
             &now,
-            &json!({"by": "alert"}),
+            &Event::StatusAutoActive { by: Activity::Alert },
         )?;
     }
     Ok(())

@@ -1,13 +1,13 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
 use crate::clock::Clock;
-use crate::domain::billing::{action_still_hides, build_cards, ServiceCard};
+use crate::domain::billing::{action_still_hides, build_cards, ServiceCard, ServiceCardState};
+use crate::domain::event::Event;
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
 use crate::error::ApiResult;
 use crate::store::{billing, events, mappings, partners, psa, usage};
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::json;
 
 /// Recomputes every service card of one partner from its PSA, its mappings and the latest
 /// counts, and keeps the result as what its billing page shows until the next rebuild.
@@ -38,9 +38,11 @@ pub fn rebuild_cards(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiRes
     events::record_for_partner(
         tx,
         partner_id,
-        "billing_rebuilt",
         &now,
-        &json!({"cards": cards.len(), "withUsage": with_usage}),
+        &Event::BillingRebuilt {
+            cards: cards.len(),
+            with_usage,
+        },
     )?;
     Ok((cards, now))
 }
@@ -51,7 +53,7 @@ pub struct CardView {
     #[serde(flatten)]
     pub card: ServiceCard,
     /// `open`, or the action taken this period (`approved`, `adjusted`, `dismissed`).
-    pub state: String,
+    pub state: ServiceCardState,
     pub effective_date: Option<String>,
     /// New Revenue cards only: the account's active agreements, the first being the default
     /// where an approval adds the line.
@@ -139,7 +141,7 @@ fn with_state(c: &Connection, clock: &Clock, partner_id: &str, cards: Vec<Servic
                 .get(&card.id)
                 .filter(|a| action_still_hides(&card, a.vendor_quantity));
             CardView {
-                state: action.map(|a| a.action.clone()).unwrap_or_else(|| "open".into()),
+                state: action.map_or(ServiceCardState::Open, |a| a.action),
                 effective_date: action.and_then(|a| a.effective_date.clone()),
                 agreements: vec![],
                 card,
@@ -179,7 +181,7 @@ pub fn view_of(
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let mut cards: Vec<CardView> = all
         .into_iter()
-        .filter(|v| q.include_actioned || v.state == "open")
+        .filter(|v| q.include_actioned || v.state == ServiceCardState::Open)
         .filter(|v| {
             needle.as_ref().is_none_or(|n| {
                 v.card.service_name.to_lowercase().contains(n)

@@ -2,11 +2,12 @@
 
 use super::billing::{cards_with_state, rebuild};
 use crate::clock::Clock;
+use crate::domain::billing::ServiceCardState;
+use crate::domain::event::{CardRef, Event};
 use crate::domain::psa::PsaKind;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{billing, events, psa};
 use rusqlite::Connection;
-use serde_json::json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardAction {
@@ -25,11 +26,21 @@ impl CardAction {
         }
     }
 
-    fn past(self) -> &'static str {
+    /// The event of this action on one card.
+    fn event(self, card: CardRef) -> Event {
         match self {
-            CardAction::Approve => "approved",
-            CardAction::Adjust => "adjusted",
-            CardAction::Dismiss => "dismissed",
+            CardAction::Approve => Event::CardApproved(card),
+            CardAction::Adjust => Event::CardAdjusted(card),
+            CardAction::Dismiss => Event::CardDismissed(card),
+        }
+    }
+
+    /// The state a card is left in by this action.
+    fn past(self) -> ServiceCardState {
+        match self {
+            CardAction::Approve => ServiceCardState::Approved,
+            CardAction::Adjust => ServiceCardState::Adjusted,
+            CardAction::Dismiss => ServiceCardState::Dismissed,
         }
     }
 }
@@ -56,10 +67,10 @@ pub fn act(
         .into_iter()
         .find(|v| v.card.id == card_id)
         .ok_or_else(|| ApiError::NotFound(format!("No service card found with id: {card_id}")))?;
-    if view.state != "open" {
+    if view.state != ServiceCardState::Open {
         return Err(ApiError::Conflict(format!(
             "This card was already {} for this billing period",
-            view.state
+            view.state.as_str()
         )));
     }
     let card = view.card;
@@ -139,9 +150,12 @@ pub fn act(
     events::record_for_partner(
         tx,
         partner_id,
-        &format!("card_{}", action.past()),
         &now,
-        &json!({"cardId": card.id, "service": card.service_name, "account": card.account_name}),
+        &action.event(CardRef {
+            card_id: card.id.clone(),
+            service: card.service_name.clone(),
+            account: card.account_name.clone(),
+        }),
     )?;
     rebuild(tx, clock, partner_id)?;
     Ok(written)

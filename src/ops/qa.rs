@@ -1,8 +1,9 @@
 //! Gathers the facts the QA checklist reads (events, counts, journal) and builds the report.
 
 use crate::domain::catalog::CardState;
+use crate::domain::event::Event;
 use crate::domain::lint::{advice, Lint, LintCode};
-use crate::domain::qa::{Checklist, CycleCounts, Fact, QaFacts};
+use crate::domain::qa::{lights_next, Checklist, CycleCounts, Fact, QaFacts};
 use crate::error::{ApiError, ApiResult};
 use crate::journal::CallFact;
 use crate::store::{events, integrations, usage, vendors};
@@ -46,7 +47,7 @@ pub fn facts(
         // The billing rebuild the usage step needs: the first one after this cycle's first count.
         if let Some(first) = s.first_at.as_deref() {
             if let Some(e) = events::first_rebuild_with_usage(c, &i.partner_id, first)? {
-                if !rebuilds.iter().any(|r: &events::Event| r.id == e.id) {
+                if !rebuilds.iter().any(|r: &events::EventRow| r.id == e.id) {
                     rebuilds.push(e);
                 }
             }
@@ -75,17 +76,15 @@ pub fn facts(
             .map(|e| Fact {
                 global: false,
                 cycle: e.cycle,
-                kind: e.kind,
                 at: e.at,
-                detail: e.detail,
+                event: e.event,
                 items: e.items,
             })
             .chain(rebuilds.into_iter().map(|e| Fact {
                 global: true,
                 cycle: e.cycle,
-                kind: e.kind,
                 at: e.at,
-                detail: e.detail,
+                event: e.event,
                 items: 0,
             }))
             .collect(),
@@ -172,16 +171,14 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
     let cycles: std::collections::BTreeSet<i64> = qa
         .facts
         .iter()
-        .filter(|f| !f.global && f.kind == "authenticated")
+        .filter(|f| !f.global && matches!(f.event, Event::Authenticated {}))
         .map(|f| f.cycle)
         .collect();
     for cycle in cycles {
-        let lit = qa.facts.iter().any(|f| {
-            !f.global
-                && f.cycle == cycle
-                && ((f.kind == "status_set" && matches!(f.detail["status"].as_str(), Some("pending" | "active")))
-                    || f.kind == "status_auto_active")
-        });
+        let lit = qa
+            .facts
+            .iter()
+            .any(|f| !f.global && f.cycle == cycle && lights_next(&f.event));
         // Only once the vendor has moved on (synced, or the connection ended): between the
         // authentication and the status call the finding would be premature.
         let moved_on = cycle != qa.current_cycle
@@ -190,8 +187,8 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
                 !f.global
                     && f.cycle == cycle
                     && matches!(
-                        f.kind.as_str(),
-                        "accounts_created" | "service_created" | "services_created"
+                        f.event,
+                        Event::AccountsCreated { .. } | Event::ServiceCreated { .. } | Event::ServicesCreated { .. }
                     )
             });
         if !lit && moved_on {

@@ -1,6 +1,8 @@
 //! Alerts queued by vendors, and what became of them.
 
 use super::CachedRow;
+use crate::domain::catalog::AlertState;
+use rusqlite::types::Type;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -21,8 +23,7 @@ pub struct AlertRow {
     pub status: i64,
     pub due_date_time: Option<String>,
     pub service_id: Option<String>,
-    /// `pending`, `success` or `failed`.
-    pub state: String,
+    pub state: AlertState,
     pub ticket_id: Option<String>,
     pub errors: Vec<String>,
     pub message: Option<String>,
@@ -51,7 +52,12 @@ fn row(r: &Row) -> rusqlite::Result<AlertRow> {
         status: r.get(9)?,
         due_date_time: r.get(10)?,
         service_id: r.get(11)?,
-        state: r.get(12)?,
+        state: {
+            let s: String = r.get(12)?;
+            AlertState::parse(&s).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(12, Type::Text, format!("unknown alert state {s}").into())
+            })?
+        },
         ticket_id: r.get(13)?,
         errors: r
             .get::<_, Option<String>>(14)?
@@ -81,7 +87,7 @@ pub fn insert(c: &Connection, a: &AlertRow) -> rusqlite::Result<()> {
             a.status,
             a.due_date_time,
             a.service_id,
-            a.state,
+            a.state.as_str(),
             a.message,
             a.created_at,
             a.due_at_ms
@@ -101,9 +107,9 @@ pub fn get(c: &Connection, message_id: &str) -> rusqlite::Result<Option<AlertRow
 
 pub fn due(c: &Connection, now_ms: i64) -> rusqlite::Result<Vec<AlertRow>> {
     let mut st = c.prepare(&format!(
-        "SELECT {COLS} FROM alert WHERE state = 'pending' AND due_at_ms <= ?1 ORDER BY due_at_ms"
+        "SELECT {COLS} FROM alert WHERE state = ?2 AND due_at_ms <= ?1 ORDER BY due_at_ms"
     ))?;
-    let rows = st.query_map([now_ms], row)?;
+    let rows = st.query_map(params![now_ms, AlertState::Pending.as_str()], row)?;
     rows.collect()
 }
 
@@ -119,7 +125,7 @@ pub fn list(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<AlertRow>>
 
 /// What became of an alert.
 pub struct Resolution<'a> {
-    pub state: &'a str,
+    pub state: AlertState,
     pub ticket_id: Option<&'a str>,
     pub errors: &'a [String],
     pub message: &'a str,
@@ -132,7 +138,7 @@ pub fn resolve(c: &Connection, message_id: &str, r: &Resolution, now: &str) -> r
          WHERE message_id = ?1",
         params![
             message_id,
-            r.state,
+            r.state.as_str(),
             r.ticket_id,
             serde_json::to_string(r.errors).unwrap_or_else(|_| "[]".into()),
             r.message,

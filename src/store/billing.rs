@@ -2,7 +2,7 @@
 //! shows), and the partner's actions on them.
 
 use super::CachedRow;
-use crate::domain::billing::ServiceCard;
+use crate::domain::billing::{ServiceCard, ServiceCardState};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
@@ -51,7 +51,7 @@ pub fn load_view(c: &Connection, partner_id: &str) -> rusqlite::Result<(Vec<Serv
 
 #[derive(Debug, Clone)]
 pub struct CardAction {
-    pub action: String,
+    pub action: ServiceCardState,
     pub vendor_quantity: Option<f64>,
     pub effective_date: Option<String>,
 }
@@ -61,16 +61,20 @@ pub fn actions(c: &Connection, partner_id: &str, period: &str) -> rusqlite::Resu
         "SELECT card_id, action, vendor_quantity, effective_date FROM card_action WHERE partner_id = ?1 AND period = ?2",
     )?;
     let rows = st.query_map([partner_id, period], |r| {
-        Ok((
+        // An action this version does not know leaves the card open.
+        let Some(action) = ServiceCardState::parse_action(&r.get::<_, String>(1)?) else {
+            return Ok(None);
+        };
+        Ok(Some((
             r.get::<_, String>(0)?,
             CardAction {
-                action: r.get(1)?,
+                action,
                 vendor_quantity: r.get(2)?,
                 effective_date: r.get(3)?,
             },
-        ))
+        )))
     })?;
-    rows.collect()
+    rows.filter_map(Result::transpose).collect()
 }
 
 /// One action on one card in one billing period.
@@ -78,7 +82,7 @@ pub struct ActionRecord<'a> {
     pub partner_id: &'a str,
     pub card_id: &'a str,
     pub period: &'a str,
-    pub action: &'a str,
+    pub action: ServiceCardState,
     pub vendor_quantity: Option<f64>,
     pub quantity: Option<f64>,
     pub effective_date: Option<&'a str>,
@@ -90,7 +94,16 @@ pub fn record_action(c: &Connection, a: &ActionRecord, now: &str) -> rusqlite::R
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(partner_id, card_id, period) DO UPDATE SET action = excluded.action, vendor_quantity = excluded.vendor_quantity,
            quantity = excluded.quantity, effective_date = excluded.effective_date, acted_at = excluded.acted_at",
-        params![a.card_id, a.period, a.action, a.vendor_quantity, a.quantity, a.effective_date, now, a.partner_id],
+        params![
+            a.card_id,
+            a.period,
+            a.action.as_str(),
+            a.vendor_quantity,
+            a.quantity,
+            a.effective_date,
+            now,
+            a.partner_id
+        ],
     )?;
     Ok(())
 }

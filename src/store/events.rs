@@ -2,44 +2,28 @@
 //! Each event also folds into `qa_fact` (first occurrence and tally per integration, cycle,
 //! kind and variant), so the checklist reads a few rows however long the history grows.
 
+use crate::domain::event::Event;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Event {
+/// One row of the log, read back as the event it stores.
+#[derive(Debug, Clone)]
+pub struct EventRow {
     pub id: i64,
     pub integration_id: Option<String>,
     pub cycle: i64,
-    pub kind: String,
     pub at: String,
-    pub detail: Value,
-}
-
-/// What tells events of one kind apart for the checklist: a status_set's status (only pending
-/// or active light Next) and whether OPEN VENDOR PORTAL had a URL to open.
-fn variant(kind: &str, detail: &Value) -> String {
-    match kind {
-        "status_set" => detail["status"].as_str().unwrap_or("").to_string(),
-        "portal_opened" => if detail["url"].is_string() { "url" } else { "no_url" }.to_string(),
-        _ => String::new(),
-    }
-}
-
-/// How many things one event brought (the ids of a bulk create), summed per fact.
-fn items(detail: &Value) -> i64 {
-    detail["ids"].as_array().map_or(0, |a| a.len() as i64)
+    pub event: Event,
 }
 
 pub fn record(
     c: &Connection,
     integration_id: Option<&str>,
     cycle: i64,
-    kind: &str,
     at: &str,
-    detail: &Value,
+    event: &Event,
 ) -> rusqlite::Result<()> {
+    let (kind, detail) = event.to_stored();
     let mut st =
         c.prepare_cached("INSERT INTO event (integration_id, cycle, kind, at, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let detail_text = detail.to_string();
@@ -50,10 +34,10 @@ pub fn record(
             c,
             integration_id,
             cycle,
-            kind,
+            &kind,
             c.last_insert_rowid(),
             at,
-            detail,
+            event,
             &detail_text,
         )?;
     }
@@ -62,13 +46,8 @@ pub fn record(
 
 /// An event of no integration (a billing rebuild, a card action, a CSV import): it names its
 /// partner, so that one partner's rebuild never counts in another's checklist.
-pub fn record_for_partner(
-    c: &Connection,
-    partner_id: &str,
-    kind: &str,
-    at: &str,
-    detail: &Value,
-) -> rusqlite::Result<()> {
+pub fn record_for_partner(c: &Connection, partner_id: &str, at: &str, event: &Event) -> rusqlite::Result<()> {
+    let (kind, detail) = event.to_stored();
     let mut st = c.prepare_cached(
         "INSERT INTO event (integration_id, cycle, kind, at, detail, partner_id) VALUES (NULL, 0, ?1, ?2, ?3, ?4)",
     )?;
@@ -84,7 +63,7 @@ fn fold(
     kind: &str,
     id: i64,
     at: &str,
-    detail: &Value,
+    event: &Event,
     detail_text: &str,
 ) -> rusqlite::Result<()> {
     let mut st = c.prepare_cached(
@@ -96,11 +75,11 @@ fn fold(
         integration_id,
         cycle,
         kind,
-        variant(kind, detail),
+        event.variant(),
         id,
         at,
         detail_text,
-        items(detail)
+        event.items()
     ])?;
     Ok(())
 }
@@ -115,9 +94,11 @@ pub fn refold(c: &Connection) -> rusqlite::Result<()> {
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         let text: String = r.get(5)?;
-        let detail = serde_json::from_str(&text).unwrap_or(Value::Null);
         let (integration_id, kind, at): (String, String, String) = (r.get(1)?, r.get(3)?, r.get(4)?);
-        fold(c, &integration_id, r.get(2)?, &kind, r.get(0)?, &at, &detail, &text)?;
+        // A row this version cannot read is no fact the checklist could use.
+        if let Some(event) = parse(&kind, &text) {
+            fold(c, &integration_id, r.get(2)?, &kind, r.get(0)?, &at, &event, &text)?;
+        }
     }
     Ok(())
 }
@@ -127,9 +108,8 @@ pub fn refold(c: &Connection) -> rusqlite::Result<()> {
 #[derive(Debug, Clone)]
 pub struct FirstEvent {
     pub cycle: i64,
-    pub kind: String,
     pub at: String,
-    pub detail: Value,
+    pub event: Event,
     pub events: i64,
     pub items: i64,
 }
@@ -140,45 +120,60 @@ pub fn firsts(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<Firs
          ORDER BY first_id",
     )?;
     let rows = st.query_map([integration_id], |r| {
-        Ok(FirstEvent {
+        let Some(event) = parse(&r.get::<_, String>(1)?, &r.get::<_, String>(3)?) else {
+            return Ok(None);
+        };
+        Ok(Some(FirstEvent {
             cycle: r.get(0)?,
-            kind: r.get(1)?,
             at: r.get(2)?,
-            detail: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or(Value::Null),
+            event,
             events: r.get(4)?,
             items: r.get(5)?,
-        })
+        }))
     })?;
-    rows.collect()
+    rows.filter_map(Result::transpose).collect()
 }
 
-/// One row of `SELECT id, integration_id, cycle, kind, at, detail FROM event`.
-fn event(r: &rusqlite::Row) -> rusqlite::Result<Event> {
-    Ok(Event {
+/// The event a row stores, if this version knows its kind and shape.
+fn parse(kind: &str, detail: &str) -> Option<Event> {
+    let detail: Value = serde_json::from_str(detail).ok()?;
+    let event = Event::from_stored(kind, &detail);
+    if event.is_none() {
+        log::warn!("event log: skipping a {kind} event this version cannot read: {detail}");
+    }
+    event
+}
+
+/// One row of `SELECT id, integration_id, cycle, kind, at, detail FROM event`; `None` for a
+/// row this version cannot read.
+fn event(r: &rusqlite::Row) -> rusqlite::Result<Option<EventRow>> {
+    let Some(event) = parse(&r.get::<_, String>(3)?, &r.get::<_, String>(5)?) else {
+        return Ok(None);
+    };
+    Ok(Some(EventRow {
         id: r.get(0)?,
         integration_id: r.get(1)?,
         cycle: r.get(2)?,
-        kind: r.get(3)?,
         at: r.get(4)?,
-        detail: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Value::Null),
-    })
+        event,
+    }))
 }
 
 /// The partner's first billing rebuild at or after `since` that showed vendor usage on some
 /// card: an index seek on (kind, partner, at), whatever the number of rebuilds before it.
-pub fn first_rebuild_with_usage(c: &Connection, partner_id: &str, since: &str) -> rusqlite::Result<Option<Event>> {
+pub fn first_rebuild_with_usage(c: &Connection, partner_id: &str, since: &str) -> rusqlite::Result<Option<EventRow>> {
     let mut st = c.prepare_cached(
         "SELECT id, integration_id, cycle, kind, at, detail FROM event
          WHERE kind = 'billing_rebuilt' AND partner_id = ?2 AND at >= ?1 AND integration_id IS NULL
            AND COALESCE(json_extract(detail, '$.withUsage'), 0) > 0
          ORDER BY at, id LIMIT 1",
     )?;
-    st.query_row([since, partner_id], event).optional()
+    Ok(st.query_row([since, partner_id], event).optional()?.flatten())
 }
 
 /// Every event of one integration (all cycles) plus its partner's global ones, oldest first:
 /// the whole history, for tests that check the folded facts against it.
-pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<Event>> {
+pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<EventRow>> {
     let mut st = c.prepare(
         "SELECT id, integration_id, cycle, kind, at, detail FROM event
          WHERE integration_id = ?1
@@ -186,5 +181,5 @@ pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result
          ORDER BY id",
     )?;
     let rows = st.query_map([integration_id], event)?;
-    rows.collect()
+    rows.filter_map(Result::transpose).collect()
 }

@@ -165,16 +165,8 @@ pub fn set_alert_board(c: &Connection, id: &str, board: Option<&str>) -> rusqlit
     Ok(())
 }
 
-/// What a disconnect deleted.
-#[derive(Debug, Default, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deleted {
-    pub accounts: usize,
-    pub organization_services: usize,
-    pub account_mappings: usize,
-    pub service_mappings: usize,
-    pub unit_counts: usize,
-}
+/// What a disconnect deleted: the disconnect event carries it.
+pub use crate::domain::event::Deleted;
 
 /// DISCONNECT: every vendor account, organization service, mapping and count of the
 /// integration goes; the partner key is revoked; the card is Ready to Connect again.

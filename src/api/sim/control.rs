@@ -5,6 +5,7 @@ use super::integrations::sim_body;
 use super::partners::SimPartner;
 use crate::api::{path_param, query_value};
 use crate::clock::parse_time;
+use crate::domain::event::{Event, UnmapReason};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::journal::JournalEntry;
 use crate::ops::billing::rebuild;
@@ -361,17 +362,22 @@ async fn remove_company(state: web::Data<AppState>, req: HttpRequest, partner: S
                     tx,
                     Some(integration_id),
                     cycle,
-                    "account_unmapped",
                     &now,
-                    &json!({"accountId": account_id, "reason": "psa_company_removed", "psaAccountId": id}),
+                    &Event::AccountUnmapped {
+                        account_id: account_id.clone(),
+                        reason: Some(UnmapReason::PsaCompanyRemoved),
+                        psa_account_id: Some(id.clone()),
+                    },
                 )?;
             }
             events::record_for_partner(
                 tx,
                 &partner.id,
-                "psa_company_removed",
                 &now,
-                &json!({"psaAccountId": id, "name": removed.company.name}),
+                &Event::PsaCompanyRemoved {
+                    psa_account_id: id.clone(),
+                    name: removed.company.name.clone(),
+                },
             )?;
             rebuild(tx, &clock, &partner.id)?;
             Ok(removed)

@@ -5,6 +5,7 @@ use super::partners::SimPartner;
 use crate::api::path_param;
 use crate::clock::Clock;
 use crate::domain::catalog::{CardState, SetupStep, MODULES};
+use crate::domain::event::{Event, MappingSource};
 use crate::domain::ids::GradientToken;
 use crate::domain::lifecycle::Card;
 use crate::domain::mapping::exact_name_matches;
@@ -165,7 +166,15 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
             let now = clock.now_iso();
             integrations::connect(tx, &id, &modules, &now)?;
             let i = load(tx, &id)?;
-            events::record(tx, Some(&id), i.cycle, "connected", &now, &json!({"modules": modules}))?;
+            events::record(
+                tx,
+                Some(&id),
+                i.cycle,
+                &now,
+                &Event::Connected {
+                    modules: modules.clone(),
+                },
+            )?;
             card(tx, &i)
         })
         .await?;
@@ -191,9 +200,11 @@ async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
                 tx,
                 Some(&id),
                 i.cycle,
-                "token_generated",
                 &now,
-                &json!({"regenerated": regenerated, "keyHint": key.hint()}),
+                &Event::TokenGenerated {
+                    regenerated,
+                    key_hint: key.hint(),
+                },
             )?;
             Ok(json!({
                 "partnerApiKey": key.expose(),
@@ -218,9 +229,8 @@ async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
                 tx,
                 Some(&id),
                 i.cycle,
-                "portal_opened",
                 &clock.now_iso(),
-                &json!({"url": url}),
+                &Event::PortalOpened { url: url.clone() },
             )?;
             // Recorded either way (so the QA checklist sees the press), hence Ok here.
             Ok(url.ok_or_else(|| {
@@ -260,9 +270,14 @@ fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &s
             tx,
             Some(&i.id),
             i.cycle,
-            "account_mapped",
             now,
-            &json!({"accountId": account, "name": name, "psaAccountId": company, "psaAccountName": name, "source": "auto"}),
+            &Event::AccountMapped {
+                account_id: account.clone(),
+                name: name.map(String::from),
+                psa_account_id: company.clone(),
+                psa_account_name: name.map(String::from),
+                source: MappingSource::Auto,
+            },
         )?;
     }
     Ok(matches.len())
@@ -301,9 +316,13 @@ fn auto_map_services(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResul
             tx,
             Some(&i.id),
             i.cycle,
-            "service_mapped",
             now,
-            &json!({"serviceId": service, "name": name, "psaProductIds": [product], "source": "auto"}),
+            &Event::ServiceMapped {
+                service_id: service.clone(),
+                name: name.map(String::from),
+                psa_product_ids: vec![product.clone()],
+                source: MappingSource::Auto,
+            },
         )?;
     }
     Ok(matches.len())
@@ -338,7 +357,7 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
                 }
                 _ => {}
             }
-            events::record(tx, Some(&id), i.cycle, "step", &now, &json!({"step": step.as_str()}))?;
+            events::record(tx, Some(&id), i.cycle, &now, &Event::Step { step })?;
             card(tx, &load(tx, &id)?)
         })
         .await?;
@@ -446,10 +465,14 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
                 tx,
                 Some(&i.id),
                 i.cycle,
-                "account_mapped",
                 &now,
-                &json!({"accountId": account_id, "name": row["name"], "psaAccountId": psa_id,
-                    "psaAccountName": row["psaAccountName"], "source": "manual"}),
+                &Event::AccountMapped {
+                    account_id: account_id.clone(),
+                    name: row["name"].as_str().map(String::from),
+                    psa_account_id: psa_id.clone(),
+                    psa_account_name: row["psaAccountName"].as_str().map(String::from),
+                    source: MappingSource::Manual,
+                },
             )?;
             Ok(row)
         })
@@ -470,9 +493,12 @@ async fn unmap_account(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
                     tx,
                     Some(&i.id),
                     i.cycle,
-                    "account_unmapped",
                     &clock.now_iso(),
-                    &json!({"accountId": account_id}),
+                    &Event::AccountUnmapped {
+                        account_id: account_id.clone(),
+                        reason: None,
+                        psa_account_id: None,
+                    },
                 )?;
             }
             account_row(tx, &i, &account_id)
@@ -508,20 +534,24 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
             }
             let now = clock.now_iso();
             mappings::map_service(tx, &i.id, &service_id, &products, "manual", &now)?;
-            let kind = if products.is_empty() {
-                "service_unmapped"
-            } else {
-                "service_mapped"
-            };
             let row = service_row(tx, &i, &service_id)?;
-            events::record(
-                tx,
-                Some(&i.id),
-                i.cycle,
-                kind,
-                &now,
-                &json!({"serviceId": service_id, "name": row["name"], "psaProductIds": products, "source": "manual"}),
-            )?;
+            let name = row["name"].as_str().map(String::from);
+            let event = if products.is_empty() {
+                Event::ServiceUnmapped {
+                    service_id: service_id.clone(),
+                    name,
+                    psa_product_ids: Some(products),
+                    source: Some(MappingSource::Manual),
+                }
+            } else {
+                Event::ServiceMapped {
+                    service_id: service_id.clone(),
+                    name,
+                    psa_product_ids: products,
+                    source: MappingSource::Manual,
+                }
+            };
+            events::record(tx, Some(&i.id), i.cycle, &now, &event)?;
             Ok(row)
         })
         .await?;
@@ -541,9 +571,13 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
                     tx,
                     Some(&i.id),
                     i.cycle,
-                    "service_unmapped",
                     &clock.now_iso(),
-                    &json!({"serviceId": service_id}),
+                    &Event::ServiceUnmapped {
+                        service_id: service_id.clone(),
+                        name: None,
+                        psa_product_ids: None,
+                        source: None,
+                    },
                 )?;
             }
             service_row(tx, &i, &service_id)
@@ -568,9 +602,11 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
                 tx,
                 Some(&id),
                 i.cycle,
-                "finished",
                 &now,
-                &json!({"accounts": accounts_mapped, "services": services_mapped}),
+                &Event::Finished {
+                    accounts: accounts_mapped,
+                    services: services_mapped,
+                },
             )?;
             rebuild(tx, &clock, &i.partner_id)?;
             card(tx, &load(tx, &id)?)
@@ -587,14 +623,7 @@ async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
             let i = load(tx, &id)?;
             let now = clock.now_iso();
             let deleted = integrations::disconnect(tx, &id, &now)?;
-            events::record(
-                tx,
-                Some(&id),
-                i.cycle,
-                "disconnected",
-                &now,
-                &serde_json::to_value(&deleted).unwrap_or_default(),
-            )?;
+            events::record(tx, Some(&id), i.cycle, &now, &Event::Disconnected(deleted.clone()))?;
             rebuild(tx, &clock, &i.partner_id)?;
             Ok(json!({"integration": card(tx, &load(tx, &id)?)?, "deleted": deleted}))
         })

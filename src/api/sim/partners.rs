@@ -5,6 +5,7 @@
 
 use super::integrations::sim_body;
 use crate::api::query_value;
+use crate::domain::event::Event;
 use crate::domain::ids::GradientToken;
 use crate::domain::psa::PsaKind;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -220,22 +221,15 @@ async fn create(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
                 },
             )?;
             // What the partner did to hand the vendor a token: CONNECT, then GENERATE API TOKEN.
-            events::record(
-                tx,
-                Some(&integration_id),
-                1,
-                "connected",
-                &now,
-                &json!({"modules": vendor.modules}),
-            )?;
-            events::record(
-                tx,
-                Some(&integration_id),
-                1,
-                "token_generated",
-                &now,
-                &json!({"regenerated": false, "keyHint": key.hint()}),
-            )?;
+            let connected = Event::Connected {
+                modules: vendor.modules.clone(),
+            };
+            events::record(tx, Some(&integration_id), 1, &now, &connected)?;
+            let token = Event::TokenGenerated {
+                regenerated: false,
+                key_hint: key.hint(),
+            };
+            events::record(tx, Some(&integration_id), 1, &now, &token)?;
             rebuild(tx, &clock, &partner_id)?;
             Ok(json!({
                 "partnerId": partner_id,

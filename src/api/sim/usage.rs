@@ -6,6 +6,7 @@
 use super::integrations::sim_body;
 use super::partners::SimPartner;
 use crate::domain::csv_usage::{self, Company, Product, MAX_BYTES};
+use crate::domain::event::Event;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
@@ -77,9 +78,12 @@ async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Byte
             events::record_for_partner(
                 tx,
                 p,
-                "csv_imported",
                 &now,
-                &json!({"fileName": file_name, "rows": rows, "pairs": parsed.len()}),
+                &Event::CsvImported {
+                    file_name: file_name.clone(),
+                    rows,
+                    pairs: parsed.len(),
+                },
             )?;
             rebuild(tx, &clock, p)?;
             Ok(json!({"status": "ok", "fileName": file_name, "rows": rows, "importedAt": now, "usage": parsed}))

@@ -3,6 +3,7 @@
 
 use super::auth::Partner;
 use crate::api::{note_lints, path_param, query_pairs};
+use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields};
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::validate::{object, objects, Fields};
@@ -132,19 +133,12 @@ async fn create(
             for p in &new {
                 accounts::insert(tx, kind, &integration.id, p, &now)?;
             }
-            let ids: Vec<&str> = new.iter().map(|p| p.id.as_str()).collect();
+            let ids: Vec<String> = new.iter().map(|p| p.id.clone()).collect();
             let event = match kind {
-                PropertyKind::Account => "accounts_created",
-                PropertyKind::OrgService => "services_created",
+                PropertyKind::Account => Event::AccountsCreated { ids },
+                PropertyKind::OrgService => Event::ServicesCreated { ids },
             };
-            events::record(
-                tx,
-                Some(&integration.id),
-                integration.cycle,
-                event,
-                &now,
-                &json!({"ids": ids}),
-            )?;
+            events::record(tx, Some(&integration.id), integration.cycle, &now, &event)?;
             let mut out = vec![];
             for p in &new {
                 let row = accounts::get(tx, kind, &integration.id, &p.id)?

@@ -2,6 +2,8 @@
 
 use super::auth::Partner;
 use crate::api::path_param;
+use crate::domain::catalog::AlertState;
+use crate::domain::event::Event;
 use crate::domain::validate::{object, Fields};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::alerts::process_due;
@@ -52,7 +54,7 @@ async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequ
         status: status.expect("validated") as i64,
         due_date_time,
         service_id,
-        state: "pending".into(),
+        state: AlertState::Pending,
         ticket_id: None,
         errors: vec![],
         message: Some("Alert queued".into()),
@@ -71,9 +73,10 @@ async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequ
                 tx,
                 Some(&alert.integration_id),
                 alert.cycle,
-                "alert_queued",
                 &now,
-                &json!({"messageId": alert.message_id}),
+                &Event::AlertQueued {
+                    message_id: alert.message_id.clone(),
+                },
             )?;
             Ok(())
         })

@@ -4,6 +4,7 @@
 
 use crate::api::{note_caller, note_lints};
 use crate::domain::catalog::IntegrationStatus;
+use crate::domain::event::Event;
 use crate::domain::ids::{GradientToken, KeyHash};
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::{ApiError, ApiResult};
@@ -12,7 +13,6 @@ use crate::store::integrations::IntegrationRow;
 use crate::store::vendors::VendorRow;
 use crate::store::{events, integrations, vendors};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
-use serde_json::json;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -130,7 +130,7 @@ async fn authenticate(
                     .write(move |tx| {
                         let now = clock.now_iso();
                         if integrations::mark_token_used(tx, &id, &now)? {
-                            events::record(tx, Some(&id), cycle, "authenticated", &now, &json!({}))?;
+                            events::record(tx, Some(&id), cycle, &now, &Event::Authenticated {})?;
                         }
                         Ok(())
                     })

@@ -4,6 +4,7 @@ use super::auth::Partner;
 use super::dto::integration_data;
 use crate::api::{note_lints, path_param, query_pairs};
 use crate::domain::catalog::IntegrationStatus;
+use crate::domain::event::Event;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::{json_response, ApiError, ApiResult};
@@ -61,14 +62,7 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
         .grant
         .write(&state, move |tx| {
             integrations::set_status(tx, &id, status)?;
-            events::record(
-                tx,
-                Some(&id),
-                cycle,
-                "status_set",
-                &clock.now_iso(),
-                &json!({"status": status.as_str()}),
-            )?;
+            events::record(tx, Some(&id), cycle, &clock.now_iso(), &Event::StatusSet { status })?;
             integrations::get(tx, &id)?.ok_or_else(|| ApiError::internal("integration vanished"))
         })
         .await?;

@@ -4,6 +4,7 @@ use super::auth::Vendor;
 use super::dto::{envelope, vendor_data};
 use crate::api::{note_lints, path_param};
 use crate::domain::catalog::{CATEGORIES, SUBCATEGORIES};
+use crate::domain::event::Event;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::validate::{object, Fields};
@@ -13,7 +14,6 @@ use crate::store::events;
 use crate::store::vendors::{self, ServiceRow, VendorUpdate};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("", crate::api::express::get().to(get_vendor))
@@ -103,9 +103,8 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
                     tx,
                     Some(iid),
                     *cycle,
-                    "portal_url_set",
                     &clock.now_iso(),
-                    &json!({"url": url}),
+                    &Event::PortalUrlSet { url: url.clone() },
                 )?;
             }
             let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
@@ -196,9 +195,12 @@ async fn create_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
                     tx,
                     Some(iid),
                     *cycle,
-                    "service_created",
                     &now,
-                    &json!({"serviceId": service.id, "name": service.name, "duplicateName": duplicate}),
+                    &Event::ServiceCreated {
+                        service_id: service.id.clone(),
+                        name: service.name.clone(),
+                        duplicate_name: duplicate,
+                    },
                 )?;
             }
             let v = vendors::get(tx, &service.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;

@@ -3,6 +3,7 @@
 use super::auth::Partner;
 use crate::api::{note_lints, path_param, query_value};
 use crate::domain::catalog::IntegrationStatus;
+use crate::domain::event::{Activity, Event};
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::validate::{object, parse_bool, Fields};
@@ -126,7 +127,7 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
             // The first accepted count turns pending into active.
             if integration.status == Some(IntegrationStatus::Pending) {
                 integrations::set_status(tx, &integration.id, IntegrationStatus::Active)?;
-                events::record(tx, Some(&integration.id), integration.cycle, "status_auto_active", &now, &json!({"by": "count"}))?;
+                events::record(tx, Some(&integration.id), integration.cycle, &now, &Event::StatusAutoActive { by: Activity::Count })?;
             }
             Ok(Ok(()))
         })
