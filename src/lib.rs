@@ -188,6 +188,7 @@ pub fn build_app(
         )
         .service(
             aweb::scope("/sim")
+                .wrap(from_fn(api::sim::partners::integrations_of_named_partner))
                 .configure(api::sim::config)
                 .route("/openapi.json", aweb::get().to(web::sim_openapi))
                 .route("/session", aweb::post().to(api::guard::session))

@@ -1317,6 +1317,8 @@ async fn sim_answers_match_the_document() {
     sim(&app, ck, "POST", p, p, Some(nobody), 404).await;
     sim(&app, ck, "GET", p, p, None, 200).await;
     let other = made["partnerId"].as_str().unwrap().to_string();
+    let not_theirs = format!("{i}?partnerId={other}");
+    sim(&app, ck, "GET", "/integrations/{id}", &not_theirs, None, 404).await;
     for path in [
         "/info",
         "/psa",

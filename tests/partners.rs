@@ -504,6 +504,30 @@ async fn sim_reads_and_writes_act_for_the_named_partner_only() {
     assert_eq!(crossed.status, 404);
     let b_card = edr_quantities(&b.sim("GET", "/billing", None).await.ok(200));
     assert_eq!(b_card, vec![("Acme Corp".to_string(), 7.0)]);
+    // Naming B, A's integration is as unknown as any: no mapping, no disconnect, no QA.
+    let a_integration = format!("/integrations/{INTEGRATION}");
+    for (method, path) in [
+        ("GET", a_integration.clone()),
+        ("DELETE", format!("{a_integration}/mappings/accounts/acme-1")),
+        ("POST", format!("{a_integration}/disconnect")),
+    ] {
+        let r = b.sim(method, &path, None).await;
+        assert_eq!(
+            r.body,
+            json!({"statusCode": 404, "message": format!("No integration found with id: {INTEGRATION}"), "error": "Not Found"}),
+            "{method} {path}"
+        );
+    }
+    let unknown_partner = app
+        .sim("POST", &format!("{a_integration}/disconnect?partnerId=nobody"), None)
+        .await;
+    assert_eq!(unknown_partner.body["message"], "No partner found with id: nobody");
+    assert_eq!(
+        b.sim("GET", &format!("/qa?integrationId={INTEGRATION}"), None)
+            .await
+            .ok(200),
+        json!([])
+    );
     assert_eq!(app.snapshot().await, a_before);
     assert_eq!(app.billing().await["cards"], a_billing["cards"]);
 }
@@ -869,4 +893,47 @@ async fn a_snapshot_file_from_before_partners_still_imports() {
     other["schemaVersion"] = json!("0");
     let r = app.sim("POST", "/snapshots/import?name=zero", Some(other)).await;
     assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn a_partners_alerts_become_tickets_on_its_own_board_only() {
+    let app = spawn().await;
+    let b = Partner::create(&app, json!({})).await;
+    b.flow("Endpoint Protection", &[("acme-1", "Acme Corp", 3.0)]).await;
+    let alert = json!({"title": "Threat quarantined", "description": "EDR blocked x.exe", "alertId": "a-1", "priority": 3, "status": 1});
+    let created = b.vendor("POST", "/alerting/acme-1", Some(alert)).await.ok(201);
+    let message = created["messageId"].as_str().unwrap().to_string();
+    let mut done = Value::Null;
+    for _ in 0..100 {
+        done = b
+            .vendor("GET", &format!("/alerting/debug/{message}"), None)
+            .await
+            .ok(200);
+        if done["status"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(done["status"], "success", "{done}");
+    let tickets = |v: &Value| -> Vec<Value> {
+        v["boards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b["tickets"].as_array().unwrap().clone())
+            .collect()
+    };
+    let own = tickets(&b.sim("GET", "/tickets", None).await.ok(200));
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["accountName"], "Acme Corp");
+    assert_eq!(b.sim("GET", "/alerts", None).await.ok(200).as_array().unwrap().len(), 1);
+    // The seeded partner's PSA and alert list see none of it; its token cannot read B's alert.
+    assert!(tickets(&app.sim("GET", "/tickets", None).await.ok(200)).is_empty());
+    assert_eq!(app.sim("GET", "/alerts", None).await.ok(200), json!([]));
+    assert_eq!(
+        app.vendor("GET", &format!("/alerting/debug/{message}"), None)
+            .await
+            .status,
+        404
+    );
 }

@@ -11,10 +11,15 @@ use crate::domain::psa::PsaKind;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::billing::rebuild;
 use crate::state::AppState;
+use crate::store::integrations;
 use crate::store::partners::{self, NewPartner};
 use crate::store::{events, seed, vendors};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +37,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 /// The partner a `/sim` request acts for.
 pub struct SimPartner {
     pub id: String,
+    /// Named by the request (else the seed's partner, by default).
+    pub named: bool,
 }
 
 /// `?partnerId=` or `X-Sim-Partner` (both, if given, must agree), else the seed's partner.
@@ -66,26 +73,78 @@ impl FromRequest for SimPartner {
                 .app_data::<web::Data<AppState>>()
                 .cloned()
                 .ok_or_else(|| ApiError::internal("no app state"))?;
-            let id = match named(&req)? {
+            let (id, named) = match named(&req)? {
                 Some(id) => {
                     let checked = id.clone();
                     if !state.read(move |c| Ok(partners::exists(c, &checked)?)).await? {
                         return Err(unknown(&id));
                     }
-                    id
+                    (id, true)
                 }
-                None => state
-                    .read(|c| Ok(partners::default_id(c)?))
-                    .await?
-                    .ok_or_else(|| ApiError::internal("the simulator holds no partner"))?,
+                None => (
+                    state
+                        .read(|c| Ok(partners::default_id(c)?))
+                        .await?
+                        .ok_or_else(|| ApiError::internal("the simulator holds no partner"))?,
+                    false,
+                ),
             };
-            Ok(SimPartner { id })
+            Ok(SimPartner { id, named })
         })
     }
 }
 
 pub fn unknown(id: &str) -> ApiError {
     ApiError::NotFound(format!("No partner found with id: {id}"))
+}
+
+/// Wrapped around `/sim`: a request that names a partner reaches only that partner's
+/// integrations. `/sim/integrations/{id}/...` of another partner's integration answers the 404
+/// of an unknown integration, so a test that names its partner can never map, connect or
+/// disconnect another test's integration. A request that names none acts on any, as before.
+pub async fn integrations_of_named_partner(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let integration = req
+        .path()
+        .strip_prefix("/sim/integrations/")
+        .and_then(|rest| rest.split('/').next())
+        .map(|raw| percent_decode_str(raw).decode_utf8_lossy().into_owned())
+        .filter(|id| !id.is_empty());
+    if let Some(id) = integration {
+        let refusal = match named(req.request()) {
+            Err(e) => Some(e),
+            Ok(None) => None,
+            Ok(Some(partner)) => {
+                let state = req
+                    .app_data::<web::Data<AppState>>()
+                    .cloned()
+                    .expect("app state is registered");
+                let (p, i) = (partner.clone(), id.clone());
+                let found = state
+                    .read(move |c| {
+                        Ok((
+                            partners::exists(c, &p)?,
+                            integrations::get(c, &i)?.map(|i| i.partner_id),
+                        ))
+                    })
+                    .await;
+                match found {
+                    Err(e) => Some(e),
+                    Ok((false, _)) => Some(unknown(&partner)),
+                    Ok((true, Some(owner))) if owner != partner => {
+                        Some(ApiError::NotFound(format!("No integration found with id: {id}")))
+                    }
+                    Ok(_) => None,
+                }
+            }
+        };
+        if let Some(e) = refusal {
+            return Ok(req.error_response(e).map_into_boxed_body());
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {

@@ -24,12 +24,16 @@ async fn all(
     with_report: bool,
 ) -> ApiResult<Vec<(IntegrationQa, Option<Value>)>> {
     let clock = state.clock.clone();
-    // The partner's integrations; one named by `integrationId` is found whoever's it is, as
-    // every route of one integration is.
+    // The partner's integrations; one named by `integrationId` is found whoever's it is when
+    // the request names no partner, as every route of one integration is.
     let ids: Vec<(String, String)> = state
         .read(move |c| {
             Ok(match only {
-                Some(id) => integrations::get(c, &id)?.into_iter().collect(),
+                // Whoever's it is, unless the request named a partner.
+                Some(id) => integrations::get(c, &id)?
+                    .into_iter()
+                    .filter(|i| !partner.named || i.partner_id == partner.id)
+                    .collect(),
                 None => integrations::list(c, &partner.id)?,
             }
             .into_iter()
