@@ -17,27 +17,6 @@ struct Partner {
     token: String,
 }
 
-async fn send(client: &reqwest::Client, rb: reqwest::RequestBuilder) -> Reply {
-    let _ = client;
-    let res = rb.send().await.expect("request sent");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let text = res.text().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply {
-        status,
-        content_type,
-        headers,
-        body,
-        text,
-    }
-}
-
 impl Partner {
     async fn create(app: &TestApp, body: Value) -> Partner {
         let made = app.sim("POST", "/partners", Some(body)).await.ok(201);
@@ -50,16 +29,21 @@ impl Partner {
         }
     }
 
+    /// The test harness's client, with this partner's token.
+    fn app(&self) -> TestApp {
+        TestApp {
+            base: self.base.clone(),
+            client: self.client.clone(),
+            token: self.token.clone(),
+        }
+    }
+
     /// A partner-wide `/sim` call for this partner (by query string).
     async fn sim(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let url = format!("{}/sim{path}{sep}partnerId={}", self.base, self.id);
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut rb = self.client.request(m, url);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        send(&self.client, rb).await
+        self.app()
+            .sim(method, &format!("{path}{sep}partnerId={}", self.id), body)
+            .await
     }
 
     /// A `/sim` call on this partner's integration.
@@ -69,16 +53,7 @@ impl Partner {
     }
 
     async fn vendor(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut rb = self
-            .client
-            .request(m, format!("{}/api/vendor-api{path}", self.base))
-            .header("GRADIENT-TOKEN", &self.token)
-            .header("accept", "application/json");
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        send(&self.client, rb).await
+        self.app().vendor(method, path, body).await
     }
 
     async fn mappings(&self) -> Value {
@@ -443,12 +418,10 @@ async fn sim_reads_and_writes_act_for_the_named_partner_only() {
     let a_billing = app.billing().await;
 
     // The header names the partner as the query does.
-    let by_header = send(
-        &app.client,
-        app.client.get(app.url("/sim/billing")).header("X-Sim-Partner", &b.id),
-    )
-    .await
-    .ok(200);
+    let by_header = app
+        .send(app.client.get(app.url("/sim/billing")).header("X-Sim-Partner", &b.id))
+        .await
+        .ok(200);
     let by_query = b.sim("GET", "/billing", None).await.ok(200);
     assert_eq!(by_header["cards"], by_query["cards"]);
     assert!(edr_quantities(&by_query).is_empty(), "A's count shows at B");
@@ -469,13 +442,13 @@ async fn sim_reads_and_writes_act_for_the_named_partner_only() {
         unknown.body,
         json!({"statusCode": 404, "message": "No partner found with id: 64f1a2b3c4d5e6f708192aff", "error": "Not Found"})
     );
-    let both = send(
-        &app.client,
-        app.client
-            .get(app.url(&format!("/sim/psa?partnerId={}", b.id)))
-            .header("X-Sim-Partner", "someone-else"),
-    )
-    .await;
+    let both = app
+        .send(
+            app.client
+                .get(app.url(&format!("/sim/psa?partnerId={}", b.id)))
+                .header("X-Sim-Partner", "someone-else"),
+        )
+        .await;
     assert_eq!(both.status, 400);
     assert_eq!(
         both.body["message"],
@@ -625,25 +598,12 @@ async fn partners_run_whole_flows_at_once_and_each_sees_only_its_own() {
     let made = futures_join(
         (0..4)
             .map(|n| {
-                let app_base = app.base.clone();
-                let client = app.client.clone();
-                tokio::spawn(async move {
-                    let r = send(
-                        &client,
-                        client
-                            .post(format!("{app_base}/sim/partners"))
-                            .json(&json!({"name": format!("Parallel MSP {n}")})),
-                    )
-                    .await;
-                    let made = r.ok(201);
-                    Partner {
-                        base: app_base,
-                        client,
-                        id: made["partnerId"].as_str().unwrap().to_string(),
-                        integration: made["integrationId"].as_str().unwrap().to_string(),
-                        token: made["gradientToken"].as_str().unwrap().to_string(),
-                    }
-                })
+                let app = TestApp {
+                    base: app.base.clone(),
+                    client: app.client.clone(),
+                    token: app.token.clone(),
+                };
+                tokio::spawn(async move { Partner::create(&app, json!({"name": format!("Parallel MSP {n}")})).await })
             })
             .collect(),
     )
@@ -780,7 +740,7 @@ async fn a_schema_1_database_is_migrated_with_its_partner_whole() {
     // The same rows in a file of schema 1, as a build from before partners wrote it.
     let old = dir.path().join("old.db");
     let c = rusqlite::Connection::open(&old).unwrap();
-    c.execute_batch(include_str!("../src/store/schema_v1.sql")).unwrap();
+    c.execute_batch(include_str!("fixtures/schema-v1.sql")).unwrap();
     c.execute("ATTACH DATABASE ?1 AS src", [current.to_str().unwrap()])
         .unwrap();
     let tables: Vec<String> = c
@@ -903,17 +863,7 @@ async fn a_partners_alerts_become_tickets_on_its_own_board_only() {
     let alert = json!({"title": "Threat quarantined", "description": "EDR blocked x.exe", "alertId": "a-1", "priority": 3, "status": 1});
     let created = b.vendor("POST", "/alerting/acme-1", Some(alert)).await.ok(201);
     let message = created["messageId"].as_str().unwrap().to_string();
-    let mut done = Value::Null;
-    for _ in 0..100 {
-        done = b
-            .vendor("GET", &format!("/alerting/debug/{message}"), None)
-            .await
-            .ok(200);
-        if done["status"] != "pending" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let done = b.app().alert_outcome(&message).await;
     assert_eq!(done["status"], "success", "{done}");
     let tickets = |v: &Value| -> Vec<Value> {
         v["boards"]
