@@ -292,7 +292,7 @@ pub async fn run(state: &AppState, name: &str) -> ApiResult<Outcome> {
     let current = state.seed.read().clone();
     let plan = plan(name, &current).expect("every listed scenario has a plan");
     let keys = plan.seed.demo_keys();
-    crate::api::sim::misc::reset_to(state, plan.seed).await?;
+    crate::ops::control::reset_to(state, plan.seed).await?;
 
     let base = self_url(state);
     let http = self_client(state)?;

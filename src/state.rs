@@ -32,7 +32,7 @@ pub struct AppState {
     pub rebuild: Debouncer,
     pub alerts_wakeup: Notify,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
-    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::api::sim::control::Snapshot>>,
+    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
     /// The host names /sim and the console answer to (see `api::guard`).
     pub allowed_hosts: Vec<String>,
 }
@@ -92,6 +92,17 @@ impl AppState {
             Ok(out) => out,
             Err(f) => self.write_off_thread(f).await,
         }
+    }
+
+    /// A write that ends by rebuilding the partner's billing view itself: its debounced
+    /// rebuild still pending is dropped, since this one supersedes it.
+    pub async fn write_rebuilding<T, F>(&self, partner_id: &str, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.rebuild.cancel(partner_id);
+        self.write(f).await
     }
 
     /// A write that may take long (a reset, a billing rebuild): always off the async threads.

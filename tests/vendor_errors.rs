@@ -994,6 +994,97 @@ async fn a_duplicate_account_id_is_409_and_nothing_of_that_body_is_stored() {
     assert_unchanged(&app, &before, "duplicate org services").await;
 }
 
+/// A refused call keeps every lint found before the refusal, and the refusal's own after them,
+/// whichever step refused it: the body's rules, a lookup, or a duplicate.
+#[tokio::test]
+async fn a_refused_call_keeps_the_lints_found_on_the_way() {
+    let mut app = spawn_unlimited().await;
+    let service = app.mapped_setup().await;
+    let unmapped_service = app.create_service("Backup Vault").await;
+    let before = app.stored().await;
+    let count = |service: &str| format!("/service/{service}/count");
+    let cases = [
+        (
+            app.vendor(
+                "POST",
+                &count(&service),
+                Some(json!({"accountId": 1002, "unitCount": -1})),
+            )
+            .await,
+            400,
+            vec!["numeric_id"],
+        ),
+        (
+            app.vendor(
+                "POST",
+                &count(&service),
+                Some(json!({"accountId": 1002, "unitCount": 1})),
+            )
+            .await,
+            404,
+            vec!["numeric_id", "count_for_unmapped_pair"],
+        ),
+        (
+            app.vendor(
+                "POST",
+                &count(&unmapped_service),
+                Some(json!({"accountId": "acme-1", "clientOId": "65a0c0ffee0000000000f1a0", "unitCount": 1})),
+            )
+            .await,
+            404,
+            vec!["deprecated_client_o_id", "count_for_unmapped_pair"],
+        ),
+        (
+            app.vendor(
+                "POST",
+                &count(UNKNOWN_SERVICE),
+                Some(json!({"accountId": 7, "unitCount": 1})),
+            )
+            .await,
+            404,
+            vec!["numeric_id"],
+        ),
+        (
+            app.vendor(
+                "PATCH",
+                "/organization/accounts",
+                Some(json!([{"id": "acme-1", "name": ""}, {"id": 404404, "name": "x"}])),
+            )
+            .await,
+            404,
+            vec!["numeric_id"],
+        ),
+        (
+            app.vendor(
+                "POST",
+                "/organization/accounts",
+                Some(json!([{"id": 5, "name": "Five"}, {"id": "5", "name": "Five again"}])),
+            )
+            .await,
+            409,
+            vec!["numeric_id", "account_reposted"],
+        ),
+        (
+            app.vendor(
+                "POST",
+                "/alerting/acme-1",
+                Some(json!({"alertId": 9, "title": "Disk full"})),
+            )
+            .await,
+            400,
+            vec!["numeric_id"],
+        ),
+    ];
+    let entries = app.journal(&format!("limit={}", cases.len())).await;
+    // Newest first: the last `cases.len()` calls, oldest of them first.
+    let recent: Vec<Vec<String>> = entries[..cases.len()].iter().rev().map(lint_codes).collect();
+    for ((r, status, lints), found) in cases.iter().zip(recent) {
+        assert_eq!(r.status, *status, "{}", r.text);
+        assert_eq!(found, *lints, "{}", r.text);
+    }
+    assert_unchanged(&app, &before, "refused calls with lints").await;
+}
+
 // --- transport --------------------------------------------------------------------------
 
 /// A JSON body of exactly `len` bytes that creates one account.

@@ -5,6 +5,7 @@ pub mod body;
 pub mod express;
 pub mod guard;
 pub mod middleware;
+pub mod reply;
 pub mod sim;
 pub mod vendor_api;
 

@@ -81,6 +81,60 @@ pub fn blanked_fields(fields: &[String]) -> Option<Lint> {
     })
 }
 
+/// A result and the lints found on the way to it. The lints ride along on success and on
+/// refusal alike, so no return path can drop them: a call's parse, its operation and its answer
+/// each add theirs, and the HTTP layer hands the whole list to the journal once.
+#[must_use]
+#[derive(Debug)]
+pub struct Linted<T, E> {
+    pub result: Result<T, E>,
+    pub lints: Vec<Lint>,
+}
+
+impl<T, E> Linted<T, E> {
+    pub fn new(result: Result<T, E>, lints: Vec<Lint>) -> Self {
+        Linted { result, lints }
+    }
+
+    pub fn ok(value: T) -> Self {
+        Linted::new(Ok(value), vec![])
+    }
+
+    pub fn err(e: E) -> Self {
+        Linted::new(Err(e), vec![])
+    }
+
+    /// Adds findings after those already here.
+    pub fn lint(mut self, lints: impl IntoIterator<Item = Lint>) -> Self {
+        self.lints.extend(lints);
+        self
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Linted<U, E> {
+        Linted::new(self.result.map(f), self.lints)
+    }
+
+    pub fn err_into<F: From<E>>(self) -> Linted<T, F> {
+        Linted::new(self.result.map_err(F::from), self.lints)
+    }
+
+    /// The next step, given the value; its lints come after these. A refusal skips it.
+    pub async fn and_then<U, Fut>(self, f: impl FnOnce(T) -> Fut) -> Linted<U, E>
+    where
+        Fut: std::future::Future<Output = Linted<U, E>>,
+    {
+        match self.result {
+            Ok(value) => {
+                let next = f(value).await;
+                let mut lints = self.lints;
+                lints.extend(next.lints);
+                Linted::new(next.result, lints)
+            }
+            Err(e) => Linted::new(Err(e), self.lints),
+        }
+    }
+}
+
 /// Why a finding matters in production, and what to change: the support answer.
 pub fn advice(code: LintCode) -> (&'static str, &'static str) {
     match code {
@@ -148,5 +202,54 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
             "Only older documentation lists disabled and error; the current documentation names active, inactive and pending, and the partner console shows nothing for the others.",
             "Send PATCH /organization/status/inactive (or active, pending) instead.",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    /// Runs a future that never waits (the steps below are ready at once).
+    fn ready<T>(f: impl Future<Output = T>) -> T {
+        let mut f = std::pin::pin!(f);
+        match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(v) => v,
+            Poll::Pending => panic!("the step waited"),
+        }
+    }
+
+    fn lint(message: &str) -> Lint {
+        Lint::new(LintCode::NumericId, message)
+    }
+
+    fn messages<T, E>(l: &Linted<T, E>) -> Vec<&str> {
+        l.lints.iter().map(|l| l.message.as_str()).collect()
+    }
+
+    #[test]
+    fn lints_keep_their_order_on_every_path() {
+        let parsed: Linted<i32, &str> = Linted::ok(1).lint([lint("parse")]);
+        let done = ready(parsed.and_then(|n| async move { Linted::<i32, &str>::ok(n + 1).lint([lint("op")]) }));
+        assert_eq!(done.result, Ok(2));
+        assert_eq!(messages(&done), ["parse", "op"]);
+
+        // Refused by the step: the earlier lints stay, the step's own follow.
+        let parsed: Linted<i32, &str> = Linted::ok(1).lint([lint("parse")]);
+        let refused = ready(parsed.and_then(|_| async { Linted::<i32, &str>::err("404").lint([lint("op")]) }));
+        assert_eq!(refused.result, Err("404"));
+        assert_eq!(messages(&refused), ["parse", "op"]);
+
+        // Refused before the step: the step never runs, the lints found so far stay.
+        let invalid: Linted<i32, &str> = Linted::err("400").lint([lint("parse")]);
+        let mut ran = false;
+        let skipped = ready(invalid.and_then(|n| {
+            ran = true;
+            async move { Linted::ok(n) }
+        }));
+        assert!(!ran);
+        assert_eq!(skipped.result, Err("400"));
+        assert_eq!(messages(&skipped), ["parse"]);
     }
 }

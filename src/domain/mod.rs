@@ -10,7 +10,10 @@ pub mod lint;
 pub mod mapping;
 pub mod psa;
 pub mod qa;
+pub mod rejection;
 pub mod validate;
+
+pub use rejection::Rejection;
 
 /// Production's date format: ISO 8601 with milliseconds and a Z.
 pub fn iso(t: chrono::DateTime<chrono::Utc>) -> String {

@@ -1,94 +1,9 @@
-//! Request bodies: JSON or form parsing with production's error wording, and a class-validator
-//! style field checker that collects one message per broken rule.
+//! Request fields, checked as class-validator checks them: one message per broken rule.
+//! (Reading and parsing the body itself is HTTP's business: see `api::body`.)
 
-use super::lint::{Lint, LintCode};
-use crate::error::ApiError;
+use super::lint::{Lint, LintCode, Linted};
+use super::Rejection;
 use serde_json::{Map, Value};
-
-/// Parses a JSON body as body-parser does: zero bytes are `{}` (its special case for a common
-/// client mistake), a UTF-8 byte order mark is skipped (its decoder strips it), only an object or
-/// an array may stand at the top (its `strict` mode), and a syntax error names the token and its
-/// position, counted in UTF-16 code units as Node's `JSON.parse` counts them.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.is_empty() {
-        return Ok(Value::Object(Map::new()));
-    }
-    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    if let Some(at) = bytes.iter().position(|b| !blank(b)) {
-        if !matches!(bytes[at], b'{' | b'[') {
-            let token = String::from_utf8_lossy(&bytes[at..]).chars().next().unwrap_or_default();
-            return Err(ApiError::BadRequest(format!(
-                "Unexpected token {token} in JSON at position {at}"
-            )));
-        }
-    }
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_eof() {
-            return ApiError::BadRequest("Unexpected end of JSON input".into());
-        }
-        let at = byte_offset(bytes, e.line(), e.column()).min(bytes.len());
-        let token = String::from_utf8_lossy(&bytes[at..])
-            .chars()
-            .next()
-            .map(|c| c.to_string())
-            .unwrap_or_default();
-        let position = String::from_utf8_lossy(&bytes[..at]).encode_utf16().count();
-        ApiError::BadRequest(format!("Unexpected token {token} in JSON at position {position}"))
-    })
-}
-
-/// The byte offset of serde's (line, column), whose column counts bytes from 1.
-fn byte_offset(bytes: &[u8], line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in bytes.split(|b| *b == b'\n').enumerate() {
-        if i + 1 == line {
-            return offset + column.saturating_sub(1);
-        }
-        offset += l.len() + 1;
-    }
-    offset
-}
-
-/// How a body arrived, decided from its Content-Type as NestJS's body parsers decide: only
-/// `application/json` is parsed as JSON and `application/x-www-form-urlencoded` as a form; any
-/// other type, or none, leaves the body unread, so the handler sees `{}` (production then
-/// answers the validation errors of an empty object).
-pub enum BodyKind {
-    Json,
-    Form,
-    Ignored,
-}
-
-pub fn body_kind(content_type: Option<&str>) -> BodyKind {
-    let Some(ct) = content_type else {
-        return BodyKind::Ignored;
-    };
-    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    match mime.as_str() {
-        "application/json" => BodyKind::Json,
-        "application/x-www-form-urlencoded" => BodyKind::Form,
-        _ => BodyKind::Ignored,
-    }
-}
-
-/// A body for the PATCH routes that take JSON, form-encoding or nothing at all.
-pub fn parse_lenient(bytes: &[u8], kind: BodyKind) -> Result<Value, ApiError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Ok(Value::Object(Map::new()));
-    }
-    match kind {
-        BodyKind::Json => parse_json(bytes),
-        BodyKind::Form => {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes)
-                .map_err(|e| ApiError::BadRequest(format!("Malformed form body: {e}")))?;
-            Ok(Value::Object(
-                pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect(),
-            ))
-        }
-        BodyKind::Ignored => Ok(Value::Object(Map::new())),
-    }
-}
 
 /// Checks the fields of one object, as class-validator with `whitelist` would: unknown fields
 /// are ignored, `null` counts as absent, and every broken rule adds a message.
@@ -134,6 +49,17 @@ impl<'a> Fields<'a> {
 
     fn err(&mut self, key: &str, rule: &str) {
         self.errors.push(format!("{}{key} {rule}", self.prefix));
+    }
+
+    /// The command these fields make if every rule held, else the messages; the lints come
+    /// along either way. `value` is `None` only when a rule broke (each getter answers `None`
+    /// after adding its message), so a command is built without unwrapping anything.
+    pub fn finish<T>(self, value: Option<T>) -> Linted<T, Rejection> {
+        let result = match value {
+            Some(v) if self.errors.is_empty() => Ok(v),
+            _ => Err(Rejection::Invalid(self.errors)),
+        };
+        Linted::new(result, self.lints)
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -299,7 +225,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 pub type ObjectList<'a> = (Vec<&'a Map<String, Value>>, bool);
 
 /// A body that may be one object or an array of them (the "oneOf" bodies).
-pub fn objects(body: &Value) -> Result<ObjectList<'_>, ApiError> {
+pub fn objects(body: &Value) -> Result<ObjectList<'_>, Rejection> {
     match body {
         Value::Object(o) => Ok((vec![o], false)),
         Value::Array(items) => {
@@ -312,81 +238,27 @@ pub fn objects(body: &Value) -> Result<ObjectList<'_>, ApiError> {
                 }
             }
             if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
+                return Err(Rejection::Invalid(errors));
             }
             if out.is_empty() {
-                return Err(ApiError::validation_one("body should not be empty"));
+                return Err(Rejection::invalid("body should not be empty"));
             }
             Ok((out, true))
         }
-        _ => Err(ApiError::validation_one(
-            "body must be an object or an array of objects",
-        )),
+        _ => Err(Rejection::invalid("body must be an object or an array of objects")),
     }
 }
 
 /// The body as one object, or a 400.
-pub fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
+pub fn object(body: &Value) -> Result<&Map<String, Value>, Rejection> {
     body.as_object()
-        .ok_or_else(|| ApiError::validation_one("body must be an object"))
+        .ok_or_else(|| Rejection::invalid("body must be an object"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn json_errors_name_the_position() {
-        match parse_json(br#"{"a":}"#) {
-            Err(ApiError::BadRequest(m)) => {
-                assert_eq!(m, "Unexpected token } in JSON at position 5")
-            }
-            other => panic!("{other:?}"),
-        }
-        match parse_json(b"{\n \"a\": 1,\n x}") {
-            Err(ApiError::BadRequest(m)) => assert!(m.contains("position 12"), "{m}"),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(parse_json(br#"{"a":"#), Err(ApiError::BadRequest(m)) if m == "Unexpected end of JSON input"));
-        // Node counts UTF-16 code units: é and € are one each, 😀 two.
-        match parse_json("{\"a\":\"é€😀\",}".as_bytes()) {
-            Err(ApiError::BadRequest(m)) => assert_eq!(m, "Unexpected token } in JSON at position 12"),
-            other => panic!("{other:?}"),
-        }
-        // Strict: only an object or an array at the top.
-        for (body, message) in [
-            ("5", "Unexpected token 5 in JSON at position 0"),
-            ("  \"name\"", "Unexpected token \" in JSON at position 2"),
-            ("null", "Unexpected token n in JSON at position 0"),
-            ("\u{feff}{\"a\":1}x", "Unexpected token x in JSON at position 7"),
-        ] {
-            assert!(
-                matches!(parse_json(body.as_bytes()), Err(ApiError::BadRequest(ref m)) if m == message),
-                "{body}"
-            );
-        }
-        assert_eq!(parse_json("\u{feff}[1]".as_bytes()).unwrap(), json!([1]));
-        // Zero bytes are body-parser's `{}`; blanks are not.
-        assert_eq!(parse_json(b"").unwrap(), json!({}));
-        assert!(matches!(parse_json(b" "), Err(ApiError::BadRequest(m)) if m == "Unexpected end of JSON input"));
-    }
-
-    #[test]
-    fn only_json_content_types_are_read_as_json() {
-        assert!(matches!(body_kind(Some("application/json")), BodyKind::Json));
-        assert!(matches!(
-            body_kind(Some("Application/JSON; charset=utf-8")),
-            BodyKind::Json
-        ));
-        assert!(matches!(
-            body_kind(Some("application/x-www-form-urlencoded")),
-            BodyKind::Form
-        ));
-        assert!(matches!(body_kind(Some("text/plain")), BodyKind::Ignored));
-        assert!(matches!(body_kind(None), BodyKind::Ignored));
-        assert_eq!(parse_lenient(b"junk", BodyKind::Ignored).unwrap(), json!({}));
-    }
 
     #[test]
     fn fields_collect_class_validator_messages() {
@@ -422,12 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn lenient_bodies() {
-        assert_eq!(parse_lenient(b"", BodyKind::Json).unwrap(), json!({}));
-        assert_eq!(
-            parse_lenient(b"name=A+B&id=1", BodyKind::Form).unwrap(),
-            json!({"name":"A B","id":"1"})
-        );
+    fn form_booleans() {
         assert_eq!(parse_bool("True"), Some(true));
         assert_eq!(parse_bool("0"), Some(false));
         assert_eq!(parse_bool("yes"), None);

@@ -1,8 +1,9 @@
 //! The alert queue: each alert waits its delay, then becomes a ticket on the integration's PSA
 //! board, or fails with the reason the debug route reports.
 
+use super::activity::vendor_activity;
 use crate::clock::Clock;
-use crate::domain::catalog::{AlertState, IntegrationStatus};
+use crate::domain::catalog::AlertState;
 use crate::domain::event::{Activity, Event};
 use crate::error::ApiResult;
 use crate::store::{alerts, events, integrations, mappings, psa};
@@ -14,9 +15,7 @@ pub fn process_due(tx: &Connection, clock: &Clock) -> ApiResult<Option<u64>> {
     for alert in alerts::due(tx, now)? {
         process(tx, clock, &alert)?;
     }
-    let next: Option<i64> = tx.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
-        r.get(0)
-    })?;
+    let next = alerts::next_due_ms(tx)?;
     Ok(next.map(|d| (d - now).max(1) as u64))
 }
 
@@ -102,16 +101,6 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
             ticket_id: ticket,
         },
     )?;
-    // A successful alert turns pending into active, as the first accepted count does.
-    if integration.status == Some(IntegrationStatus::Pending) && integration.cycle == alert.cycle {
-        integrations::set_status(tx, &alert.integration_id, IntegrationStatus::Active)?;
-        events::record(
-            tx,
-            Some(&alert.integration_id),
-            alert.cycle,
-            &now,
-            &Event::StatusAutoActive { by: Activity::Alert },
-        )?;
-    }
+    vendor_activity(tx, &integration, alert.cycle, Activity::Alert, &now)?;
     Ok(())
 }

@@ -162,6 +162,12 @@ pub fn view(
     view_of(c, clock, partner_id, cards, built_at, q, pending_rebuild)
 }
 
+/// REBUILD NOW: the billing view recomputed at once and shown as the page asks.
+pub fn rebuild_view(tx: &Connection, clock: &Clock, partner_id: &str, q: &ViewQuery) -> ApiResult<BillingView> {
+    let (cards, built_at) = rebuild_cards(tx, clock, partner_id)?;
+    view_of(tx, clock, partner_id, cards, Some(built_at), q, false)
+}
+
 /// The billing page over given cards (the last rebuild's, or one just made).
 #[allow(clippy::too_many_arguments)]
 pub fn view_of(

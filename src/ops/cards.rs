@@ -160,3 +160,18 @@ pub fn act(
     rebuild(tx, clock, partner_id)?;
     Ok(written)
 }
+
+/// One action on each of the selected cards, all or nothing (the caller's one transaction).
+pub fn act_on_all(
+    tx: &Connection,
+    clock: &Clock,
+    partner_id: &str,
+    card_ids: &[String],
+    action: CardAction,
+    effective_date: Option<String>,
+) -> ApiResult<()> {
+    for id in card_ids {
+        act(tx, clock, partner_id, id, action, effective_date.clone(), None, None)?;
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use crate::domain::lint::{advice, Lint, LintCode};
 use crate::domain::qa::{lights_next, Checklist, CycleCounts, Fact, QaFacts};
 use crate::error::{ApiError, ApiResult};
 use crate::journal::CallFact;
-use crate::store::{events, integrations, usage, vendors};
+use crate::store::{events, usage, vendors};
 use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -33,8 +33,7 @@ pub fn facts(
     journal: &[CallFact],
     rebuild_pending: bool,
 ) -> ApiResult<(QaFacts, IntegrationQa)> {
-    let i = integrations::get(c, integration_id)?
-        .ok_or_else(|| ApiError::NotFound(format!("No integration found with id: {integration_id}")))?;
+    let i = super::integrations::load(c, integration_id)?;
     let vendor = vendors::get(c, &i.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
     // The first event of each (cycle, kind, variant), kept as events are recorded: a few rows
     // however many calls the integration made.

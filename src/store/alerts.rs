@@ -113,6 +113,13 @@ pub fn due(c: &Connection, now_ms: i64) -> rusqlite::Result<Vec<AlertRow>> {
     rows.collect()
 }
 
+/// When the next pending alert is due (ms since the epoch), if any is pending.
+pub fn next_due_ms(c: &Connection) -> rusqlite::Result<Option<i64>> {
+    c.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
+        r.get(0)
+    })
+}
+
 /// The alerts of one partner's integrations, newest first.
 pub fn list(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<AlertRow>> {
     let mut st = c.prepare(&format!(

@@ -20,6 +20,20 @@ pub fn account_mapping(
     .optional()
 }
 
+/// The vendor account first mapped to a PSA company (the deprecated count by `clientOId`).
+pub fn account_for_company(
+    c: &Connection,
+    integration_id: &str,
+    psa_company_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    let mut st = c.prepare_cached(
+        "SELECT vendor_account_id FROM account_mapping WHERE integration_id = ?1 AND psa_company_id = ?2
+         ORDER BY created_at LIMIT 1",
+    )?;
+    st.query_row(params![integration_id, psa_company_id], |r| r.get(0))
+        .optional()
+}
+
 pub fn map_account(
     c: &Connection,
     integration_id: &str,

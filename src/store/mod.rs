@@ -425,6 +425,12 @@ pub fn clear_state(tx: &Transaction) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The cheapest read that proves the database answers (`/sim/health`).
+pub fn ping(c: &Connection) -> rusqlite::Result<()> {
+    c.query_row("SELECT COUNT(*) FROM partner", [], |r| r.get::<_, i64>(0))?;
+    Ok(())
+}
+
 pub fn meta_get(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
     c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
         .optional()

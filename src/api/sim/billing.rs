@@ -5,8 +5,8 @@ use super::partners::SimPartner;
 use crate::api::{path_param, query_pairs};
 use crate::domain::validate::parse_bool;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::billing::{rebuild_cards, view, view_of, ViewQuery};
-use crate::ops::cards::{act, CardAction};
+use crate::ops::billing::{rebuild_view, view, ViewQuery};
+use crate::ops::cards::{act, act_on_all, CardAction};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -46,10 +46,7 @@ async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest, partner: SimP
     state.rebuild.cancel(&partner.id);
     let clock = state.clock.clone();
     let v = state
-        .write_off_thread(move |tx| {
-            let (cards, built_at) = rebuild_cards(tx, &clock, &partner.id)?;
-            view_of(tx, &clock, &partner.id, cards, Some(built_at), &q, false)
-        })
+        .write_off_thread(move |tx| rebuild_view(tx, &clock, &partner.id, &q))
         .await?;
     Ok(json_response(StatusCode::OK, &v))
 }
@@ -128,12 +125,7 @@ async fn bulk(state: web::Data<AppState>, partner: SimPartner, body: web::Bytes)
     // All or nothing: one transaction for the whole selection.
     let clock = state.clock.clone();
     state
-        .write(move |tx| {
-            for id in &ids {
-                act(tx, &clock, &partner.id, id, action, effective.clone(), None, None)?;
-            }
-            Ok(())
-        })
+        .write(move |tx| act_on_all(tx, &clock, &partner.id, &ids, action, effective))
         .await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok", "count": count})))
 }

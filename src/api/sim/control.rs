@@ -5,24 +5,17 @@ use super::integrations::sim_body;
 use super::partners::SimPartner;
 use crate::api::{path_param, query_value};
 use crate::clock::parse_time;
-use crate::domain::event::{Event, UnmapReason};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::journal::JournalEntry;
-use crate::ops::billing::rebuild;
+use crate::ops::control::{self, ClockMove};
+use crate::ops::snapshots::{self, bad_file, FORMAT, FORMAT_VERSION};
 use crate::state::AppState;
-use crate::store::{events, integrations, partners, psa, snapshot};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
-/// What an exported snapshot file says it is.
-const FORMAT: &str = "synthesize-sim-snapshot";
-const FORMAT_VERSION: u64 = 1;
 /// A snapshot of the default seed is tens of kilobytes; this leaves room for large seeds.
 const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
-/// Snapshots are kept in memory; a bound keeps a runaway test from eating it all.
-pub const MAX_SNAPSHOTS: usize = 100;
 /// Far enough for any billing scenario, small enough that no date arithmetic overflows.
 const MAX_ADVANCE_MS: i64 = 100 * 366 * 86_400_000;
 
@@ -108,33 +101,15 @@ async fn move_clock(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<H
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    // Freezing first and thawing last, so that a frozen clock lands exactly on `set`.
-    if freeze == Some(true) {
-        state.clock.freeze();
-    }
-    if let Some(t) = set {
-        state.clock.set(t);
-    }
-    if let Some(ms) = advance {
-        state.clock.advance(ms);
-    }
-    if freeze == Some(false) {
-        state.clock.unfreeze();
-    }
-    // The alert queue and the rebuild debounce wait on the clock and wake by themselves.
+    control::move_clock(
+        &state.clock,
+        ClockMove {
+            freeze,
+            set,
+            advance_ms: advance,
+        },
+    );
     Ok(json_response(StatusCode::OK, &clock_body(&state)))
-}
-
-/// One saved state: the export file's document, kept as is.
-pub type Snapshot = Arc<Value>;
-
-fn summary(doc: &Value) -> Value {
-    json!({
-        "name": doc["name"],
-        "createdAt": doc["createdAt"],
-        "rows": snapshot::row_count(&doc["tables"]),
-        "journalEntries": doc["journal"].as_array().map_or(0, Vec::len),
-    })
 }
 
 fn check_name(name: &str) -> ApiResult<()> {
@@ -151,35 +126,11 @@ fn check_name(name: &str) -> ApiResult<()> {
     }
 }
 
-fn not_found(name: &str) -> ApiError {
-    ApiError::NotFound(format!("No snapshot found with name: {name}"))
-}
-
-fn saved(state: &AppState, name: &str) -> ApiResult<Snapshot> {
-    state.snapshots.lock().get(name).cloned().ok_or_else(|| not_found(name))
-}
-
-/// Adds a snapshot under its name, refusing a taken name or one too many.
-fn keep(state: &AppState, name: &str, doc: Value) -> ApiResult<Value> {
-    let mut all = state.snapshots.lock();
-    if all.contains_key(name) {
-        return Err(ApiError::Conflict(format!(
-            "A snapshot named {name} already exists: delete it first"
-        )));
-    }
-    if all.len() >= MAX_SNAPSHOTS {
-        return Err(ApiError::Conflict(format!(
-            "At most {MAX_SNAPSHOTS} snapshots are kept: delete one first"
-        )));
-    }
-    let out = summary(&doc);
-    all.insert(name.to_string(), Arc::new(doc));
-    Ok(out)
-}
-
 async fn list_snapshots(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let list: Vec<Value> = state.snapshots.lock().values().map(|d| summary(d)).collect();
-    Ok(json_response(StatusCode::OK, &json!({"snapshots": list})))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"snapshots": snapshots::list(&state)}),
+    ))
 }
 
 async fn save_snapshot(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
@@ -189,72 +140,25 @@ async fn save_snapshot(state: web::Data<AppState>, body: web::Bytes) -> ApiResul
         _ => return Err(ApiError::validation_one("name must be a string")),
     };
     check_name(&name)?;
-    if state.snapshots.lock().contains_key(&name) {
-        return Err(ApiError::Conflict(format!(
-            "A snapshot named {name} already exists: delete it first"
-        )));
-    }
-    // Read inside a write transaction: no other write can land between the tables.
-    let tables = state.write(|tx| Ok(snapshot::dump(tx)?)).await?;
-    let doc = json!({
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "schemaVersion": crate::store::SCHEMA_VERSION,
-        "name": name,
-        "createdAt": state.clock.now_iso(),
-        "pendingRebuild": !state.rebuild.pending().is_empty(),
-        "pendingRebuilds": state.rebuild.pending(),
-        "tables": tables,
-        "journal": state.journal.entries(),
-    });
-    let out = keep(&state, &name, doc)?;
+    let out = snapshots::save(&state, name).await?;
     Ok(json_response(StatusCode::CREATED, &out))
 }
 
-/// Puts a snapshot back: the tables in one transaction (all or nothing), then the journal.
-/// Fault rules stay as the test set them; rate-limit windows start afresh; a rebuild that was
-/// pending when the snapshot was taken is requested again, and one pending now is dropped.
 async fn restore_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    let doc = saved(&state, &name)?;
-    let journal: Vec<JournalEntry> = serde_json::from_value(doc["journal"].clone()).map_err(ApiError::internal)?;
-    let d = doc.clone();
-    state
-        .write(move |tx| {
-            snapshot::check(tx, &d["tables"]).map_err(ApiError::internal)?;
-            Ok(snapshot::load(tx, &d["tables"])?)
-        })
-        .await?;
-    state.rebuild.cancel_all();
-    state.journal.replace(journal);
-    state.limiter.clear();
-    // The partners whose rebuild was pending; a file from before partners names none, and
-    // then its one partner is meant.
-    let pending: Vec<String> = match doc["pendingRebuilds"].as_array() {
-        Some(ids) => ids.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
-        None if doc["pendingRebuild"] == json!(true) => state
-            .read(|c| Ok(partners::default_id(c)?))
-            .await?
-            .into_iter()
-            .collect(),
-        None => vec![],
-    };
-    for p in pending {
-        state.rebuild.request(&p);
-    }
-    state.alerts_wakeup.notify_one();
-    Ok(json_response(StatusCode::OK, &summary(&doc)))
+    let out = snapshots::restore(&state, &name).await?;
+    Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn delete_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    state.snapshots.lock().remove(&name).ok_or_else(|| not_found(&name))?;
+    snapshots::delete(&state, &name)?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }
 
 async fn export_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    let doc = saved(&state, &name)?;
+    let doc = snapshots::saved(&state, &name)?;
     let text = serde_json::to_string_pretty(&*doc).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, crate::error::JSON_CONTENT_TYPE))
@@ -265,24 +169,20 @@ async fn export_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiRes
         .body(text))
 }
 
-/// A file from `export`, saved under its own name or `?name=`; checked whole against this
-/// build's schema before it is kept, so a bad file is refused here and not at restore.
+/// A file from `export`, saved under its own name or `?name=`; its shape is checked here, its
+/// tables against this build's schema before it is kept, so a bad file is refused here and not
+/// at restore.
 async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
-    let bad = |m: String| ApiError::validation_one(format!("snapshot file: {m}"));
-    let mut doc: Value = serde_json::from_slice(&body).map_err(|e| bad(format!("not JSON ({e})")))?;
+    let mut doc: Value = serde_json::from_slice(&body).map_err(|e| bad_file(format!("not JSON ({e})")))?;
     if doc["format"] != json!(FORMAT) {
-        return Err(bad(format!("format must be {FORMAT:?}")));
+        return Err(bad_file(format!("format must be {FORMAT:?}")));
     }
     if doc["version"] != json!(FORMAT_VERSION) {
-        return Err(bad(format!("version must be {FORMAT_VERSION}")));
+        return Err(bad_file(format!("version must be {FORMAT_VERSION}")));
     }
-    // A file from before isolated partners: its rows become its one partner's.
-    if doc["schemaVersion"] == json!("1") {
-        snapshot::upgrade_v1(&mut doc["tables"]).map_err(bad)?;
-        doc["schemaVersion"] = json!(crate::store::SCHEMA_VERSION);
-    }
+    snapshots::upgrade(&mut doc)?;
     if doc["schemaVersion"] != json!(crate::store::SCHEMA_VERSION) {
-        return Err(bad(format!(
+        return Err(bad_file(format!(
             "schemaVersion {} does not match this simulator's {}",
             doc["schemaVersion"],
             crate::store::SCHEMA_VERSION
@@ -293,12 +193,12 @@ async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web
         None => doc["name"]
             .as_str()
             .map(String::from)
-            .ok_or_else(|| bad("name must be a string".into()))?,
+            .ok_or_else(|| bad_file("name must be a string"))?,
     };
     check_name(&name)?;
     doc["name"] = json!(name);
     if !doc["createdAt"].is_string() {
-        return Err(bad("createdAt must be a string".into()));
+        return Err(bad_file("createdAt must be a string"));
     }
     if !doc["pendingRebuild"].is_boolean() {
         doc["pendingRebuild"] = json!(false);
@@ -306,82 +206,20 @@ async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web
     match doc.get("journal") {
         None | Some(Value::Null) => doc["journal"] = json!([]),
         Some(j) => {
-            serde_json::from_value::<Vec<JournalEntry>>(j.clone()).map_err(|e| bad(format!("journal: {e}")))?;
+            serde_json::from_value::<Vec<JournalEntry>>(j.clone()).map_err(|e| bad_file(format!("journal: {e}")))?;
         }
     }
-    // Checked against the schema, then loaded in a transaction that is always rolled back:
-    // a row that breaks a constraint is found now.
-    let tables = doc["tables"].clone();
-    let store = state.store.clone();
-    let probe = web::block(move || {
-        store.write(|tx| -> Result<(), Probe> {
-            snapshot::check(tx, &tables).map_err(|m| Probe(Err(m)))?;
-            snapshot::load(tx, &tables)?;
-            // Always rolled back: the import only keeps the file.
-            Err(Probe(Ok(())))
-        })
-    })
-    .await?;
-    if let Err(Probe(Err(m))) = probe {
-        return Err(bad(m));
-    }
-    let out = keep(&state, &name, doc)?;
+    let out = snapshots::import(&state, &name, doc).await?;
     Ok(json_response(StatusCode::CREATED, &out))
 }
 
-/// The outcome of a trial load that is always rolled back.
-struct Probe(Result<(), String>);
-
-impl From<rusqlite::Error> for Probe {
-    fn from(e: rusqlite::Error) -> Self {
-        Probe(Err(e.to_string()))
-    }
-}
-
-impl crate::store::StorageFailure for Probe {
-    fn is_disk_full(&self) -> bool {
-        false
-    }
-}
-
-/// The PSA loses a company (deleted in ConnectWise): Get Clients stops listing it, its cards
-/// go with its agreements, and every account mapped to it is unmapped, so the vendor's next
-/// count for such an account is the 404 an unmapped account gets.
+/// The PSA loses a company (see `ops::control::remove_psa_company`).
 async fn remove_company(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let clock = state.clock.clone();
-    state.rebuild.cancel(&partner.id);
+    let p = partner.id.clone();
     let removed = state
-        .write(move |tx| {
-            let removed = psa::remove_company(tx, &partner.id, &id)?
-                .ok_or_else(|| ApiError::NotFound(format!("No PSA company found with id: {id}")))?;
-            let now = clock.now_iso();
-            for (integration_id, account_id) in &removed.unmapped {
-                let cycle = integrations::get(tx, integration_id)?.map_or(0, |i| i.cycle);
-                events::record(
-                    tx,
-                    Some(integration_id),
-                    cycle,
-                    &now,
-                    &Event::AccountUnmapped {
-                        account_id: account_id.clone(),
-                        reason: Some(UnmapReason::PsaCompanyRemoved),
-                        psa_account_id: Some(id.clone()),
-                    },
-                )?;
-            }
-            events::record_for_partner(
-                tx,
-                &partner.id,
-                &now,
-                &Event::PsaCompanyRemoved {
-                    psa_account_id: id.clone(),
-                    name: removed.company.name.clone(),
-                },
-            )?;
-            rebuild(tx, &clock, &partner.id)?;
-            Ok(removed)
-        })
+        .write_rebuilding(&partner.id, move |tx| control::remove_psa_company(tx, &clock, &p, &id))
         .await?;
     let unmapped: Vec<Value> = removed
         .unmapped

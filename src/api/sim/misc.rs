@@ -6,9 +6,9 @@ use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::journal::JournalFilter;
-use crate::ops::billing::rebuild_all;
+use crate::ops::control;
 use crate::state::AppState;
-use crate::store::{alerts, integrations, psa, seed, vendors};
+use crate::store::{alerts, psa, seed};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -25,9 +25,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state
-        .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM partner", [], |r| r.get::<_, i64>(0))?))
-        .await?;
+    state.read(|c| Ok(crate::store::ping(c)?)).await?;
     if state.store.disk_full() {
         // Reads still work, writes do not: not healthy, and saying why.
         return Ok(json_response(
@@ -44,21 +42,15 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
         (seed.demo_keys(), seed.name.clone())
     };
     let integration_id = keys.integration_id.clone();
-    let (partner, vendor_list, kickoff_live) = state
-        .read(move |c| {
-            let selected = psa::partner(c, &partner.id)?;
-            let vendors: Vec<_> = vendors::list(c)?
-                .into_iter()
-                .map(|v| json!({"id": v.id, "name": v.name}))
-                .collect();
-            // The kickoff keys are the seeded partner's: another partner's console shows none.
-            let live = integrations::get(c, &integration_id)?
-                .is_some_and(|i| i.partner_key_plain.is_some() && i.partner_id == partner.id);
-            let partner = selected;
-            Ok((partner, vendors, live))
-        })
+    let seen = state
+        .read(move |c| control::overview(c, &partner.id, &integration_id))
         .await?;
-    let demo_keys = match (&keys.partner_api_key, kickoff_live) {
+    let vendor_list: Vec<_> = seen
+        .vendors
+        .iter()
+        .map(|(id, name)| json!({"id": id, "name": name}))
+        .collect();
+    let demo_keys = match (&keys.partner_api_key, seen.kickoff_live) {
         (Some(pk), true) => json!({
             "vendorApiKey": keys.vendor_api_key,
             "partnerApiKey": pk,
@@ -72,7 +64,7 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
         StatusCode::OK,
         &json!({
             "version": env!("CARGO_PKG_VERSION"),
-            "partner": partner,
+            "partner": seen.partner,
             "vendors": vendor_list,
             "vendorApiKey": keys.vendor_api_key,
             "demoKeys": demo_keys,
@@ -97,40 +89,19 @@ async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRe
     let chosen = match value.get("seed") {
         None | Some(serde_json::Value::Null) => None,
         Some(v) => {
-            let name = v.as_str().filter(|n| seed::embedded(n).is_some()).ok_or_else(|| {
+            let (name, text) = v.as_str().and_then(|n| Some((n, seed::embedded(n)?))).ok_or_else(|| {
                 ApiError::validation_one(format!(
                     "seed must be one of the following values: {}",
                     seed::embedded_names().join(", ")
                 ))
             })?;
-            let mut s = seed::Seed::parse(seed::embedded(name).expect("checked")).map_err(ApiError::Internal)?;
+            let mut s = seed::Seed::parse(text).map_err(ApiError::Internal)?;
             s.name = name.to_string();
             Some(s)
         }
     };
-    let seed = chosen.clone().unwrap_or_else(|| state.seed.read().clone());
-    reset_to(&state, seed).await?;
-    if let Some(s) = chosen {
-        *state.seed.write() = s;
-    }
-    let name = state.seed.read().name.clone();
+    let name = control::reset(&state, chosen).await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok", "seed": name})))
-}
-
-/// Writes `seed` over everything in one transaction and clears what lives in memory.
-pub async fn reset_to(state: &AppState, seed: seed::Seed) -> ApiResult<()> {
-    state.rebuild.cancel_all();
-    let clock = state.clock.clone();
-    state
-        .write_off_thread(move |tx| {
-            seed::apply(tx, &seed, &clock.now_iso())?;
-            rebuild_all(tx, &clock)
-        })
-        .await?;
-    state.journal.clear();
-    state.faults.clear();
-    state.limiter.clear();
-    Ok(())
 }
 
 /// The embedded seeds, for the console's RESET choice.
@@ -152,18 +123,8 @@ async fn get_psa(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<H
 }
 
 async fn tickets(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let p = partner.id;
-    let (boards, tickets) = state
-        .read(move |c| Ok((psa::boards(c, &p)?, psa::tickets(c, &p)?)))
-        .await?;
-    let out: Vec<_> = boards
-        .into_iter()
-        .map(|b| {
-            let mine: Vec<_> = tickets.iter().filter(|t| t.board_id == b.id).collect();
-            json!({"id": b.id, "name": b.name, "isDefault": b.is_default, "tickets": mine})
-        })
-        .collect();
-    Ok(json_response(StatusCode::OK, &json!({"boards": out})))
+    let boards = state.read(move |c| control::ticket_boards(c, &partner.id)).await?;
+    Ok(json_response(StatusCode::OK, &json!({"boards": boards})))
 }
 
 async fn list_alerts(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {

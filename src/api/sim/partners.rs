@@ -5,15 +5,11 @@
 
 use super::integrations::sim_body;
 use crate::api::query_value;
-use crate::domain::event::Event;
-use crate::domain::ids::GradientToken;
 use crate::domain::psa::PsaKind;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::billing::rebuild;
+use crate::ops::partners as ops;
 use crate::state::AppState;
-use crate::store::integrations;
-use crate::store::partners::{self, NewPartner};
-use crate::store::{events, seed, vendors};
+use crate::store::{integrations, partners, seed};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
@@ -25,9 +21,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub const PARTNER_HEADER: &str = "x-sim-partner";
-/// Each partner holds a copy of the seed's PSA; a bound keeps a runaway suite from filling
-/// the disk (a reset removes every created partner).
-pub const MAX_PARTNERS: i64 = 1000;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/partners", web::get().to(list))
@@ -210,97 +203,19 @@ fn parse(body: &Value) -> ApiResult<Request> {
     Ok(Request { name, psa, vendor_id })
 }
 
-/// The seed a new partner copies: the current one, or for another PSA the first embedded seed
-/// of that PSA (its companies, products and boards, as that PSA's demo partner has them).
-fn template(current: &seed::Seed, psa: Option<PsaKind>) -> ApiResult<seed::Seed> {
-    let Some(kind) = psa.filter(|k| *k != PsaKind::of(&current.partner.psa)) else {
-        return Ok(current.clone());
-    };
-    for (name, text) in seed::EMBEDDED {
-        let s = seed::Seed::parse(text).map_err(ApiError::Internal)?;
-        if PsaKind::of(&s.partner.psa) == kind {
-            let mut s = s;
-            s.name = name.to_string();
-            return Ok(s);
-        }
-    }
-    Err(ApiError::internal("no embedded seed has this PSA"))
-}
-
 async fn create(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
     let req = parse(&sim_body(&body)?)?;
     let current = state.seed.read().clone();
-    let template = template(&current, req.psa)?;
+    let template = ops::template(&current, req.psa)?;
     let default_vendor = current.vendors.first().map(seed::vendor_id).unwrap_or_default();
     let clock = state.clock.clone();
-    let out = state
-        .write_off_thread(move |tx| {
-            let count = partners::count(tx)?;
-            if count >= MAX_PARTNERS {
-                return Err(ApiError::Conflict(format!(
-                    "At most {MAX_PARTNERS} partners are kept: POST /sim/reset removes the ones created"
-                )));
-            }
-            // The seed's first vendor unless another is named: a vendor's API key is the
-            // vendor's own, the same for every partner, as in production.
-            let vendor = match &req.vendor_id {
-                Some(id) => {
-                    vendors::get(tx, id)?.ok_or_else(|| ApiError::NotFound(format!("No vendor found with id: {id}")))?
-                }
-                None => match vendors::get(tx, &default_vendor)? {
-                    Some(v) => v,
-                    None => vendors::list(tx)?
-                        .into_iter()
-                        .next()
-                        .ok_or_else(|| ApiError::internal("the simulator holds no vendor"))?,
-                },
-            };
-            let vendor_key = vendor
-                .api_key_plain
-                .clone()
-                .ok_or_else(|| ApiError::Conflict("This vendor's API key is not known to the simulator".into()))?;
-            let partner_id = clock.object_id().into_string();
-            let integration_id = clock.object_id().into_string();
-            let key = clock.api_key();
-            let now = clock.now_iso();
-            let name = req
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("{} {}", template.partner.name, count + 1));
-            partners::create(
-                tx,
-                &NewPartner {
-                    id: &partner_id,
-                    name: &name,
-                    template: &template,
-                    vendor_id: &vendor.id,
-                    integration_id: &integration_id,
-                    key: &key,
-                    now: &now,
-                },
-            )?;
-            // What the partner did to hand the vendor a token: CONNECT, then GENERATE API TOKEN.
-            let connected = Event::Connected {
-                modules: vendor.modules.clone(),
-            };
-            events::record(tx, Some(&integration_id), 1, &now, &connected)?;
-            let token = Event::TokenGenerated {
-                regenerated: false,
-                key_hint: key.hint(),
-            };
-            events::record(tx, Some(&integration_id), 1, &now, &token)?;
-            rebuild(tx, &clock, &partner_id)?;
-            Ok(json!({
-                "partnerId": partner_id,
-                "integrationId": integration_id,
-                "vendorId": vendor.id,
-                "name": name,
-                "psa": template.partner.psa,
-                "vendorApiKey": vendor_key,
-                "partnerApiKey": key.expose(),
-                "gradientToken": GradientToken::encode(&vendor_key, key.expose()),
-            }))
-        })
+    let wanted = ops::Wanted {
+        name: req.name,
+        vendor_id: req.vendor_id,
+        default_vendor,
+    };
+    let created = state
+        .write_off_thread(move |tx| ops::create(tx, &clock, &template, wanted))
         .await?;
-    Ok(json_response(StatusCode::CREATED, &out))
+    Ok(json_response(StatusCode::CREATED, &created))
 }

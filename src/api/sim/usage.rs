@@ -5,12 +5,11 @@
 
 use super::integrations::sim_body;
 use super::partners::SimPartner;
-use crate::domain::csv_usage::{self, Company, Product, MAX_BYTES};
-use crate::domain::event::Event;
+use crate::domain::csv_usage::MAX_BYTES;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::billing::rebuild;
+use crate::ops::csv_usage::{self, CsvImport};
 use crate::state::AppState;
-use crate::store::{events, psa, usage};
+use crate::store::usage;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
@@ -48,59 +47,24 @@ async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Byte
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::validation_one("aggregate must be a boolean value")),
     };
-    state.rebuild.cancel(&partner.id);
     let clock = state.clock.clone();
+    let file = CsvImport {
+        text,
+        file_name,
+        aggregate,
+    };
+    let p = partner.id.clone();
     let out = state
-        .write(move |tx| {
-            let p = &partner.id;
-            let visible: Vec<String> = psa::visible_companies(tx, p)?.into_iter().map(|c| c.id).collect();
-            let companies: Vec<Company> = psa::all_companies(tx, p)?
-                .into_iter()
-                .map(|c| Company {
-                    visible: visible.contains(&c.id),
-                    id: c.id,
-                    psa_ref: c.psa_ref,
-                    name: c.name,
-                })
-                .collect();
-            let products: Vec<Product> = psa::products(tx, p)?
-                .into_iter()
-                .map(|p| Product {
-                    id: p.id,
-                    code: p.product_code,
-                    name: p.name,
-                })
-                .collect();
-            let parsed = csv_usage::parse(&text, &companies, &products, aggregate).map_err(ApiError::Validation)?;
-            let now = clock.now_iso();
-            usage::replace_csv(tx, p, &parsed, &file_name, &now)?;
-            let rows: usize = parsed.iter().map(|u| u.rows.len()).sum();
-            events::record_for_partner(
-                tx,
-                p,
-                &now,
-                &Event::CsvImported {
-                    file_name: file_name.clone(),
-                    rows,
-                    pairs: parsed.len(),
-                },
-            )?;
-            rebuild(tx, &clock, p)?;
-            Ok(json!({"status": "ok", "fileName": file_name, "rows": rows, "importedAt": now, "usage": parsed}))
-        })
+        .write_rebuilding(&partner.id, move |tx| csv_usage::import(tx, &clock, &p, file))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn remove(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    state.rebuild.cancel(&partner.id);
     let clock = state.clock.clone();
+    let p = partner.id.clone();
     let removed = state
-        .write(move |tx| {
-            let n = usage::clear_csv(tx, &partner.id)?;
-            rebuild(tx, &clock, &partner.id)?;
-            Ok(n)
-        })
+        .write_rebuilding(&partner.id, move |tx| csv_usage::remove(tx, &clock, &p))
         .await?;
     Ok(json_response(
         StatusCode::OK,

@@ -2,19 +2,18 @@
 //! Both take one object or an array, are all-or-nothing, and answer bare arrays.
 
 use super::auth::Partner;
-use crate::api::{note_lints, path_param, query_pairs};
-use crate::domain::event::Event;
-use crate::domain::lint::{blanked, blanked_fields};
-use crate::domain::lint::{Lint, LintCode};
+use crate::api::reply::Reply;
+use crate::api::{path_param, query_pairs};
+use crate::domain::lint::Linted;
 use crate::domain::validate::{object, objects, Fields};
+use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
+use crate::ops::accounts::{self as ops, PropertyPatch};
 use crate::state::AppState;
 use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
-use crate::store::events;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
-use std::collections::HashSet;
+use serde_json::{json, Map, Value};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/organization/accounts", crate::api::express::get().to(list_accounts))
@@ -24,15 +23,6 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/organization/services", web::post().to(create_services))
         .route("/organization/services", web::patch().to(update_services))
         .route("/organization/services/{serviceId}", web::patch().to(update_service));
-}
-
-const DUPLICATE: &str = "A resource with this Id already exists.";
-
-fn not_found(kind: PropertyKind, id: &str) -> ApiError {
-    match kind {
-        PropertyKind::Account => ApiError::NotFound(format!("No account found with id: {id}")),
-        PropertyKind::OrgService => ApiError::NotFound(format!("No service found with id: {id}")),
-    }
 }
 
 /// The answer's item: accounts carry `mappingId`, services `isMapped`.
@@ -45,6 +35,10 @@ fn item(kind: PropertyKind, p: &Property) -> Value {
             json!({"id": p.id, "name": p.name, "description": p.description, "isMapped": p.is_mapped})
         }
     }
+}
+
+fn items(kind: PropertyKind, rows: &[Property]) -> Vec<Value> {
+    rows.iter().map(|p| item(kind, p)).collect()
 }
 
 async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
@@ -78,98 +72,61 @@ async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpReq
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn create_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn create_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     create(state, caller, req, PropertyKind::Account).await
 }
 
-async fn create_services(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn create_services(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     create(state, caller, req, PropertyKind::OrgService).await
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    kind: PropertyKind,
-) -> ApiResult<HttpResponse> {
-    let value = crate::api::json_body(&req);
-    let (items, is_array) = objects(&value)?;
-    let mut errors = vec![];
-    let mut lints = vec![];
-    let mut new = vec![];
-    for (i, obj) in items.iter().enumerate() {
-        let mut f = Fields::item(obj, is_array.then_some(i), state.strict_types());
+async fn create(state: web::Data<AppState>, caller: Partner, req: HttpRequest, kind: PropertyKind) -> Reply {
+    let body = crate::api::json_body(&req);
+    each_item(&body, state.strict_types(), |f| {
         let id = f.id_string("id", true);
         let name = f.required_string("name");
         let description = f.optional_string("description").unwrap_or_default();
         let is_arrears = f.optional_bool("isArrears").unwrap_or(false);
-        errors.append(&mut f.errors);
-        lints.append(&mut f.lints);
-        if let (Some(id), Some(name)) = (id, name) {
-            new.push(NewProperty {
-                id,
-                name,
-                description,
-                is_arrears,
-            });
-        }
-    }
-    if !errors.is_empty() {
-        note_lints(&req, lints);
-        return Err(ApiError::Validation(errors));
-    }
-    let integration = caller.integration;
-    let clock = state.clock.clone();
-    let result = caller
-        .grant
-        .write(&state, move |tx| {
-            let mut seen = HashSet::new();
-            for p in &new {
-                if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration.id, &p.id)? {
-                    return Ok(Err(p.id.clone()));
-                }
-            }
-            let now = clock.now_iso();
-            for p in &new {
-                accounts::insert(tx, kind, &integration.id, p, &now)?;
-            }
-            let ids: Vec<String> = new.iter().map(|p| p.id.clone()).collect();
-            let event = match kind {
-                PropertyKind::Account => Event::AccountsCreated { ids },
-                PropertyKind::OrgService => Event::ServicesCreated { ids },
-            };
-            events::record(tx, Some(&integration.id), integration.cycle, &now, &event)?;
-            let mut out = vec![];
-            for p in &new {
-                let row = accounts::get(tx, kind, &integration.id, &p.id)?
-                    .ok_or_else(|| ApiError::internal("row vanished"))?;
-                out.push(item(kind, &row));
-            }
-            Ok(Ok(out))
+        Some(NewProperty {
+            id: id?,
+            name: name?,
+            description,
+            is_arrears,
         })
-        .await?;
-    match result {
-        Ok(out) => {
-            note_lints(&req, lints);
-            Ok(json_response(StatusCode::CREATED, &out))
-        }
-        Err(dup) => {
-            lints.push(Lint::new(
-                LintCode::AccountReposted,
-                format!("id {dup:?} already exists (or appears twice in this body); nothing of this body was stored"),
-            ));
-            note_lints(&req, lints);
-            Err(ApiError::Conflict(DUPLICATE.into()))
-        }
-    }
+    })
+    .err_into()
+    .and_then(|new| ops::create(&state, &caller.grant, &caller.integration, kind, new))
+    .await
+    .map(|rows| json_response(StatusCode::CREATED, &items(kind, &rows)))
 }
 
-/// The text fields an update blanks.
-fn blanked_by(before: &Property, u: &PropertyUpdate) -> Vec<String> {
-    blanked([
-        ("name", &u.name, &before.name),
-        ("description", &u.description, &before.description),
-    ])
+/// Every item of a one-object-or-array body, each checked by `check` (which answers `None`
+/// only after a broken rule); messages of an array's items carry the item's index.
+fn each_item<T>(
+    body: &Value,
+    strict_types: bool,
+    check: impl Fn(&mut Fields) -> Option<T>,
+) -> Linted<Vec<T>, Rejection> {
+    let (objs, is_array) = match objects(body) {
+        Ok(found) => found,
+        Err(r) => return Linted::err(r),
+    };
+    let mut errors = vec![];
+    let mut lints = vec![];
+    let mut out = vec![];
+    for (i, obj) in objs.iter().enumerate() {
+        let mut f = Fields::item(obj, is_array.then_some(i), strict_types);
+        let value = check(&mut f);
+        errors.append(&mut f.errors);
+        lints.append(&mut f.lints);
+        out.extend(value);
+    }
+    let result = if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Rejection::Invalid(errors))
+    };
+    Linted::new(result, lints)
 }
 
 /// The update fields of one item; `require_id` for bulk bodies, where `id` says which item.
@@ -185,67 +142,32 @@ fn update_fields(f: &mut Fields, require_id: bool) -> (Option<String>, PropertyU
     (id, update)
 }
 
-async fn update_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn update_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     update_bulk(state, caller, req, PropertyKind::Account).await
 }
 
-async fn update_services(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn update_services(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     update_bulk(state, caller, req, PropertyKind::OrgService).await
 }
 
-async fn update_bulk(
-    state: web::Data<AppState>,
-    caller: Partner,
-    req: HttpRequest,
-    kind: PropertyKind,
-) -> ApiResult<HttpResponse> {
-    let value = crate::api::json_body(&req);
-    let (items, is_array) = objects(&value)?;
-    let mut errors = vec![];
-    let mut lints = vec![];
-    let mut updates = vec![];
-    for (i, obj) in items.iter().enumerate() {
-        let mut f = Fields::item(obj, is_array.then_some(i), state.strict_types());
-        let (id, update) = update_fields(&mut f, true);
-        errors.append(&mut f.errors);
-        lints.append(&mut f.lints);
-        if let Some(id) = id {
-            updates.push((id, update));
-        }
-    }
-    note_lints(&req, lints);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let integration_id = caller.integration.id;
-    let clock = state.clock.clone();
-    let (out, blanked) = caller
-        .grant
-        .write(&state, move |tx| {
-            let now = clock.now_iso();
-            let mut out = vec![];
-            let mut blanked = vec![];
-            for (id, u) in &updates {
-                let before = accounts::get(tx, kind, &integration_id, id)?.ok_or_else(|| not_found(kind, id))?;
-                blanked.extend(blanked_by(&before, u).into_iter().map(|f| format!("{f} of {id:?}")));
-                accounts::update(tx, kind, &integration_id, id, u, &now)?;
-                let row =
-                    accounts::get(tx, kind, &integration_id, id)?.ok_or_else(|| ApiError::internal("row vanished"))?;
-                out.push(item(kind, &row));
-            }
-            Ok((out, blanked))
-        })
-        .await?;
-    note_lints(&req, blanked_fields(&blanked));
-    Ok(json_response(StatusCode::OK, &out))
+async fn update_bulk(state: web::Data<AppState>, caller: Partner, req: HttpRequest, kind: PropertyKind) -> Reply {
+    let body = crate::api::json_body(&req);
+    each_item(&body, state.strict_types(), |f| {
+        let (id, update) = update_fields(f, true);
+        Some(PropertyPatch { id: id?, update })
+    })
+    .err_into()
+    .and_then(|patches| ops::update_many(&state, &caller.grant, caller.integration.id, kind, patches))
+    .await
+    .map(|rows| json_response(StatusCode::OK, &items(kind, &rows)))
 }
 
-async fn update_account(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn update_account(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     let id = path_param(&req, "accountId");
     update_one(state, caller, req, PropertyKind::Account, id).await
 }
 
-async fn update_service(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn update_service(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     let id = path_param(&req, "serviceId");
     update_one(state, caller, req, PropertyKind::OrgService, id).await
 }
@@ -257,44 +179,34 @@ async fn update_one(
     req: HttpRequest,
     kind: PropertyKind,
     id: String,
-) -> ApiResult<HttpResponse> {
+) -> Reply {
     let body = crate::api::body::of(&req);
-    let obj = object(&body.value)?;
-    let mut f = Fields::new(obj, state.strict_types()).form(body.form);
+    one_update(&body.value, body.form, state.strict_types())
+        .err_into()
+        .and_then(|update| ops::update_one(&state, &caller.grant, caller.integration.id, kind, id, update))
+        .await
+        .map(|row| {
+            let body = match kind {
+                PropertyKind::Account => item(kind, &row),
+                // The organization-service routes answer arrays, even for one item.
+                PropertyKind::OrgService => json!([item(kind, &row)]),
+            };
+            json_response(StatusCode::OK, &body)
+        })
+}
+
+fn one_update(body: &Value, form: bool, strict_types: bool) -> Linted<PropertyUpdate, Rejection> {
+    let obj: &Map<String, Value> = match object(body) {
+        Ok(obj) => obj,
+        Err(r) => return Linted::err(r),
+    };
+    let mut f = Fields::new(obj, strict_types).form(form);
     let (new_id, mut update) = update_fields(&mut f, false);
     // The SDK sends `"id":""` when the caller sets no new id: an account nobody can address
     // again is refused, never stored.
     if new_id.as_deref() == Some("") {
         f.errors.insert(0, "id should not be empty".into());
     }
-    note_lints(&req, std::mem::take(&mut f.lints));
-    if !f.errors.is_empty() {
-        return Err(ApiError::Validation(f.errors));
-    }
     update.new_id = new_id;
-    let integration_id = caller.integration.id;
-    let clock = state.clock.clone();
-    let (row, blanked) = caller
-        .grant
-        .write(&state, move |tx| {
-            let before = accounts::get(tx, kind, &integration_id, &id)?.ok_or_else(|| not_found(kind, &id))?;
-            if let Some(n) = update.new_id.as_deref().filter(|n| *n != id) {
-                if accounts::exists(tx, kind, &integration_id, n)? {
-                    return Err(ApiError::Conflict(DUPLICATE.into()));
-                }
-            }
-            accounts::update(tx, kind, &integration_id, &id, &update, &clock.now_iso())?;
-            let final_id = update.new_id.clone().unwrap_or(id);
-            let row = accounts::get(tx, kind, &integration_id, &final_id)?
-                .ok_or_else(|| ApiError::internal("row vanished"))?;
-            Ok((row, blanked_by(&before, &update)))
-        })
-        .await?;
-    note_lints(&req, blanked_fields(&blanked));
-    let body = match kind {
-        PropertyKind::Account => item(kind, &row),
-        // The organization-service routes answer arrays, even for one item.
-        PropertyKind::OrgService => json!([item(kind, &row)]),
-    };
-    Ok(json_response(StatusCode::OK, &body))
+    f.finish(Some(update))
 }

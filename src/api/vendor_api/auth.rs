@@ -4,14 +4,13 @@
 
 use crate::api::{note_caller, note_lints};
 use crate::domain::catalog::IntegrationStatus;
-use crate::domain::event::Event;
 use crate::domain::ids::{GradientToken, KeyHash};
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
 use crate::store::vendors::VendorRow;
-use crate::store::{events, integrations, vendors};
+use crate::store::{integrations, vendors};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
@@ -43,22 +42,7 @@ pub struct Grant {
     integration_id: Option<String>,
 }
 
-impl Grant {
-    /// Runs `f` in one write transaction that first re-authorizes the token.
-    pub async fn write<T, F>(&self, state: &AppState, f: F) -> ApiResult<T>
-    where
-        F: FnOnce(&rusqlite::Transaction) -> ApiResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let grant = self.clone();
-        state
-            .write(move |tx| {
-                grant.recheck(tx)?;
-                f(tx)
-            })
-            .await
-    }
-
+impl crate::ops::Access for Grant {
     fn recheck(&self, c: &rusqlite::Connection) -> ApiResult<()> {
         match identify(c, &self.token, self.vendor_only_allowed)? {
             Outcome::Ok(found)
@@ -124,17 +108,7 @@ async fn authenticate(
         Outcome::Ok(found) => {
             let (vendor, integration) = *found;
             if let Some(i) = integration.as_ref().filter(|i| i.token_first_used_at.is_none()) {
-                let (id, cycle) = (i.id.clone(), i.cycle);
-                let clock = state.clock.clone();
-                state
-                    .write(move |tx| {
-                        let now = clock.now_iso();
-                        if integrations::mark_token_used(tx, &id, &now)? {
-                            events::record(tx, Some(&id), cycle, &now, &Event::Authenticated {})?;
-                        }
-                        Ok(())
-                    })
-                    .await?;
+                crate::ops::activity::first_call(&state, i).await?;
             }
             note_caller(req, integration.as_ref().map(|i| i.id.as_str()), Some(&vendor.id));
             let grant = Grant {

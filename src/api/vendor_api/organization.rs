@@ -2,14 +2,16 @@
 
 use super::auth::Partner;
 use super::dto::integration_data;
-use crate::api::{note_lints, path_param, query_pairs};
+use crate::api::reply::Reply;
+use crate::api::{path_param, query_pairs};
 use crate::domain::catalog::IntegrationStatus;
-use crate::domain::event::Event;
 use crate::domain::ids::ObjectId;
-use crate::domain::lint::{Lint, LintCode};
+use crate::domain::lint::{Lint, LintCode, Linted};
+use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
+use crate::ops::organization::{set_status, StatusPatch};
 use crate::state::AppState;
-use crate::store::{events, integrations, psa};
+use crate::store::psa;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
@@ -36,66 +38,62 @@ async fn get_integration(state: web::Data<AppState>, caller: Partner) -> ApiResu
     ))
 }
 
-async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     // Any body the body parser let through (none, `{}`, a form, anything unparsed) is ignored,
     // as the real clients send all of them.
-    let raw = path_param(&req, "status");
-    let status = IntegrationStatus::parse(&raw).ok_or_else(|| {
-        ApiError::validation_one(format!(
+    status_patch(&req)
+        .err_into()
+        .and_then(|patch| set_status(&state, &caller.grant, &caller.integration, patch))
+        .await
+        .map(|(integration, partner_name)| {
+            json_response(
+                StatusCode::OK,
+                &json!({
+                    "data": integration_data(&integration, &partner_name, &caller.vendor.name),
+                    "status": 200,
+                    "message": "Success - Updated Integration Status",
+                }),
+            )
+        })
+}
+
+fn status_patch(req: &HttpRequest) -> Linted<StatusPatch, Rejection> {
+    let raw = path_param(req, "status");
+    let Some(status) = IntegrationStatus::parse(&raw) else {
+        return Linted::err(Rejection::invalid(format!(
             "status must be one of the following values: {}",
             IntegrationStatus::ALL.map(|s| s.as_str()).join(", ")
-        ))
-    })?;
-    if !status.current() {
-        note_lints(
-            &req,
-            [Lint::new(
-                LintCode::OldStatusValue,
-                format!("status {:?} is listed only in older documentation", status.as_str()),
-            )],
-        );
-    }
-    let id = caller.integration.id.clone();
-    let cycle = caller.integration.cycle;
-    let clock = state.clock.clone();
-    let integration = caller
-        .grant
-        .write(&state, move |tx| {
-            integrations::set_status(tx, &id, status)?;
-            events::record(tx, Some(&id), cycle, &clock.now_iso(), &Event::StatusSet { status })?;
-            integrations::get(tx, &id)?.ok_or_else(|| ApiError::internal("integration vanished"))
-        })
-        .await?;
-    let name = partner_name(&state, integration.partner_id.clone()).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({
-            "data": integration_data(&integration, &name, &caller.vendor.name),
-            "status": 200,
-            "message": "Success - Updated Integration Status",
-        }),
-    ))
+        )));
+    };
+    let old = (!status.current()).then(|| {
+        Lint::new(
+            LintCode::OldStatusValue,
+            format!("status {:?} is listed only in older documentation", status.as_str()),
+        )
+    });
+    Linted::ok(StatusPatch { status }).lint(old)
 }
 
 /// Deprecated: the partner's PSA companies that have an active contract, 50 a page after
 /// `previousId`, filtered by `search` (case-insensitive substring of the name).
-async fn get_clients(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
-    note_lints(
-        &req,
-        [Lint::new(
-            LintCode::DeprecatedClientsRoute,
-            "GET /organization/clients is deprecated",
-        )],
+async fn get_clients(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
+    let deprecated = Lint::new(
+        LintCode::DeprecatedClientsRoute,
+        "GET /organization/clients is deprecated",
     );
-    let q = query_pairs(&req);
+    let partner_id = caller.integration.partner_id.clone();
+    Linted::new(clients_page(&state, &req, partner_id).await, vec![deprecated])
+}
+
+/// The caller's partner's PSA only: another partner's companies are not this token's.
+async fn clients_page(state: &AppState, req: &HttpRequest, partner_id: String) -> ApiResult<HttpResponse> {
+    let q = query_pairs(req);
     let search = q.iter().find(|(k, _)| k == "search").map(|(_, v)| v.to_lowercase());
     // An ObjectId, taken in either case as Mongoose casts it.
     let previous = match q.iter().find(|(k, _)| k == "previousId").map(|(_, v)| v.as_str()) {
         None | Some("") => None,
         Some(p) => Some(ObjectId::parse(p).ok_or(ApiError::InvalidId)?.into_string()),
     };
-    // The caller's partner's PSA only: another partner's companies are not this token's.
-    let partner_id = caller.integration.partner_id.clone();
     let companies = state.read(move |c| Ok(psa::visible_companies(c, &partner_id)?)).await?;
     let matching: Vec<_> = companies
         .into_iter()

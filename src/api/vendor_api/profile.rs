@@ -2,18 +2,20 @@
 
 use super::auth::Vendor;
 use super::dto::{envelope, vendor_data};
-use crate::api::{note_lints, path_param};
+use crate::api::path_param;
+use crate::api::reply::Reply;
 use crate::domain::catalog::{CATEGORIES, SUBCATEGORIES};
-use crate::domain::event::Event;
 use crate::domain::ids::ObjectId;
-use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
+use crate::domain::lint::{Lint, LintCode, Linted};
 use crate::domain::validate::{object, Fields};
+use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
+use crate::ops::profile::{self as ops, ServiceFields};
 use crate::state::AppState;
-use crate::store::events;
-use crate::store::vendors::{self, ServiceRow, VendorUpdate};
+use crate::store::vendors::{self, VendorUpdate};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{Map, Value};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("", crate::api::express::get().to(get_vendor))
@@ -37,10 +39,27 @@ async fn get_vendor(state: web::Data<AppState>, caller: Vendor) -> ApiResult<Htt
     ))
 }
 
-async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> Reply {
     let body = crate::api::body::of(&req);
-    let obj = object(&body.value)?;
-    let mut f = Fields::new(obj, state.strict_types()).form(body.form);
+    let trail = caller.integration.map(|i| (i.id, i.cycle));
+    vendor_update(&body.value, body.form, state.strict_types())
+        .err_into()
+        .and_then(|update| ops::update_vendor(&state, &caller.grant, caller.vendor.id, trail, update))
+        .await
+        .map(|(vendor, skus)| {
+            json_response(
+                StatusCode::OK,
+                &envelope(200, vendor_data(&vendor, &skus), "Success - Updated Vendor"),
+            )
+        })
+}
+
+fn vendor_update(body: &Value, form: bool, strict_types: bool) -> Linted<VendorUpdate, Rejection> {
+    let obj = match object(body) {
+        Ok(obj) => obj,
+        Err(r) => return Linted::err(r),
+    };
+    let mut f = Fields::new(obj, strict_types).form(form);
     let update = VendorUpdate {
         name: f.optional_string("name"),
         description: f.optional_string("description"),
@@ -58,64 +77,22 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
                 .into(),
         );
     }
-    if !f.errors.is_empty() {
-        return Err(ApiError::Validation(f.errors));
-    }
     // No URL rule is evidenced: production stores any string. One a browser cannot open is
     // worth a lint, since "Open Vendor Portal" is all the partner has.
-    if let Some(url) = update
+    let unbrowsable = update
         .integration_portal_url
         .as_deref()
         .filter(|u| !u.is_empty() && !browsable(u))
-    {
-        note_lints(
-            &req,
-            [Lint::new(
+        .map(|url| {
+            Lint::new(
                 LintCode::PortalUrlNotBrowsable,
                 format!("integrationPortalUrl {url:?} is not an absolute http(s) URL"),
-            )],
-        );
-    }
-    let vendor_id = caller.vendor.id.clone();
-    let integration = caller.integration.map(|i| (i.id, i.cycle));
-    let clock = state.clock.clone();
-    let (vendor, skus, blanked) = caller
-        .grant
-        .write(&state, move |tx| {
-            let before = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-            let blanked = blanked([
-                ("name", &update.name, &before.name),
-                ("description", &update.description, &before.description),
-                (
-                    "vendorSupportPageUrl",
-                    &update.vendor_support_page_url,
-                    &before.vendor_support_page_url,
-                ),
-                (
-                    "integrationPortalUrl",
-                    &update.integration_portal_url,
-                    &before.integration_portal_url,
-                ),
-            ]);
-            vendors::update(tx, &vendor_id, &update, &clock.now_iso())?;
-            if let (Some(url), Some((iid, cycle))) = (&update.integration_portal_url, &integration) {
-                events::record(
-                    tx,
-                    Some(iid),
-                    *cycle,
-                    &clock.now_iso(),
-                    &Event::PortalUrlSet { url: url.clone() },
-                )?;
-            }
-            let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-            Ok((v, vendors::services(tx, &vendor_id)?, blanked))
-        })
-        .await?;
-    note_lints(&req, blanked_fields(&blanked));
-    Ok(json_response(
-        StatusCode::OK,
-        &envelope(200, vendor_data(&vendor, &skus), "Success - Updated Vendor"),
-    ))
+            )
+        });
+    let checked = f.finish(Some(update));
+    // Only an accepted update is worth the lint.
+    let accepted = checked.result.is_ok();
+    checked.lint(unbrowsable.filter(|_| accepted))
 }
 
 /// Whether a browser can open this address: an absolute http(s) URL with a host.
@@ -129,122 +106,47 @@ fn browsable(url: &str) -> bool {
 }
 
 /// The fields of a service (create: all required ones checked; update: only those present).
-fn service_fields(f: &mut Fields, s: &mut ServiceRow, create: bool) {
+fn service_fields(
+    obj: &Map<String, Value>,
+    form: bool,
+    strict_types: bool,
+    create: bool,
+) -> Linted<ServiceFields, Rejection> {
+    let mut f = Fields::new(obj, strict_types).form(form);
+    let mut s = ServiceFields::default();
     if create || f.has("name") {
-        if let Some(v) = f.required_string("name") {
-            s.name = v;
-        }
+        s.name = f.required_string("name");
     }
     // Required, but `""` is a description (Gradient's own Sherweb integration sends it).
     if create || f.has("description") {
-        if let Some(v) = f.string("description", true) {
-            s.description = v;
-        }
+        s.description = f.string("description", true);
     }
     if create || f.has("category") {
-        if let Some(v) = f.one_of("category", &CATEGORIES) {
-            s.category = v;
-        }
+        s.category = f.one_of("category", &CATEGORIES);
     }
     if create || f.has("subcategory") {
-        if let Some(v) = f.one_of("subcategory", &SUBCATEGORIES) {
-            s.subcategory = v;
-        }
+        s.subcategory = f.one_of("subcategory", &SUBCATEGORIES);
     }
-    for (key, slot) in [
-        ("supportArticle", &mut s.support_article),
-        ("supportContact", &mut s.support_contact),
-        ("logo", &mut s.logo),
-    ] {
-        if let Some(v) = f.optional_string(key) {
-            *slot = Some(v);
-        }
-    }
+    s.support_article = f.optional_string("supportArticle");
+    s.support_contact = f.optional_string("supportContact");
+    s.logo = f.optional_string("logo");
+    let ready = !create || s.complete();
+    f.finish(ready.then_some(s))
 }
 
-async fn create_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn create_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> Reply {
     let value = crate::api::json_body(&req);
-    let obj = object(&value)?;
-    let now = state.clock.now_iso();
-    let mut service = ServiceRow {
-        id: state.clock.object_id().into_string(),
-        vendor_id: caller.vendor.id.clone(),
-        name: String::new(),
-        description: String::new(),
-        logo: None,
-        category: String::new(),
-        subcategory: String::new(),
-        support_article: None,
-        support_contact: None,
-        created_at: now.clone(),
-        updated_at: now.clone(),
+    let trail = caller.integration.map(|i| (i.id, i.cycle));
+    let fields = match object(&value) {
+        Ok(obj) => service_fields(obj, false, state.strict_types(), true),
+        Err(r) => Linted::err(r),
     };
-    let mut f = Fields::new(obj, state.strict_types());
-    service_fields(&mut f, &mut service, true);
-    if !f.errors.is_empty() {
-        return Err(ApiError::Validation(f.errors));
-    }
-    let integration = caller.integration.map(|i| (i.id, i.cycle));
-    let (vendor, skus, duplicate) = caller
-        .grant
-        .write(&state, move |tx| {
-            let duplicate = vendors::service_name_taken(tx, &service.vendor_id, &service.name)?;
-            vendors::insert_service(tx, &service)?;
-            if let Some((iid, cycle)) = &integration {
-                events::record(
-                    tx,
-                    Some(iid),
-                    *cycle,
-                    &now,
-                    &Event::ServiceCreated {
-                        service_id: service.id.clone(),
-                        name: service.name.clone(),
-                        duplicate_name: duplicate,
-                    },
-                )?;
-            }
-            let v = vendors::get(tx, &service.vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-            Ok((
-                v,
-                vendors::services(tx, &service.vendor_id)?,
-                duplicate.then_some(service.name.clone()),
-            ))
-        })
-        .await?;
-    if let Some(name) = duplicate {
-        note_lints(
-            &req,
-            [Lint::new(
-                LintCode::DuplicateServiceName,
-                format!("a service named {name:?} already existed; this call created a second one"),
-            )],
-        );
-    }
-    // Bare VendorData with a top-level `skus` (CIPP reads the new sku from there).
-    Ok(json_response(StatusCode::CREATED, &vendor_data(&vendor, &skus)))
-}
-
-/// What a PATCH of a service can change.
-type ServiceContent = (
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
-fn content(s: &ServiceRow) -> ServiceContent {
-    (
-        s.name.clone(),
-        s.description.clone(),
-        s.logo.clone(),
-        s.category.clone(),
-        s.subcategory.clone(),
-        s.support_article.clone(),
-        s.support_contact.clone(),
-    )
+    fields
+        .err_into()
+        .and_then(|fields| ops::create_service(&state, &caller.grant, caller.vendor.id, trail, fields))
+        .await
+        // Bare VendorData with a top-level `skus` (CIPP reads the new sku from there).
+        .map(|(vendor, skus)| json_response(StatusCode::CREATED, &vendor_data(&vendor, &skus)))
 }
 
 fn parse_service_id(req: &HttpRequest) -> ApiResult<String> {
@@ -275,40 +177,29 @@ async fn get_service(state: web::Data<AppState>, caller: Vendor, req: HttpReques
     ))
 }
 
-async fn update_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let id = parse_service_id(&req)?;
+async fn update_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> Reply {
+    let id = match parse_service_id(&req) {
+        Ok(id) => id,
+        Err(e) => return Reply::err(e),
+    };
     let body = crate::api::body::of(&req);
-    let form = body.form;
-    let obj = object(&body.value)?.clone();
-    let strict = state.strict_types();
-    let vendor_id = caller.vendor.id.clone();
-    let clock = state.clock.clone();
-    let (vendor, service) = caller
-        .grant
-        .write(&state, move |tx| {
-            let mut s =
-                vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::NotFound("Service not found".into()))?;
-            let before = content(&s);
-            let mut f = Fields::new(&obj, strict).form(form);
-            service_fields(&mut f, &mut s, false);
-            if !f.errors.is_empty() {
-                return Err(ApiError::Validation(f.errors));
-            }
-            // The SDK's Update-PSVendorService sends nothing: a no-op leaves updatedAt alone.
-            if content(&s) != before {
-                vendors::update_service(tx, &s, &clock.now_iso())?;
-            }
-            let s = vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| ApiError::internal("service vanished"))?;
-            let v = vendors::get(tx, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-            Ok((v, s))
+    let obj = match object(&body.value) {
+        Ok(obj) => obj,
+        Err(r) => return Reply::err(r.into()),
+    };
+    // Checked here, judged after the lookup (see `ops::profile::update_service`).
+    let Linted { result: patch, lints } = service_fields(obj, body.form, state.strict_types(), false);
+    Linted::new(Ok(()), lints)
+        .and_then(|()| ops::update_service(&state, &caller.grant, caller.vendor.id, id, patch))
+        .await
+        .map(|(vendor, service)| {
+            json_response(
+                StatusCode::OK,
+                &envelope(
+                    200,
+                    vendor_data(&vendor, &[service]),
+                    "Success - Updated Vendor Service",
+                ),
+            )
         })
-        .await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &envelope(
-            200,
-            vendor_data(&vendor, &[service]),
-            "Success - Updated Vendor Service",
-        ),
-    ))
 }

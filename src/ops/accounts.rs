@@ -1,0 +1,136 @@
+//! Accounts and organization services: the per-partner "mapping properties" a vendor creates.
+//! Every write is all-or-nothing: one refused item stores nothing of its body.
+
+use super::{Access, Outcome};
+use crate::domain::event::Event;
+use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
+use crate::domain::Rejection;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
+use crate::store::events;
+use crate::store::integrations::IntegrationRow;
+use rusqlite::Connection;
+use std::collections::HashSet;
+
+const DUPLICATE: &str = "A resource with this Id already exists.";
+
+fn not_found(kind: PropertyKind, id: &str) -> ApiError {
+    match kind {
+        PropertyKind::Account => Rejection::NotFound(format!("No account found with id: {id}")),
+        PropertyKind::OrgService => Rejection::NotFound(format!("No service found with id: {id}")),
+    }
+    .into()
+}
+
+fn stored(c: &Connection, kind: PropertyKind, integration_id: &str, id: &str) -> Result<Property, ApiError> {
+    accounts::get(c, kind, integration_id, id)?.ok_or_else(|| ApiError::internal("row vanished"))
+}
+
+/// Creates every item, or none: an id that exists (or comes twice in the body) is a 409.
+pub async fn create(
+    state: &AppState,
+    access: &impl Access,
+    integration: &IntegrationRow,
+    kind: PropertyKind,
+    new: Vec<NewProperty>,
+) -> Outcome<Vec<Property>> {
+    let (integration_id, cycle) = (integration.id.clone(), integration.cycle);
+    let clock = state.clock.clone();
+    super::write(state, access, move |tx, lints| {
+        let mut seen = HashSet::new();
+        for p in &new {
+            if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration_id, &p.id)? {
+                lints.push(Lint::new(
+                    LintCode::AccountReposted,
+                    format!(
+                        "id {:?} already exists (or appears twice in this body); nothing of this body was stored",
+                        p.id
+                    ),
+                ));
+                return Err(Rejection::Conflict(DUPLICATE.into()).into());
+            }
+        }
+        let now = clock.now_iso();
+        for p in &new {
+            accounts::insert(tx, kind, &integration_id, p, &now)?;
+        }
+        let ids: Vec<String> = new.iter().map(|p| p.id.clone()).collect();
+        let event = match kind {
+            PropertyKind::Account => Event::AccountsCreated { ids },
+            PropertyKind::OrgService => Event::ServicesCreated { ids },
+        };
+        events::record(tx, Some(&integration_id), cycle, &now, &event)?;
+        new.iter().map(|p| stored(tx, kind, &integration_id, &p.id)).collect()
+    })
+    .await
+}
+
+/// One item's update in a bulk body, which names the item by its `id`.
+#[derive(Debug, Clone)]
+pub struct PropertyPatch {
+    pub id: String,
+    pub update: PropertyUpdate,
+}
+
+/// The text fields an update blanks.
+fn blanked_by(before: &Property, u: &PropertyUpdate) -> Vec<String> {
+    blanked([
+        ("name", &u.name, &before.name),
+        ("description", &u.description, &before.description),
+    ])
+}
+
+/// Updates every item, or none: an unknown id is a 404.
+pub async fn update_many(
+    state: &AppState,
+    access: &impl Access,
+    integration_id: String,
+    kind: PropertyKind,
+    patches: Vec<PropertyPatch>,
+) -> Outcome<Vec<Property>> {
+    let clock = state.clock.clone();
+    super::write(state, access, move |tx, lints| {
+        let now = clock.now_iso();
+        let mut out = vec![];
+        let mut blanked = vec![];
+        for PropertyPatch { id, update } in &patches {
+            let before = accounts::get(tx, kind, &integration_id, id)?.ok_or_else(|| not_found(kind, id))?;
+            blanked.extend(
+                blanked_by(&before, update)
+                    .into_iter()
+                    .map(|f| format!("{f} of {id:?}")),
+            );
+            accounts::update(tx, kind, &integration_id, id, update, &now)?;
+            out.push(stored(tx, kind, &integration_id, id)?);
+        }
+        lints.extend(blanked_fields(&blanked));
+        Ok(out)
+    })
+    .await
+}
+
+/// Updates the item the path names; `update.new_id` renames it, unless that id is taken.
+pub async fn update_one(
+    state: &AppState,
+    access: &impl Access,
+    integration_id: String,
+    kind: PropertyKind,
+    id: String,
+    update: PropertyUpdate,
+) -> Outcome<Property> {
+    let clock = state.clock.clone();
+    super::write(state, access, move |tx, lints| {
+        let before = accounts::get(tx, kind, &integration_id, &id)?.ok_or_else(|| not_found(kind, &id))?;
+        if let Some(n) = update.new_id.as_deref().filter(|n| *n != id) {
+            if accounts::exists(tx, kind, &integration_id, n)? {
+                return Err(Rejection::Conflict(DUPLICATE.into()).into());
+            }
+        }
+        accounts::update(tx, kind, &integration_id, &id, &update, &clock.now_iso())?;
+        let row = stored(tx, kind, &integration_id, update.new_id.as_deref().unwrap_or(&id))?;
+        lints.extend(blanked_fields(&blanked_by(&before, &update)));
+        Ok(row)
+    })
+    .await
+}

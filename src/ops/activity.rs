@@ -1,0 +1,88 @@
+//! What a vendor's activity does to its integration beyond the call's own write.
+
+use crate::domain::catalog::IntegrationStatus;
+use crate::domain::event::{Activity, Event};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::store::integrations::IntegrationRow;
+use crate::store::{events, integrations};
+use rusqlite::Connection;
+
+/// The first call with a partner key marks it used, once, and records that the vendor
+/// authenticated (the checklist's first step).
+pub async fn first_call(state: &AppState, integration: &IntegrationRow) -> ApiResult<()> {
+    let (id, cycle) = (integration.id.clone(), integration.cycle);
+    let clock = state.clock.clone();
+    state
+        .write(move |tx| {
+            let now = clock.now_iso();
+            if integrations::mark_token_used(tx, &id, &now)? {
+                events::record(tx, Some(&id), cycle, &now, &Event::Authenticated {})?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// The one place of the rule "vendor activity turns pending into active": an accepted count or
+/// a successful alert of the integration's current cycle makes a pending integration active,
+/// and records why. Activity of an earlier cycle (an alert queued before a reconnect) changes
+/// nothing. Answers whether the status changed.
+pub fn vendor_activity(
+    tx: &Connection,
+    integration: &IntegrationRow,
+    cycle: i64,
+    activity: Activity,
+    now: &str,
+) -> ApiResult<bool> {
+    if integration.status != Some(IntegrationStatus::Pending) || integration.cycle != cycle {
+        return Ok(false);
+    }
+    integrations::set_status(tx, &integration.id, IntegrationStatus::Active)?;
+    events::record(
+        tx,
+        Some(&integration.id),
+        cycle,
+        now,
+        &Event::StatusAutoActive { by: activity },
+    )?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{seed, Store};
+
+    #[test]
+    fn only_current_activity_turns_pending_active_and_only_once() {
+        let store = Store::open(":memory:").unwrap();
+        let seed = seed::load(None).unwrap();
+        let now = "2026-11-28T10:00:00.000Z";
+        store
+            .write(|tx| -> ApiResult<()> {
+                seed::apply(tx, &seed, now)?;
+                let id = integrations::list(tx, &seed::partner_id(&seed))?.remove(0).id;
+                integrations::set_status(tx, &id, IntegrationStatus::Pending)?;
+                let pending = integrations::get(tx, &id)?.unwrap();
+                // An alert queued in an earlier cycle proves nothing about this one.
+                assert!(!vendor_activity(tx, &pending, pending.cycle - 1, Activity::Alert, now)?);
+                assert_eq!(
+                    integrations::get(tx, &id)?.unwrap().status,
+                    Some(IntegrationStatus::Pending)
+                );
+                assert!(vendor_activity(tx, &pending, pending.cycle, Activity::Count, now)?);
+                let active = integrations::get(tx, &id)?.unwrap();
+                assert_eq!(active.status, Some(IntegrationStatus::Active));
+                assert!(!vendor_activity(tx, &active, active.cycle, Activity::Alert, now)?);
+                let facts: Vec<_> = events::for_integration(tx, &id)?
+                    .into_iter()
+                    .filter(|e| matches!(e.event, Event::StatusAutoActive { .. }))
+                    .map(|e| e.event)
+                    .collect();
+                assert_eq!(facts, vec![Event::StatusAutoActive { by: Activity::Count }]);
+                Ok(())
+            })
+            .unwrap();
+    }
+}
