@@ -4,8 +4,9 @@
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::journal::Journal;
-use crate::ratelimit::RateLimiter;
+use crate::gate::faults::Faults;
+use crate::gate::ratelimit::RateLimiter;
+use crate::gate::Journal;
 use crate::store::seed::Seed;
 use crate::store::Store;
 use actix_web::web;
@@ -26,8 +27,9 @@ pub struct AppState {
     pub seed: parking_lot::RwLock<Seed>,
     /// One scenario at a time: two would interleave their calls.
     pub scenario: tokio::sync::Mutex<()>,
+    /// The per-call gate's parts (see `gate`).
     pub journal: Journal,
-    pub faults: crate::faults::Faults,
+    pub faults: Faults,
     pub limiter: RateLimiter,
     pub rebuild: Debouncer,
     pub alerts_wakeup: Notify,
@@ -41,7 +43,7 @@ impl AppState {
     pub fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
         AppState {
             journal: Journal::new(config.journal_size, config.journal_bytes),
-            faults: crate::faults::Faults::default(),
+            faults: Faults::default(),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms), clock.clone()),
             clock,

@@ -1,20 +1,18 @@
-//! Middleware: the vendor API's journal, body limit and rate limit; and the app-wide rule that
-//! every error, actix's own included, answers in the NestJS JSON shape.
+//! Middleware: the vendor API's way through the gate (body, admission, route, record); and the
+//! app-wide rule that every error, actix's own included, answers in the NestJS JSON shape.
 
-use crate::domain::lint::{Lint, LintCode};
 use crate::error::{ApiError, JSON_CONTENT_TYPE};
-use crate::journal::{clip, clip_str, recorded_headers, redact_query, CallNotes, JournalEntry, MAX_FIELD_BYTES};
-use crate::ratelimit::Verdict;
+use crate::gate::{Admission, Call, CallNotes, Finished};
 use crate::state::AppState;
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, ResponseError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-/// Records every vendor API call in the journal; reads the body (see `body`) and enforces the
-/// rate limit.
+/// Every vendor API call: its body read and the gate's admission, then its route or the gate's
+/// answer, and the gate's record in the journal.
 pub async fn vendor_call(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -24,170 +22,192 @@ pub async fn vendor_call(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .expect("app state is registered");
-    req.extensions_mut().insert(CallNotes::default());
+    let mut call = admit(&mut req, &state, started).await?;
+    let sent = Sent::of(&mut req);
+    let res = match call.answer.take() {
+        Some(err) => answer_now(req, err, call.unread),
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
+    Ok(record(&state, call, sent, ensure_json_error(res)).await)
+}
 
-    // Read and parse the body first, as body-parser runs before any guard (see `body`).
-    let timeout = std::time::Duration::from_millis(state.config.body_timeout_ms);
-    let read = crate::api::body::read(&mut req, state.config.body_limit, timeout).await?;
-    let body = read.raw.clone();
-    let too_large = read.unread;
-    if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
-        n.lints.extend(read.lints);
-    }
+/// A call between its admission and its record.
+struct AtGate {
+    started: Instant,
+    method: String,
+    /// The GRADIENT-TOKEN header as sent.
+    token: Option<String>,
+    /// The body as received, for the journal.
+    raw: web::Bytes,
+    /// Part of the body was left unread: the connection cannot carry another request.
+    unread: bool,
+    /// What to answer instead of the route, if anything.
+    answer: Option<ApiError>,
+    fault: Option<u64>,
+}
 
+/// Reads the body first, as body-parser runs before any guard (see `body`); a body it accepts
+/// goes to the gate's admission. The call's notes (body lints, and for a refused call its lint
+/// and its caller) go into the request, where the handler adds its own.
+async fn admit(
+    req: &mut ServiceRequest,
+    state: &web::Data<AppState>,
+    started: Instant,
+) -> Result<AtGate, actix_web::Error> {
+    let timeout = Duration::from_millis(state.config.body_timeout_ms);
+    let read = crate::api::body::read(req, state.config.body_limit, timeout).await?;
     let token = req
         .headers()
         .get(crate::api::vendor_api::auth::TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let rate_key = crate::ratelimit::caller_key(token.as_deref(), req.peer_addr().map(|a| a.ip()));
-
-    let early = if let Err(refused) = read.result {
-        Some(refused)
-    } else if let Verdict::Limited { retry_after_secs } = state.limiter.check(&rate_key) {
-        if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
-            n.lints.push(Lint::new(
-                LintCode::OverRateLimit,
-                format!(
-                    "more than {} requests in one second with this token",
-                    state.limiter.limit()
-                ),
-            ));
-        }
-        Some(ApiError::RateLimited {
-            limit: state.limiter.limit(),
-            retry_after_secs,
-        })
-    } else {
-        None
-    };
-
-    // Whose call it was is looked up only if the connection can wait for it (see `body::Read`).
-    if early.is_some() && !read.broken {
-        if let Some((integration, vendor)) = crate::api::vendor_api::auth::attribute(&state, token.as_deref()).await {
-            if let Some(n) = req.extensions_mut().get_mut::<CallNotes>() {
-                n.integration_id = Some(integration);
-                n.vendor_id = Some(vendor);
-            }
-        }
-    }
     let method = req.method().to_string();
-    let path = crate::api::express::sent_path(req.request());
-    // Injected faults come after the real limits: a 400, 413, 415 or 429 stays what production would say.
-    let mut fault = None;
-    let early = match early {
-        Some(e) => Some(e),
-        None => match state.faults.check(&method, req.path(), &state.clock) {
-            Some(hit) => {
-                fault = Some(hit.rule_id);
-                if hit.delay_ms > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(hit.delay_ms)).await;
-                }
-                hit.status.map(|s| ApiError::Injected {
-                    status: StatusCode::from_u16(s).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
-                    message: hit.message,
-                })
-            }
-            None => None,
+    let mut notes = CallNotes {
+        lints: read.lints,
+        ..CallNotes::default()
+    };
+    let admission = match read.result {
+        Err(refused) => Admission::Refuse {
+            answer: refused,
+            fault: None,
+            lint: None,
         },
-    };
-    let query = req.query_string().to_string();
-    let routed_path = trim_trailing_slash(&mut req);
-    let request_headers = recorded_headers(req.headers());
-
-    let res: ServiceResponse<BoxBody> = match early {
-        Some(err) => {
-            let (http_req, _) = req.into_parts();
-            let mut response = err.error_response();
-            if too_large {
-                response
-                    .head_mut()
-                    .set_connection_type(actix_web::http::ConnectionType::Close);
-            }
-            ServiceResponse::new(http_req, response)
+        Ok(_) => {
+            let call = Call {
+                method: &method,
+                path: req.path(),
+                token: token.as_deref(),
+                peer: req.peer_addr().map(|a| a.ip()),
+            };
+            state.gate().admit(&call).await
         }
-        None => next.call(req).await?.map_into_boxed_body(),
     };
-    let res = ensure_json_error(res);
+    let (answer, fault) = match admission {
+        Admission::Pass { fault } => (None, fault),
+        Admission::Refuse { answer, fault, lint } => {
+            notes.lints.extend(lint);
+            // A call the real limits refuse is still its integration's (the QA report names its
+            // lint), looked up only if the connection can wait for it (see `body::Read`). A
+            // fault's answer is not attributed.
+            if fault.is_none() && !read.broken {
+                attribute(state, token.as_deref(), &mut notes).await;
+            }
+            (Some(answer), fault)
+        }
+    };
+    req.extensions_mut().insert(notes);
+    Ok(AtGate {
+        started,
+        method,
+        token,
+        raw: read.raw,
+        unread: read.unread,
+        answer,
+        fault,
+    })
+}
 
-    let route = res.request().match_pattern().unwrap_or_else(|| path.clone());
-    let notes = res
-        .request()
-        .extensions()
-        .get::<CallNotes>()
-        .cloned()
-        .unwrap_or_default();
+/// Notes whose call it was, for a call refused before its route (where the token is checked).
+async fn attribute(state: &web::Data<AppState>, token: Option<&str>, notes: &mut CallNotes) {
+    if let Some((integration, vendor)) = crate::api::vendor_api::auth::attribute(state, token).await {
+        notes.integration_id = Some(integration);
+        notes.vendor_id = Some(vendor);
+    }
+}
+
+/// The gate's (or the body parser's) answer, without the route; the connection is closed after
+/// it when part of the body was left unread.
+fn answer_now(req: ServiceRequest, err: ApiError, unread: bool) -> ServiceResponse<BoxBody> {
+    let (http_req, _) = req.into_parts();
+    let mut response = err.error_response();
+    if unread {
+        response
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    ServiceResponse::new(http_req, response)
+}
+
+/// Hands the call to the gate's record, with the notes the handler left in the request, and
+/// gives back the answer (an unknown route worded with the URL as sent).
+async fn record(
+    state: &web::Data<AppState>,
+    call: AtGate,
+    sent: Sent,
+    res: ServiceResponse<BoxBody>,
+) -> ServiceResponse<BoxBody> {
+    let route = res.request().match_pattern().unwrap_or_else(|| sent.path.clone());
+    let notes = res.request().extensions_mut().remove::<CallNotes>().unwrap_or_default();
     let status = res.status().as_u16();
     let (http_req, response) = res.into_parts();
     let (response, out_body) = response.into_parts();
-    let mut out_bytes = to_bytes(out_body).await.unwrap_or_default();
-    // NestJS names the unknown route by `req.originalUrl`: as sent, query string included.
-    let original_url = with_query(&path, &query);
-    if status == 404 && original_url != routed_path {
-        // The routed path, as the unknown-route handler words it (without the query) and as
-        // the 405 rewrite words it (with it).
-        let routed_url = with_query(&routed_path, &query);
+    let out_bytes = sent.unknown_route_wording(status, &call.method, collect(out_body).await);
+    state.gate().record(Finished {
+        started: call.started,
+        method: call.method,
+        path: sent.path,
+        query: sent.query,
+        route,
+        status,
+        headers: http_req.headers(),
+        token: call.token.as_deref(),
+        notes,
+        fault: call.fault,
+        request_body: &call.raw,
+        response_body: &out_bytes,
+    });
+    ServiceResponse::new(http_req, response.set_body(BoxBody::new(out_bytes)))
+}
+
+/// The answer's bytes: the body itself when it is one buffer already (the usual JSON answer),
+/// else collected.
+async fn collect(body: BoxBody) -> web::Bytes {
+    match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(body) => to_bytes(body).await.unwrap_or_default(),
+    }
+}
+
+/// The URL of a call as sent, and the path it was routed on.
+struct Sent {
+    path: String,
+    query: String,
+    routed_path: String,
+}
+
+impl Sent {
+    /// Takes the URL as sent, then routes the request (see `trim_trailing_slash`).
+    fn of(req: &mut ServiceRequest) -> Self {
+        Sent {
+            path: crate::api::express::sent_path(req.request()),
+            query: req.query_string().to_string(),
+            routed_path: trim_trailing_slash(req),
+        }
+    }
+
+    /// NestJS names the unknown route by `req.originalUrl`: as sent, query string included. A
+    /// 404 that words the routed path instead (without the query, as the unknown-route handler
+    /// does, or with it, as the 405 rewrite does) is worded again with the URL as sent.
+    fn unknown_route_wording(&self, status: u16, method: &str, body: web::Bytes) -> web::Bytes {
+        let original_url = with_query(&self.path, &self.query);
+        if status != 404 || original_url == self.routed_path {
+            return body;
+        }
         let worded = |path: String| {
             ApiError::RouteNotFound {
-                method: method.clone(),
+                method: method.to_string(),
                 path,
             }
             .body()
             .to_string()
         };
-        if out_bytes == worded(routed_path).as_bytes() || out_bytes == worded(routed_url).as_bytes() {
-            out_bytes = worded(original_url).into();
+        let routed_url = with_query(&self.routed_path, &self.query);
+        if body == worded(self.routed_path.clone()).as_bytes() || body == worded(routed_url).as_bytes() {
+            worded(original_url).into()
+        } else {
+            body
         }
     }
-    let limit = state.config.journal_body_limit;
-    let (request_body, req_cut) = clip(&body, limit);
-    let (response_body, res_cut) = clip(&out_bytes, limit);
-    let (path, query, response_body) = redacted_url(path, query, response_body);
-    let entry = JournalEntry {
-        id: state.journal.next_id(),
-        at: state.clock.now_iso(),
-        method,
-        path,
-        query,
-        route,
-        status,
-        // Real elapsed time, except under --deterministic, where it would break golden files.
-        duration_ms: if state.clock.is_deterministic() {
-            0.0
-        } else {
-            (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
-        },
-        integration_id: notes.integration_id,
-        vendor_id: notes.vendor_id,
-        token: token.map(|t| crate::domain::ids::GradientToken::key_hint(&t)),
-        request_headers,
-        request_body,
-        response_body,
-        truncated: req_cut || res_cut,
-        lints: notes.lints,
-        fault,
-    };
-    if !state.config.quiet {
-        println!("{}", entry.terminal_line());
-    }
-    state.journal.push(entry);
-    let response = response.set_body(BoxBody::new(out_bytes));
-    Ok(ServiceResponse::new(http_req, response))
-}
-
-/// The path and query as the journal keeps them, bounded and with credentials redacted; the
-/// response body too, since a 404 echoes the URL as sent.
-fn redacted_url(path: String, query: String, response_body: Option<String>) -> (String, String, Option<String>) {
-    let kept = redact_query(&query);
-    let response_body = match response_body {
-        Some(b) if kept != query && !query.is_empty() => Some(b.replace(&query, &kept)),
-        other => other,
-    };
-    (
-        clip_str(&path, MAX_FIELD_BYTES),
-        clip_str(&kept, MAX_FIELD_BYTES),
-        response_body,
-    )
 }
 
 /// A URL as a client sent it: the path, and the query string when there is one.

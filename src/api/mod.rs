@@ -10,7 +10,7 @@ pub mod sim;
 pub mod vendor_api;
 
 use crate::domain::lint::Lint;
-use crate::journal::CallNotes;
+use crate::gate::CallNotes;
 use actix_web::{HttpMessage, HttpRequest};
 use percent_encoding::percent_decode_str;
 

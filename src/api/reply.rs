@@ -40,7 +40,7 @@ impl From<Rejection> for ApiError {
 mod tests {
     use super::*;
     use crate::domain::lint::{Lint, LintCode};
-    use crate::journal::CallNotes;
+    use crate::gate::CallNotes;
     use actix_web::{test::TestRequest, HttpMessage};
     use serde_json::json;
 

@@ -5,7 +5,7 @@ use super::{Access, Outcome};
 use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::Rejection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
 use crate::store::events;
@@ -133,4 +133,25 @@ pub async fn update_one(
         Ok(row)
     })
     .await
+}
+
+/// Which of the integration's accounts a listing wants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountsQuery {
+    /// Only these ids; every account when empty.
+    pub ids: Vec<String>,
+    /// Unmapped accounts too (production's default).
+    pub return_unmapped: bool,
+}
+
+/// The integration's accounts the query wants, in creation order.
+pub async fn list(state: &AppState, integration_id: String, q: AccountsQuery) -> ApiResult<Vec<Property>> {
+    let all = state
+        .read(move |c| Ok(accounts::list(c, PropertyKind::Account, &integration_id)?))
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|a| q.ids.is_empty() || q.ids.contains(&a.id))
+        .filter(|a| q.return_unmapped || a.is_mapped)
+        .collect())
 }

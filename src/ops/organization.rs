@@ -3,7 +3,7 @@
 use super::{Access, Outcome};
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::event::Event;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
 use crate::store::{events, integrations, psa};
@@ -35,4 +35,60 @@ pub async fn set_status(
         Ok((integration, partner))
     })
     .await
+}
+
+/// The name of the integration's partner, as the vendor sees it.
+pub async fn partner_name(state: &AppState, integration: &IntegrationRow) -> ApiResult<String> {
+    let partner_id = integration.partner_id.clone();
+    state
+        .read(move |c| Ok(psa::partner(c, &partner_id)?.map(|p| p.name).unwrap_or_default()))
+        .await
+}
+
+/// Get Clients' page size.
+pub const CLIENTS_PAGE_SIZE: usize = 50;
+
+/// A page of the deprecated Get Clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientsQuery {
+    /// The caller's partner: another partner's companies are not this token's.
+    pub partner_id: String,
+    /// Lowercased; a case-insensitive substring of the name.
+    pub search: Option<String>,
+    /// The page starts after this company (an ObjectId, lowercased).
+    pub previous: Option<String>,
+}
+
+pub struct ClientsPage {
+    /// Every company the search matches.
+    pub total: usize,
+    pub clients: Vec<psa::Company>,
+    pub has_more: bool,
+}
+
+/// The partner's PSA companies that have an active contract, `CLIENTS_PAGE_SIZE` a page
+/// after `previous`, filtered by `search`. A `previous` not among them gives an empty page.
+pub async fn clients(state: &AppState, q: ClientsQuery) -> ApiResult<ClientsPage> {
+    let partner_id = q.partner_id.clone();
+    let companies = state.read(move |c| Ok(psa::visible_companies(c, &partner_id)?)).await?;
+    let matching: Vec<_> = companies
+        .into_iter()
+        .filter(|c| q.search.as_ref().is_none_or(|s| c.name.to_lowercase().contains(s)))
+        .collect();
+    let start = match &q.previous {
+        Some(p) => matching
+            .iter()
+            .position(|c| &c.id == p)
+            .map(|i| i + 1)
+            .unwrap_or(matching.len()),
+        None => 0,
+    };
+    let total = matching.len();
+    let clients: Vec<_> = matching.into_iter().skip(start).take(CLIENTS_PAGE_SIZE).collect();
+    let has_more = start + clients.len() < total;
+    Ok(ClientsPage {
+        total,
+        clients,
+        has_more,
+    })
 }

@@ -4,7 +4,7 @@ use super::{Access, Outcome};
 use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::Rejection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::events;
 use crate::store::vendors::{self, ServiceRow, VendorRow, VendorUpdate};
@@ -210,4 +210,22 @@ pub async fn update_service(
         Ok((vendor(tx, &vendor_id)?, s))
     })
     .await
+}
+
+/// The vendor and its services, as `GET /api/vendor-api` shows them.
+pub async fn profile(state: &AppState, vendor_id: String) -> ApiResult<Profile> {
+    state
+        .read(move |c| Ok((vendor(c, &vendor_id)?, vendors::services(c, &vendor_id)?)))
+        .await
+}
+
+/// One of the vendor's services, with the vendor.
+pub async fn service(state: &AppState, vendor_id: String, id: String) -> ApiResult<(VendorRow, ServiceRow)> {
+    state
+        .read(move |c| {
+            let s =
+                vendors::service(c, &vendor_id, &id)?.ok_or_else(|| Rejection::NotFound("Service not found".into()))?;
+            Ok((vendor(c, &vendor_id)?, s))
+        })
+        .await
 }

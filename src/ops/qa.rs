@@ -5,7 +5,7 @@ use crate::domain::event::Event;
 use crate::domain::lint::{advice, Lint, LintCode};
 use crate::domain::qa::{lights_next, Checklist, CycleCounts, Fact, QaFacts};
 use crate::error::{ApiError, ApiResult};
-use crate::journal::CallFact;
+use crate::gate::CallFact;
 use crate::store::{events, usage, vendors};
 use rusqlite::Connection;
 use serde::Serialize;

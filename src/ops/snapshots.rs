@@ -2,7 +2,7 @@
 //! by name, put back all or nothing, exported to and imported from a file.
 
 use crate::error::{ApiError, ApiResult};
-use crate::journal::JournalEntry;
+use crate::gate::JournalEntry;
 use crate::state::AppState;
 use crate::store::{partners, snapshot};
 use actix_web::web;

@@ -6,7 +6,7 @@ use super::partners::SimPartner;
 use crate::api::{path_param, query_value};
 use crate::clock::parse_time;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::journal::JournalEntry;
+use crate::gate::JournalEntry;
 use crate::ops::control::{self, ClockMove};
 use crate::ops::snapshots::{self, bad_file, FORMAT, FORMAT_VERSION};
 use crate::state::AppState;

@@ -4,7 +4,7 @@
 use super::integrations::sim_body;
 use crate::api::path_param;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::faults::NewRule;
+use crate::gate::faults::NewRule;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -5,7 +5,7 @@ use super::partners::SimPartner;
 use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::journal::JournalFilter;
+use crate::gate::JournalFilter;
 use crate::ops::control;
 use crate::state::AppState;
 use crate::store::{alerts, psa, seed};

@@ -8,9 +8,9 @@ use crate::domain::lint::Linted;
 use crate::domain::validate::{object, objects, Fields};
 use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::accounts::{self as ops, PropertyPatch};
+use crate::ops::accounts::{self as ops, AccountsQuery, PropertyPatch};
 use crate::state::AppState;
-use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
+use crate::store::accounts::{NewProperty, Property, PropertyKind, PropertyUpdate};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
@@ -59,14 +59,13 @@ async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpReq
         Some((_, v)) => crate::domain::validate::parse_bool(v)
             .ok_or_else(|| ApiError::validation_one("returnUnmapped must be a boolean value"))?,
     };
-    let id = caller.integration.id.clone();
-    let list = state
-        .read(move |c| Ok(accounts::list(c, PropertyKind::Account, &id)?))
-        .await?;
+    let query = AccountsQuery {
+        ids: wanted,
+        return_unmapped,
+    };
+    let list = ops::list(&state, caller.integration.id, query).await?;
     let out: Vec<Value> = list
         .iter()
-        .filter(|a| wanted.is_empty() || wanted.contains(&a.id))
-        .filter(|a| return_unmapped || a.is_mapped)
         .map(|a| json!({"id": a.id, "name": a.name, "description": a.description, "isMapped": a.is_mapped, "mappingId": a.mapping_id}))
         .collect();
     Ok(json_response(StatusCode::OK, &out))

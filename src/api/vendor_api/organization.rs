@@ -9,14 +9,11 @@ use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode, Linted};
 use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::organization::{set_status, StatusPatch};
+use crate::ops::organization::{clients, partner_name, set_status, ClientsQuery, StatusPatch, CLIENTS_PAGE_SIZE};
 use crate::state::AppState;
-use crate::store::psa;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
-
-pub const CLIENTS_PAGE_SIZE: usize = 50;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/organization", crate::api::express::get().to(get_integration))
@@ -24,14 +21,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/organization/clients", crate::api::express::get().to(get_clients));
 }
 
-async fn partner_name(state: &web::Data<AppState>, partner_id: String) -> ApiResult<String> {
-    state
-        .read(move |c| Ok(psa::partner(c, &partner_id)?.map(|p| p.name).unwrap_or_default()))
-        .await
-}
-
 async fn get_integration(state: web::Data<AppState>, caller: Partner) -> ApiResult<HttpResponse> {
-    let name = partner_name(&state, caller.integration.partner_id.clone()).await?;
+    let name = partner_name(&state, &caller.integration).await?;
     Ok(json_response(
         StatusCode::OK,
         &integration_data(&caller.integration, &name, &caller.vendor.name),
@@ -94,26 +85,20 @@ async fn clients_page(state: &AppState, req: &HttpRequest, partner_id: String) -
         None | Some("") => None,
         Some(p) => Some(ObjectId::parse(p).ok_or(ApiError::InvalidId)?.into_string()),
     };
-    let companies = state.read(move |c| Ok(psa::visible_companies(c, &partner_id)?)).await?;
-    let matching: Vec<_> = companies
-        .into_iter()
-        .filter(|c| search.as_ref().is_none_or(|s| c.name.to_lowercase().contains(s)))
-        .collect();
-    let start = match &previous {
-        Some(p) => matching
-            .iter()
-            .position(|c| &c.id == p)
-            .map(|i| i + 1)
-            .unwrap_or(matching.len()),
-        None => 0,
-    };
-    let page: Vec<_> = matching.iter().skip(start).take(CLIENTS_PAGE_SIZE).collect();
-    let has_more = start + page.len() < matching.len();
+    let page = clients(
+        state,
+        ClientsQuery {
+            partner_id,
+            search,
+            previous,
+        },
+    )
+    .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
-            "meta": {"total": matching.len(), "pageSize": CLIENTS_PAGE_SIZE, "hasMore": has_more},
-            "clients": page.iter().map(|c| json!({"_id": c.id, "id": c.id, "name": c.name})).collect::<Vec<_>>(),
+            "meta": {"total": page.total, "pageSize": CLIENTS_PAGE_SIZE, "hasMore": page.has_more},
+            "clients": page.clients.iter().map(|c| json!({"_id": c.id, "id": c.id, "name": c.name})).collect::<Vec<_>>(),
         }),
     ))
 }

@@ -12,7 +12,7 @@ use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::profile::{self as ops, ServiceFields};
 use crate::state::AppState;
-use crate::store::vendors::{self, VendorUpdate};
+use crate::store::vendors::VendorUpdate;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
@@ -26,13 +26,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn get_vendor(state: web::Data<AppState>, caller: Vendor) -> ApiResult<HttpResponse> {
-    let vendor_id = caller.vendor.id;
-    let (vendor, skus) = state
-        .read(move |c| {
-            let v = vendors::get(c, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-            Ok((v, vendors::services(c, &vendor_id)?))
-        })
-        .await?;
+    let (vendor, skus) = ops::profile(&state, caller.vendor.id).await?;
     Ok(json_response(
         StatusCode::OK,
         &envelope(200, vendor_data(&vendor, &skus), "Success - Retrieved Vendor"),
@@ -158,15 +152,7 @@ fn parse_service_id(req: &HttpRequest) -> ApiResult<String> {
 
 async fn get_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = parse_service_id(&req)?;
-    let vendor_id = caller.vendor.id.clone();
-    let (vendor, service) = state
-        .read(move |c| {
-            let s =
-                vendors::service(c, &vendor_id, &id)?.ok_or_else(|| ApiError::NotFound("Service not found".into()))?;
-            let v = vendors::get(c, &vendor_id)?.ok_or_else(|| ApiError::internal("vendor vanished"))?;
-            Ok((v, s))
-        })
-        .await?;
+    let (vendor, service) = ops::service(&state, caller.vendor.id, id).await?;
     Ok(json_response(
         StatusCode::OK,
         &envelope(

@@ -1,12 +1,13 @@
 //! The request journal: every vendor API call with its request, response and lint findings,
 //! in an in-memory ring bounded both in entries and in bytes (oldest dropped first), so
-//! recording never slows the API's write path or grows without end. Every credential-looking
-//! value is cut to its last four characters before it is kept, whichever header or query
-//! parameter carried it.
+//! recording never slows the API's write path or grows without end. What it keeps of
+//! credentials is cut first (see `redact`).
 
 use crate::domain::lint::Lint;
+use actix_web::web::Bytes;
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,8 +28,8 @@ pub struct JournalEntry {
     /// The partner key the GRADIENT-TOKEN carried, by its last four characters (`…a9b6`).
     pub token: Option<String>,
     pub request_headers: Vec<(String, String)>,
-    pub request_body: Option<String>,
-    pub response_body: Option<String>,
+    pub request_body: Option<Body>,
+    pub response_body: Option<Body>,
     pub truncated: bool,
     pub lints: Vec<Lint>,
     /// The id of the fault rule that hit this call, if one did.
@@ -102,10 +103,6 @@ struct Ring {
 
 /// The most entries one `GET /sim/journal` answers, whatever `?limit=` asks.
 pub const MAX_QUERY_LIMIT: usize = 1000;
-/// Longest path, query string or header value kept in an entry; longer ones are cut.
-pub const MAX_FIELD_BYTES: usize = 2048;
-/// Most request headers kept in an entry.
-pub const MAX_HEADERS: usize = 64;
 
 impl JournalEntry {
     /// What the entry holds in memory, roughly: its strings plus a fixed overhead per field.
@@ -114,16 +111,14 @@ impl JournalEntry {
             .iter()
             .map(|s| s.len())
             .sum::<usize>();
-        let optional = [
-            &self.integration_id,
-            &self.vendor_id,
-            &self.token,
-            &self.request_body,
-            &self.response_body,
-        ]
-        .iter()
-        .map(|s| s.as_ref().map_or(0, String::len))
-        .sum::<usize>();
+        let optional = [&self.integration_id, &self.vendor_id, &self.token]
+            .iter()
+            .map(|s| s.as_ref().map_or(0, String::len))
+            .sum::<usize>();
+        let bodies = [&self.request_body, &self.response_body]
+            .iter()
+            .map(|b| b.as_ref().map_or(0, Body::len))
+            .sum::<usize>();
         let headers = self
             .request_headers
             .iter()
@@ -134,7 +129,7 @@ impl JournalEntry {
             .iter()
             .map(|l| std::mem::size_of_val(l) + l.message.len())
             .sum::<usize>();
-        std::mem::size_of::<JournalEntry>() + strings + optional + headers + lints
+        std::mem::size_of::<JournalEntry>() + strings + optional + bodies + headers + lints
     }
 }
 
@@ -263,130 +258,60 @@ impl Journal {
     }
 }
 
-/// Keeps at most `limit` bytes of a body, as text.
-pub fn clip(bytes: &[u8], limit: usize) -> (Option<String>, bool) {
+/// A body as the journal keeps it: the bytes as they crossed the wire, shown as text (invalid
+/// UTF-8 as U+FFFD) only when the journal is read. Kept as bytes, a call records its bodies
+/// without decoding them, and reading the journal clones them without copying.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Body(Bytes);
+
+impl Body {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+}
+
+impl From<String> for Body {
+    fn from(s: String) -> Self {
+        Body(Bytes::from(s))
+    }
+}
+
+impl From<&str> for Body {
+    fn from(s: &str) -> Self {
+        Body(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Body::from)
+    }
+}
+
+/// Keeps at most `limit` bytes of a body. Copied, and only the bytes kept: a shared slice would
+/// hold its whole buffer (spare capacity and the part cut off included) beyond what the
+/// journal's byte bound counts.
+pub fn clip(bytes: &[u8], limit: usize) -> (Option<Body>, bool) {
     if bytes.is_empty() {
         return (None, false);
     }
     let truncated = bytes.len() > limit;
     let kept = &bytes[..bytes.len().min(limit)];
-    (Some(String::from_utf8_lossy(kept).into_owned()), truncated)
-}
-
-/// Cuts a string to at most `limit` bytes (on a character boundary), marking the cut.
-pub fn clip_str(s: &str, limit: usize) -> String {
-    if s.len() <= limit {
-        return s.to_string();
-    }
-    let mut end = limit;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
-
-/// The last four characters of a secret, the only part ever kept.
-pub fn redacted(secret: &str) -> String {
-    format!("…{}", crate::domain::ids::tail4(secret))
-}
-
-/// Header or parameter names that carry credentials whatever their value looks like.
-fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "token",
-        "auth",
-        "key",
-        "secret",
-        "password",
-        "passwd",
-        "cookie",
-        "session",
-        "signature",
-        "credential",
-    ]
-    .iter()
-    .any(|w| n.contains(w))
-}
-
-/// A word that looks like a key or token: long, of base64/hex/url-safe characters, with both
-/// letters and digits (so words, dates and version strings pass untouched).
-fn looks_like_secret(word: &str) -> bool {
-    word.len() >= 16
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+/=_-.~".contains(&b))
-        && word.bytes().any(|b| b.is_ascii_digit())
-        && word.bytes().any(|b| b.is_ascii_alphabetic())
-}
-
-/// A value as the journal keeps it: under a credential's name, everything after an auth scheme
-/// (`Bearer`, `Basic`) is cut to its last four characters; elsewhere, every credential-looking
-/// word is.
-pub fn redact_value(name: &str, value: &str) -> String {
-    if is_secret_name(name) {
-        let value = value.trim();
-        return match value.split_once(' ') {
-            Some((scheme, rest)) if scheme.bytes().all(|b| b.is_ascii_alphabetic()) => {
-                format!("{scheme} {}", redacted(rest.trim()))
-            }
-            _ => redacted(value),
-        };
-    }
-    value
-        .split(' ')
-        .map(|w| {
-            if looks_like_secret(w) {
-                redacted(w)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A query string with every credential-looking parameter value redacted (names kept).
-pub fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => {
-                let name = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
-                let value = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
-                let kept = redact_value(&name, &value);
-                if kept == value {
-                    pair.to_string()
-                } else {
-                    format!("{k}={kept}")
-                }
-            }
-            None if looks_like_secret(pair) => redacted(pair),
-            None => pair.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The request headers as the journal keeps them: redacted, each value and their number bounded.
-pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = headers
-        .iter()
-        .take(MAX_HEADERS)
-        .map(|(k, v)| {
-            let value = v.to_str().unwrap_or("<binary>");
-            // The token is named by its partner key's tail, as the console names keys.
-            let shown = if k.as_str() == crate::api::vendor_api::auth::TOKEN_HEADER {
-                crate::domain::ids::GradientToken::key_hint(value)
-            } else {
-                redact_value(k.as_str(), value)
-            };
-            (k.as_str().to_string(), clip_str(&shown, MAX_FIELD_BYTES))
-        })
-        .collect();
-    // By name: actix's header map has no stable order, and golden journals need one.
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    (Some(Body(Bytes::copy_from_slice(kept))), truncated)
 }
 
 #[cfg(test)]
@@ -431,6 +356,9 @@ mod tests {
         });
         assert_eq!(only.len(), 1);
         assert_eq!(clip(b"abcdef", 3), (Some("abc".into()), true));
+        // Shown as text when read: a body cut inside a character shows U+FFFD, as it always has.
+        let (cut, _) = clip("hé".as_bytes(), 2);
+        assert_eq!(serde_json::to_value(cut).unwrap(), serde_json::json!("h\u{FFFD}"));
         let mut e = entry(&j, 201);
         e.at = "2026-01-02T03:04:05.678Z".into();
         e.method = "POST".into();
@@ -454,14 +382,14 @@ mod tests {
         let j = Journal::new(1000, 64 * 1024);
         for _ in 0..200 {
             let mut e = entry(&j, 200);
-            e.request_body = Some("x".repeat(10_000));
+            e.request_body = Some("x".repeat(10_000).into());
             j.push(e);
         }
         assert!(j.bytes() <= 64 * 1024, "{}", j.bytes());
         assert!((5..=7).contains(&j.len()), "{}", j.len());
         // An entry larger than the whole budget is not kept at all, and evicts nothing.
         let mut huge = entry(&j, 201);
-        huge.request_body = Some("y".repeat(100_000));
+        huge.request_body = Some("y".repeat(100_000).into());
         j.push(huge);
         assert!(j.query(&JournalFilter::default()).1.iter().all(|e| e.status == 200));
         j.clear();
@@ -476,46 +404,5 @@ mod tests {
             ..Default::default()
         });
         assert_eq!((matching, out.len()), (1500, MAX_QUERY_LIMIT));
-    }
-
-    #[test]
-    fn credentials_are_cut_to_their_last_four_wherever_they_arrive() {
-        let token = crate::domain::ids::GradientToken::encode(
-            "a3f1c9e27b4d4e0f9c1a6b2d8e7f5a40",
-            "5c2e8b71d9a64f3ea0b7c4d1e2f3a9b6",
-        );
-        let tail = crate::domain::ids::tail4(&token);
-        assert_eq!(
-            redact_value("authorization", &format!("Bearer {token}")),
-            format!("Bearer …{tail}")
-        );
-        assert_eq!(
-            redact_value("Authorization", &format!("Basic {token}")),
-            format!("Basic …{tail}")
-        );
-        assert_eq!(redact_value("x-api-key", "short"), "…hort");
-        assert_eq!(redact_value("cookie", "sid=abc; other=def"), "…=def");
-        // Under an innocent name, a token-looking value is still cut; ordinary values are not.
-        assert_eq!(redact_value("x-forwarded-for", &token), format!("…{tail}"));
-        assert_eq!(
-            redact_value("user-agent", "axios/1.6.7 node/20.11.1"),
-            "axios/1.6.7 node/20.11.1"
-        );
-        assert_eq!(
-            redact_value("content-type", "application/json; charset=utf-8"),
-            "application/json; charset=utf-8"
-        );
-        assert_eq!(
-            redact_value("accept", "application/json, text/plain, */*"),
-            "application/json, text/plain, */*"
-        );
-        let q = redact_query(&format!(
-            "returnUnmapped=true&token={}&x={token}",
-            percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC)
-        ));
-        assert!(!q.contains(&token[..20]), "{q}");
-        assert!(q.starts_with("returnUnmapped=true&token=…"), "{q}");
-        assert_eq!(redact_query("page=2&limit=50"), "page=2&limit=50");
-        assert_eq!(clip_str("héllo", 2), "h…");
     }
 }

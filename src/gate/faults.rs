@@ -5,6 +5,7 @@
 use glob::{MatchOptions, Pattern};
 use parking_lot::Mutex;
 use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -49,8 +50,17 @@ pub struct NewRule {
 
 #[derive(Default)]
 pub struct Faults {
-    rules: Mutex<Vec<FaultRule>>,
-    next_id: Mutex<u64>,
+    rules: Mutex<Rules>,
+    /// How many rules there are, readable without the lock: with none (the usual case), a call
+    /// passes without taking it.
+    armed: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Rules {
+    list: Vec<FaultRule>,
+    /// The last id given; never reused, not even after a clear.
+    last_id: u64,
 }
 
 const MATCH: MatchOptions = MatchOptions {
@@ -88,14 +98,11 @@ impl Faults {
                 return Err(e);
             }
         };
-        let id = {
-            let mut n = self.next_id.lock();
-            *n += 1;
-            *n
-        };
+        let mut rules = self.rules.lock();
+        rules.last_id += 1;
         let status = r.status;
         let rule = FaultRule {
-            id,
+            id: rules.last_id,
             route: r.route,
             method: r.method.map(|m| m.to_ascii_uppercase()),
             status,
@@ -109,33 +116,39 @@ impl Faults {
             hits: 0,
             pattern,
         };
-        self.rules.lock().push(rule.clone());
+        rules.list.push(rule.clone());
+        self.armed.store(rules.list.len(), Ordering::Release);
         Ok(rule)
     }
 
     pub fn list(&self) -> Vec<FaultRule> {
-        self.rules.lock().clone()
+        self.rules.lock().list.clone()
     }
 
     pub fn remove(&self, id: u64) -> bool {
         let mut rules = self.rules.lock();
-        let before = rules.len();
-        rules.retain(|r| r.id != id);
-        rules.len() != before
+        let before = rules.list.len();
+        rules.list.retain(|r| r.id != id);
+        self.armed.store(rules.list.len(), Ordering::Release);
+        rules.list.len() != before
     }
 
     pub fn clear(&self) {
-        self.rules.lock().clear();
+        let mut rules = self.rules.lock();
+        rules.list.clear();
+        self.armed.store(0, Ordering::Release);
     }
 
     /// The first rule that hits this call, if any (spending one of its `times`).
     /// Probabilities draw from the clock's generator, so `--random-seed` repeats them too.
     pub fn check(&self, method: &str, path: &str, clock: &crate::clock::Clock) -> Option<Hit> {
-        let mut rules = self.rules.lock();
-        if rules.is_empty() {
+        // A rule added while this call passes applies from the next call on, as if it had been
+        // added a moment later.
+        if self.armed.load(Ordering::Acquire) == 0 {
             return None;
         }
-        for rule in rules.iter_mut() {
+        let mut rules = self.rules.lock();
+        for rule in rules.list.iter_mut() {
             let applies = rule.method.as_deref().is_none_or(|m| m == method)
                 && rule.pattern.matches_with(path, MATCH)
                 && rule.remaining != Some(0);
