@@ -86,7 +86,7 @@ impl Application {
             store
                 .write(|tx| -> Result<(), ApiError> {
                     store::seed::apply(tx, &seed, &clock.now_iso())?;
-                    ops::billing::rebuild(tx, &clock)
+                    ops::billing::rebuild_all(tx, &clock)
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }
@@ -186,6 +186,7 @@ pub fn build_app(
         )
         .service(
             aweb::scope("/sim")
+                .wrap(from_fn(api::sim::partners::integrations_of_named_partner))
                 .configure(api::sim::config)
                 .route("/openapi.json", aweb::get().to(web::sim_openapi))
                 .route("/session", aweb::post().to(api::guard::session))

@@ -13,6 +13,7 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use rusqlite::{Connection, Transaction};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -95,14 +96,14 @@ impl AppState {
         }
     }
 
-    /// A write that ends by rebuilding the billing view itself: a debounced rebuild still
-    /// pending is dropped, since this one supersedes it.
-    pub(crate) async fn write_rebuilding<T, F>(&self, f: F) -> ApiResult<T>
+    /// A write that ends by rebuilding the partner's billing view itself: its debounced
+    /// rebuild still pending is dropped, since this one supersedes it.
+    pub(crate) async fn write_rebuilding<T, F>(&self, partner_id: &str, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.rebuild.cancel();
+        self.rebuild.cancel(partner_id);
         self.write(f).await
     }
 
@@ -121,15 +122,18 @@ impl AppState {
     }
 }
 
-/// One rebuild after the calls stop for the debounce time, as production's billing views do.
+/// One rebuild after the calls stop for the debounce time, as production's billing views do;
+/// per partner, since each partner has its own billing view (one partner's calls never hold
+/// back or trigger another's rebuild).
 pub struct Debouncer {
     quiet: Duration,
-    /// On the simulator's clock, so that advancing it past the quiet time releases the rebuild.
-    deadline: Mutex<Option<DateTime<Utc>>>,
+    /// Per partner, on the simulator's clock, so that advancing it past the quiet time
+    /// releases the rebuild.
+    deadlines: Mutex<BTreeMap<String, DateTime<Utc>>>,
     clock: Arc<Clock>,
-    /// True from the moment a rebuild is due until it has committed, so that "pending" never
-    /// reads false while the rebuild is still running.
-    running: std::sync::atomic::AtomicBool,
+    /// Partners whose rebuild is due and not yet committed, so that "pending" never reads
+    /// false while the rebuild is still running.
+    running: Mutex<BTreeSet<String>>,
     notify: Notify,
 }
 
@@ -138,44 +142,70 @@ impl Debouncer {
         Debouncer {
             quiet,
             clock,
-            deadline: Mutex::new(None),
-            running: std::sync::atomic::AtomicBool::new(false),
+            deadlines: Mutex::new(BTreeMap::new()),
+            running: Mutex::new(BTreeSet::new()),
             notify: Notify::new(),
         }
     }
 
-    pub(crate) fn request(&self) {
+    pub(crate) fn request(&self, partner_id: &str) {
         let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
-        *self.deadline.lock() = Some(self.clock.now() + quiet);
+        self.deadlines
+            .lock()
+            .insert(partner_id.to_string(), self.clock.now() + quiet);
         self.notify.notify_one();
     }
 
-    pub(crate) fn cancel(&self) {
-        *self.deadline.lock() = None;
+    /// Drops the partner's pending rebuild (its view is being rebuilt right now).
+    pub(crate) fn cancel(&self, partner_id: &str) {
+        self.deadlines.lock().remove(partner_id);
     }
 
-    pub(crate) fn is_pending(&self) -> bool {
-        self.deadline.lock().is_some() || self.running.load(std::sync::atomic::Ordering::SeqCst)
+    /// Drops every pending rebuild (a reset, a restore).
+    pub(crate) fn cancel_all(&self) {
+        self.deadlines.lock().clear();
+    }
+
+    pub(crate) fn is_pending(&self, partner_id: &str) -> bool {
+        self.deadlines.lock().contains_key(partner_id) || self.running.lock().contains(partner_id)
+    }
+
+    /// The partners with a rebuild pending or running.
+    pub(crate) fn pending(&self) -> Vec<String> {
+        let mut all: BTreeSet<String> = self.deadlines.lock().keys().cloned().collect();
+        all.extend(self.running.lock().iter().cloned());
+        all.into_iter().collect()
     }
 
     /// Called by the worker once the rebuild that `due` released has committed.
-    pub(crate) fn done(&self) {
-        self.running.store(false, std::sync::atomic::Ordering::SeqCst);
+    pub(crate) fn done(&self, partner_id: &str) {
+        self.running.lock().remove(partner_id);
     }
 
-    /// Waits until a requested rebuild is due (calls kept coming push the deadline back).
-    pub(crate) async fn due(&self) {
+    /// Waits until some partners' rebuilds are due (calls kept coming push a deadline back),
+    /// and answers them.
+    pub(crate) async fn due(&self) -> Vec<String> {
         loop {
-            let deadline = *self.deadline.lock();
-            match deadline {
+            let earliest = self.deadlines.lock().values().min().copied();
+            match earliest {
                 None => self.notify.notified().await,
                 Some(d) if self.clock.now() >= d => {
-                    let mut guard = self.deadline.lock();
-                    if *guard == Some(d) {
-                        self.running.store(true, std::sync::atomic::Ordering::SeqCst);
-                        *guard = None;
-                        return;
+                    let now = self.clock.now();
+                    let mut deadlines = self.deadlines.lock();
+                    let ready: Vec<String> = deadlines
+                        .iter()
+                        .filter(|(_, at)| **at <= now)
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    if ready.is_empty() {
+                        continue;
                     }
+                    let mut running = self.running.lock();
+                    for p in &ready {
+                        deadlines.remove(p);
+                        running.insert(p.clone());
+                    }
+                    return ready;
                 }
                 Some(d) => {
                     tokio::select! {
@@ -193,15 +223,23 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     let s = state.clone();
     tokio::spawn(async move {
         loop {
-            s.rebuild.due().await;
-            let clock = s.clock.clone();
-            if let Err(e) = s
-                .write_off_thread(move |tx| crate::ops::billing::rebuild(tx, &clock))
-                .await
-            {
-                log::error!("billing rebuild failed: {e}");
+            for partner in s.rebuild.due().await {
+                let clock = s.clock.clone();
+                let p = partner.clone();
+                let out = s
+                    .write_off_thread(move |tx| {
+                        // A partner that a reset or a restore removed meanwhile has no view to rebuild.
+                        if crate::store::partners::exists(tx, &p)? {
+                            crate::ops::billing::rebuild(tx, &clock, &p)?;
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = out {
+                    log::error!("billing rebuild failed: {e}");
+                }
+                s.rebuild.done(&partner);
             }
-            s.rebuild.done();
         }
     });
     tokio::spawn(async move {

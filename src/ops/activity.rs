@@ -62,7 +62,7 @@ mod tests {
         store
             .write(|tx| -> ApiResult<()> {
                 seed::apply(tx, &seed, now)?;
-                let id = integrations::list(tx)?.remove(0).id;
+                let id = integrations::list(tx, &seed::partner_id(&seed))?.remove(0).id;
                 integrations::set_status(tx, &id, IntegrationStatus::Pending)?;
                 let pending = integrations::get(tx, &id)?.unwrap();
                 // An alert queued in an earlier cycle proves nothing about this one.

@@ -11,6 +11,7 @@ pub(crate) mod control;
 pub(crate) mod csv_usage;
 pub(crate) mod integrations;
 pub(crate) mod organization;
+pub(crate) mod partners;
 pub(crate) mod profile;
 pub(crate) mod qa;
 pub(crate) mod snapshots;

@@ -43,6 +43,17 @@ pub fn record(
     Ok(())
 }
 
+/// An event of no integration (a billing rebuild, a card action, a CSV import): it names its
+/// partner, so that one partner's rebuild never counts in another's checklist.
+pub fn record_for_partner(c: &Connection, partner_id: &str, at: &str, event: &Event) -> rusqlite::Result<()> {
+    let (kind, detail) = event.to_stored();
+    let mut st = c.prepare_cached(
+        "INSERT INTO event (integration_id, cycle, kind, at, detail, partner_id) VALUES (NULL, 0, ?1, ?2, ?3, ?4)",
+    )?;
+    st.execute(params![kind, at, detail.to_string(), partner_id])?;
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn fold(
     c: &Connection,
@@ -144,25 +155,28 @@ fn event(r: &rusqlite::Row) -> rusqlite::Result<Option<EventRow>> {
     }))
 }
 
-/// The first billing rebuild at or after `since` that showed vendor usage on some card: an
-/// index seek on (kind, at), whatever the number of rebuilds before it.
-pub fn first_rebuild_with_usage(c: &Connection, since: &str) -> rusqlite::Result<Option<EventRow>> {
+/// The partner's first billing rebuild at or after `since` that showed vendor usage on some
+/// card: an index seek on (kind, partner, at), whatever the number of rebuilds before it.
+pub fn first_rebuild_with_usage(c: &Connection, partner_id: &str, since: &str) -> rusqlite::Result<Option<EventRow>> {
     let mut st = c.prepare_cached(
         "SELECT id, cycle, kind, at, detail FROM event
-         WHERE kind = 'billing_rebuilt' AND at >= ?1 AND integration_id IS NULL
+         WHERE kind = 'billing_rebuilt' AND partner_id = ?2 AND at >= ?1 AND integration_id IS NULL
            AND COALESCE(json_extract(detail, '$.withUsage'), 0) > 0
          ORDER BY at, id LIMIT 1",
     )?;
-    Ok(st.query_row([since], event).optional()?.flatten())
+    Ok(st.query_row([since, partner_id], event).optional()?.flatten())
 }
 
-/// Every event of one integration (all cycles) plus the global ones, oldest first, each with
-/// whether it is global: the whole history, for tests that check the folded facts against it.
+/// Every event of one integration (all cycles) plus its partner's global ones, oldest first,
+/// each with whether it is global: the whole history, for tests that check the folded facts
+/// against it.
 #[cfg(test)]
 pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<(bool, EventRow)>> {
     let mut st = c.prepare(
         "SELECT id, cycle, kind, at, detail, integration_id IS NULL FROM event
-         WHERE integration_id = ?1 OR integration_id IS NULL ORDER BY id",
+         WHERE integration_id = ?1
+            OR (integration_id IS NULL AND partner_id IS (SELECT partner_id FROM integration WHERE id = ?1))
+         ORDER BY id",
     )?;
     let rows = st.query_map([integration_id], |r| {
         let global: bool = r.get(5)?;

@@ -31,7 +31,15 @@ fn history(c: &Connection) {
         if n % 25 == 0 {
             let with_usage = if n % 50 == 0 { 0 } else { 3 };
             let rebuilt = Event::BillingRebuilt { cards: 5, with_usage };
-            events::record(c, None, 0, &at, &rebuilt).unwrap();
+            events::record_for_partner(c, "p1", &at, &rebuilt).unwrap();
+        }
+        if n % 25 == 10 {
+            // Another partner's rebuilds, with usage: never the first partner's evidence.
+            let rebuilt = Event::BillingRebuilt {
+                cards: 5,
+                with_usage: 5,
+            };
+            events::record_for_partner(c, "p2", &at, &rebuilt).unwrap();
         }
     }
 }
@@ -109,20 +117,33 @@ fn the_usage_step_finds_the_first_rebuild_with_usage_after_a_time() {
     store
         .write(|tx| -> rusqlite::Result<()> {
             history(tx);
-            let all = events::for_integration(tx, "none")?;
+            let all: Vec<(i64, String, String, Value)> = tx
+                .prepare("SELECT id, kind, at, detail FROM event WHERE partner_id = 'p1' ORDER BY id")?
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        serde_json::from_str(&r.get::<_, String>(3)?).unwrap(),
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
             for since in [
                 "2026-11-28T10:00:00.000Z",
                 "2026-11-28T10:01:10.000Z",
                 "2026-11-28T10:04:00.000Z",
             ] {
-                let expected = all.iter().map(|(_, e)| e).find(|e| {
-                    matches!(e.event, Event::BillingRebuilt { with_usage, .. } if with_usage > 0)
-                        && e.at.as_str() >= since
-                });
-                let found = events::first_rebuild_with_usage(tx, since)?;
-                assert_eq!(found.map(|e| e.id), expected.map(|e| e.id), "since {since}");
+                let expected = all
+                    .iter()
+                    .find(|e| e.1 == "billing_rebuilt" && e.2.as_str() >= since && e.3["withUsage"].as_u64() > Some(0));
+                let found = events::first_rebuild_with_usage(tx, "p1", since)?;
+                assert!(expected.is_some());
+                assert_eq!(found.map(|e| e.id), expected.map(|e| e.0), "since {since}");
+                let other = events::first_rebuild_with_usage(tx, "p2", since)?.unwrap();
+                assert_ne!(other.id, expected.unwrap().0, "one partner's rebuild is not another's");
             }
-            assert!(events::first_rebuild_with_usage(tx, "2026-11-28T11:00:00.000Z")?.is_none());
+            assert!(events::first_rebuild_with_usage(tx, "p1", "2026-11-28T11:00:00.000Z")?.is_none());
+            assert!(events::first_rebuild_with_usage(tx, "p3", "2026-11-28T10:00:00.000Z")?.is_none());
             Ok(())
         })
         .unwrap();

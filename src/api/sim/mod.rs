@@ -5,6 +5,7 @@ pub(crate) mod control;
 pub(crate) mod faults;
 pub(crate) mod integrations;
 pub(crate) mod misc;
+pub(crate) mod partners;
 pub(crate) mod qa;
 pub(crate) mod scenarios;
 pub(crate) mod usage;
@@ -13,6 +14,7 @@ use actix_web::web;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     misc::config(cfg);
+    partners::config(cfg);
     integrations::config(cfg);
     billing::config(cfg);
     qa::config(cfg);
