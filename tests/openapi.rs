@@ -1327,6 +1327,7 @@ async fn sim_answers_match_the_document() {
         "/billing",
         "/integrations",
         "/usage/csv",
+        "/journal",
     ] {
         sim(&app, ck, "GET", path, &format!("{path}?partnerId={other}"), None, 200).await;
         let unknown = format!("{path}?partnerId={UNKNOWN_OBJECT_ID}");

@@ -658,7 +658,33 @@ async fn partners_run_whole_flows_at_once_and_each_sees_only_its_own() {
         for step in ["authenticated", "accounts_mapped", "services_mapped", "usage_visible"] {
             assert!(done.contains(&step), "{step} not done for {}: {done:?}", p.id);
         }
+        // Its journal: its own calls, every one of them.
+        let journal = p.sim("GET", "/journal?limit=1000", None).await.ok(200);
+        let entries = journal["entries"].as_array().unwrap();
+        assert!(entries.len() >= 6, "{} calls", entries.len());
+        assert!(entries.iter().all(|e| e["integrationId"] == p.integration.as_str()));
     }
+    let everyone = app.sim("GET", "/journal?limit=1000", None).await.ok(200);
+    let own: usize = futures_join(
+        runs.iter()
+            .map(|(p, ..)| {
+                let p = p.clone();
+                tokio::spawn(async move {
+                    p.sim("GET", "/journal?limit=1000", None).await.ok(200)["matching"]
+                        .as_u64()
+                        .unwrap() as usize
+                })
+            })
+            .collect(),
+    )
+    .await
+    .into_iter()
+    .sum();
+    assert_eq!(
+        everyone["matching"].as_u64().unwrap() as usize,
+        own,
+        "unnamed: every partner's calls"
+    );
     // The seeded partner saw none of it.
     assert!(edr_quantities(&app.rebuild().await).is_empty());
     assert_eq!(

@@ -139,6 +139,8 @@ pub struct JournalFilter {
     pub method: Option<String>,
     pub status: Option<u16>,
     pub integration_id: Option<String>,
+    /// Calls of these integrations only: one partner's (`/sim/journal?partnerId=`).
+    pub integration_ids: Option<Vec<String>>,
     pub since: Option<String>,
     pub lint: Option<bool>,
     pub limit: Option<usize>,
@@ -225,6 +227,9 @@ impl Journal {
                 && f.integration_id
                     .as_ref()
                     .is_none_or(|i| e.integration_id.as_deref() == Some(i.as_str()))
+                && f.integration_ids
+                    .as_ref()
+                    .is_none_or(|ids| e.integration_id.as_ref().is_some_and(|i| ids.contains(i)))
                 && f.since.as_ref().is_none_or(|s| e.at.as_str() >= s.as_str())
                 && f.lint.is_none_or(|l| l != e.lints.is_empty())
         }) {

@@ -122,6 +122,11 @@ pub fn overview(c: &Connection, partner_id: &str, kickoff_integration: &str) -> 
     })
 }
 
+/// The ids of one partner's integrations: whose calls its journal shows.
+pub fn integration_ids(c: &Connection, partner_id: &str) -> ApiResult<Vec<String>> {
+    Ok(integrations::list(c, partner_id)?.into_iter().map(|i| i.id).collect())
+}
+
 /// A PSA board with the tickets alerts raised on it, as the console's Tickets page shows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

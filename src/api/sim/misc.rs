@@ -132,7 +132,7 @@ async fn list_alerts(state: web::Data<AppState>, partner: SimPartner) -> ApiResu
     Ok(json_response(StatusCode::OK, &list))
 }
 
-async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let get = |k: &str| {
         q.iter()
@@ -140,7 +140,13 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
     };
+    // A request that names a partner sees that partner's calls; one that names none, every call.
+    let integration_ids = match partner.named {
+        true => Some(state.read(move |c| control::integration_ids(c, &partner.id)).await?),
+        false => None,
+    };
     let filter = JournalFilter {
+        integration_ids,
         route: get("route"),
         method: get("method"),
         status: match get("status") {
