@@ -13,16 +13,13 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use synthesize_sim::config::Config;
 use synthesize_sim::domain::ids::{GradientToken, KeyHash};
-use synthesize_sim::gate::journal::{clip, Journal, JournalEntry};
-use synthesize_sim::gate::ratelimit::RateLimiter;
-use synthesize_sim::gate::redact::recorded_headers;
 use synthesize_sim::{build_app, Application};
 
 const INTEGRATION: &str = "65a0c0ffee0000000000f1a0";
 
 /// Runs `f` for about `budget` (a tenth to warm up, then 7 batches) and returns the median
 /// batch's time per run, in ns.
-fn time<F: FnMut()>(budget: Duration, mut f: F) -> f64 {
+fn time(budget: Duration, f: &mut dyn FnMut()) -> f64 {
     let t0 = Instant::now();
     let mut n = 0u32;
     while n < 200 || t0.elapsed() < budget / 10 {
@@ -249,71 +246,16 @@ async fn main() {
 
     // The parts alone.
     let header = token.clone();
-    let hashes = time(budget, || {
+    let hashes = time(budget, &mut || {
         let t = GradientToken::parse(&header).expect("a token");
         std::hint::black_box((KeyHash::of(&t.vendor_key), KeyHash::of(&t.partner_key)));
     });
     row("token: base64 decode, two SHA-256 key hashes", hashes);
-    let parsed = GradientToken::parse(&token).expect("a token");
-    let (vh, ph) = (KeyHash::of(&parsed.vendor_key).0, KeyHash::of(&parsed.partner_key).0);
-    let lookups = time(budget, || {
-        let found = state.store.read(|c| {
-            let v = synthesize_sim::store::vendors::by_key_hash(c, &vh).expect("a read");
-            let i = synthesize_sim::store::integrations::by_partner_key_hash(c, &ph).expect("a read");
-            (v.is_some(), i.is_some())
-        });
-        assert_eq!(found, (true, true));
-    });
+    let [lookups, limit, entry, lint] =
+        synthesize_sim::bench_parts::parts(&state, &token, &count_path, &mut |f| time(budget, f));
     row("token: its two key lookups (one read snapshot)", lookups);
-    let limiter = RateLimiter::new(100_000_000);
-    let limit = time(budget, || {
-        std::hint::black_box(limiter.admit(Some(&token), None));
-    });
     row("rate limit: one admission (token hashed, window counted)", limit);
-    // One journal entry as a count's: headers copied, both bodies clipped, pushed (evicting).
-    let journal = Journal::new(2000, 32 * 1024 * 1024);
-    let req = TestRequest::default()
-        .insert_header(("gradient-token", token.as_str()))
-        .insert_header(("content-type", "application/json"))
-        .insert_header(("host", "127.0.0.1"))
-        .to_http_request();
-    let request_body = br#"{"accountId":"acct-00000","unitCount":42}"#;
-    let response_body = br#"{"status":201,"message":"Success - Created service unit count"}"#;
-    let entry = time(budget, || {
-        let (request_body, _) = clip(request_body, 16 * 1024);
-        let (response_body, _) = clip(response_body, 16 * 1024);
-        journal.push(JournalEntry {
-            id: journal.next_id(),
-            at: state.clock.now_iso(),
-            method: "POST".into(),
-            path: count_path.clone(),
-            query: String::new(),
-            route: "/api/vendor-api/service/{serviceId}/count".into(),
-            status: 201,
-            duration_ms: 0.1,
-            integration_id: Some(INTEGRATION.into()),
-            vendor_id: Some(INTEGRATION.into()),
-            token: Some(GradientToken::key_hint(&token)),
-            request_headers: recorded_headers(req.headers()),
-            request_body,
-            response_body,
-            truncated: false,
-            lints: vec![],
-            fault: None,
-        });
-    });
     row("journal: one entry (headers, bodies, time, push)", entry);
-    let strict = state.config.strict_types;
-    let lint = time(budget, || {
-        let value: Value = serde_json::from_slice(request_body).expect("JSON");
-        let obj = synthesize_sim::domain::validate::object(&value).expect("an object");
-        let mut f = synthesize_sim::domain::validate::Fields::new(obj, strict);
-        std::hint::black_box((
-            f.id_string("accountId", false),
-            f.number("unitCount", Some(0.0), None, false),
-            f.lints.len(),
-        ));
-    });
     row("count body: JSON parse, field checks and lints", lint);
 
     let (get, count) = whole[0];

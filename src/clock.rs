@@ -42,7 +42,8 @@ pub struct Clock {
 const DETERMINISTIC_ID_BASE: u32 = 1_767_225_600;
 
 impl Clock {
-    /// The system time, random ids.
+    /// The system time, random ids: for tests that do not move time.
+    #[cfg(test)]
     pub fn system() -> Self {
         Self::build(Mode::Running { offset_ms: 0 }, StdRng::from_entropy(), None)
     }
@@ -104,10 +105,6 @@ impl Clock {
             now: Self::now_in(mode),
             frozen: matches!(mode, Mode::Frozen { .. }),
         }
-    }
-
-    pub fn is_frozen(&self) -> bool {
-        matches!(*self.mode.lock(), Mode::Frozen { .. })
     }
 
     fn change(&self, f: impl FnOnce(Mode) -> Mode) -> Reading {

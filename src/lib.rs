@@ -2,17 +2,19 @@
 //! production serves it, the partner console, service cards, and a live QA checklist.
 
 pub mod api;
-pub mod clock;
+#[doc(hidden)]
+pub mod bench_parts;
+pub(crate) mod clock;
 pub mod config;
 pub mod demo_vendor;
 pub mod domain;
-pub mod error;
-pub mod gate;
-pub mod ops;
-pub mod scenarios;
+pub(crate) mod error;
+pub(crate) mod gate;
+pub(crate) mod ops;
+pub(crate) mod scenarios;
 pub mod state;
 pub mod store;
-pub mod tls;
+pub(crate) mod tls;
 pub mod web;
 
 use crate::config::Config;
@@ -86,7 +88,7 @@ impl Application {
             store
                 .write_seed(|tx| -> Result<(), ApiError> {
                     store::seed::apply(tx, &seed, &clock.now_iso())?;
-                    ops::billing::rebuild(tx, &clock)
+                    ops::billing::rebuild_all(tx, &clock)
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }
@@ -186,6 +188,7 @@ pub fn build_app(
         )
         .service(
             aweb::scope("/sim")
+                .wrap(from_fn(api::sim::partners::integrations_of_named_partner))
                 .configure(api::sim::config)
                 .route("/openapi.json", aweb::get().to(web::sim_openapi))
                 .route("/session", aweb::post().to(api::guard::session))

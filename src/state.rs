@@ -3,7 +3,7 @@
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::gate::faults::Faults;
 use crate::gate::ratelimit::RateLimiter;
 use crate::gate::Journal;
@@ -13,33 +13,34 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use rusqlite::{Connection, Transaction};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
 pub struct AppState {
-    pub config: Config,
+    pub(crate) config: Config,
     /// The one source of time and of fresh ids (see `clock`).
-    pub clock: Arc<Clock>,
+    pub(crate) clock: Arc<Clock>,
     pub store: Arc<Store>,
     /// What RESET goes back to; `POST /sim/reset {"seed": NAME}` switches to an embedded seed.
-    pub seed: parking_lot::RwLock<Seed>,
+    pub(crate) seed: parking_lot::RwLock<Seed>,
     /// One scenario at a time: two would interleave their calls.
-    pub scenario: tokio::sync::Mutex<()>,
+    pub(crate) scenario: tokio::sync::Mutex<()>,
     /// The per-call gate's parts (see `gate`).
-    pub journal: Journal,
-    pub faults: Faults,
-    pub limiter: RateLimiter,
-    pub rebuild: Debouncer,
-    pub alerts_wakeup: Notify,
+    pub(crate) journal: Journal,
+    pub(crate) faults: Faults,
+    pub(crate) limiter: RateLimiter,
+    pub(crate) rebuild: Debouncer,
+    pub(crate) alerts_wakeup: Notify,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
-    pub snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
+    pub(crate) snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
     /// The host names /sim and the console answer to (see `api::guard`).
-    pub allowed_hosts: Vec<String>,
+    pub(crate) allowed_hosts: Vec<String>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
+    pub(crate) fn new(config: Config, store: Store, seed: Seed, clock: Arc<Clock>) -> Self {
         AppState {
             journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: Faults::default(),
@@ -59,7 +60,7 @@ impl AppState {
     /// Runs a read: right here when a read connection is free (the common case: a key lookup
     /// takes microseconds, far less than handing it to the blocking pool and back, which cost
     /// two thread switches per read), else off the async threads.
-    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn read<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -72,7 +73,7 @@ impl AppState {
 
     /// Runs a read off the async threads: for reads that may take milliseconds (the whole
     /// billing view, every mapping), so that they never hold up the worker's other requests.
-    pub async fn read_off_thread<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn read_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -84,7 +85,7 @@ impl AppState {
     /// Runs `f` in one write transaction; an error rolls it all back. Right here when the
     /// writer is free (a request's write takes microseconds with `synchronous=NORMAL`), else
     /// off the async threads, where waiting for the writer blocks nobody.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -95,19 +96,19 @@ impl AppState {
         }
     }
 
-    /// A write that ends by rebuilding the billing view itself: a debounced rebuild still
-    /// pending is dropped, since this one supersedes it.
-    pub async fn write_rebuilding<T, F>(&self, f: F) -> ApiResult<T>
+    /// A write that ends by rebuilding the partner's billing view itself: its debounced
+    /// rebuild still pending is dropped, since this one supersedes it.
+    pub(crate) async fn write_rebuilding<T, F>(&self, partner_id: &str, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.rebuild.cancel();
+        self.rebuild.cancel(partner_id);
         self.write(f).await
     }
 
     /// A write that may take long (a reset, a billing rebuild): always off the async threads.
-    pub async fn write_off_thread<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn write_off_thread<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -117,7 +118,7 @@ impl AppState {
     }
 
     /// A write of a whole seed (a reset): off the async threads, see `Store::write_seed`.
-    pub async fn write_seed<T, F>(&self, f: F) -> ApiResult<T>
+    pub(crate) async fn write_seed<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
@@ -126,66 +127,95 @@ impl AppState {
         web::block(move || store.write_seed(f)).await?
     }
 
-    pub fn strict_types(&self) -> bool {
+    pub(crate) fn strict_types(&self) -> bool {
         self.config.strict_types
     }
 }
 
-/// One rebuild after the calls stop for the debounce time, as production's billing views do.
+/// One rebuild after the calls stop for the debounce time, as production's billing views do;
+/// per partner, since each partner has its own billing view (one partner's calls never hold
+/// back or trigger another's rebuild).
 pub struct Debouncer {
     quiet: Duration,
-    /// On the simulator's clock, so that advancing it past the quiet time releases the rebuild.
-    deadline: Mutex<Option<DateTime<Utc>>>,
+    /// Per partner, on the simulator's clock, so that advancing it past the quiet time
+    /// releases the rebuild.
+    deadlines: Mutex<BTreeMap<String, DateTime<Utc>>>,
     clock: Arc<Clock>,
-    /// True from the moment a rebuild is due until it has committed, so that "pending" never
-    /// reads false while the rebuild is still running.
-    running: std::sync::atomic::AtomicBool,
+    /// Partners whose rebuild is due and not yet committed, so that "pending" never reads
+    /// false while the rebuild is still running.
+    running: Mutex<BTreeSet<String>>,
     notify: Notify,
 }
 
 impl Debouncer {
-    pub fn new(quiet: Duration, clock: Arc<Clock>) -> Self {
+    pub(crate) fn new(quiet: Duration, clock: Arc<Clock>) -> Self {
         Debouncer {
             quiet,
             clock,
-            deadline: Mutex::new(None),
-            running: std::sync::atomic::AtomicBool::new(false),
+            deadlines: Mutex::new(BTreeMap::new()),
+            running: Mutex::new(BTreeSet::new()),
             notify: Notify::new(),
         }
     }
 
-    pub fn request(&self) {
+    pub(crate) fn request(&self, partner_id: &str) {
         let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
-        *self.deadline.lock() = Some(self.clock.now() + quiet);
+        self.deadlines
+            .lock()
+            .insert(partner_id.to_string(), self.clock.now() + quiet);
         self.notify.notify_one();
     }
 
-    pub fn cancel(&self) {
-        *self.deadline.lock() = None;
+    /// Drops the partner's pending rebuild (its view is being rebuilt right now).
+    pub(crate) fn cancel(&self, partner_id: &str) {
+        self.deadlines.lock().remove(partner_id);
     }
 
-    pub fn is_pending(&self) -> bool {
-        self.deadline.lock().is_some() || self.running.load(std::sync::atomic::Ordering::SeqCst)
+    /// Drops every pending rebuild (a reset, a restore).
+    pub(crate) fn cancel_all(&self) {
+        self.deadlines.lock().clear();
+    }
+
+    pub(crate) fn is_pending(&self, partner_id: &str) -> bool {
+        self.deadlines.lock().contains_key(partner_id) || self.running.lock().contains(partner_id)
+    }
+
+    /// The partners with a rebuild pending or running.
+    pub(crate) fn pending(&self) -> Vec<String> {
+        let mut all: BTreeSet<String> = self.deadlines.lock().keys().cloned().collect();
+        all.extend(self.running.lock().iter().cloned());
+        all.into_iter().collect()
     }
 
     /// Called by the worker once the rebuild that `due` released has committed.
-    pub fn done(&self) {
-        self.running.store(false, std::sync::atomic::Ordering::SeqCst);
+    pub(crate) fn done(&self, partner_id: &str) {
+        self.running.lock().remove(partner_id);
     }
 
-    /// Waits until a requested rebuild is due (calls kept coming push the deadline back).
-    pub async fn due(&self) {
+    /// Waits until some partners' rebuilds are due (calls kept coming push a deadline back),
+    /// and answers them.
+    pub(crate) async fn due(&self) -> Vec<String> {
         loop {
-            let deadline = *self.deadline.lock();
-            match deadline {
+            let earliest = self.deadlines.lock().values().min().copied();
+            match earliest {
                 None => self.notify.notified().await,
                 Some(d) if self.clock.now() >= d => {
-                    let mut guard = self.deadline.lock();
-                    if *guard == Some(d) {
-                        self.running.store(true, std::sync::atomic::Ordering::SeqCst);
-                        *guard = None;
-                        return;
+                    let now = self.clock.now();
+                    let mut deadlines = self.deadlines.lock();
+                    let ready: Vec<String> = deadlines
+                        .iter()
+                        .filter(|(_, at)| **at <= now)
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    if ready.is_empty() {
+                        continue;
                     }
+                    let mut running = self.running.lock();
+                    for p in &ready {
+                        deadlines.remove(p);
+                        running.insert(p.clone());
+                    }
+                    return ready;
                 }
                 Some(d) => {
                     tokio::select! {
@@ -203,15 +233,23 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     let s = state.clone();
     tokio::spawn(async move {
         loop {
-            s.rebuild.due().await;
-            let clock = s.clock.clone();
-            if let Err(e) = s
-                .write_off_thread(move |tx| crate::ops::billing::rebuild(tx, &clock))
-                .await
-            {
-                log::error!("billing rebuild failed: {e}");
+            for partner in s.rebuild.due().await {
+                let clock = s.clock.clone();
+                let p = partner.clone();
+                let out = s
+                    .write_off_thread(move |tx| {
+                        // A partner that a reset or a restore removed meanwhile has no view to rebuild.
+                        if crate::store::partners::exists(tx, &p)? {
+                            crate::ops::billing::rebuild(tx, &clock, &p)?;
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = out {
+                    log::error!("billing rebuild failed: {e}");
+                }
+                s.rebuild.done(&partner);
             }
-            s.rebuild.done();
         }
     });
     tokio::spawn(async move {
@@ -236,8 +274,4 @@ pub fn spawn_workers(state: web::Data<AppState>) {
             }
         }
     });
-}
-
-pub fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::internal(e)
 }

@@ -10,9 +10,23 @@ export class ApiError extends Error {
   }
 }
 
+// The partner the console acts for (POST /sim/partners makes more than the seed's); null is the
+// seed's partner, which /sim acts for when a request names none.
+let partnerId = sessionStorage.getItem('synthsim.partner') || null;
+
+export function currentPartner() { return partnerId; }
+
+export function setPartner(id) {
+  partnerId = id || null;
+  if (partnerId) sessionStorage.setItem('synthsim.partner', partnerId);
+  else sessionStorage.removeItem('synthsim.partner');
+}
+
 /** api('GET', '/sim/integrations') -> parsed JSON; throws ApiError on a non-2xx answer. */
 export async function api(method, path, body) {
   const init = { method, headers: { Accept: 'application/json' } };
+  // Partner-wide /sim routes act for the chosen partner; integration routes act for their own.
+  if (partnerId && path.startsWith('/sim/') && !path.startsWith('/sim/partners')) init.headers['X-Sim-Partner'] = partnerId;
   // Every write says it is JSON: the control API refuses browser writes of any other type.
   if (method !== 'GET') init.headers['Content-Type'] = 'application/json';
   if (body !== undefined) init.body = JSON.stringify(body);

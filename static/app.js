@@ -2,8 +2,8 @@
 // Pages: #/integrations, #/setup/{id}, #/billing, #/tickets, #/qa, #/journal.
 
 import { h, mount } from './dom.js';
-import { get, post } from './api.js';
-import { state, loadInfo, loadIntegrations, currentCard, onHeaderChange, navigate } from './state.js';
+import { get, post, currentPartner, setPartner } from './api.js';
+import { state, loadInfo, loadIntegrations, currentCard, onHeaderChange, navigate, setCurrentIntegration } from './state.js';
 import { confirmDialog, toast, errorPanel, loading } from './ui.js';
 import { renderIntegrations } from './integrations.js';
 import { renderSetup } from './wizard.js';
@@ -48,6 +48,7 @@ async function route() {
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   document.title = `${r.title} · Synthesize simulator`;
+  loadPartners(); // a test may have made a partner since: the switcher follows, without a wait
   const main = document.getElementById('page');
   main.dataset.page = r.nav;
   mount(main, loading());
@@ -75,6 +76,38 @@ function renderPartner() {
   el.textContent = info && info.partner ? info.partner.name : 'Partner';
   const psa = document.getElementById('partner-psa');
   psa.textContent = info && info.partner && info.partner.psa ? info.partner.psa : '';
+  renderSwitcher();
+}
+
+// Partners made by POST /sim/partners (tests running side by side): a switcher appears in the
+// header once there is more than the seed's, and the console then acts for the one chosen.
+let partners = [];
+
+async function loadPartners() {
+  try { partners = (await get('/sim/partners')).partners || []; } catch { partners = []; }
+  // A partner a reset removed (or a snapshot restore left out) falls back to the seed's.
+  if (currentPartner() && !partners.some((p) => p.id === currentPartner())) setPartner(null);
+  renderSwitcher();
+}
+
+function renderSwitcher() {
+  const slot = document.getElementById('partner-switcher');
+  if (!slot) return;
+  if (partners.length < 2) { mount(slot); return; }
+  const chosen = currentPartner() || (partners.find((p) => p.isDefault) || partners[0]).id;
+  const select = h('select', { class: 'partner-select', testid: 'partner-switcher', 'aria-label': 'Partner' },
+    partners.map((p) => h('option', { value: p.id, selected: p.id === chosen, title: p.psa }, p.name)));
+  select.addEventListener('change', () => switchPartner(select.value));
+  mount(slot, select);
+}
+
+async function switchPartner(id) {
+  const p = partners.find((x) => x.id === id);
+  setPartner(p && !p.isDefault ? id : null);
+  setCurrentIntegration(null);
+  try { await loadInfo(); renderPartner(); await loadIntegrations(); } catch (e) { toast(e.message, 'error'); }
+  toast(`Acting for ${p ? p.name : 'the seed\'s partner'}`);
+  route();
 }
 
 async function onReset() {
@@ -100,7 +133,8 @@ async function onReset() {
   });
   if (!ok) return;
   toast(seedSelect ? `Simulator reset to the ${seedSelect.selectedOptions[0].textContent} seed` : 'Simulator reset to the seed');
-  try { await loadInfo(); renderPartner(); await loadIntegrations(); } catch { /* the page shows errors */ }
+  setPartner(null); // a reset keeps only the seed's partner
+  try { await loadInfo(); await loadPartners(); renderPartner(); await loadIntegrations(); } catch { /* the page shows errors */ }
   route();
 }
 
@@ -108,6 +142,9 @@ async function start() {
   document.getElementById('btn-reset').addEventListener('click', onReset);
   onHeaderChange(renderHeaderIntegration);
   window.addEventListener('hashchange', route);
+  // Partners created since the page loaded show up when the user comes back to it.
+  window.addEventListener('focus', loadPartners);
+  await loadPartners();
   try {
     await loadInfo();
   } catch (e) {

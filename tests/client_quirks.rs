@@ -518,18 +518,7 @@ async fn explicit_nulls_count_as_absent() {
     assert_eq!(patched["name"], "Acme Corp");
     assert_eq!(patched["description"], "kept name");
     // The alert becomes a ticket.
-    let message_id = alert["messageId"].as_str().unwrap().to_string();
-    let mut done = Value::Null;
-    for _ in 0..50 {
-        done = app
-            .vendor("GET", &format!("/alerting/debug/{message_id}"), None)
-            .await
-            .ok(200);
-        if done["status"] != "pending" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let done = app.alert_outcome(alert["messageId"].as_str().unwrap()).await;
     assert_eq!(done["status"], "success", "{done}");
     let b = app.rebuild().await;
     assert_eq!(card_for(&b, "Acme Corp", "SEC-EDR").unwrap()["vendorQuantity"], 12.0);

@@ -69,6 +69,8 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/info"),
     ("POST", "/sim/reset"),
     ("GET", "/sim/seeds"),
+    ("GET", "/sim/partners"),
+    ("POST", "/sim/partners"),
     ("POST", "/sim/session"),
     ("GET", "/sim/openapi.json"),
     ("GET", "/sim/psa"),
@@ -1306,6 +1308,31 @@ async fn sim_answers_match_the_document() {
     sim(&app, ck, "POST", u, u, Some(bad), 400).await;
     sim(&app, ck, "GET", "/billing", "/billing", None, 200).await;
     sim(&app, ck, "DELETE", u, u, None, 200).await;
+
+    // Isolated partners, and the partner-wide routes acting for one.
+    let p = "/partners";
+    let made = sim(&app, ck, "POST", p, p, Some(json!({"name": "Doc MSP"})), 201).await;
+    sim(&app, ck, "POST", p, p, Some(json!({"psa": "kaseya"})), 400).await;
+    let nobody = json!({"vendorId": UNKNOWN_OBJECT_ID});
+    sim(&app, ck, "POST", p, p, Some(nobody), 404).await;
+    sim(&app, ck, "GET", p, p, None, 200).await;
+    let other = made["partnerId"].as_str().unwrap().to_string();
+    let not_theirs = format!("{i}?partnerId={other}");
+    sim(&app, ck, "GET", "/integrations/{id}", &not_theirs, None, 404).await;
+    for path in [
+        "/info",
+        "/psa",
+        "/tickets",
+        "/alerts",
+        "/billing",
+        "/integrations",
+        "/usage/csv",
+        "/journal",
+    ] {
+        sim(&app, ck, "GET", path, &format!("{path}?partnerId={other}"), None, 200).await;
+        let unknown = format!("{path}?partnerId={UNKNOWN_OBJECT_ID}");
+        sim(&app, ck, "GET", path, &unknown, None, 404).await;
+    }
 
     // Seeds and scenarios.
     sim(&app, ck, "GET", "/seeds", "/seeds", None, 200).await;

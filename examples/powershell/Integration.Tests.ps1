@@ -1,12 +1,11 @@
 # The same CI test as examples/python, for vendors whose integration is PowerShell (for example
 # built on the official PSGradient SDK): Pester 5 starts a private simulator, plays the partner
-# through /sim, runs the integration's sync, and asserts on /sim/billing and /sim/qa.
+# through /sim, runs the integration's sync, and asserts on /sim/billing and /sim/qa. Each test
+# makes a partner of its own (POST /sim/partners), so no test sees another's data.
 #   $env:SYNTH_SIM_BIN = './synthesize-sim'; Invoke-Pester ./examples/powershell
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 
 BeforeAll {
-    $Integration = '65a0c0ffee0000000000f1a0'   # the seeded integration
-
     function Get-FreePort {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start()
@@ -27,9 +26,10 @@ BeforeAll {
         }
     }
 
-    # The partner's side, through the control API.
+    # The partner's side, through the control API, for the partner of the running test.
     function Invoke-Sim([string]$Method, [string]$Path, $Body) {
         $params = @{ Method = $Method; Uri = "$script:Base/sim$Path"; ContentType = 'application/json' }
+        if ($script:PartnerId) { $params.Headers = @{ 'X-Sim-Partner' = $script:PartnerId } }
         if ($null -ne $Body) { $params.Body = ($Body | ConvertTo-Json -Depth 10 -Compress) }
         Invoke-RestMethod @params
     }
@@ -45,10 +45,12 @@ BeforeAll {
     }
 
     function Connect-AndMap {
-        Invoke-Sim POST '/reset' | Out-Null
-        Invoke-Sim POST "/integrations/$Integration/disconnect" | Out-Null
-        Invoke-Sim POST "/integrations/$Integration/connect" @{ modules = @('billing', 'alerts') } | Out-Null
-        $token = (Invoke-Sim POST "/integrations/$Integration/token").gradientToken
+        # A fresh partner, connected, with a token generated: what the partner hands the vendor.
+        $script:PartnerId = $null
+        $partner = Invoke-Sim POST '/partners' @{ name = 'Pester partner' }
+        $script:PartnerId = $partner.partnerId
+        $script:Integration = $Integration = $partner.integrationId
+        $token = $partner.gradientToken
 
         Invoke-Vendor $token PATCH '' @{ integrationPortalUrl = 'https://vendor.example/gradient' } | Out-Null
         $created = Invoke-Vendor $token POST '/service' @{
@@ -89,7 +91,7 @@ Describe 'The integration against synthesize-sim' {
         $acme.vendorQuantity | Should -Be 48
         $billing.period | Should -Be '2027-01'
 
-        $qa = Invoke-Sim GET '/qa' | Where-Object integrationId -eq $Integration
+        $qa = Invoke-Sim GET '/qa' | Where-Object integrationId -eq $script:Integration
         $done = ($qa.steps | Where-Object done).key
         foreach ($step in 'authenticated', 'next_lit', 'accounts_mapped', 'services_mapped', 'usage_visible') {
             $done | Should -Contain $step
@@ -98,7 +100,7 @@ Describe 'The integration against synthesize-sim' {
 
     It 'gets a 404 for an account the partner unmapped' {
         $setup = Connect-AndMap
-        Invoke-Sim DELETE "/integrations/$Integration/mappings/accounts/cedar-1" | Out-Null
+        Invoke-Sim DELETE "/integrations/$script:Integration/mappings/accounts/cedar-1" | Out-Null
         $err = $null
         try {
             Invoke-Vendor $setup.Token POST "/service/$($setup.ServiceId)/count" @{ accountId = 'cedar-1'; unitCount = 3 }

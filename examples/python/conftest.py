@@ -1,5 +1,7 @@
 """Starts a private simulator for the test session: a free port, an in-memory database, the
-clock frozen and ids deterministic, so every run gives the same answers.
+clock frozen and ids deterministic, so every run gives the same answers. Each test gets a
+partner of its own (`POST /sim/partners`): its own PSA, integration and keys, so tests never
+see each other's accounts, mappings or counts, even when they run side by side.
 
 SYNTH_SIM_BIN names the simulator binary (default: `synthesize-sim` on the PATH).
 """
@@ -12,9 +14,6 @@ import urllib.request
 
 import pytest
 
-INTEGRATION = "65a0c0ffee0000000000f1a0"  # the seeded integration
-
-
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -22,21 +21,26 @@ def free_port():
 
 
 class Sim:
-    """The partner's side, through the control API (`/sim`)."""
+    """One partner's side, through the control API (`/sim`): every call names the partner, so
+    billing, QA and the PSA are this partner's only."""
 
-    def __init__(self, base):
+    def __init__(self, base, partner):
         self.base = base
-        self.integration_id = INTEGRATION
+        self.partner_id = partner["partnerId"]
+        self.integration_id = partner["integrationId"]
+        # What the partner hands the vendor: Connect and Generate API Token are already done.
+        self.token = partner["gradientToken"]
 
     def call(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.base + "/sim" + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
+        req.add_header("X-Sim-Partner", self.partner_id)
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read() or b"null")
 
     def integration(self, path=""):
-        return f"/integrations/{INTEGRATION}{path}"
+        return f"/integrations/{self.integration_id}{path}"
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +67,21 @@ def simulator():
     proc.wait(timeout=10)
 
 
+def create_partner(base, name):
+    req = urllib.request.Request(base + "/sim/partners", data=json.dumps({"name": name}).encode(),
+                                 method="POST")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
 @pytest.fixture()
-def sim(simulator):
-    """Each test starts from the seed."""
-    s = Sim(simulator)
-    s.call("POST", "/reset")
-    return s
+def new_partner(simulator):
+    """Makes more partners, for tests about what one partner must never see of another."""
+    return lambda name: Sim(simulator, create_partner(simulator, name))
+
+
+@pytest.fixture()
+def sim(new_partner, request):
+    """A fresh partner for each test, made from the seed's template."""
+    return new_partner(request.node.name)

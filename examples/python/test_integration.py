@@ -8,11 +8,8 @@ ACCOUNTS = [("acme-1", "Acme Corp"), ("cedar-1", "Cedar Ridge Law LLP")]
 
 
 def connect_and_map(sim, simulator):
-    """The partner connects and hands over a token; the integration connects; the partner maps."""
-    sim.call("POST", sim.integration("/disconnect"))  # the seeded integration starts connected
-    sim.call("POST", sim.integration("/connect"), {"modules": ["billing", "alerts"]})
-    token = sim.call("POST", sim.integration("/token"))["gradientToken"]
-    integration = Integration(simulator, token)
+    """The partner has handed over a token; the integration connects; the partner maps."""
+    integration = Integration(simulator, sim.token)
     service_id = integration.connect(PORTAL, ACCOUNTS)
 
     sim.call("POST", sim.integration("/step"), {"step": "account_mapping"})  # auto-maps Acme Corp
@@ -41,7 +38,8 @@ def test_usage_reaches_the_billing_page_and_the_qa_checklist(sim, simulator):
     assert card(billing, "Cedar Ridge Law, LLP")["vendorQuantity"] == 31
     assert billing["period"] == "2027-01"  # the frozen clock's month
 
-    qa = next(q for q in sim.call("GET", "/qa") if q["integrationId"] == sim.integration_id)
+    [qa] = sim.call("GET", "/qa")  # this partner's one integration
+    assert qa["integrationId"] == sim.integration_id
     done = {s["key"] for s in qa["steps"] if s["done"]}
     assert {"authenticated", "next_lit", "accounts_mapped", "services_mapped", "usage_visible"} <= done
 
@@ -53,6 +51,18 @@ def test_an_unmapped_account_is_refused_and_the_rest_sync(sim, simulator):
     assert integration.sync({"acme-1": 50, "cedar-1": 30}) == ["cedar-1"]
     billing = sim.call("POST", "/billing/rebuild")
     assert card(billing, "Acme Corp")["vendorQuantity"] == 50
+
+
+def test_another_partners_token_sees_nothing_of_this_one(sim, simulator, new_partner):
+    integration = connect_and_map(sim, simulator)
+    integration.sync({"acme-1": 7})
+    other = new_partner("someone else")
+    stranger = Integration(simulator, other.token)
+    assert stranger._call("GET", "/organization/accounts") == []
+    stranger.service_id = integration.service_id  # the vendor's service, shared by its partners
+    assert stranger.sync({"acme-1": 999}) == ["acme-1"]  # not mapped at this partner
+    billing = sim.call("POST", "/billing/rebuild")
+    assert card(billing, "Acme Corp")["vendorQuantity"] == 7
 
 
 def test_a_day_later_the_debounced_rebuild_has_run(sim, simulator):

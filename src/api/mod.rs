@@ -1,13 +1,13 @@
 //! HTTP surfaces: the vendor API (`/api/vendor-api`), the control API (`/sim`), and the
 //! middleware they share.
 
-pub mod body;
+pub(crate) mod body;
 pub mod express;
 pub mod guard;
-pub mod middleware;
-pub mod reply;
-pub mod sim;
-pub mod vendor_api;
+pub(crate) mod middleware;
+pub(crate) mod reply;
+pub(crate) mod sim;
+pub(crate) mod vendor_api;
 
 use crate::domain::lint::Lint;
 use crate::gate::CallNotes;
@@ -27,13 +27,6 @@ pub fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
 
 pub fn query_value(req: &HttpRequest, name: &str) -> Option<String> {
     query_pairs(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-pub fn content_type(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }
 
 /// Attaches lint findings to this call's journal entry.

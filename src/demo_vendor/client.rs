@@ -34,17 +34,6 @@ pub enum Error {
     Setup(String),
 }
 
-impl Error {
-    /// The HTTP status of an answered error, if any.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::Http { status, .. } => Some(*status),
-            Error::Unauthorized(_) => Some(401),
-            _ => None,
-        }
-    }
-}
-
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// An authenticated client of `{base}/api/vendor-api`.

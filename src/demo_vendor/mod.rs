@@ -8,7 +8,7 @@
 //! alert. Every write first reads what Gradient already has, so running it again is safe.
 
 pub mod cli;
-pub mod client;
+pub(crate) mod client;
 
 pub use client::{Error, Gradient, Result};
 use reqwest::Method;

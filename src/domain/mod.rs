@@ -1,17 +1,17 @@
 //! The Synthesize rules, with no HTTP and no SQL.
 
-pub mod billing;
+pub(crate) mod billing;
 pub mod catalog;
-pub mod csv_usage;
-pub mod event;
+pub(crate) mod csv_usage;
+pub(crate) mod event;
 pub mod ids;
-pub mod lifecycle;
-pub mod lint;
-pub mod mapping;
+pub(crate) mod lifecycle;
+pub(crate) mod lint;
+pub(crate) mod mapping;
 pub mod psa;
-pub mod qa;
-pub mod rejection;
-pub mod validate;
+pub(crate) mod qa;
+pub(crate) mod rejection;
+pub(crate) mod validate;
 
 pub use rejection::Rejection;
 

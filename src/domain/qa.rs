@@ -27,7 +27,6 @@ pub struct CycleCounts {
     pub accepted: i64,
     pub with_no_build: i64,
     pub first_at: Option<String>,
-    pub last_built_at: Option<String>,
 }
 
 /// What the checklist reads: recorded facts plus a few current values for the hints.
@@ -663,7 +662,6 @@ mod tests {
                 accepted: 2,
                 with_no_build: no_build,
                 first_at: Some(format!("{t}:11")),
-                last_built_at: None,
             },
         )
     }

@@ -17,10 +17,10 @@
 //!   lock is not taken either (see `Faults::check`). The journal's lock is the one every call
 //!   takes.
 
-pub mod faults;
-pub mod journal;
-pub mod ratelimit;
-pub mod redact;
+pub(crate) mod faults;
+pub(crate) mod journal;
+pub(crate) mod ratelimit;
+pub(crate) mod redact;
 
 pub use journal::{CallFact, CallNotes, Journal, JournalEntry, JournalFilter};
 

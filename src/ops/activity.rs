@@ -62,7 +62,7 @@ mod tests {
         store
             .write(|tx| -> ApiResult<()> {
                 seed::apply(tx, &seed, now)?;
-                let id = integrations::list(tx)?.remove(0).id;
+                let id = integrations::list(tx, &seed::partner_id(&seed))?.remove(0).id;
                 integrations::set_status(tx, &id, IntegrationStatus::Pending)?;
                 let pending = integrations::get(tx, &id)?.unwrap();
                 // An alert queued in an earlier cycle proves nothing about this one.
@@ -77,8 +77,8 @@ mod tests {
                 assert!(!vendor_activity(tx, &active, active.cycle, Activity::Alert, now)?);
                 let facts: Vec<_> = events::for_integration(tx, &id)?
                     .into_iter()
-                    .filter(|e| matches!(e.event, Event::StatusAutoActive { .. }))
-                    .map(|e| e.event)
+                    .map(|(_, e)| e.event)
+                    .filter(|e| matches!(e, Event::StatusAutoActive { .. }))
                     .collect();
                 assert_eq!(facts, vec![Event::StatusAutoActive { by: Activity::Count }]);
                 Ok(())

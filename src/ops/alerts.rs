@@ -57,7 +57,7 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
     let Some(board) = integration
         .alert_board_id
         .as_deref()
-        .filter(|b| psa::board_exists(tx, b).unwrap_or(false))
+        .filter(|b| psa::board_exists(tx, &integration.partner_id, b).unwrap_or(false))
     else {
         return fail(
             vec!["No PSA board is selected for this integration's alerts".into()],
@@ -67,6 +67,7 @@ fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResul
     let ticket = psa::insert_ticket(
         tx,
         &psa::NewTicket {
+            partner_id: &integration.partner_id,
             board_id: board,
             company_id: &company_id,
             integration_id: &alert.integration_id,

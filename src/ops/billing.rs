@@ -5,32 +5,39 @@ use crate::domain::billing::{action_still_hides, build_cards, ServiceCard, Servi
 use crate::domain::event::Event;
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
 use crate::error::ApiResult;
-use crate::store::{billing, events, mappings, psa, usage};
+use crate::store::{billing, events, mappings, partners, psa, usage};
 use rusqlite::Connection;
 use serde::Serialize;
 
-/// Recomputes every service card from the PSA, the mappings and the latest counts, and keeps
-/// the result as what the billing page shows until the next rebuild.
-pub fn rebuild(tx: &Connection, clock: &Clock) -> ApiResult<()> {
-    rebuild_cards(tx, clock).map(|_| ())
+/// Recomputes every service card of one partner from its PSA, its mappings and the latest
+/// counts, and keeps the result as what its billing page shows until the next rebuild.
+pub fn rebuild(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<()> {
+    rebuild_cards(tx, clock, partner_id).map(|_| ())
+}
+
+/// Rebuilds every partner's billing view: after a reset or a change that is not one partner's.
+pub fn rebuild_all(tx: &Connection, clock: &Clock) -> ApiResult<()> {
+    for p in partners::list(tx)? {
+        rebuild(tx, clock, &p.id)?;
+    }
+    Ok(())
 }
 
 /// The rebuild, handing back the cards it saved and their time, so that a caller showing them
 /// does not read back and parse what it has just written.
-pub fn rebuild_cards(tx: &Connection, clock: &Clock) -> ApiResult<(Vec<ServiceCard>, String)> {
-    let lines = psa::billable_lines(tx)?;
-    let products = psa::products(tx)?;
-    let mut feeds = mappings::feeds(tx)?;
+pub fn rebuild_cards(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<(Vec<ServiceCard>, String)> {
+    let lines = psa::billable_lines(tx, partner_id)?;
+    let products = psa::products(tx, partner_id)?;
+    let mut feeds = mappings::feeds(tx, partner_id)?;
     // CSV-imported usage counts as production counts it: one more source, summed per line.
-    feeds.extend(usage::csv_feeds(tx)?);
+    feeds.extend(usage::csv_feeds(tx, partner_id)?);
     let cards = build_cards(&lines, &products, &feeds);
     let now = clock.now_iso();
-    billing::save_view(tx, &cards, &now)?;
+    billing::save_view(tx, partner_id, &cards, &now)?;
     let with_usage = cards.iter().filter(|c| c.vendor_quantity.is_some()).count();
-    events::record(
+    events::record_for_partner(
         tx,
-        None,
-        0,
+        partner_id,
         &now,
         &Event::BillingRebuilt {
             cards: cards.len(),
@@ -96,8 +103,8 @@ pub struct PsaInfo {
     pub takes_decimals: bool,
 }
 
-pub fn psa_info(c: &Connection, clock: &Clock) -> ApiResult<PsaInfo> {
-    let name = psa::first_partner(c)?.map(|p| p.psa).unwrap_or_default();
+pub fn psa_info(c: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<PsaInfo> {
+    let name = psa::partner(c, partner_id)?.map(|p| p.psa).unwrap_or_default();
     let kind = PsaKind::of(&name);
     Ok(PsaInfo {
         name,
@@ -120,13 +127,13 @@ pub struct ViewQuery {
 
 /// The cards of the last rebuild with this period's actions applied: actioned cards leave the
 /// dashboard until their vendor quantity changes.
-pub fn cards_with_state(c: &Connection, clock: &Clock) -> ApiResult<(Vec<CardView>, Option<String>)> {
-    let (cards, built_at) = billing::load_view(c)?;
-    Ok((with_state(c, clock, cards)?, built_at))
+pub fn cards_with_state(c: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<(Vec<CardView>, Option<String>)> {
+    let (cards, built_at) = billing::load_view(c, partner_id)?;
+    Ok((with_state(c, clock, partner_id, cards)?, built_at))
 }
 
-fn with_state(c: &Connection, clock: &Clock, cards: Vec<ServiceCard>) -> ApiResult<Vec<CardView>> {
-    let actions = billing::actions(c, &clock.period())?;
+fn with_state(c: &Connection, clock: &Clock, partner_id: &str, cards: Vec<ServiceCard>) -> ApiResult<Vec<CardView>> {
+    let actions = billing::actions(c, partner_id, &clock.period())?;
     let views = cards
         .into_iter()
         .map(|card| {
@@ -144,27 +151,35 @@ fn with_state(c: &Connection, clock: &Clock, cards: Vec<ServiceCard>) -> ApiResu
     Ok(views)
 }
 
-pub fn view(c: &Connection, clock: &Clock, q: &ViewQuery, pending_rebuild: bool) -> ApiResult<BillingView> {
-    let (cards, built_at) = billing::load_view(c)?;
-    view_of(c, clock, cards, built_at, q, pending_rebuild)
+pub fn view(
+    c: &Connection,
+    clock: &Clock,
+    partner_id: &str,
+    q: &ViewQuery,
+    pending_rebuild: bool,
+) -> ApiResult<BillingView> {
+    let (cards, built_at) = billing::load_view(c, partner_id)?;
+    view_of(c, clock, partner_id, cards, built_at, q, pending_rebuild)
 }
 
 /// REBUILD NOW: the billing view recomputed at once and shown as the page asks.
-pub fn rebuild_view(tx: &Connection, clock: &Clock, q: &ViewQuery) -> ApiResult<BillingView> {
-    let (cards, built_at) = rebuild_cards(tx, clock)?;
-    view_of(tx, clock, cards, Some(built_at), q, false)
+pub fn rebuild_view(tx: &Connection, clock: &Clock, partner_id: &str, q: &ViewQuery) -> ApiResult<BillingView> {
+    let (cards, built_at) = rebuild_cards(tx, clock, partner_id)?;
+    view_of(tx, clock, partner_id, cards, Some(built_at), q, false)
 }
 
 /// The billing page over given cards (the last rebuild's, or one just made).
+#[allow(clippy::too_many_arguments)]
 pub fn view_of(
     c: &Connection,
     clock: &Clock,
+    partner_id: &str,
     cards: Vec<ServiceCard>,
     built_at: Option<String>,
     q: &ViewQuery,
     pending_rebuild: bool,
 ) -> ApiResult<BillingView> {
-    let mut all = with_state(c, clock, cards)?;
+    let mut all = with_state(c, clock, partner_id, cards)?;
     // The vendor's own cards first: usage is what the partner came for, and the PSA-only cards
     // of every other product would bury it. Stable, so the PSA's order holds within each part;
     // groups follow their first card, so groups with usage come first too.
@@ -244,6 +259,6 @@ pub fn view_of(
         group_by: group_by.into(),
         cards,
         groups,
-        psa: psa_info(c, clock)?,
+        psa: psa_info(c, clock, partner_id)?,
     })
 }

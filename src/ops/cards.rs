@@ -51,16 +51,18 @@ impl CardAction {
 /// approved New Revenue card adds a line to the agreement the partner picked, by default the
 /// account's first active one.
 /// Answers the quantity written and its effective date (none for Dismiss).
+#[allow(clippy::too_many_arguments)]
 pub fn act(
     tx: &Connection,
     clock: &Clock,
+    partner_id: &str,
     card_id: &str,
     action: CardAction,
     effective_date: Option<String>,
     quantity: Option<f64>,
     agreement_id: Option<String>,
 ) -> ApiResult<Option<(f64, String)>> {
-    let (cards, _) = cards_with_state(tx, clock)?;
+    let (cards, _) = cards_with_state(tx, clock, partner_id)?;
     let view = cards
         .into_iter()
         .find(|v| v.card.id == card_id)
@@ -78,7 +80,7 @@ pub fn act(
         ));
     }
     let now = clock.now_iso();
-    let kind = PsaKind::of(&psa::first_partner(tx)?.map(|p| p.psa).unwrap_or_default());
+    let kind = PsaKind::of(&psa::partner(tx, partner_id)?.map(|p| p.psa).unwrap_or_default());
     if let Some(date) = &effective_date {
         let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
             .map_err(|_| ApiError::validation_one("effectiveDate must be a date as YYYY-MM-DD"))?;
@@ -100,7 +102,7 @@ pub fn act(
             .unwrap_or_else(|| kind.approval_date(clock.now().date_naive()).to_string());
         match &card.contract_line_id {
             Some(line) => {
-                psa::set_line_quantity(tx, line, qty, &effective, &now)?;
+                psa::set_line_quantity(tx, partner_id, line, qty, &effective, &now)?;
             }
             None => {
                 let agreements = psa::active_agreements(tx, &card.psa_account_id)?;
@@ -120,6 +122,7 @@ pub fn act(
                 };
                 psa::add_line(
                     tx,
+                    partner_id,
                     clock.object_id().as_str(),
                     &agreement.0,
                     &card.product_id,
@@ -134,6 +137,7 @@ pub fn act(
     billing::record_action(
         tx,
         &billing::ActionRecord {
+            partner_id,
             card_id: &card.id,
             period: &clock.period(),
             action: action.past(),
@@ -143,10 +147,9 @@ pub fn act(
         },
         &now,
     )?;
-    events::record(
+    events::record_for_partner(
         tx,
-        None,
-        0,
+        partner_id,
         &now,
         &action.event(CardRef {
             card_id: card.id.clone(),
@@ -154,7 +157,7 @@ pub fn act(
             account: card.account_name.clone(),
         }),
     )?;
-    rebuild(tx, clock)?;
+    rebuild(tx, clock, partner_id)?;
     Ok(written)
 }
 
@@ -162,12 +165,13 @@ pub fn act(
 pub fn act_on_all(
     tx: &Connection,
     clock: &Clock,
+    partner_id: &str,
     card_ids: &[String],
     action: CardAction,
     effective_date: Option<String>,
 ) -> ApiResult<()> {
     for id in card_ids {
-        act(tx, clock, id, action, effective_date.clone(), None, None)?;
+        act(tx, clock, partner_id, id, action, effective_date.clone(), None, None)?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The simulator's own controls, as `/sim` exposes them: reset to a seed, time travel, and the
 //! partner-side events a vendor must survive (the PSA losing a company).
 
-use super::billing::rebuild;
+use super::billing::{rebuild, rebuild_all};
 use crate::clock::Clock;
 use crate::domain::event::{Event, UnmapReason};
 use crate::error::{ApiError, ApiResult};
@@ -16,12 +16,12 @@ use serde::Serialize;
 /// Writes `seed` over everything in one transaction (a failure leaves everything as it was)
 /// and clears what lives in memory: the journal, the fault rules, the rate-limit windows.
 pub async fn reset_to(state: &AppState, seed: Seed) -> ApiResult<()> {
-    state.rebuild.cancel();
+    state.rebuild.cancel_all();
     let clock = state.clock.clone();
     state
         .write_seed(move |tx| {
             seed::apply(tx, &seed, &clock.now_iso())?;
-            rebuild(tx, &clock)
+            rebuild_all(tx, &clock)
         })
         .await?;
     state.journal.clear();
@@ -70,9 +70,10 @@ pub fn move_clock(clock: &Clock, m: ClockMove) {
 
 /// The PSA loses a company (deleted in ConnectWise): Get Clients stops listing it, its cards
 /// go with its agreements, and every account mapped to it is unmapped, so the vendor's next
-/// count for such an account is the 404 an unmapped account gets.
-pub fn remove_psa_company(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<RemovedCompany> {
-    let removed = psa::remove_company(tx, id)?
+/// count for such an account is the 404 an unmapped account gets. Only the partner's own
+/// PSA: another partner's company id is unknown here.
+pub fn remove_psa_company(tx: &Connection, clock: &Clock, partner_id: &str, id: &str) -> ApiResult<RemovedCompany> {
+    let removed = psa::remove_company(tx, partner_id, id)?
         .ok_or_else(|| ApiError::NotFound(format!("No PSA company found with id: {id}")))?;
     let now = clock.now_iso();
     for (integration_id, account_id) in &removed.unmapped {
@@ -89,17 +90,16 @@ pub fn remove_psa_company(tx: &Connection, clock: &Clock, id: &str) -> ApiResult
             },
         )?;
     }
-    events::record(
+    events::record_for_partner(
         tx,
-        None,
-        0,
+        partner_id,
         &now,
         &Event::PsaCompanyRemoved {
             psa_account_id: id.to_string(),
             name: removed.company.name.clone(),
         },
     )?;
-    rebuild(tx, clock)?;
+    rebuild(tx, clock, partner_id)?;
     Ok(removed)
 }
 
@@ -111,12 +111,20 @@ pub struct Overview {
     pub kickoff_live: bool,
 }
 
-pub fn overview(c: &Connection, kickoff_integration: &str) -> ApiResult<Overview> {
+/// The overview for one partner: the kickoff keys are the seeded partner's, so another
+/// partner's console shows none.
+pub fn overview(c: &Connection, partner_id: &str, kickoff_integration: &str) -> ApiResult<Overview> {
     Ok(Overview {
-        partner: psa::first_partner(c)?,
+        partner: psa::partner(c, partner_id)?,
         vendors: vendors::list(c)?.into_iter().map(|v| (v.id, v.name)).collect(),
-        kickoff_live: integrations::get(c, kickoff_integration)?.is_some_and(|i| i.partner_key_plain.is_some()),
+        kickoff_live: integrations::get(c, kickoff_integration)?
+            .is_some_and(|i| i.partner_key_plain.is_some() && i.partner_id == partner_id),
     })
+}
+
+/// The ids of one partner's integrations: whose calls its journal shows.
+pub fn integration_ids(c: &Connection, partner_id: &str) -> ApiResult<Vec<String>> {
+    Ok(integrations::list(c, partner_id)?.into_iter().map(|i| i.id).collect())
 }
 
 /// A PSA board with the tickets alerts raised on it, as the console's Tickets page shows it.
@@ -129,9 +137,9 @@ pub struct TicketBoard {
     pub tickets: Vec<Ticket>,
 }
 
-pub fn ticket_boards(c: &Connection) -> ApiResult<Vec<TicketBoard>> {
-    let mut tickets = psa::tickets(c)?;
-    Ok(psa::boards(c)?
+pub fn ticket_boards(c: &Connection, partner_id: &str) -> ApiResult<Vec<TicketBoard>> {
+    let mut tickets = psa::tickets(c, partner_id)?;
+    Ok(psa::boards(c, partner_id)?
         .into_iter()
         .map(|b| {
             let (mine, rest) = tickets.drain(..).partition(|t| t.board_id == b.id);

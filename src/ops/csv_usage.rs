@@ -19,10 +19,14 @@ pub struct CsvImport {
     pub aggregate: bool,
 }
 
-/// Checks every row against the PSA and replaces the previous import; answers what was kept.
-pub fn import(tx: &Connection, clock: &Clock, file: CsvImport) -> ApiResult<Value> {
-    let visible: Vec<String> = psa::visible_companies(tx)?.into_iter().map(|c| c.id).collect();
-    let companies: Vec<Company> = psa::all_companies(tx)?
+/// Checks every row against the partner's PSA and replaces its previous import; answers what
+/// was kept.
+pub fn import(tx: &Connection, clock: &Clock, partner_id: &str, file: CsvImport) -> ApiResult<Value> {
+    let visible: Vec<String> = psa::visible_companies(tx, partner_id)?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let companies: Vec<Company> = psa::all_companies(tx, partner_id)?
         .into_iter()
         .map(|c| Company {
             visible: visible.contains(&c.id),
@@ -31,7 +35,7 @@ pub fn import(tx: &Connection, clock: &Clock, file: CsvImport) -> ApiResult<Valu
             name: c.name,
         })
         .collect();
-    let products: Vec<Product> = psa::products(tx)?
+    let products: Vec<Product> = psa::products(tx, partner_id)?
         .into_iter()
         .map(|p| Product {
             id: p.id,
@@ -41,12 +45,11 @@ pub fn import(tx: &Connection, clock: &Clock, file: CsvImport) -> ApiResult<Valu
         .collect();
     let parsed = csv_usage::parse(&file.text, &companies, &products, file.aggregate).map_err(ApiError::Validation)?;
     let now = clock.now_iso();
-    usage::replace_csv(tx, &parsed, &file.file_name, &now)?;
+    usage::replace_csv(tx, partner_id, &parsed, &file.file_name, &now)?;
     let rows: usize = parsed.iter().map(|u| u.rows.len()).sum();
-    events::record(
+    events::record_for_partner(
         tx,
-        None,
-        0,
+        partner_id,
         &now,
         &Event::CsvImported {
             file_name: file.file_name.clone(),
@@ -54,13 +57,13 @@ pub fn import(tx: &Connection, clock: &Clock, file: CsvImport) -> ApiResult<Valu
             pairs: parsed.len(),
         },
     )?;
-    rebuild(tx, clock)?;
+    rebuild(tx, clock, partner_id)?;
     Ok(json!({"status": "ok", "fileName": file.file_name, "rows": rows, "importedAt": now, "usage": parsed}))
 }
 
-/// Removes the current import; answers how many rows went.
-pub fn remove(tx: &Connection, clock: &Clock) -> ApiResult<usize> {
-    let n = usage::clear_csv(tx)?;
-    rebuild(tx, clock)?;
+/// Removes the partner's current import; answers how many rows went.
+pub fn remove(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<usize> {
+    let n = usage::clear_csv(tx, partner_id)?;
+    rebuild(tx, clock, partner_id)?;
     Ok(n)
 }

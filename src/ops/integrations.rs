@@ -121,8 +121,8 @@ pub fn card_of(c: &Connection, id: &str) -> ApiResult<IntegrationCard> {
 }
 
 /// Every integration's card, in the console's order.
-pub fn cards(c: &Connection) -> ApiResult<Vec<IntegrationCard>> {
-    integrations::list(c)?.iter().map(|i| card(c, i)).collect()
+pub fn cards(c: &Connection, partner_id: &str) -> ApiResult<Vec<IntegrationCard>> {
+    integrations::list(c, partner_id)?.iter().map(|i| card(c, i)).collect()
 }
 
 /// CONNECT: the card moves to setup with the modules asked for (by default all the vendor
@@ -216,7 +216,7 @@ pub fn open_vendor_portal(tx: &Connection, clock: &Clock, id: &str) -> ApiResult
 
 /// Auto-maps unmapped accounts whose names equal a PSA company's, character for character.
 fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
-    let candidates: Vec<(String, String)> = psa::visible_companies(tx)?
+    let candidates: Vec<(String, String)> = psa::visible_companies(tx, &i.partner_id)?
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
@@ -280,7 +280,10 @@ fn mappable_services(c: &Connection, i: &IntegrationRow) -> ApiResult<Vec<Mappab
 }
 
 fn auto_map_services(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
-    let candidates: Vec<(String, String)> = psa::products(tx)?.into_iter().map(|p| (p.id, p.name)).collect();
+    let candidates: Vec<(String, String)> = psa::products(tx, &i.partner_id)?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
     let mut unmapped = vec![];
     for s in mappable_services(tx, i)? {
         if !mappings::is_service_mapped(tx, &i.id, &s.id)? {
@@ -366,7 +369,7 @@ fn account_row(c: &Connection, i: &IntegrationRow, account_id: &str) -> ApiResul
         .ok_or_else(|| ApiError::NotFound(format!("No account found with id: {account_id}")))?;
     let mapping = mappings::account_mapping(c, &i.id, &a.id)?;
     let psa_account_name = match &mapping {
-        Some((company, _, _)) => psa::visible_company(c, company)?.map(|co| co.name),
+        Some((company, _, _)) => psa::visible_company(c, &i.partner_id, company)?.map(|co| co.name),
         None => None,
     };
     let (psa_account_id, source, mapping_id) = match mapping {
@@ -451,14 +454,14 @@ pub fn mappings_view(c: &Connection, id: &str) -> ApiResult<MappingsView> {
         .into_iter()
         .map(|s| service_row_of(c, &i, s))
         .collect::<ApiResult<Vec<_>>>()?;
-    let psa_accounts = psa::visible_companies(c)?
+    let psa_accounts = psa::visible_companies(c, &i.partner_id)?
         .into_iter()
         .map(|co| PsaAccountRef {
             id: co.id,
             name: co.name,
         })
         .collect();
-    let psa_products = psa::products(c)?
+    let psa_products = psa::products(c, &i.partner_id)?
         .into_iter()
         .map(|p| PsaProductRef {
             id: p.id,
@@ -485,7 +488,7 @@ pub fn map_account(
     let i = load(tx, id)?;
     require_mapping_allowed(&i)?;
     account_row(tx, &i, account_id)?; // 404 for an unknown vendor account
-    psa::visible_company(tx, psa_id)?
+    psa::visible_company(tx, &i.partner_id, psa_id)?
         .ok_or_else(|| ApiError::NotFound(format!("No PSA account found with id: {psa_id}")))?;
     let now = clock.now_iso();
     mappings::map_account(tx, &i.id, account_id, psa_id, "manual", &now, &clock.object_id())?;
@@ -536,7 +539,7 @@ pub fn map_service(
     let i = load(tx, id)?;
     require_mapping_allowed(&i)?;
     service_row(tx, &i, service_id)?;
-    let known: Vec<String> = psa::products(tx)?.into_iter().map(|p| p.id).collect();
+    let known: Vec<String> = psa::products(tx, &i.partner_id)?.into_iter().map(|p| p.id).collect();
     if let Some(bad) = products.iter().find(|p| !known.contains(p)) {
         return Err(ApiError::NotFound(format!("No PSA product found with id: {bad}")));
     }
@@ -602,7 +605,7 @@ pub fn finish(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<Integration
             services: services_mapped,
         },
     )?;
-    rebuild(tx, clock)?;
+    rebuild(tx, clock, &i.partner_id)?;
     card_of(tx, id)
 }
 
@@ -620,7 +623,7 @@ pub fn disconnect(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<Disconn
     let now = clock.now_iso();
     let deleted = integrations::disconnect(tx, id, &now)?;
     events::record(tx, Some(id), i.cycle, &now, &Event::Disconnected(deleted.clone()))?;
-    rebuild(tx, clock)?;
+    rebuild(tx, clock, &i.partner_id)?;
     Ok(Disconnected {
         integration: card_of(tx, id)?,
         deleted,
@@ -631,7 +634,7 @@ pub fn disconnect(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<Disconn
 pub fn set_alert_board(tx: &Connection, id: &str, board: Option<&str>) -> ApiResult<IntegrationCard> {
     let i = load(tx, id)?;
     if let Some(b) = board {
-        if !psa::board_exists(tx, b)? {
+        if !psa::board_exists(tx, &i.partner_id, b)? {
             return Err(ApiError::NotFound(format!("No PSA board found with id: {b}")));
         }
     }

@@ -1,20 +1,21 @@
 //! Operations: one transaction each, composing store calls with the domain's rules. Shared by
 //! the vendor API, the control API and the background workers.
 
-pub mod accounts;
-pub mod activity;
-pub mod alerting;
-pub mod alerts;
-pub mod billing;
-pub mod cards;
-pub mod control;
-pub mod csv_usage;
-pub mod integrations;
-pub mod organization;
-pub mod profile;
-pub mod qa;
-pub mod snapshots;
-pub mod usage;
+pub(crate) mod accounts;
+pub(crate) mod activity;
+pub(crate) mod alerting;
+pub(crate) mod alerts;
+pub(crate) mod billing;
+pub(crate) mod cards;
+pub(crate) mod control;
+pub(crate) mod csv_usage;
+pub(crate) mod integrations;
+pub(crate) mod organization;
+pub(crate) mod partners;
+pub(crate) mod profile;
+pub(crate) mod qa;
+pub(crate) mod snapshots;
+pub(crate) mod usage;
 
 #[cfg(test)]
 mod tests;

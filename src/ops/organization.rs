@@ -51,6 +51,8 @@ pub const CLIENTS_PAGE_SIZE: usize = 50;
 /// A page of the deprecated Get Clients.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientsQuery {
+    /// The caller's partner: another partner's companies are not this token's.
+    pub partner_id: String,
     /// Lowercased; a case-insensitive substring of the name.
     pub search: Option<String>,
     /// The page starts after this company (an ObjectId, lowercased).
@@ -67,7 +69,8 @@ pub struct ClientsPage {
 /// The partner's PSA companies that have an active contract, `CLIENTS_PAGE_SIZE` a page
 /// after `previous`, filtered by `search`. A `previous` not among them gives an empty page.
 pub async fn clients(state: &AppState, q: ClientsQuery) -> ApiResult<ClientsPage> {
-    let companies = state.read(|c| Ok(psa::visible_companies(c)?)).await?;
+    let partner_id = q.partner_id.clone();
+    let companies = state.read(move |c| Ok(psa::visible_companies(c, &partner_id)?)).await?;
     let matching: Vec<_> = companies
         .into_iter()
         .filter(|c| q.search.as_ref().is_none_or(|s| c.name.to_lowercase().contains(s)))

@@ -45,7 +45,7 @@ pub fn facts(
         let s = usage::summary(c, integration_id, cycle)?;
         // The billing rebuild the usage step needs: the first one after this cycle's first count.
         if let Some(first) = s.first_at.as_deref() {
-            if let Some(e) = events::first_rebuild_with_usage(c, first)? {
+            if let Some(e) = events::first_rebuild_with_usage(c, &i.partner_id, first)? {
                 if !rebuilds.iter().any(|r: &events::EventRow| r.id == e.id) {
                     rebuilds.push(e);
                 }
@@ -57,7 +57,6 @@ pub fn facts(
                 accepted: s.accepted,
                 with_no_build: s.with_no_build,
                 first_at: s.first_at,
-                last_built_at: s.last_built_at,
             },
         );
     }

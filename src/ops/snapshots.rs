@@ -4,7 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::gate::JournalEntry;
 use crate::state::AppState;
-use crate::store::snapshot;
+use crate::store::{partners, snapshot};
 use actix_web::web;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -74,7 +74,8 @@ pub async fn save(state: &AppState, name: String) -> ApiResult<Value> {
         "schemaVersion": crate::store::SCHEMA_VERSION,
         "name": name,
         "createdAt": state.clock.now_iso(),
-        "pendingRebuild": state.rebuild.is_pending(),
+        "pendingRebuild": !state.rebuild.pending().is_empty(),
+        "pendingRebuilds": state.rebuild.pending(),
         "tables": tables,
         "journal": state.journal.entries(),
     });
@@ -94,11 +95,22 @@ pub async fn restore(state: &AppState, name: &str) -> ApiResult<Value> {
             Ok(snapshot::load(tx, &d["tables"])?)
         })
         .await?;
-    state.rebuild.cancel();
+    state.rebuild.cancel_all();
     state.journal.replace(journal);
     state.limiter.clear();
-    if doc["pendingRebuild"] == json!(true) {
-        state.rebuild.request();
+    // The partners whose rebuild was pending; a file from before partners names none, and
+    // then its one partner is meant.
+    let pending: Vec<String> = match doc["pendingRebuilds"].as_array() {
+        Some(ids) => ids.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+        None if doc["pendingRebuild"] == json!(true) => state
+            .read(|c| Ok(partners::default_id(c)?))
+            .await?
+            .into_iter()
+            .collect(),
+        None => vec![],
+    };
+    for p in pending {
+        state.rebuild.request(&p);
     }
     state.alerts_wakeup.notify_one();
     Ok(summary(&doc))
@@ -131,6 +143,16 @@ pub async fn import(state: &AppState, name: &str, doc: Value) -> ApiResult<Value
 }
 
 /// The 400 for an imported file that is not a snapshot this build can restore.
+/// A file of schema 1 (from before isolated partners) as this build writes it: its rows become
+/// its one partner's. A file of any other schema is left for the caller to refuse.
+pub fn upgrade(doc: &mut Value) -> ApiResult<()> {
+    if doc["schemaVersion"] == json!("1") {
+        snapshot::upgrade_v1(&mut doc["tables"]).map_err(bad_file)?;
+        doc["schemaVersion"] = json!(crate::store::SCHEMA_VERSION);
+    }
+    Ok(())
+}
+
 pub fn bad_file(m: impl std::fmt::Display) -> ApiError {
     ApiError::validation_one(format!("snapshot file: {m}"))
 }

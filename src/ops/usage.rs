@@ -44,6 +44,8 @@ pub async fn set_count(
 ) -> Outcome<()> {
     let clock = state.clock.clone();
     let no_build = count.no_build;
+    // Each partner has its own billing view: the rebuild asked for is this one's.
+    let partner_id = integration.partner_id.clone();
     let out = super::write(state, access, move |tx, lints| {
         // A vendor-level sku of this vendor, or one of this partner's organization services.
         // Organization service ids are the vendor's own strings (exact); a vendor-level
@@ -90,7 +92,7 @@ pub async fn set_count(
     })
     .await;
     if out.result.is_ok() && !no_build {
-        state.rebuild.request();
+        state.rebuild.request(&partner_id);
     }
     out
 }

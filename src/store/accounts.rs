@@ -25,8 +25,6 @@ pub struct Property {
     pub id: String,
     pub name: String,
     pub description: String,
-    pub is_active: bool,
-    pub is_arrears: bool,
     /// Accounts: the account map's id when mapped. Services: unused.
     pub mapping_id: Option<String>,
     pub is_mapped: bool,
@@ -34,13 +32,13 @@ pub struct Property {
 
 fn select(kind: PropertyKind) -> String {
     match kind {
-        PropertyKind::Account => "SELECT a.id, a.name, a.description, a.is_active, a.is_arrears, m.mapping_id,
+        PropertyKind::Account => "SELECT a.id, a.name, a.description, m.mapping_id,
               m.mapping_id IS NOT NULL
             FROM vendor_account a LEFT JOIN account_mapping m
               ON m.integration_id = a.integration_id AND m.vendor_account_id = a.id
             WHERE a.integration_id = ?1"
             .into(),
-        PropertyKind::OrgService => "SELECT a.id, a.name, a.description, a.is_active, a.is_arrears, NULL,
+        PropertyKind::OrgService => "SELECT a.id, a.name, a.description, NULL,
               EXISTS(SELECT 1 FROM service_mapping m WHERE m.integration_id = a.integration_id AND m.service_id = a.id)
             FROM org_service a WHERE a.integration_id = ?1"
             .into(),
@@ -52,10 +50,8 @@ fn property(r: &rusqlite::Row) -> rusqlite::Result<Property> {
         id: r.get(0)?,
         name: r.get(1)?,
         description: r.get(2)?,
-        is_active: r.get(3)?,
-        is_arrears: r.get(4)?,
-        mapping_id: r.get(5)?,
-        is_mapped: r.get(6)?,
+        mapping_id: r.get(3)?,
+        is_mapped: r.get(4)?,
     })
 }
 

@@ -120,9 +120,13 @@ pub fn next_due_ms(c: &Connection) -> rusqlite::Result<Option<i64>> {
     })
 }
 
-pub fn list(c: &Connection) -> rusqlite::Result<Vec<AlertRow>> {
-    let mut st = c.prepare(&format!("SELECT {COLS} FROM alert ORDER BY created_at DESC"))?;
-    let rows = st.query_map([], row)?;
+/// The alerts of one partner's integrations, newest first.
+pub fn list(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<AlertRow>> {
+    let mut st = c.prepare(&format!(
+        "SELECT {COLS} FROM alert WHERE integration_id IN (SELECT id FROM integration WHERE partner_id = ?1)
+         ORDER BY created_at DESC"
+    ))?;
+    let rows = st.query_map([partner_id], row)?;
     rows.collect()
 }
 

@@ -1,12 +1,12 @@
-//! The billing view: the cards of the last rebuild (a snapshot, as production shows), and the
-//! partner's actions on them.
+//! The billing view: each partner's cards of its last rebuild (a snapshot, as production
+//! shows), and the partner's actions on them.
 
-use super::{meta_get, meta_set};
+use super::CachedRow;
 use crate::domain::billing::{ServiceCard, ServiceCardState};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
-pub fn save_view(c: &Connection, cards: &[ServiceCard], built_at: &str) -> rusqlite::Result<()> {
+pub fn save_view(c: &Connection, partner_id: &str, cards: &[ServiceCard], built_at: &str) -> rusqlite::Result<()> {
     // Sized up front: a card is some 550 bytes, and growing a 5 MB string by doubling (the large
     // seed's 10,000 cards) copies it over again a dozen times on every rebuild.
     let mut text = Vec::with_capacity(64 + cards.len() * 640);
@@ -14,15 +14,30 @@ pub fn save_view(c: &Connection, cards: &[ServiceCard], built_at: &str) -> rusql
         Ok(()) => String::from_utf8(text).unwrap_or_else(|_| "[]".into()),
         Err(_) => "[]".into(),
     };
-    meta_set(c, "billing_cards", &text)?;
-    meta_set(c, "billing_built_at", built_at)
+    c.prepare_cached(
+        "INSERT INTO billing_view (partner_id, cards, built_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(partner_id) DO UPDATE SET cards = excluded.cards, built_at = excluded.built_at",
+    )?
+    .execute(params![partner_id, text, built_at])?;
+    Ok(())
 }
 
-/// The cards of the last rebuild and when it happened.
-pub fn load_view(c: &Connection) -> rusqlite::Result<(Vec<ServiceCard>, Option<String>)> {
+/// A partner's cards of the last rebuild and when it happened.
+pub fn load_view(c: &Connection, partner_id: &str) -> rusqlite::Result<(Vec<ServiceCard>, Option<String>)> {
+    let saved: Option<(String, String)> = c
+        .cached_row(
+            "SELECT cards, built_at FROM billing_view WHERE partner_id = ?1",
+            [partner_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (text, built_at) = match saved {
+        Some((cards, at)) => (Some(cards), Some(at)),
+        None => (None, None),
+    };
     // Card by card: one that no longer reads (an older build's shape, a figure JSON cannot
     // hold) is left out and logged, never the whole view.
-    let cards = meta_get(c, "billing_cards")?
+    let cards = text
         .and_then(|s| serde_json::from_str::<Vec<serde_json::Value>>(&s).ok())
         .unwrap_or_default()
         .into_iter()
@@ -34,7 +49,7 @@ pub fn load_view(c: &Connection) -> rusqlite::Result<(Vec<ServiceCard>, Option<S
             }
         })
         .collect();
-    Ok((cards, meta_get(c, "billing_built_at")?))
+    Ok((cards, built_at))
 }
 
 #[derive(Debug, Clone)]
@@ -44,10 +59,11 @@ pub struct CardAction {
     pub effective_date: Option<String>,
 }
 
-pub fn actions(c: &Connection, period: &str) -> rusqlite::Result<HashMap<String, CardAction>> {
-    let mut st =
-        c.prepare_cached("SELECT card_id, action, vendor_quantity, effective_date FROM card_action WHERE period = ?1")?;
-    let rows = st.query_map([period], |r| {
+pub fn actions(c: &Connection, partner_id: &str, period: &str) -> rusqlite::Result<HashMap<String, CardAction>> {
+    let mut st = c.prepare_cached(
+        "SELECT card_id, action, vendor_quantity, effective_date FROM card_action WHERE partner_id = ?1 AND period = ?2",
+    )?;
+    let rows = st.query_map([partner_id, period], |r| {
         // An action this version does not know leaves the card open.
         let Some(action) = ServiceCardState::parse_action(&r.get::<_, String>(1)?) else {
             return Ok(None);
@@ -66,6 +82,7 @@ pub fn actions(c: &Connection, period: &str) -> rusqlite::Result<HashMap<String,
 
 /// One action on one card in one billing period.
 pub struct ActionRecord<'a> {
+    pub partner_id: &'a str,
     pub card_id: &'a str,
     pub period: &'a str,
     pub action: ServiceCardState,
@@ -76,11 +93,20 @@ pub struct ActionRecord<'a> {
 
 pub fn record_action(c: &Connection, a: &ActionRecord, now: &str) -> rusqlite::Result<()> {
     c.execute(
-        "INSERT INTO card_action (card_id, period, action, vendor_quantity, quantity, effective_date, acted_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT(card_id, period) DO UPDATE SET action = excluded.action, vendor_quantity = excluded.vendor_quantity,
+        "INSERT INTO card_action (card_id, period, action, vendor_quantity, quantity, effective_date, acted_at, partner_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(partner_id, card_id, period) DO UPDATE SET action = excluded.action, vendor_quantity = excluded.vendor_quantity,
            quantity = excluded.quantity, effective_date = excluded.effective_date, acted_at = excluded.acted_at",
-        params![a.card_id, a.period, a.action.as_str(), a.vendor_quantity, a.quantity, a.effective_date, now],
+        params![
+            a.card_id,
+            a.period,
+            a.action.as_str(),
+            a.vendor_quantity,
+            a.quantity,
+            a.effective_date,
+            now,
+            a.partner_id
+        ],
     )?;
     Ok(())
 }
@@ -92,8 +118,7 @@ mod tests {
     #[test]
     fn a_card_that_does_not_read_back_leaves_the_others() {
         let c = Connection::open_in_memory().unwrap();
-        c.execute_batch("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            .unwrap();
+        c.execute_batch(super::super::SCHEMA).unwrap();
         let good = serde_json::json!({
             "id": "l1", "type": "no_change", "feed": null, "isNew": false, "psaAccountId": "c", "accountName": "A",
             "contractId": null, "contractName": null, "contractLineId": null, "productId": "p", "productCode": "P",
@@ -104,8 +129,16 @@ mod tests {
         let mut broken = good.clone();
         broken["id"] = "l2".into();
         broken["revenueChange"] = serde_json::Value::Null;
-        meta_set(&c, "billing_cards", &serde_json::json!([good, broken]).to_string()).unwrap();
-        let (cards, _) = load_view(&c).unwrap();
+        c.execute(
+            "INSERT INTO billing_view (partner_id, cards, built_at) VALUES ('p1', ?1, 'then')",
+            [serde_json::json!([good, broken]).to_string()],
+        )
+        .unwrap();
+        let (cards, _) = load_view(&c, "p1").unwrap();
+        assert!(
+            load_view(&c, "p2").unwrap().0.is_empty(),
+            "another partner's view is its own"
+        );
         assert_eq!(cards.len(), 1);
         assert_eq!(cards[0].id, card.id);
     }

@@ -10,7 +10,6 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct EventRow {
     pub id: i64,
-    pub integration_id: Option<String>,
     pub cycle: i64,
     pub at: String,
     pub event: Event,
@@ -41,6 +40,17 @@ pub fn record(
             &detail_text,
         )?;
     }
+    Ok(())
+}
+
+/// An event of no integration (a billing rebuild, a card action, a CSV import): it names its
+/// partner, so that one partner's rebuild never counts in another's checklist.
+pub fn record_for_partner(c: &Connection, partner_id: &str, at: &str, event: &Event) -> rusqlite::Result<()> {
+    let (kind, detail) = event.to_stored();
+    let mut st = c.prepare_cached(
+        "INSERT INTO event (integration_id, cycle, kind, at, detail, partner_id) VALUES (NULL, 0, ?1, ?2, ?3, ?4)",
+    )?;
+    st.execute(params![kind, at, detail.to_string(), partner_id])?;
     Ok(())
 }
 
@@ -93,19 +103,18 @@ pub fn refold(c: &Connection) -> rusqlite::Result<()> {
 }
 
 /// The checklist's view of one integration's history: the first event of each (cycle, kind,
-/// variant), oldest first, with how many events and items it stands for.
+/// variant), oldest first, with how many items all of them brought.
 #[derive(Debug, Clone)]
 pub struct FirstEvent {
     pub cycle: i64,
     pub at: String,
     pub event: Event,
-    pub events: i64,
     pub items: i64,
 }
 
 pub fn firsts(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<FirstEvent>> {
     let mut st = c.prepare_cached(
-        "SELECT cycle, kind, first_at, first_detail, events, items FROM qa_fact WHERE integration_id = ?1
+        "SELECT cycle, kind, first_at, first_detail, items FROM qa_fact WHERE integration_id = ?1
          ORDER BY first_id",
     )?;
     let rows = st.query_map([integration_id], |r| {
@@ -116,8 +125,7 @@ pub fn firsts(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<Firs
             cycle: r.get(0)?,
             at: r.get(2)?,
             event,
-            events: r.get(4)?,
-            items: r.get(5)?,
+            items: r.get(4)?,
         }))
     })?;
     rows.filter_map(Result::transpose).collect()
@@ -133,40 +141,46 @@ fn parse(kind: &str, detail: &str) -> Option<Event> {
     event
 }
 
-/// One row of `SELECT id, integration_id, cycle, kind, at, detail FROM event`; `None` for a
-/// row this version cannot read.
+/// One row of `SELECT id, cycle, kind, at, detail FROM event`; `None` for a row this version
+/// cannot read.
 fn event(r: &rusqlite::Row) -> rusqlite::Result<Option<EventRow>> {
-    let Some(event) = parse(&r.get::<_, String>(3)?, &r.get::<_, String>(5)?) else {
+    let Some(event) = parse(&r.get::<_, String>(2)?, &r.get::<_, String>(4)?) else {
         return Ok(None);
     };
     Ok(Some(EventRow {
         id: r.get(0)?,
-        integration_id: r.get(1)?,
-        cycle: r.get(2)?,
-        at: r.get(4)?,
+        cycle: r.get(1)?,
+        at: r.get(3)?,
         event,
     }))
 }
 
-/// The first billing rebuild at or after `since` that showed vendor usage on some card: an
-/// index seek on (kind, at), whatever the number of rebuilds before it.
-pub fn first_rebuild_with_usage(c: &Connection, since: &str) -> rusqlite::Result<Option<EventRow>> {
+/// The partner's first billing rebuild at or after `since` that showed vendor usage on some
+/// card: an index seek on (kind, partner, at), whatever the number of rebuilds before it.
+pub fn first_rebuild_with_usage(c: &Connection, partner_id: &str, since: &str) -> rusqlite::Result<Option<EventRow>> {
     let mut st = c.prepare_cached(
-        "SELECT id, integration_id, cycle, kind, at, detail FROM event
-         WHERE kind = 'billing_rebuilt' AND at >= ?1 AND integration_id IS NULL
+        "SELECT id, cycle, kind, at, detail FROM event
+         WHERE kind = 'billing_rebuilt' AND partner_id = ?2 AND at >= ?1 AND integration_id IS NULL
            AND COALESCE(json_extract(detail, '$.withUsage'), 0) > 0
          ORDER BY at, id LIMIT 1",
     )?;
-    Ok(st.query_row([since], event).optional()?.flatten())
+    Ok(st.query_row([since, partner_id], event).optional()?.flatten())
 }
 
-/// Every event of one integration (all cycles) plus the global ones, oldest first: the whole
-/// history, for tests that check the folded facts against it.
-pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<EventRow>> {
+/// Every event of one integration (all cycles) plus its partner's global ones, oldest first,
+/// each with whether it is global: the whole history, for tests that check the folded facts
+/// against it.
+#[cfg(test)]
+pub fn for_integration(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<(bool, EventRow)>> {
     let mut st = c.prepare(
-        "SELECT id, integration_id, cycle, kind, at, detail FROM event
-         WHERE integration_id = ?1 OR integration_id IS NULL ORDER BY id",
+        "SELECT id, cycle, kind, at, detail, integration_id IS NULL FROM event
+         WHERE integration_id = ?1
+            OR (integration_id IS NULL AND partner_id IS (SELECT partner_id FROM integration WHERE id = ?1))
+         ORDER BY id",
     )?;
-    let rows = st.query_map([integration_id], event)?;
+    let rows = st.query_map([integration_id], |r| {
+        let global: bool = r.get(5)?;
+        Ok(event(r)?.map(|e| (global, e)))
+    })?;
     rows.filter_map(Result::transpose).collect()
 }

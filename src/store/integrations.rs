@@ -58,11 +58,13 @@ pub fn get(c: &Connection, id: &str) -> rusqlite::Result<Option<IntegrationRow>>
         .optional()
 }
 
-pub fn list(c: &Connection) -> rusqlite::Result<Vec<IntegrationRow>> {
-    let mut st = c.prepare(&format!(
-        "SELECT {COLS} FROM integration ORDER BY (SELECT name FROM vendor WHERE vendor.id = integration.vendor_id)"
+/// One partner's integrations, by vendor name.
+pub fn list(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<IntegrationRow>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {COLS} FROM integration WHERE partner_id = ?1
+         ORDER BY (SELECT name FROM vendor WHERE vendor.id = integration.vendor_id), rowid"
     ))?;
-    let rows = st.query_map([], row)?;
+    let rows = st.query_map([partner_id], row)?;
     rows.collect()
 }
 

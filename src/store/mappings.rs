@@ -124,9 +124,9 @@ pub fn counts(c: &Connection, integration_id: &str) -> rusqlite::Result<(i64, i6
     Ok((accounts, services))
 }
 
-/// Every (PSA company, PSA product) a connected integration feeds, with the latest count of
-/// each mapped (account, service) pair: the billing computation's input.
-pub fn feeds(c: &Connection) -> rusqlite::Result<Vec<Feed>> {
+/// Every (PSA company, PSA product) a connected integration of the partner feeds, with the
+/// latest count of each mapped (account, service) pair: the billing computation's input.
+pub fn feeds(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<Feed>> {
     let mut st = c.prepare_cached(
         "SELECT v.id, v.name, am.psa_company_id, pc.name, sm.psa_product_id, uc.unit_count
          FROM integration i JOIN vendor v ON v.id = i.vendor_id
@@ -135,9 +135,9 @@ pub fn feeds(c: &Connection) -> rusqlite::Result<Vec<Feed>> {
            JOIN service_mapping sm ON sm.integration_id = i.id
            LEFT JOIN unit_count uc ON uc.integration_id = i.id AND uc.service_id = sm.service_id
              AND uc.account_id = am.vendor_account_id
-         WHERE i.state <> 'ready_to_connect'",
+         WHERE i.partner_id = ?1 AND i.state <> 'ready_to_connect'",
     )?;
-    let rows = st.query_map([], |r| {
+    let rows = st.query_map([partner_id], |r| {
         Ok(Feed {
             vendor_id: r.get(0)?,
             vendor_name: r.get(1)?,

@@ -7,17 +7,18 @@
 //! Callers run closures through `AppState::read`/`write`, which move them off the async
 //! threads with `web::block`.
 
-pub mod accounts;
-pub mod alerts;
-pub mod billing;
-pub mod events;
-pub mod integrations;
-pub mod mappings;
-pub mod psa;
+pub(crate) mod accounts;
+pub(crate) mod alerts;
+pub(crate) mod billing;
+pub(crate) mod events;
+pub(crate) mod integrations;
+pub(crate) mod mappings;
+pub(crate) mod partners;
+pub(crate) mod psa;
 pub mod seed;
-pub mod snapshot;
-pub mod usage;
-pub mod vendors;
+pub(crate) mod snapshot;
+pub(crate) mod usage;
+pub(crate) mod vendors;
 
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
@@ -26,14 +27,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const SCHEMA: &str = include_str!("schema.sql");
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 /// `PRAGMA application_id` of a synthesize-sim database ("SYNS"): another program's SQLite
 /// file is told apart before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x5359_4E53;
 /// `PRAGMA user_version`: the schema this build writes. Schema changes stay additive (new
 /// tables, columns, indexes); one that an older build could not read bumps it, and an older
-/// build then refuses the file instead of answering 500s.
-pub const USER_VERSION: i32 = 1;
+/// build then refuses the file instead of answering 500s. 2: the PSA, card actions, CSV usage
+/// and the billing view belong to a partner (isolated partners); a file of schema 1 is
+/// migrated at open (`migrate_to_partners`).
+pub const USER_VERSION: i32 = 2;
 
 /// Why a database file was not opened.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +122,91 @@ fn check_identity(conn: &Connection, path: &str) -> Result<(), OpenError> {
     Ok(())
 }
 
+/// Tables whose rows belong to one partner since schema 2 (each has a `partner_id` column).
+pub const PARTNER_TABLES: [&str; 8] = [
+    "psa_company",
+    "psa_agreement",
+    "psa_product",
+    "psa_line",
+    "psa_board",
+    "psa_ticket",
+    "card_action",
+    "csv_usage",
+];
+
+fn columns_of(c: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut st = c.prepare(&format!("PRAGMA table_info({table})"))?;
+    let cols = st.query_map([], |r| r.get::<_, String>(1))?;
+    cols.collect()
+}
+
+/// Schema 1 to 2, in one transaction: a file of a build from before isolated partners had one
+/// partner and global PSA rows. Each table of `PARTNER_TABLES` still without `partner_id` is
+/// rebuilt with it (a column cannot be added to a primary key or a UNIQUE constraint in
+/// place), every row given to the file's partner; global events name that partner; the
+/// billing view moves from `meta` to its own table. A fresh or current file is left alone.
+pub fn migrate_to_partners(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stale = vec![];
+    for table in PARTNER_TABLES {
+        let cols = columns_of(conn, table)?;
+        if !cols.is_empty() && !cols.iter().any(|c| c == "partner_id") {
+            stale.push(table);
+        }
+    }
+    let event_cols = columns_of(conn, "event")?;
+    let stale_events = !event_cols.is_empty() && !event_cols.iter().any(|c| c == "partner_id");
+    if stale.is_empty() && !stale_events {
+        return Ok(());
+    }
+    // Renamed tables keep their old references as written, so the rebuilt tables are the
+    // ones every reference names once the old ones are dropped.
+    conn.pragma_update(None, "legacy_alter_table", "ON")?;
+    let out = (|| {
+        let tx = conn.unchecked_transaction()?;
+        let partner: String = tx.query_row(
+            "SELECT COALESCE((SELECT id FROM partner ORDER BY rowid LIMIT 1), '')",
+            [],
+            |r| r.get(0),
+        )?;
+        if stale_events {
+            tx.execute_batch("ALTER TABLE event ADD COLUMN partner_id TEXT; DROP INDEX IF EXISTS event_by_kind_at;")?;
+            tx.execute(
+                "UPDATE event SET partner_id = ?1 WHERE integration_id IS NULL",
+                [&partner],
+            )?;
+        }
+        for table in &stale {
+            tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO v1_{table}"))?;
+        }
+        tx.execute_batch(SCHEMA)?;
+        for table in &stale {
+            let cols = columns_of(&tx, &format!("v1_{table}"))?.join(", ");
+            tx.execute(
+                &format!("INSERT INTO {table} (partner_id, {cols}) SELECT ?1, {cols} FROM v1_{table}"),
+                [&partner],
+            )?;
+        }
+        for table in stale.iter().rev() {
+            tx.execute_batch(&format!("DROP TABLE v1_{table}"))?;
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO billing_view (partner_id, cards, built_at)
+             SELECT ?1, c.value, b.value FROM meta c JOIN meta b ON b.key = 'billing_built_at'
+             WHERE c.key = 'billing_cards' AND ?1 <> ''",
+            [&partner],
+        )?;
+        tx.execute(
+            "DELETE FROM meta WHERE key IN ('billing_cards', 'billing_built_at')",
+            [],
+        )?;
+        // The indexes of the rebuilt tables went with the old ones.
+        tx.execute_batch(SCHEMA)?;
+        tx.commit()
+    })();
+    conn.pragma_update(None, "legacy_alter_table", "OFF")?;
+    out
+}
+
 /// Read connections of a file database: one per core of this small machine class is plenty;
 /// each holds its own page cache, so more would only cost memory.
 const READERS: usize = 2;
@@ -148,14 +236,13 @@ impl Store {
             conn.pragma_update(None, "journal_size_limit", 16 << 20)?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Before foreign keys are on: the migration rebuilds tables that reference each other.
+        migrate_to_partners(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
         conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         conn.pragma_update(None, "user_version", USER_VERSION)?;
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?1)",
-            [SCHEMA_VERSION],
-        )?;
+        meta_set(&conn, "schema_version", SCHEMA_VERSION)?;
         if meta_get(&conn, DERIVED_MARKER)?.is_none() {
             let tx = conn.unchecked_transaction()?;
             rederive(&tx)?;
@@ -428,8 +515,9 @@ fn in_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
-pub const STATE_TABLES: [&str; 21] = [
+pub const STATE_TABLES: [&str; 22] = [
     "event",
+    "billing_view",
     "csv_usage",
     "card_action",
     "alert",

@@ -32,33 +32,42 @@ fn company(r: &rusqlite::Row) -> rusqlite::Result<Company> {
     })
 }
 
-pub fn visible_companies(c: &Connection) -> rusqlite::Result<Vec<Company>> {
+/// One partner's companies that Synthesize sees.
+pub fn visible_companies(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<Company>> {
     let mut st = c.prepare_cached(&format!(
-        "SELECT c.id, c.psa_ref, c.name, c.type, c.status FROM psa_company c WHERE {VISIBLE} ORDER BY c.name, c.id"
+        "SELECT c.id, c.psa_ref, c.name, c.type, c.status FROM psa_company c WHERE c.partner_id = ?1 AND {VISIBLE}
+         ORDER BY c.name, c.id"
     ))?;
-    let rows = st.query_map([], company)?;
+    let rows = st.query_map([partner_id], company)?;
     rows.collect()
 }
 
-pub fn visible_company(c: &Connection, id: &str) -> rusqlite::Result<Option<Company>> {
+/// A company of this partner's PSA that Synthesize sees; another partner's is none.
+pub fn visible_company(c: &Connection, partner_id: &str, id: &str) -> rusqlite::Result<Option<Company>> {
     c.cached_row(
-        &format!("SELECT c.id, c.psa_ref, c.name, c.type, c.status FROM psa_company c WHERE c.id = ?1 AND {VISIBLE}"),
-        [id],
+        &format!(
+            "SELECT c.id, c.psa_ref, c.name, c.type, c.status FROM psa_company c
+             WHERE c.id = ?1 AND c.partner_id = ?2 AND {VISIBLE}"
+        ),
+        [id, partner_id],
         company,
     )
     .optional()
 }
 
-pub fn all_companies(c: &Connection) -> rusqlite::Result<Vec<Company>> {
-    let mut st = c.prepare("SELECT id, psa_ref, name, type, status FROM psa_company ORDER BY position")?;
-    let rows = st.query_map([], company)?;
+pub fn all_companies(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<Company>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, psa_ref, name, type, status FROM psa_company WHERE partner_id = ?1 ORDER BY position",
+    )?;
+    let rows = st.query_map([partner_id], company)?;
     rows.collect()
 }
 
-pub fn products(c: &Connection) -> rusqlite::Result<Vec<PsaProduct>> {
-    let mut st =
-        c.prepare_cached("SELECT id, product_code, name, unit_price, unit_cost FROM psa_product ORDER BY position")?;
-    let rows = st.query_map([], |r| {
+pub fn products(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<PsaProduct>> {
+    let mut st = c.prepare_cached(
+        "SELECT id, product_code, name, unit_price, unit_cost FROM psa_product WHERE partner_id = ?1 ORDER BY position",
+    )?;
+    let rows = st.query_map([partner_id], |r| {
         Ok(PsaProduct {
             id: r.get(0)?,
             product_code: r.get(1)?,
@@ -70,16 +79,19 @@ pub fn products(c: &Connection) -> rusqlite::Result<Vec<PsaProduct>> {
     rows.collect()
 }
 
-/// Contract lines of active agreements of visible companies: what the billing page shows, in
+/// One partner's contract lines of active agreements of visible companies: what its billing page
+/// shows, in
 /// the PSA's order (company, agreement, line). Joined here rather than in SQL: the ids are TEXT
 /// keys, so the SQL join cost each line six b-tree descents and a sort, 18 ms for the large
 /// seed's 10,000 lines on every rebuild and reset; three small maps and one pass over the lines
 /// take a fraction of that. A line's agreement being active makes its company visible.
-pub fn billable_lines(c: &Connection) -> rusqlite::Result<Vec<PsaLine>> {
+pub fn billable_lines(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<PsaLine>> {
     use std::collections::HashMap;
-    let mut st = c.prepare_cached("SELECT id, product_code, name, unit_price, unit_cost FROM psa_product")?;
+    let mut st = c.prepare_cached(
+        "SELECT id, product_code, name, unit_price, unit_cost FROM psa_product WHERE partner_id = ?1",
+    )?;
     let products: HashMap<String, PsaProduct> = st
-        .query_map([], |r| {
+        .query_map([partner_id], |r| {
             Ok((
                 r.get(0)?,
                 PsaProduct {
@@ -92,18 +104,22 @@ pub fn billable_lines(c: &Connection) -> rusqlite::Result<Vec<PsaLine>> {
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut st =
-        c.prepare_cached("SELECT id, position, name FROM psa_company WHERE type = 'Customer' AND status = 'Active'")?;
+    let mut st = c.prepare_cached(
+        "SELECT id, position, name FROM psa_company WHERE partner_id = ?1 AND type = 'Customer' AND status = 'Active'",
+    )?;
     let companies: HashMap<String, (i64, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+        .query_map([partner_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut st =
-        c.prepare_cached("SELECT id, position, company_id, name FROM psa_agreement WHERE status = 'Active'")?;
+    let mut st = c.prepare_cached(
+        "SELECT id, position, company_id, name FROM psa_agreement WHERE partner_id = ?1 AND status = 'Active'",
+    )?;
     let agreements: HashMap<String, (i64, String, String)> = st
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+        .query_map([partner_id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut st = c.prepare_cached("SELECT id, agreement_id, product_id, quantity, position FROM psa_line")?;
-    let mut rows = st.query([])?;
+    let mut st = c.prepare_cached(
+        "SELECT id, agreement_id, product_id, quantity, position FROM psa_line WHERE partner_id = ?1",
+    )?;
+    let mut rows = st.query([partner_id])?;
     let mut out: Vec<((i64, i64, i64), PsaLine)> = vec![];
     while let Some(r) = rows.next()? {
         let agreement_id = r.get_ref(1)?.as_str()?;
@@ -139,14 +155,15 @@ pub fn billable_lines(c: &Connection) -> rusqlite::Result<Vec<PsaLine>> {
 
 pub fn set_line_quantity(
     c: &Connection,
+    partner_id: &str,
     line_id: &str,
     quantity: f64,
     effective: &str,
     now: &str,
 ) -> rusqlite::Result<usize> {
     c.execute(
-        "UPDATE psa_line SET quantity = ?2, effective_date = ?3, updated_at = ?4 WHERE id = ?1",
-        params![line_id, quantity, effective, now],
+        "UPDATE psa_line SET quantity = ?2, effective_date = ?3, updated_at = ?4 WHERE id = ?1 AND partner_id = ?5",
+        params![line_id, quantity, effective, now, partner_id],
     )
 }
 
@@ -160,8 +177,10 @@ pub fn active_agreements(c: &Connection, company_id: &str) -> rusqlite::Result<V
     rows.collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn add_line(
     c: &Connection,
+    partner_id: &str,
     id: &str,
     agreement_id: &str,
     product_id: &str,
@@ -170,9 +189,9 @@ pub fn add_line(
     now: &str,
 ) -> rusqlite::Result<()> {
     c.execute(
-        "INSERT INTO psa_line (id, agreement_id, product_id, quantity, effective_date, updated_at, position)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(position), 0) + 1 FROM psa_line))",
-        params![id, agreement_id, product_id, quantity, effective, now],
+        "INSERT INTO psa_line (id, partner_id, agreement_id, product_id, quantity, effective_date, updated_at, position)
+         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(position), 0) + 1 FROM psa_line))",
+        params![id, agreement_id, product_id, quantity, effective, now, partner_id],
     )?;
     Ok(())
 }
@@ -185,9 +204,10 @@ pub struct Board {
     pub is_default: bool,
 }
 
-pub fn boards(c: &Connection) -> rusqlite::Result<Vec<Board>> {
-    let mut st = c.prepare("SELECT id, name, is_default FROM psa_board ORDER BY position")?;
-    let rows = st.query_map([], |r| {
+pub fn boards(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<Board>> {
+    let mut st =
+        c.prepare_cached("SELECT id, name, is_default FROM psa_board WHERE partner_id = ?1 ORDER BY position")?;
+    let rows = st.query_map([partner_id], |r| {
         Ok(Board {
             id: r.get(0)?,
             name: r.get(1)?,
@@ -197,10 +217,13 @@ pub fn boards(c: &Connection) -> rusqlite::Result<Vec<Board>> {
     rows.collect()
 }
 
-pub fn board_exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {
-    c.cached_row("SELECT EXISTS(SELECT 1 FROM psa_board WHERE id = ?1)", [id], |r| {
-        r.get(0)
-    })
+/// Whether this partner's PSA has the board (another partner's does not count).
+pub fn board_exists(c: &Connection, partner_id: &str, id: &str) -> rusqlite::Result<bool> {
+    c.cached_row(
+        "SELECT EXISTS(SELECT 1 FROM psa_board WHERE id = ?1 AND partner_id = ?2)",
+        [id, partner_id],
+        |r| r.get(0),
+    )
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -223,6 +246,7 @@ pub struct Ticket {
 }
 
 pub struct NewTicket<'a> {
+    pub partner_id: &'a str,
     pub board_id: &'a str,
     pub company_id: &'a str,
     pub integration_id: &'a str,
@@ -239,9 +263,9 @@ pub struct NewTicket<'a> {
 
 pub fn insert_ticket(c: &Connection, t: &NewTicket) -> rusqlite::Result<i64> {
     c.execute(
-        "INSERT INTO psa_ticket (id, board_id, company_id, integration_id, summary, description, priority, status,
-           due_date_time, alert_id, message_id, service_id, created_at)
-         VALUES ((SELECT COALESCE(MAX(id), 70000) + 1 FROM psa_ticket), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO psa_ticket (id, partner_id, board_id, company_id, integration_id, summary, description, priority,
+           status, due_date_time, alert_id, message_id, service_id, created_at)
+         VALUES ((SELECT COALESCE(MAX(id), 70000) + 1 FROM psa_ticket), ?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             t.board_id,
             t.company_id,
@@ -254,21 +278,22 @@ pub fn insert_ticket(c: &Connection, t: &NewTicket) -> rusqlite::Result<i64> {
             t.alert_id,
             t.message_id,
             t.service_id,
-            t.created_at
+            t.created_at,
+            t.partner_id
         ],
     )?;
     Ok(c.last_insert_rowid())
 }
 
-pub fn tickets(c: &Connection) -> rusqlite::Result<Vec<Ticket>> {
-    let mut st = c.prepare(
+pub fn tickets(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<Ticket>> {
+    let mut st = c.prepare_cached(
         "SELECT t.id, t.board_id, t.company_id, COALESCE(c.name, ''), COALESCE(v.name, ''), t.summary, t.description,
            t.priority, t.status, t.due_date_time, t.alert_id, t.message_id, t.service_id, t.created_at
          FROM psa_ticket t LEFT JOIN psa_company c ON c.id = t.company_id
            LEFT JOIN integration i ON i.id = t.integration_id LEFT JOIN vendor v ON v.id = i.vendor_id
-         ORDER BY t.id DESC",
+         WHERE t.partner_id = ?1 ORDER BY t.id DESC",
     )?;
-    let rows = st.query_map([], |r| {
+    let rows = st.query_map([partner_id], |r| {
         Ok(Ticket {
             id: r.get(0)?,
             board_id: r.get(1)?,
@@ -289,9 +314,9 @@ pub fn tickets(c: &Connection) -> rusqlite::Result<Vec<Ticket>> {
     rows.collect()
 }
 
-/// The whole PSA as JSON, for `GET /sim/psa`: companies with agreements and lines.
-pub fn dump(c: &Connection) -> rusqlite::Result<serde_json::Value> {
-    let companies = all_companies(c)?;
+/// One partner's whole PSA as JSON, for `GET /sim/psa`: companies with agreements and lines.
+pub fn dump(c: &Connection, partner_id: &str) -> rusqlite::Result<serde_json::Value> {
+    let companies = all_companies(c, partner_id)?;
     let mut agreements_st = c.prepare(
         "SELECT id, name, status, billing_cycle, prorate FROM psa_agreement WHERE company_id = ?1 ORDER BY position",
     )?;
@@ -299,7 +324,7 @@ pub fn dump(c: &Connection) -> rusqlite::Result<serde_json::Value> {
         "SELECT l.id, p.id, p.product_code, p.name, l.quantity, l.effective_date, l.updated_at
          FROM psa_line l JOIN psa_product p ON p.id = l.product_id WHERE l.agreement_id = ?1 ORDER BY l.position",
     )?;
-    let visible: Vec<String> = visible_companies(c)?.into_iter().map(|c| c.id).collect();
+    let visible: Vec<String> = visible_companies(c, partner_id)?.into_iter().map(|c| c.id).collect();
     let mut out = vec![];
     for co in companies {
         let mut agreements = vec![];
@@ -328,14 +353,14 @@ pub fn dump(c: &Connection) -> rusqlite::Result<serde_json::Value> {
         v["agreements"] = serde_json::Value::Array(agreements);
         out.push(v);
     }
-    let products: Vec<serde_json::Value> = products(c)?
+    let products: Vec<serde_json::Value> = products(c, partner_id)?
         .into_iter()
         .map(|p| {
             serde_json::json!({"id": p.id, "productCode": p.product_code, "name": p.name,
                 "unitCost": p.unit_cost, "unitPrice": p.unit_price})
         })
         .collect();
-    Ok(serde_json::json!({"companies": out, "products": products, "boards": boards(c)?}))
+    Ok(serde_json::json!({"companies": out, "products": products, "boards": boards(c, partner_id)?}))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -365,16 +390,6 @@ pub fn partner(c: &Connection, id: &str) -> rusqlite::Result<Option<Partner>> {
     .optional()
 }
 
-pub fn first_partner(c: &Connection) -> rusqlite::Result<Option<Partner>> {
-    let id: Option<String> = c
-        .query_row("SELECT id FROM partner ORDER BY rowid LIMIT 1", [], |r| r.get(0))
-        .optional()?;
-    match id {
-        Some(id) => partner(c, &id),
-        None => Ok(None),
-    }
-}
-
 /// What the PSA losing a company took with it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -389,11 +404,11 @@ pub struct RemovedCompany {
 /// The company is deleted in the PSA: its agreements and contract lines go with it, and every
 /// account mapped to it is left unmapped. Tickets already raised for it stay, as a PSA keeps
 /// closed history.
-pub fn remove_company(c: &Connection, id: &str) -> rusqlite::Result<Option<RemovedCompany>> {
+pub fn remove_company(c: &Connection, partner_id: &str, id: &str) -> rusqlite::Result<Option<RemovedCompany>> {
     let Some(company) = c
         .query_row(
-            "SELECT id, psa_ref, name, type, status FROM psa_company WHERE id = ?1",
-            [id],
+            "SELECT id, psa_ref, name, type, status FROM psa_company WHERE id = ?1 AND partner_id = ?2",
+            [id, partner_id],
             company,
         )
         .optional()?

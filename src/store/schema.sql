@@ -5,28 +5,31 @@ CREATE TABLE IF NOT EXISTS partner (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, psa TEXT NOT NULL, psa_url TEXT NOT NULL DEFAULT '',
   currency TEXT NOT NULL DEFAULT 'USD');
 
+-- Every PSA row belongs to one partner's PSA (`partner_id`): partners created by
+-- `POST /sim/partners` each get their own copy of the seed's PSA, under ids of their own.
 CREATE TABLE IF NOT EXISTS psa_company (
-  id TEXT PRIMARY KEY, psa_ref INTEGER, name TEXT NOT NULL, type TEXT NOT NULL,
+  id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, psa_ref INTEGER, name TEXT NOT NULL, type TEXT NOT NULL,
   status TEXT NOT NULL, position INTEGER NOT NULL);
 
 CREATE TABLE IF NOT EXISTS psa_agreement (
-  id TEXT PRIMARY KEY, company_id TEXT NOT NULL REFERENCES psa_company(id), name TEXT NOT NULL,
+  id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, company_id TEXT NOT NULL REFERENCES psa_company(id), name TEXT NOT NULL,
   status TEXT NOT NULL, billing_cycle TEXT NOT NULL, prorate INTEGER NOT NULL, position INTEGER NOT NULL);
 
 CREATE TABLE IF NOT EXISTS psa_product (
-  id TEXT PRIMARY KEY, product_code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
-  unit_cost REAL NOT NULL, unit_price REAL NOT NULL, position INTEGER NOT NULL);
+  id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, product_code TEXT NOT NULL, name TEXT NOT NULL,
+  unit_cost REAL NOT NULL, unit_price REAL NOT NULL, position INTEGER NOT NULL,
+  UNIQUE (partner_id, product_code));
 
 CREATE TABLE IF NOT EXISTS psa_line (
-  id TEXT PRIMARY KEY, agreement_id TEXT NOT NULL REFERENCES psa_agreement(id),
+  id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, agreement_id TEXT NOT NULL REFERENCES psa_agreement(id),
   product_id TEXT NOT NULL REFERENCES psa_product(id), quantity REAL NOT NULL,
   effective_date TEXT, updated_at TEXT, position INTEGER NOT NULL);
 
 CREATE TABLE IF NOT EXISTS psa_board (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, is_default INTEGER NOT NULL, position INTEGER NOT NULL);
+  id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, name TEXT NOT NULL, is_default INTEGER NOT NULL, position INTEGER NOT NULL);
 
 CREATE TABLE IF NOT EXISTS psa_ticket (
-  id INTEGER PRIMARY KEY, board_id TEXT NOT NULL, company_id TEXT NOT NULL, integration_id TEXT NOT NULL,
+  id INTEGER PRIMARY KEY, partner_id TEXT NOT NULL, board_id TEXT NOT NULL, company_id TEXT NOT NULL, integration_id TEXT NOT NULL,
   summary TEXT NOT NULL, description TEXT NOT NULL, priority INTEGER NOT NULL, status INTEGER NOT NULL,
   due_date_time TEXT, alert_id TEXT NOT NULL, message_id TEXT NOT NULL, service_id TEXT, created_at TEXT NOT NULL);
 
@@ -93,19 +96,24 @@ CREATE TABLE IF NOT EXISTS alert (
   created_at TEXT NOT NULL, due_at_ms INTEGER NOT NULL, processed_at TEXT);
 
 CREATE TABLE IF NOT EXISTS card_action (
-  card_id TEXT NOT NULL, period TEXT NOT NULL, action TEXT NOT NULL, vendor_quantity REAL,
-  quantity REAL, effective_date TEXT, acted_at TEXT NOT NULL, PRIMARY KEY (card_id, period));
+  partner_id TEXT NOT NULL, card_id TEXT NOT NULL, period TEXT NOT NULL, action TEXT NOT NULL, vendor_quantity REAL,
+  quantity REAL, effective_date TEXT, acted_at TEXT NOT NULL, PRIMARY KEY (partner_id, card_id, period));
+
+-- Each partner's billing view: the cards of its last rebuild (JSON) and when it ran.
+CREATE TABLE IF NOT EXISTS billing_view (
+  partner_id TEXT PRIMARY KEY, cards TEXT NOT NULL, built_at TEXT NOT NULL);
 
 -- The last CSV usage import: one row per (PSA company, product), rows of the file summed.
 CREATE TABLE IF NOT EXISTS csv_usage (
-  company_id TEXT NOT NULL, product_id TEXT NOT NULL, quantity REAL NOT NULL, unit_cost REAL,
+  partner_id TEXT NOT NULL, company_id TEXT NOT NULL, product_id TEXT NOT NULL, quantity REAL NOT NULL, unit_cost REAL,
   rows TEXT NOT NULL, file_name TEXT NOT NULL, imported_at TEXT NOT NULL,
-  PRIMARY KEY (company_id, product_id));
+  PRIMARY KEY (partner_id, company_id, product_id));
 
 -- What happened, for the QA checklist: partner actions and the vendor calls that matter.
+-- Events of no integration (billing rebuilds, card actions) name their partner instead.
 CREATE TABLE IF NOT EXISTS event (
   id INTEGER PRIMARY KEY, integration_id TEXT, cycle INTEGER NOT NULL, kind TEXT NOT NULL,
-  at TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}');
+  at TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '{}', partner_id TEXT);
 
 CREATE INDEX IF NOT EXISTS event_by_integration ON event (integration_id, cycle, kind);
 CREATE INDEX IF NOT EXISTS history_by_integration ON unit_count_history (integration_id, cycle);
@@ -121,7 +129,14 @@ CREATE INDEX IF NOT EXISTS vendor_service_by_vendor ON vendor_service (vendor_id
 -- of all agreements per line: 10,000 x 1,000 on the large seed).
 CREATE INDEX IF NOT EXISTS agreement_by_company ON psa_agreement (company_id, status, position);
 -- The first billing rebuild after a cycle's first count: a seek, not a scan of every rebuild.
-CREATE INDEX IF NOT EXISTS event_by_kind_at ON event (kind, at);
+CREATE INDEX IF NOT EXISTS event_by_kind_partner_at ON event (kind, partner_id, at);
+-- One partner's PSA: every read of the PSA is by partner.
+CREATE INDEX IF NOT EXISTS company_by_partner ON psa_company (partner_id, position);
+CREATE INDEX IF NOT EXISTS line_by_partner ON psa_line (partner_id, position);
+CREATE INDEX IF NOT EXISTS product_by_partner ON psa_product (partner_id, position);
+CREATE INDEX IF NOT EXISTS board_by_partner ON psa_board (partner_id, position);
+CREATE INDEX IF NOT EXISTS ticket_by_partner ON psa_ticket (partner_id, id);
+CREATE INDEX IF NOT EXISTS integration_by_partner ON integration (partner_id);
 
 -- What the QA checklist reads, kept up to date as events are recorded: per integration, cycle,
 -- kind and variant (a status_set's status, whether a portal_opened had a URL), the first event

@@ -3,7 +3,7 @@
 
 use super::{clear_state, meta_set, modules_to_json};
 use crate::domain::ids::{ApiKey, ObjectId};
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Connection, Transaction};
 use serde::Deserialize;
 
 /// The embedded seeds, by name: `--seed NAME` and `POST /sim/reset {"seed": NAME}` pick one.
@@ -210,26 +210,7 @@ impl Seed {
             seed.grow(g)?;
         }
         seed.check()?;
-        seed.derive_ids();
         Ok(seed)
-    }
-
-    /// Fills in every id the seed leaves out, once: each reset writes the same ids without
-    /// hashing 12,000 names again (the large seed).
-    fn derive_ids(&mut self) {
-        let derived = |namespace: &str, name: &str| ObjectId::derived(namespace, name).into_string();
-        for p in &mut self.products {
-            p.id.get_or_insert_with(|| derived("product", &p.product_code));
-        }
-        for c in &mut self.companies {
-            c.id.get_or_insert_with(|| derived("company", &c.name));
-            for a in &mut c.agreements {
-                a.id.get_or_insert_with(|| derived("agreement", &format!("{}:{}", c.name, a.name)));
-                for l in &mut a.lines {
-                    l.id.get_or_insert_with(|| derived("line", &format!("{}:{}:{}", c.name, a.name, l.product)));
-                }
-            }
-        }
     }
 
     /// Adds generated products, then companies with one agreement each, until the totals of
@@ -461,7 +442,7 @@ fn id_or(id: &Option<String>, namespace: &str, name: &str) -> String {
         .unwrap_or_else(|| ObjectId::derived(namespace, name).into_string())
 }
 
-fn vendor_id(v: &SeedVendor) -> String {
+pub fn vendor_id(v: &SeedVendor) -> String {
     id_or(&v.id, "vendor", &v.name)
 }
 
@@ -473,90 +454,43 @@ fn integration_id(v: &SeedVendor) -> String {
     )
 }
 
+/// How the PSA rows of one partner get their ids: the seeded partner keeps the seed's (named,
+/// or derived from names, as always); a partner created later gets ids derived from its own id
+/// and the seeded row's, so that two partners never share a row and `--deterministic` repeats.
+#[derive(Debug, Clone, Copy)]
+pub enum RowIds<'a> {
+    Seeded,
+    Partner(&'a str),
+}
+
+impl RowIds<'_> {
+    fn id(self, explicit: &Option<String>, namespace: &str, name: &str) -> String {
+        let seeded = id_or(explicit, namespace, name);
+        match self {
+            RowIds::Seeded => seeded,
+            RowIds::Partner(p) => ObjectId::derived(namespace, &format!("{p}:{seeded}")).into_string(),
+        }
+    }
+}
+
+/// The seed's partner id.
+pub fn partner_id(seed: &Seed) -> String {
+    id_or(&seed.partner.id, "partner", &seed.partner.name)
+}
+
 /// Empties every table and writes the seed, inside the caller's transaction (atomic reset).
 pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
     clear_state(tx)?;
-    let partner_id = id_or(&seed.partner.id, "partner", &seed.partner.name);
-    tx.execute(
-        "INSERT INTO partner (id, name, psa, psa_url, currency) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            partner_id,
-            seed.partner.name,
-            seed.partner.psa,
-            seed.partner.psa_url,
-            seed.partner.currency
-        ],
+    let partner_id = partner_id(seed);
+    insert_partner(
+        tx,
+        &partner_id,
+        &seed.partner.name,
+        &seed.partner.psa,
+        &seed.partner.psa_url,
+        &seed.partner.currency,
     )?;
-    // Prepared once: the large seed writes some 12,000 rows, and a reset must stay quick.
-    let mut product_st = tx.prepare_cached(
-        "INSERT INTO psa_product (id, product_code, name, unit_cost, unit_price, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut company_st = tx.prepare_cached(
-        "INSERT INTO psa_company (id, psa_ref, name, type, status, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut agreement_st = tx.prepare_cached(
-        "INSERT INTO psa_agreement (id, company_id, name, status, billing_cycle, prorate, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    let mut line_st = tx.prepare_cached(
-        "INSERT INTO psa_line (id, agreement_id, product_id, quantity, position) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    let mut product_ids = std::collections::HashMap::new();
-    for (i, p) in seed.products.iter().enumerate() {
-        let id = id_or(&p.id, "product", &p.product_code);
-        product_st.execute(params![id, p.product_code, p.name, p.unit_cost, p.unit_price, i as i64])?;
-        product_ids.insert(p.product_code.as_str(), id);
-    }
-    let mut line_pos = 0i64;
-    for (ci, c) in seed.companies.iter().enumerate() {
-        let company_id = id_or(&c.id, "company", &c.name);
-        company_st.execute(params![
-            company_id,
-            c.psa_ref,
-            c.name,
-            c.company_type,
-            c.status,
-            ci as i64
-        ])?;
-        for (ai, a) in c.agreements.iter().enumerate() {
-            // Filled in by `derive_ids`; derived here only for a seed built some other way.
-            let agreement_id =
-                a.id.clone()
-                    .unwrap_or_else(|| ObjectId::derived("agreement", &format!("{}:{}", c.name, a.name)).into_string());
-            agreement_st.execute(params![
-                agreement_id,
-                company_id,
-                a.name,
-                a.status,
-                a.billing_cycle,
-                a.prorate,
-                ai as i64
-            ])?;
-            for l in &a.lines {
-                let product_id = product_ids.get(l.product.as_str()).expect("checked by Seed::check");
-                line_pos += 1;
-                line_st.execute(params![
-                    l.id.clone().unwrap_or_else(|| {
-                        ObjectId::derived("line", &format!("{}:{}:{}", c.name, a.name, l.product)).into_string()
-                    }),
-                    agreement_id,
-                    product_id,
-                    l.quantity,
-                    line_pos
-                ])?;
-            }
-        }
-    }
-    let mut default_board = None;
-    for (i, b) in seed.boards.iter().enumerate() {
-        let id = id_or(&b.id, "board", &b.name);
-        if b.default || default_board.is_none() {
-            default_board = Some(id.clone());
-        }
-        tx.execute(
-            "INSERT INTO psa_board (id, name, is_default, position) VALUES (?1, ?2, ?3, ?4)",
-            params![id, b.name, b.default, i as i64],
-        )?;
-    }
+    let default_board = write_psa(tx, seed, &partner_id, RowIds::Seeded)?;
     for v in &seed.vendors {
         let vid = vendor_id(v);
         let key = ApiKey::from_seed(&v.api_key).expect("checked by Seed::check");
@@ -583,31 +517,168 @@ pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
             .and_then(|i| i.partner_key.as_deref())
             .and_then(ApiKey::from_seed);
         match kickoff {
-            Some(pk) => tx.execute(
-                "INSERT INTO integration (id, vendor_id, partner_id, state, step, status, modules, partner_key_hash,
-                   partner_key_hint, partner_key_plain, token_generated_at, connected_at, alert_board_id, cycle)
-                 VALUES (?1, ?2, ?3, 'setup', 'connect_to_vendor', 'inactive', ?4, ?5, ?6, ?7, ?8, ?8, ?9, 1)",
-                params![
-                    iid,
-                    vid,
-                    partner_id,
-                    modules_to_json(&v.modules),
-                    pk.hash().0,
-                    pk.hint(),
-                    pk.expose(),
-                    now,
-                    default_board
-                ],
+            Some(pk) => insert_connected_integration(
+                tx,
+                &iid,
+                &vid,
+                &partner_id,
+                &v.modules,
+                &pk,
+                true,
+                now,
+                default_board.as_deref(),
             )?,
-            None => tx.execute(
-                "INSERT INTO integration (id, vendor_id, partner_id, state, modules, alert_board_id, cycle)
-                 VALUES (?1, ?2, ?3, 'ready_to_connect', ?4, ?5, 0)",
-                params![iid, vid, partner_id, modules_to_json(&v.modules), default_board],
-            )?,
+            None => insert_integration(tx, &iid, &vid, &partner_id, &v.modules, default_board.as_deref())?,
         };
     }
     meta_set(tx, "seeded_at", now)?;
     Ok(())
+}
+
+pub fn insert_partner(
+    tx: &Connection,
+    id: &str,
+    name: &str,
+    psa: &str,
+    psa_url: &str,
+    currency: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO partner (id, name, psa, psa_url, currency) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, name, psa, psa_url, currency],
+    )?;
+    Ok(())
+}
+
+/// An integration the partner has not connected yet (Ready to Connect).
+pub fn insert_integration(
+    tx: &Connection,
+    id: &str,
+    vendor_id: &str,
+    partner_id: &str,
+    modules: &[String],
+    alert_board: Option<&str>,
+) -> rusqlite::Result<usize> {
+    tx.execute(
+        "INSERT INTO integration (id, vendor_id, partner_id, state, modules, alert_board_id, cycle)
+         VALUES (?1, ?2, ?3, 'ready_to_connect', ?4, ?5, 0)",
+        params![id, vendor_id, partner_id, modules_to_json(modules), alert_board],
+    )
+}
+
+/// An integration the partner has connected and generated a key for: in setup at its first
+/// step, status inactive, QA cycle 1. The seed's kickoff key is kept in clear (`keep_plain`)
+/// so the console can show it; a generated key never is.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_connected_integration(
+    tx: &Connection,
+    id: &str,
+    vendor_id: &str,
+    partner_id: &str,
+    modules: &[String],
+    key: &ApiKey,
+    keep_plain: bool,
+    now: &str,
+    alert_board: Option<&str>,
+) -> rusqlite::Result<usize> {
+    tx.execute(
+        "INSERT INTO integration (id, vendor_id, partner_id, state, step, status, modules, partner_key_hash,
+           partner_key_hint, partner_key_plain, token_generated_at, connected_at, alert_board_id, cycle)
+         VALUES (?1, ?2, ?3, 'setup', 'connect_to_vendor', 'inactive', ?4, ?5, ?6, ?7, ?8, ?8, ?9, 1)",
+        params![
+            id,
+            vendor_id,
+            partner_id,
+            modules_to_json(modules),
+            key.hash().0,
+            key.hint(),
+            keep_plain.then(|| key.expose()),
+            now,
+            alert_board
+        ],
+    )
+}
+
+/// Writes the seed's PSA (products, companies with agreements and lines, boards) as one
+/// partner's, with ids as `ids` says. Answers the default board's id.
+pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) -> rusqlite::Result<Option<String>> {
+    // Prepared once: the large seed writes some 12,000 rows, and a reset must stay quick.
+    let mut product_st = tx.prepare_cached(
+        "INSERT INTO psa_product (id, partner_id, product_code, name, unit_cost, unit_price, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut company_st = tx.prepare_cached(
+        "INSERT INTO psa_company (id, partner_id, psa_ref, name, type, status, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut agreement_st = tx.prepare_cached(
+        "INSERT INTO psa_agreement (id, partner_id, company_id, name, status, billing_cycle, prorate, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    let mut line_st = tx.prepare_cached(
+        "INSERT INTO psa_line (id, partner_id, agreement_id, product_id, quantity, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut product_ids = std::collections::HashMap::new();
+    for (i, p) in seed.products.iter().enumerate() {
+        let id = ids.id(&p.id, "product", &p.product_code);
+        product_st.execute(params![
+            id,
+            partner_id,
+            p.product_code,
+            p.name,
+            p.unit_cost,
+            p.unit_price,
+            i as i64
+        ])?;
+        product_ids.insert(p.product_code.as_str(), id);
+    }
+    let mut line_pos = 0i64;
+    for (ci, c) in seed.companies.iter().enumerate() {
+        let company_id = ids.id(&c.id, "company", &c.name);
+        company_st.execute(params![
+            company_id,
+            partner_id,
+            c.psa_ref,
+            c.name,
+            c.company_type,
+            c.status,
+            ci as i64
+        ])?;
+        for (ai, a) in c.agreements.iter().enumerate() {
+            let agreement_id = ids.id(&a.id, "agreement", &format!("{}:{}", c.name, a.name));
+            agreement_st.execute(params![
+                agreement_id,
+                partner_id,
+                company_id,
+                a.name,
+                a.status,
+                a.billing_cycle,
+                a.prorate,
+                ai as i64
+            ])?;
+            for l in &a.lines {
+                let product_id = product_ids.get(l.product.as_str()).expect("checked by Seed::check");
+                line_pos += 1;
+                line_st.execute(params![
+                    ids.id(&l.id, "line", &format!("{}:{}:{}", c.name, a.name, l.product)),
+                    partner_id,
+                    agreement_id,
+                    product_id,
+                    l.quantity,
+                    line_pos
+                ])?;
+            }
+        }
+    }
+    let mut default_board = None;
+    for (i, b) in seed.boards.iter().enumerate() {
+        let id = ids.id(&b.id, "board", &b.name);
+        if b.default || default_board.is_none() {
+            default_board = Some(id.clone());
+        }
+        tx.execute(
+            "INSERT INTO psa_board (id, partner_id, name, is_default, position) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, partner_id, b.name, b.default, i as i64],
+        )?;
+    }
+    Ok(default_board)
 }
 
 #[cfg(test)]

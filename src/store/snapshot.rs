@@ -65,6 +65,77 @@ pub fn dump(c: &Connection) -> rusqlite::Result<Value> {
     Ok(Value::Object(tables))
 }
 
+/// A dump of schema 1 (before isolated partners) as schema 2 writes it: the same migration as
+/// `migrate_to_partners` does to a database file. Every PSA row, card action and CSV import
+/// becomes the one partner's; events of no integration name it; the billing view leaves
+/// `meta` for its own table. Files exported before partners existed thus still import.
+pub fn upgrade_v1(tables: &mut Value) -> Result<(), String> {
+    let obj = tables.as_object_mut().ok_or("tables must be an object")?;
+    let column = |t: &Value, name: &str| {
+        t["columns"]
+            .as_array()
+            .and_then(|c| c.iter().position(|v| v.as_str() == Some(name)))
+    };
+    let partner = obj
+        .get("partner")
+        .and_then(|t| Some(t["rows"].get(0)?.get(column(t, "id")?)?.clone()))
+        .unwrap_or(Value::Null);
+    let add_column = |t: &mut Value, value: &dyn Fn(&Value, &[Value]) -> Value| {
+        let Some(columns) = t["columns"].as_array().cloned() else {
+            return;
+        };
+        if columns.iter().any(|c| c.as_str() == Some("partner_id")) {
+            return;
+        }
+        let row_value: Vec<Value> = t["rows"]
+            .as_array()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| value(t, r.as_array().map(Vec::as_slice).unwrap_or(&[])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        t["columns"].as_array_mut().expect("checked").push(json!("partner_id"));
+        if let Some(rows) = t["rows"].as_array_mut() {
+            for (row, v) in rows.iter_mut().zip(row_value) {
+                if let Some(r) = row.as_array_mut() {
+                    r.push(v);
+                }
+            }
+        }
+    };
+    for table in super::PARTNER_TABLES {
+        if let Some(t) = obj.get_mut(table) {
+            add_column(t, &|_, _| partner.clone());
+        }
+    }
+    if let Some(t) = obj.get_mut("event") {
+        add_column(
+            t,
+            &|t, row| match column(t, "integration_id").and_then(|i| row.get(i)) {
+                Some(Value::Null) | None => partner.clone(),
+                Some(_) => Value::Null,
+            },
+        );
+    }
+    let mut view = json!({"columns": ["partner_id", "cards", "built_at"], "rows": []});
+    if let Some(rows) = obj.get_mut(META).and_then(|m| m["rows"].as_array_mut()) {
+        let take = |rows: &mut Vec<Value>, key: &str| {
+            let i = rows
+                .iter()
+                .position(|r| r.get(0).and_then(Value::as_str) == Some(key))?;
+            rows.remove(i).get(1).cloned()
+        };
+        let cards = take(rows, "billing_cards");
+        let built_at = take(rows, "billing_built_at");
+        if let (Some(cards), Some(built_at), false) = (cards, built_at, partner.is_null()) {
+            view["rows"] = json!([[partner, cards, built_at]]);
+        }
+    }
+    obj.entry("billing_view").or_insert(view);
+    Ok(())
+}
+
 /// How many rows a dump holds.
 pub fn row_count(tables: &Value) -> usize {
     tables

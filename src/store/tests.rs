@@ -31,7 +31,15 @@ fn history(c: &Connection) {
         if n % 25 == 0 {
             let with_usage = if n % 50 == 0 { 0 } else { 3 };
             let rebuilt = Event::BillingRebuilt { cards: 5, with_usage };
-            events::record(c, None, 0, &at, &rebuilt).unwrap();
+            events::record_for_partner(c, "p1", &at, &rebuilt).unwrap();
+        }
+        if n % 25 == 10 {
+            // Another partner's rebuilds, with usage: never the first partner's evidence.
+            let rebuilt = Event::BillingRebuilt {
+                cards: 5,
+                with_usage: 5,
+            };
+            events::record_for_partner(c, "p2", &at, &rebuilt).unwrap();
         }
     }
 }
@@ -42,8 +50,8 @@ type FactRow = (i64, String, Value, i64);
 /// The first event per (cycle, kind, variant) and the items summed, straight from the log.
 fn folded_from_log(c: &Connection, integration: &str) -> Vec<FactRow> {
     let mut firsts: BTreeMap<(i64, String, String), (i64, FactRow)> = BTreeMap::new();
-    for e in events::for_integration(c, integration).unwrap() {
-        if e.integration_id.is_none() {
+    for (global, e) in events::for_integration(c, integration).unwrap() {
+        if global {
             continue;
         }
         let (kind, detail) = e.event.to_stored();
@@ -109,20 +117,33 @@ fn the_usage_step_finds_the_first_rebuild_with_usage_after_a_time() {
     store
         .write(|tx| -> rusqlite::Result<()> {
             history(tx);
-            let all = events::for_integration(tx, "none")?;
+            let all: Vec<(i64, String, String, Value)> = tx
+                .prepare("SELECT id, kind, at, detail FROM event WHERE partner_id = 'p1' ORDER BY id")?
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        serde_json::from_str(&r.get::<_, String>(3)?).unwrap(),
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
             for since in [
                 "2026-11-28T10:00:00.000Z",
                 "2026-11-28T10:01:10.000Z",
                 "2026-11-28T10:04:00.000Z",
             ] {
-                let expected = all.iter().find(|e| {
-                    matches!(e.event, Event::BillingRebuilt { with_usage, .. } if with_usage > 0)
-                        && e.at.as_str() >= since
-                });
-                let found = events::first_rebuild_with_usage(tx, since)?;
-                assert_eq!(found.map(|e| e.id), expected.map(|e| e.id), "since {since}");
+                let expected = all
+                    .iter()
+                    .find(|e| e.1 == "billing_rebuilt" && e.2.as_str() >= since && e.3["withUsage"].as_u64() > Some(0));
+                let found = events::first_rebuild_with_usage(tx, "p1", since)?;
+                assert!(expected.is_some());
+                assert_eq!(found.map(|e| e.id), expected.map(|e| e.0), "since {since}");
+                let other = events::first_rebuild_with_usage(tx, "p2", since)?.unwrap();
+                assert_ne!(other.id, expected.unwrap().0, "one partner's rebuild is not another's");
             }
-            assert!(events::first_rebuild_with_usage(tx, "2026-11-28T11:00:00.000Z")?.is_none());
+            assert!(events::first_rebuild_with_usage(tx, "p1", "2026-11-28T11:00:00.000Z")?.is_none());
+            assert!(events::first_rebuild_with_usage(tx, "p3", "2026-11-28T10:00:00.000Z")?.is_none());
             Ok(())
         })
         .unwrap();
@@ -330,17 +351,17 @@ fn writes_are_checkpointed_into_the_database_file_off_the_commit() {
 /// `psa::billable_lines` joins in Rust; the join as one SQL statement is the reference.
 #[test]
 fn billable_lines_are_the_sql_join_in_the_psa_order() {
-    let reference = |c: &Connection| -> Vec<String> {
+    let reference = |c: &Connection, partner: &str| -> Vec<String> {
         c.prepare(
             "SELECT l.id, c.id, c.name, a.id, a.name, p.id, p.product_code, p.name, l.quantity, p.unit_price, p.unit_cost
              FROM psa_line l JOIN psa_agreement a ON a.id = l.agreement_id JOIN psa_company c ON c.id = a.company_id
                JOIN psa_product p ON p.id = l.product_id
-             WHERE a.status = 'Active' AND c.type = 'Customer' AND c.status = 'Active' AND EXISTS (
+             WHERE l.partner_id = ?1 AND a.status = 'Active' AND c.type = 'Customer' AND c.status = 'Active' AND EXISTS (
                SELECT 1 FROM psa_agreement a2 WHERE a2.company_id = c.id AND a2.status = 'Active')
              ORDER BY c.position, a.position, l.position",
         )
         .unwrap()
-        .query_map([], |r| {
+        .query_map([partner], |r| {
             Ok(format!(
                 "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
                 r.get::<_, String>(0)?,
@@ -360,8 +381,8 @@ fn billable_lines_are_the_sql_join_in_the_psa_order() {
         .collect::<rusqlite::Result<_>>()
         .unwrap()
     };
-    let ours = |c: &Connection| -> Vec<String> {
-        super::psa::billable_lines(c)
+    let ours = |c: &Connection, partner: &str| -> Vec<String> {
+        super::psa::billable_lines(c, partner)
             .unwrap()
             .into_iter()
             .map(|l| {
@@ -399,9 +420,11 @@ fn billable_lines_are_the_sql_join_in_the_psa_order() {
                      UPDATE psa_company SET position = -1 WHERE rowid = (SELECT MAX(rowid) FROM psa_company);
                      UPDATE psa_line SET position = 1000000 WHERE rowid = 1;",
                 )?;
-                let expected = reference(tx);
+                let partner = super::seed::partner_id(&seed);
+                let expected = reference(tx, &partner);
                 assert!(expected.len() > 3, "{name}");
-                assert_eq!(ours(tx), expected, "{name}");
+                assert_eq!(ours(tx, &partner), expected, "{name}");
+                assert!(ours(tx, "another partner").is_empty(), "{name}");
                 Ok(())
             })
             .unwrap();

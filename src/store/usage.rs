@@ -84,7 +84,7 @@ pub fn summary(c: &Connection, integration_id: &str, cycle: i64) -> rusqlite::Re
 }
 
 /// The same summary aggregated from every count received: what `count_summary` must equal.
-/// Used once to fill the table for a database written before it existed, and by tests.
+#[cfg(test)]
 pub fn summary_from_history(c: &Connection, integration_id: &str, cycle: i64) -> rusqlite::Result<CountSummary> {
     c.query_row(
         "SELECT COUNT(*), COALESCE(SUM(no_build), 0), MIN(received_at), MAX(received_at),
@@ -111,14 +111,15 @@ pub fn resummarise(c: &Connection) -> rusqlite::Result<()> {
 /// Replaces the CSV usage with a new import (an import is the month's file, not an addition).
 pub fn replace_csv(
     c: &Connection,
+    partner_id: &str,
     usage: &[crate::domain::csv_usage::ImportedUsage],
     file_name: &str,
     now: &str,
 ) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM csv_usage", [])?;
+    clear_csv(c, partner_id)?;
     let mut st = c.prepare_cached(
-        "INSERT INTO csv_usage (company_id, product_id, quantity, unit_cost, rows, file_name, imported_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO csv_usage (partner_id, company_id, product_id, quantity, unit_cost, rows, file_name, imported_at)
+         VALUES (?8, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for u in usage {
         let rows = serde_json::to_string(&u.rows).unwrap_or_else(|_| "[]".into());
@@ -129,26 +130,27 @@ pub fn replace_csv(
             u.unit_cost,
             rows,
             file_name,
-            now
+            now,
+            partner_id
         ])?;
     }
     Ok(())
 }
 
-pub fn clear_csv(c: &Connection) -> rusqlite::Result<usize> {
-    c.execute("DELETE FROM csv_usage", [])
+pub fn clear_csv(c: &Connection, partner_id: &str) -> rusqlite::Result<usize> {
+    c.execute("DELETE FROM csv_usage WHERE partner_id = ?1", [partner_id])
 }
 
 /// The current import as the console lists it: file, time, and each pair with its rows.
-pub fn csv_import(c: &Connection) -> rusqlite::Result<serde_json::Value> {
+pub fn csv_import(c: &Connection, partner_id: &str) -> rusqlite::Result<serde_json::Value> {
     let mut st = c.prepare_cached(
         "SELECT u.company_id, pc.name, u.product_id, p.product_code, p.name, u.quantity, u.unit_cost, u.rows,
            u.file_name, u.imported_at
          FROM csv_usage u JOIN psa_company pc ON pc.id = u.company_id JOIN psa_product p ON p.id = u.product_id
-         ORDER BY pc.name, p.product_code",
+         WHERE u.partner_id = ?1 ORDER BY pc.name, p.product_code",
     )?;
     let mut file = None;
-    let rows = st.query_map([], |r| {
+    let rows = st.query_map([partner_id], |r| {
         Ok((
             serde_json::json!({
                 "psaAccountId": r.get::<_, String>(0)?, "accountName": r.get::<_, String>(1)?,
@@ -174,12 +176,12 @@ pub fn csv_import(c: &Connection) -> rusqlite::Result<serde_json::Value> {
 }
 
 /// The CSV usage as a source of the billing view, beside the integrations' counts.
-pub fn csv_feeds(c: &Connection) -> rusqlite::Result<Vec<crate::domain::billing::Feed>> {
+pub fn csv_feeds(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<crate::domain::billing::Feed>> {
     let mut st = c.prepare_cached(
         "SELECT u.company_id, pc.name, u.product_id, u.quantity, u.file_name
-         FROM csv_usage u JOIN psa_company pc ON pc.id = u.company_id",
+         FROM csv_usage u JOIN psa_company pc ON pc.id = u.company_id WHERE u.partner_id = ?1",
     )?;
-    let rows = st.query_map([], |r| {
+    let rows = st.query_map([partner_id], |r| {
         Ok(crate::domain::billing::Feed {
             vendor_id: crate::domain::billing::CSV_SOURCE_ID.into(),
             vendor_name: format!("CSV import ({})", r.get::<_, String>(4)?),

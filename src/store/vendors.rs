@@ -15,7 +15,6 @@ pub struct VendorRow {
     pub integration_portal_url: String,
     pub vendor_support_page_url: String,
     pub modules: Vec<String>,
-    pub api_key_hash: String,
     pub api_key_plain: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -37,7 +36,7 @@ pub struct ServiceRow {
 }
 
 const VENDOR_COLS: &str = "id, name, description, integration_type, image_uri, is_distributor, integration_portal_url,
-    vendor_support_page_url, modules, api_key_hash, api_key_plain, created_at, updated_at";
+    vendor_support_page_url, modules, api_key_plain, created_at, updated_at";
 
 fn vendor_row(r: &Row) -> rusqlite::Result<VendorRow> {
     Ok(VendorRow {
@@ -50,10 +49,9 @@ fn vendor_row(r: &Row) -> rusqlite::Result<VendorRow> {
         integration_portal_url: r.get(6)?,
         vendor_support_page_url: r.get(7)?,
         modules: modules_from_json(&r.get::<_, String>(8)?),
-        api_key_hash: r.get(9)?,
-        api_key_plain: r.get(10)?,
-        created_at: r.get(11)?,
-        updated_at: r.get(12)?,
+        api_key_plain: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
     })
 }
 

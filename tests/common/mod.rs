@@ -284,6 +284,22 @@ impl TestApp {
         .await
     }
 
+    /// What became of an alert once the queue processed it (its debug record, no longer pending).
+    pub async fn alert_outcome(&self, message_id: &str) -> Value {
+        let mut done = Value::Null;
+        for _ in 0..100 {
+            done = self
+                .vendor("GET", &format!("/alerting/debug/{message_id}"), None)
+                .await
+                .ok(200);
+            if done["status"] != "pending" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        done
+    }
+
     /// Everything the vendor API and the partner can see, to prove an error changed nothing.
     pub async fn snapshot(&self) -> Value {
         json!({

@@ -1,6 +1,7 @@
 //! The billing page: service cards and the partner's actions on them.
 
 use super::integrations::sim_body;
+use super::partners::SimPartner;
 use crate::api::{path_param, query_pairs};
 use crate::domain::validate::parse_bool;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -30,19 +31,23 @@ fn view_query(req: &HttpRequest) -> ViewQuery {
     }
 }
 
-async fn get_billing(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn get_billing(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
-    let pending = state.rebuild.is_pending();
+    let pending = state.rebuild.is_pending(&partner.id);
     let clock = state.clock.clone();
-    let v = state.read_off_thread(move |c| view(c, &clock, &q, pending)).await?;
+    let v = state
+        .read_off_thread(move |c| view(c, &clock, &partner.id, &q, pending))
+        .await?;
     Ok(json_response(StatusCode::OK, &v))
 }
 
-async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
-    state.rebuild.cancel();
+    state.rebuild.cancel(&partner.id);
     let clock = state.clock.clone();
-    let v = state.write_off_thread(move |tx| rebuild_view(tx, &clock, &q)).await?;
+    let v = state
+        .write_off_thread(move |tx| rebuild_view(tx, &clock, &partner.id, &q))
+        .await?;
     Ok(json_response(StatusCode::OK, &v))
 }
 
@@ -64,7 +69,12 @@ fn action_fields(body: &Value) -> ApiResult<(Option<String>, Option<f64>)> {
     Ok((effective, quantity))
 }
 
-async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+async fn card_action(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    partner: SimPartner,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
     let card_id = path_param(&req, "cardId");
     let action_name = path_param(&req, "action");
     let action = CardAction::parse(&action_name).ok_or_else(|| ApiError::RouteNotFound {
@@ -84,7 +94,7 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
     let id = card_id.clone();
     let clock = state.clock.clone();
     let written = state
-        .write_off_thread(move |tx| act(tx, &clock, &id, action, effective, quantity, agreement))
+        .write_off_thread(move |tx| act(tx, &clock, &partner.id, &id, action, effective, quantity, agreement))
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -96,7 +106,7 @@ async fn card_action(state: web::Data<AppState>, req: HttpRequest, body: web::By
     ))
 }
 
-async fn bulk(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+async fn bulk(state: web::Data<AppState>, partner: SimPartner, body: web::Bytes) -> ApiResult<HttpResponse> {
     let value = sim_body(&body)?;
     let action = value
         .get("action")
@@ -115,7 +125,7 @@ async fn bulk(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRes
     // All or nothing: one transaction for the whole selection.
     let clock = state.clock.clone();
     state
-        .write(move |tx| act_on_all(tx, &clock, &ids, action, effective))
+        .write(move |tx| act_on_all(tx, &clock, &partner.id, &ids, action, effective))
         .await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok", "count": count})))
 }

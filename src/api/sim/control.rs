@@ -2,6 +2,7 @@
 //! (`/sim/snapshots`), and partner-side events a vendor must survive (`/sim/psa/companies`).
 
 use super::integrations::sim_body;
+use super::partners::SimPartner;
 use crate::api::{path_param, query_value};
 use crate::clock::parse_time;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -179,6 +180,7 @@ async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web
     if doc["version"] != json!(FORMAT_VERSION) {
         return Err(bad_file(format!("version must be {FORMAT_VERSION}")));
     }
+    snapshots::upgrade(&mut doc)?;
     if doc["schemaVersion"] != json!(crate::store::SCHEMA_VERSION) {
         return Err(bad_file(format!(
             "schemaVersion {} does not match this simulator's {}",
@@ -212,11 +214,12 @@ async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web
 }
 
 /// The PSA loses a company (see `ops::control::remove_psa_company`).
-async fn remove_company(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn remove_company(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let clock = state.clock.clone();
+    let p = partner.id.clone();
     let removed = state
-        .write_rebuilding(move |tx| control::remove_psa_company(tx, &clock, &id))
+        .write_rebuilding(&partner.id, move |tx| control::remove_psa_company(tx, &clock, &p, &id))
         .await?;
     let unmapped: Vec<Value> = removed
         .unmapped

@@ -2,6 +2,7 @@
 //! Next, mapping, Finish, Disconnect. Each handler parses the request, calls one operation of
 //! `ops::integrations` and renders its answer.
 
+use super::partners::SimPartner;
 use crate::api::body::{parse_lenient, BodyKind};
 use crate::api::path_param;
 use crate::domain::catalog::SetupStep;
@@ -47,8 +48,8 @@ pub fn sim_body(body: &[u8]) -> ApiResult<Value> {
     parse_lenient(body, BodyKind::Json)
 }
 
-async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let cards = state.read(ops::cards).await?;
+async fn list(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let cards = state.read(move |c| ops::cards(c, &partner.id)).await?;
     Ok(json_response(StatusCode::OK, &cards))
 }
 

@@ -1,6 +1,7 @@
 //! The simulator itself: health, info, reset, the simulated PSA, tickets, alerts, journal.
 
 use super::integrations::sim_body;
+use super::partners::SimPartner;
 use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -35,13 +36,15 @@ async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }
 
-async fn info(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
     let (keys, seed_name) = {
         let seed = state.seed.read();
         (seed.demo_keys(), seed.name.clone())
     };
     let integration_id = keys.integration_id.clone();
-    let seen = state.read(move |c| control::overview(c, &integration_id)).await?;
+    let seen = state
+        .read(move |c| control::overview(c, &partner.id, &integration_id))
+        .await?;
     let vendor_list: Vec<_> = seen
         .vendors
         .iter()
@@ -114,22 +117,22 @@ async fn seeds(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(json_response(StatusCode::OK, &json!(list)))
 }
 
-async fn get_psa(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let dump = state.read_off_thread(|c| Ok(psa::dump(c)?)).await?;
+async fn get_psa(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let dump = state.read_off_thread(move |c| Ok(psa::dump(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &dump))
 }
 
-async fn tickets(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let boards = state.read(control::ticket_boards).await?;
+async fn tickets(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let boards = state.read(move |c| control::ticket_boards(c, &partner.id)).await?;
     Ok(json_response(StatusCode::OK, &json!({"boards": boards})))
 }
 
-async fn list_alerts(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let list = state.read(|c| Ok(alerts::list(c)?)).await?;
+async fn list_alerts(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let list = state.read(move |c| Ok(alerts::list(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &list))
 }
 
-async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
     let get = |k: &str| {
         q.iter()
@@ -137,7 +140,13 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Http
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
     };
+    // A request that names a partner sees that partner's calls; one that names none, every call.
+    let integration_ids = match partner.named {
+        true => Some(state.read(move |c| control::integration_ids(c, &partner.id)).await?),
+        false => None,
+    };
     let filter = JournalFilter {
+        integration_ids,
         route: get("route"),
         method: get("method"),
         status: match get("status") {

@@ -1,18 +1,20 @@
 //! The simulator's own JSON control API under `/sim`: everything the console does.
 
-pub mod billing;
-pub mod control;
-pub mod faults;
-pub mod integrations;
-pub mod misc;
-pub mod qa;
-pub mod scenarios;
-pub mod usage;
+pub(crate) mod billing;
+pub(crate) mod control;
+pub(crate) mod faults;
+pub(crate) mod integrations;
+pub(crate) mod misc;
+pub(crate) mod partners;
+pub(crate) mod qa;
+pub(crate) mod scenarios;
+pub(crate) mod usage;
 
 use actix_web::web;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     misc::config(cfg);
+    partners::config(cfg);
     integrations::config(cfg);
     billing::config(cfg);
     qa::config(cfg);

@@ -1,5 +1,6 @@
 //! The QA checklist and the report a vendor keeps.
 
+use super::partners::SimPartner;
 use crate::api::query_value;
 use crate::error::{json_response, ApiResult};
 use crate::ops::qa::{facts, report, IntegrationQa};
@@ -18,23 +19,32 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 /// (lint summed over the journal) only when asked, since the console polls the checklist.
 async fn all(
     state: &web::Data<AppState>,
+    partner: SimPartner,
     only: Option<String>,
     with_report: bool,
 ) -> ApiResult<Vec<(IntegrationQa, Option<Value>)>> {
     let clock = state.clock.clone();
-    let ids: Vec<String> = state
+    // The partner's integrations; one named by `integrationId` is found whoever's it is when
+    // the request names no partner, as every route of one integration is.
+    let ids: Vec<(String, String)> = state
         .read(move |c| {
-            Ok(integrations::list(c)?
-                .into_iter()
-                .map(|i| i.id)
-                .filter(|id| only.as_ref().is_none_or(|o| o == id))
-                .collect())
+            Ok(match only {
+                // Whoever's it is, unless the request named a partner.
+                Some(id) => integrations::get(c, &id)?
+                    .into_iter()
+                    .filter(|i| !partner.named || i.partner_id == partner.id)
+                    .collect(),
+                None => integrations::list(c, &partner.id)?,
+            }
+            .into_iter()
+            .map(|i| (i.id, i.partner_id))
+            .collect())
         })
         .await?;
-    let pending = state.rebuild.is_pending();
     let now = clock.now_iso();
     let mut out = vec![];
-    for id in ids {
+    for (id, partner_id) in ids {
+        let pending = state.rebuild.is_pending(&partner_id);
         let journal = state.journal.call_facts(&id);
         let now = now.clone();
         let item = state
@@ -49,8 +59,8 @@ async fn all(
     Ok(out)
 }
 
-async fn get_qa(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let list: Vec<IntegrationQa> = all(&state, query_value(&req, "integrationId"), false)
+async fn get_qa(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let list: Vec<IntegrationQa> = all(&state, partner, query_value(&req, "integrationId"), false)
         .await?
         .into_iter()
         .map(|(q, _)| q)
@@ -58,8 +68,8 @@ async fn get_qa(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
     Ok(json_response(StatusCode::OK, &list))
 }
 
-async fn get_report(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    let reports: Vec<Value> = all(&state, query_value(&req, "integrationId"), true)
+async fn get_report(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let reports: Vec<Value> = all(&state, partner, query_value(&req, "integrationId"), true)
         .await?
         .into_iter()
         .filter_map(|(_, r)| r)

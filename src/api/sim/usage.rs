@@ -4,6 +4,7 @@
 //! "Save Profile and Import" ends on the updated cards.
 
 use super::integrations::sim_body;
+use super::partners::SimPartner;
 use crate::domain::csv_usage::MAX_BYTES;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::csv_usage::{self, CsvImport};
@@ -24,12 +25,12 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn get_import(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let out = state.read(|c| Ok(usage::csv_import(c)?)).await?;
+async fn get_import(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
+    let out = state.read(move |c| Ok(usage::csv_import(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Bytes) -> ApiResult<HttpResponse> {
     let value = sim_body(&body)?;
     let text = value
         .get("csv")
@@ -52,15 +53,19 @@ async fn import(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
         file_name,
         aggregate,
     };
+    let p = partner.id.clone();
     let out = state
-        .write_rebuilding(move |tx| csv_usage::import(tx, &clock, file))
+        .write_rebuilding(&partner.id, move |tx| csv_usage::import(tx, &clock, &p, file))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
-async fn remove(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
+async fn remove(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
     let clock = state.clock.clone();
-    let removed = state.write_rebuilding(move |tx| csv_usage::remove(tx, &clock)).await?;
+    let p = partner.id.clone();
+    let removed = state
+        .write_rebuilding(&partner.id, move |tx| csv_usage::remove(tx, &clock, &p))
+        .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({"status": "ok", "removed": removed}),

@@ -3,7 +3,6 @@
 //! `--allow-vendor-only-token`.
 
 use crate::api::{note_caller, note_lints};
-use crate::domain::catalog::IntegrationStatus;
 use crate::domain::ids::{GradientToken, KeyHash};
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::{ApiError, ApiResult};
@@ -166,12 +165,6 @@ impl FromRequest for Vendor {
                 grant,
             })
         })
-    }
-}
-
-impl Partner {
-    pub fn status(&self) -> Option<IntegrationStatus> {
-        self.integration.status
     }
 }
 

@@ -1,12 +1,12 @@
 //! The Synthesize vendor API, served as production serves it under `/api/vendor-api`.
 
-pub mod accounts;
-pub mod alerting;
-pub mod auth;
-pub mod dto;
-pub mod organization;
-pub mod profile;
-pub mod usage;
+pub(crate) mod accounts;
+pub(crate) mod alerting;
+pub(crate) mod auth;
+pub(crate) mod dto;
+pub(crate) mod organization;
+pub(crate) mod profile;
+pub(crate) mod usage;
 
 use actix_web::web;
 

@@ -67,15 +67,17 @@ fn status_patch(req: &HttpRequest) -> Linted<StatusPatch, Rejection> {
 
 /// Deprecated: the partner's PSA companies that have an active contract, 50 a page after
 /// `previousId`, filtered by `search` (case-insensitive substring of the name).
-async fn get_clients(state: web::Data<AppState>, _caller: Partner, req: HttpRequest) -> Reply {
+async fn get_clients(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     let deprecated = Lint::new(
         LintCode::DeprecatedClientsRoute,
         "GET /organization/clients is deprecated",
     );
-    Linted::new(clients_page(&state, &req).await, vec![deprecated])
+    let partner_id = caller.integration.partner_id.clone();
+    Linted::new(clients_page(&state, &req, partner_id).await, vec![deprecated])
 }
 
-async fn clients_page(state: &AppState, req: &HttpRequest) -> ApiResult<HttpResponse> {
+/// The caller's partner's PSA only: another partner's companies are not this token's.
+async fn clients_page(state: &AppState, req: &HttpRequest, partner_id: String) -> ApiResult<HttpResponse> {
     let q = query_pairs(req);
     let search = q.iter().find(|(k, _)| k == "search").map(|(_, v)| v.to_lowercase());
     // An ObjectId, taken in either case as Mongoose casts it.
@@ -83,7 +85,15 @@ async fn clients_page(state: &AppState, req: &HttpRequest) -> ApiResult<HttpResp
         None | Some("") => None,
         Some(p) => Some(ObjectId::parse(p).ok_or(ApiError::InvalidId)?.into_string()),
     };
-    let page = clients(state, ClientsQuery { search, previous }).await?;
+    let page = clients(
+        state,
+        ClientsQuery {
+            partner_id,
+            search,
+            previous,
+        },
+    )
+    .await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
