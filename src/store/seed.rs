@@ -210,7 +210,27 @@ impl Seed {
             seed.grow(g)?;
         }
         seed.check()?;
+        seed.derive_ids();
         Ok(seed)
+    }
+
+    /// Fills in the ids the seed leaves out, once (the same names hashed the same way as
+    /// `RowIds` would): each reset, and each partner made from the seed, then reads them instead
+    /// of hashing the large seed's 11,000 names again.
+    fn derive_ids(&mut self) {
+        let derived = |namespace: &str, name: &str| ObjectId::derived(namespace, name).into_string();
+        for p in &mut self.products {
+            p.id.get_or_insert_with(|| derived("product", &p.product_code));
+        }
+        for c in &mut self.companies {
+            c.id.get_or_insert_with(|| derived("company", &c.name));
+            for a in &mut c.agreements {
+                a.id.get_or_insert_with(|| derived("agreement", &format!("{}:{}", c.name, a.name)));
+                for l in &mut a.lines {
+                    l.id.get_or_insert_with(|| derived("line", &format!("{}:{}:{}", c.name, a.name, l.product)));
+                }
+            }
+        }
     }
 
     /// Adds generated products, then companies with one agreement each, until the totals of
