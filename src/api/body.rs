@@ -26,12 +26,13 @@ pub struct RequestBody {
     pub form: bool,
 }
 
-/// What reading a body gave: the bytes as received (for the journal), the body or the error
-/// production answers, the lints, and whether part of the body was left unread (the connection
-/// then cannot carry another request).
+/// What reading a body gave: the bytes as received (for the journal), the error production
+/// answers if it refused the body (an accepted body waits in the request, see `of`), the
+/// lints, and whether part of the body was left unread (the connection then cannot carry
+/// another request).
 pub struct Read {
     pub raw: web::Bytes,
-    pub result: Result<RequestBody, ApiError>,
+    pub result: Result<(), ApiError>,
     pub lints: Vec<Lint>,
     pub unread: bool,
     /// The body's framing broke or it stalled: the HTTP layer is closing the connection, so the
@@ -135,9 +136,10 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
         Some(e) => Err(e),
         None => result,
     };
-    if let Ok(body) = &result {
-        req.extensions_mut().insert(body.clone());
-    }
+    // The parsed body moves into the request, where the handler takes it: no copy of it.
+    let result = result.map(|body| {
+        req.extensions_mut().insert(body);
+    });
     Ok(Read {
         raw,
         result,
@@ -165,9 +167,10 @@ pub(crate) async fn next_chunk(
     }
 }
 
-/// The body the middleware parsed for this request (`{}` if none).
+/// The body the middleware parsed for this request (`{}` if none), taken out of the request:
+/// its one reader is the handler, so it moves rather than being copied.
 pub fn of(req: &HttpRequest) -> RequestBody {
-    req.extensions().get::<RequestBody>().cloned().unwrap_or(RequestBody {
+    req.extensions_mut().remove::<RequestBody>().unwrap_or(RequestBody {
         value: Value::Object(Map::new()),
         form: false,
     })
