@@ -134,6 +134,7 @@ pub const PARTNER_TABLES: [&str; 8] = [
     "csv_usage",
 ];
 
+/// A table's column names, none if it does not exist (the migration and snapshot import).
 fn columns_of(c: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
     let mut st = c.prepare(&format!("PRAGMA table_info({table})"))?;
     let cols = st.query_map([], |r| r.get::<_, String>(1))?;

@@ -4,7 +4,7 @@
 //! diffable in a support ticket, survives a change of SQLite version or page size, and is
 //! checked column by column on import instead of trusted as a database file.
 
-use super::{clear_state, STATE_TABLES};
+use super::{clear_state, columns_of, STATE_TABLES};
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Connection, Transaction};
 use serde_json::{json, Map, Value};
@@ -144,12 +144,6 @@ pub fn row_count(tables: &Value) -> usize {
         .unwrap_or(0)
 }
 
-fn table_columns(c: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut st = c.prepare(&format!("PRAGMA table_info({table})"))?;
-    let cols = st.query_map([], |r| r.get::<_, String>(1))?;
-    cols.collect()
-}
-
 /// Checks a dump against this database's schema without writing: every table known, every
 /// column known, every row as long as its columns, every value a scalar.
 pub fn check(c: &Connection, tables: &Value) -> Result<(), String> {
@@ -158,7 +152,7 @@ pub fn check(c: &Connection, tables: &Value) -> Result<(), String> {
         if name != META && !STATE_TABLES.contains(&name.as_str()) {
             return Err(format!("unknown table {name:?}"));
         }
-        let known = table_columns(c, name).map_err(|e| e.to_string())?;
+        let known = columns_of(c, name).map_err(|e| e.to_string())?;
         let columns = t["columns"]
             .as_array()
             .ok_or_else(|| format!("{name}.columns must be an array"))?;
