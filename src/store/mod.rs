@@ -208,6 +208,10 @@ pub fn migrate_to_partners(conn: &Connection) -> rusqlite::Result<()> {
     out
 }
 
+/// `PRAGMA cache_size` while a seed is written: 32 MiB (negative: KiB), room for the large
+/// seed's pages with the billing view's.
+const SEED_CACHE_SIZE: i64 = -32 * 1024;
+
 /// Read connections of a file database: one per core of this small machine class is plenty;
 /// each holds its own page cache, so more would only cost memory.
 const READERS: usize = 2;
@@ -349,17 +353,24 @@ impl Store {
     /// truncation instead of a row-by-row delete that checks every child table, and the
     /// 12,000 inserts of the large seed skip two parent lookups each. The seed's rows are
     /// consistent by construction (`Seed::check`; a test runs `foreign_key_check` after every
-    /// embedded seed). The pragma is a no-op inside a transaction, hence set around it.
+    /// embedded seed). `foreign_keys` is a no-op inside a transaction, hence set around it.
     pub fn write_seed<T, E>(&self, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
     where
         E: From<rusqlite::Error> + StorageFailure,
     {
         let mut conn = self.conn.lock();
         conn.pragma_update(None, "foreign_keys", "OFF")?;
+        // The large seed's transaction touches some 1,000 pages, twice SQLite's default page
+        // cache: pages were spilled to the WAL mid-transaction and read back. This one gets a
+        // larger cache, given back after (shrinking the cache frees its pages).
+        let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        conn.pragma_update(None, "cache_size", SEED_CACHE_SIZE)?;
         let out = self.write_on(&mut conn, f);
         let on = conn.pragma_update(None, "foreign_keys", "ON");
+        let restored = conn.pragma_update(None, "cache_size", cache);
         let out = out?;
         on?;
+        restored?;
         Ok(out)
     }
 
