@@ -64,12 +64,24 @@ struct PackedCard(
     Vec<UsageSource>,
 );
 
-/// Gives each distinct string of a view its index, in order of first use.
+/// Gives each distinct string of a view its index, in order of first use. `at` first compares
+/// with the last string of the same field: cards come in the PSA's order, so an account's and
+/// a contract's strings repeat card after card, and a line card's line id is its id; that
+/// spares most of the hashing (11 strings a card, 10,000 cards on the large seed).
 #[derive(Default)]
 struct Strings<'a> {
     index: HashMap<&'a str, u32>,
     list: Vec<&'a str>,
+    last: [Option<(&'a str, u32)>; FIELDS],
 }
+
+/// The fields `Strings::at` remembers the last string of.
+const FIELDS: usize = 5;
+const ID: usize = 0;
+const ACCOUNT: usize = 1;
+const ACCOUNT_NAME: usize = 2;
+const CONTRACT: usize = 3;
+const CONTRACT_NAME: usize = 4;
 
 impl<'a> Strings<'a> {
     fn of(&mut self, s: &'a str) -> u32 {
@@ -77,6 +89,17 @@ impl<'a> Strings<'a> {
             self.list.push(s);
             self.list.len() as u32 - 1
         })
+    }
+
+    fn at(&mut self, field: usize, s: &'a str) -> u32 {
+        match self.last[field] {
+            Some((last, i)) if last == s => i,
+            _ => {
+                let i = self.of(s);
+                self.last[field] = Some((s, i));
+                i
+            }
+        }
     }
 }
 
@@ -86,15 +109,15 @@ fn pack(cards: &[ServiceCard]) -> PackedView<'_> {
         .iter()
         .map(|c| {
             PackedCard(
-                strings.of(&c.id),
+                strings.at(ID, &c.id),
                 c.card_type,
                 c.feed,
                 c.is_new,
-                strings.of(&c.psa_account_id),
-                strings.of(&c.account_name),
-                c.contract_id.as_deref().map(|s| strings.of(s)),
-                c.contract_name.as_deref().map(|s| strings.of(s)),
-                c.contract_line_id.as_deref().map(|s| strings.of(s)),
+                strings.at(ACCOUNT, &c.psa_account_id),
+                strings.at(ACCOUNT_NAME, &c.account_name),
+                c.contract_id.as_deref().map(|s| strings.at(CONTRACT, s)),
+                c.contract_name.as_deref().map(|s| strings.at(CONTRACT_NAME, s)),
+                c.contract_line_id.as_deref().map(|s| strings.at(ID, s)),
                 strings.of(&c.product_id),
                 strings.of(&c.product_code),
                 strings.of(&c.service_name),
