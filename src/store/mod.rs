@@ -244,16 +244,17 @@ impl Store {
         // Before foreign keys are on: the migration rebuilds tables that reference each other.
         migrate_to_partners(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
-        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
-        conn.pragma_update(None, "user_version", USER_VERSION)?;
-        meta_set(&conn, "schema_version", SCHEMA_VERSION)?;
-        if meta_get(&conn, DERIVED_MARKER)?.is_none() {
-            let tx = conn.unchecked_transaction()?;
+        // One transaction: a new file's 40 tables and indexes were as many commits.
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(SCHEMA)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", USER_VERSION)?;
+        meta_set(&tx, "schema_version", SCHEMA_VERSION)?;
+        if meta_get(&tx, DERIVED_MARKER)?.is_none() {
             rederive(&tx)?;
             meta_set(&tx, DERIVED_MARKER, "1")?;
-            tx.commit()?;
         }
+        tx.commit()?;
         let conn = Arc::new(Mutex::new(conn));
         let mut readers = vec![];
         let mut checkpointer = None;
