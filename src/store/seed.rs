@@ -29,7 +29,13 @@ pub fn embedded_names() -> Vec<&'static str> {
 
 /// `--seed`'s value: the name of an embedded seed, else the path of a seed file.
 pub fn load(arg: Option<&std::path::Path>) -> Result<Seed, String> {
-    let (name, text) = match arg {
+    let (name, text) = source(arg)?;
+    parse_named(name, &text)
+}
+
+/// `--seed`'s name and text, unparsed: a file that cannot be read is an error here.
+pub fn source(arg: Option<&std::path::Path>) -> Result<(String, String), String> {
+    Ok(match arg {
         None => (EMBEDDED[0].0.to_string(), DEFAULT_SEED.to_string()),
         Some(p) => match p.to_str().and_then(embedded) {
             Some(text) => (p.display().to_string(), text.to_string()),
@@ -44,8 +50,12 @@ pub fn load(arg: Option<&std::path::Path>) -> Result<Seed, String> {
                 })?,
             ),
         },
-    };
-    let mut seed = Seed::parse(&text)?;
+    })
+}
+
+/// A seed's text parsed, under its name.
+pub fn parse_named(name: String, text: &str) -> Result<Seed, String> {
+    let mut seed = Seed::parse(text)?;
     seed.name = name;
     Ok(seed)
 }
