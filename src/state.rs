@@ -37,6 +37,10 @@ pub struct AppState {
     pub(crate) snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
     /// The host names /sim and the console answer to (see `api::guard`).
     pub(crate) allowed_hosts: Vec<String>,
+    /// Tokens the door's check accepted, current while the keys' epoch holds.
+    pub(crate) known_tokens: crate::api::vendor_api::auth::KnownTokens,
+    /// `GET /api/vendor-api`'s answer per vendor, current while the profile's epoch holds.
+    pub(crate) profile_answers: crate::api::vendor_api::profile::ProfileAnswers,
 }
 
 impl AppState {
@@ -50,6 +54,11 @@ impl AppState {
             alerts_wakeup: Notify::new(),
             snapshots: Mutex::new(Default::default()),
             allowed_hosts: crate::api::guard::allowed_hosts(&config.bind, &config.allowed_hosts),
+            known_tokens: crate::store::EpochCache::new(
+                crate::store::Watch::Keys,
+                crate::api::vendor_api::auth::KNOWN_TOKENS,
+            ),
+            profile_answers: crate::store::EpochCache::new(crate::store::Watch::Profile, 1024),
             store: Arc::new(store),
             seed: parking_lot::RwLock::new(seed),
             scenario: tokio::sync::Mutex::new(()),
@@ -94,6 +103,17 @@ impl AppState {
             Ok(out) => out,
             Err(f) => self.write_off_thread(f).await,
         }
+    }
+
+    /// A vendor call's write: queued for a group commit with the writes that arrive with it
+    /// (see `store::writer`), run right here if the writer is free, else by its holder. The
+    /// call waits for its answer without holding a thread.
+    pub(crate) async fn write_grouped<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.store.write_grouped(f).answer().await
     }
 
     /// A write that ends by rebuilding the partner's billing view itself: its debounced
