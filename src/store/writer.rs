@@ -32,6 +32,7 @@ pub(super) struct Writer {
     pub(super) disk_full: AtomicBool,
     /// A file database's WAL is checkpointed off the request path (see `Checkpointer`).
     pub(super) checkpointer: OnceLock<Arc<Checkpointer>>,
+    group_commit: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 #[derive(Default)]
@@ -143,11 +144,13 @@ impl Writer {
             epochs,
             disk_full: AtomicBool::new(false),
             checkpointer: OnceLock::new(),
+            group_commit: Mutex::new(None),
         });
         let me = writer.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("group-commit".into())
             .spawn(move || me.group_commits())?;
+        *writer.group_commit.lock() = Some(thread);
         Ok(writer)
     }
 
@@ -168,7 +171,8 @@ impl Writer {
         }
     }
 
-    /// Ends the group-commit thread (the store is dropped); what is still queued is run first.
+    /// Ends the group-commit thread (the store is dropped) and waits for it, so that the
+    /// connection closes with the store (its last checkpoint); what is still queued is run first.
     pub(super) fn close(&self) {
         let left = {
             let mut q = self.queue.lock();
@@ -178,6 +182,9 @@ impl Writer {
         self.queued.notify_all();
         if left {
             self.run_queue(&mut self.hold());
+        }
+        if let Some(thread) = self.group_commit.lock().take() {
+            let _ = thread.join();
         }
     }
 
