@@ -31,6 +31,8 @@ pub struct AppState {
     pub(crate) journal: Journal,
     pub(crate) faults: Faults,
     pub(crate) limiter: RateLimiter,
+    /// The terminal's line per vendor call; none under `--quiet`.
+    pub(crate) terminal: Option<crate::gate::terminal::TerminalLines>,
     pub(crate) rebuild: Debouncer,
     pub(crate) alerts_wakeup: Notify,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
@@ -48,6 +50,7 @@ impl AppState {
         AppState {
             journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: Faults::default(),
+            terminal: (!config.quiet).then(crate::gate::terminal::TerminalLines::start),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms), clock.clone()),
             clock,
@@ -145,6 +148,13 @@ impl AppState {
     {
         let store = self.store.clone();
         web::block(move || store.write_seed(f)).await?
+    }
+
+    /// Writes the terminal's lines still gathering (the simulator is stopping).
+    pub fn flush_terminal(&self) {
+        if let Some(t) = &self.terminal {
+            t.flush();
+        }
     }
 
     pub(crate) fn strict_types(&self) -> bool {
