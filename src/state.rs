@@ -190,10 +190,24 @@ impl Debouncer {
 
     pub(crate) fn request(&self, partner_id: &str) {
         let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
-        self.deadlines
-            .lock()
-            .insert(partner_id.to_string(), self.clock.now() + quiet);
-        self.notify.notify_one();
+        let deadline = self.clock.now() + quiet;
+        let mut deadlines = self.deadlines.lock();
+        let pushed_back = match deadlines.get_mut(partner_id) {
+            Some(at) => {
+                *at = deadline;
+                true
+            }
+            None => {
+                deadlines.insert(partner_id.to_string(), deadline);
+                false
+            }
+        };
+        drop(deadlines);
+        // A deadline pushed back needs no wake-up: the worker wakes at the earlier one, finds it
+        // moved, and waits again. Waking it on every count cost each count a task switch.
+        if !pushed_back {
+            self.notify.notify_one();
+        }
     }
 
     /// Drops the partner's pending rebuild (its view is being rebuilt right now).
@@ -304,4 +318,35 @@ pub fn spawn_workers(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls that keep coming push the rebuild back without waking its worker each time; the
+    /// worker still finds the deadline moved and releases the rebuild only after the last one.
+    #[tokio::test]
+    async fn a_pushed_back_deadline_releases_the_rebuild_after_the_last_call_only() {
+        let t0 = "2027-01-31T12:00:00Z".parse().unwrap();
+        let clock = Arc::new(Clock::from_settings(Some(t0), Some(0)));
+        let debouncer = Arc::new(Debouncer::new(Duration::from_secs(60), clock.clone()));
+        let due = |d: Arc<Debouncer>| async move { tokio::time::timeout(Duration::from_millis(100), d.due()).await };
+        debouncer.request("p1");
+        assert!(due(debouncer.clone()).await.is_err(), "frozen before the quiet time");
+        clock.advance(30_000);
+        debouncer.request("p1");
+        clock.advance(31_000);
+        assert!(
+            due(debouncer.clone()).await.is_err(),
+            "61 s after the first call, 31 s after the last: not yet"
+        );
+        assert!(debouncer.is_pending("p1"));
+        let waiting = tokio::spawn(due(debouncer.clone()));
+        tokio::task::yield_now().await;
+        clock.advance(29_000);
+        assert_eq!(waiting.await.unwrap().unwrap(), vec!["p1".to_string()]);
+        debouncer.done("p1");
+        assert!(!debouncer.is_pending("p1"));
+    }
 }
