@@ -136,9 +136,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON answer with the content type production sends on every response.
 pub fn json_response(status: StatusCode, body: &impl serde::Serialize) -> HttpResponse {
+    json_bytes_response(status, serde_json::to_string(body).unwrap_or_else(|_| "null".into()))
+}
+
+/// A JSON answer already rendered.
+pub fn json_bytes_response(status: StatusCode, body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE))
-        .body(serde_json::to_string(body).unwrap_or_else(|_| "null".into()))
+        .body(body)
 }
 
 #[cfg(test)]

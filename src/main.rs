@@ -70,6 +70,8 @@ async fn main() -> std::process::ExitCode {
         );
     }
 
+    let state = app.state.clone();
+    let stopping = state.clone();
     let server = app.server();
     let handle = server.handle();
     tokio::spawn(async move {
@@ -89,12 +91,15 @@ async fn main() -> std::process::ExitCode {
                         continue;
                     }
                     eprintln!("synthesize-sim: {name} again: stopping now");
+                    stopping.flush_terminal();
                     std::process::exit(130);
                 }
             }
         }
     });
-    match server.await {
+    let stopped = server.await;
+    state.flush_terminal();
+    match stopped {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("synthesize-sim: {e}");

@@ -31,12 +31,18 @@ pub struct AppState {
     pub(crate) journal: Journal,
     pub(crate) faults: Faults,
     pub(crate) limiter: RateLimiter,
+    /// The terminal's line per vendor call; none under `--quiet`.
+    pub(crate) terminal: Option<crate::gate::terminal::TerminalLines>,
     pub(crate) rebuild: Debouncer,
     pub(crate) alerts_wakeup: Notify,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
     pub(crate) snapshots: Mutex<std::collections::BTreeMap<String, crate::ops::snapshots::Snapshot>>,
     /// The host names /sim and the console answer to (see `api::guard`).
     pub(crate) allowed_hosts: Vec<String>,
+    /// Tokens the door's check accepted, current while the keys' epoch holds.
+    pub(crate) known_tokens: crate::api::vendor_api::auth::KnownTokens,
+    /// `GET /api/vendor-api`'s answer per vendor, current while the profile's epoch holds.
+    pub(crate) profile_answers: crate::api::vendor_api::profile::ProfileAnswers,
 }
 
 impl AppState {
@@ -44,12 +50,18 @@ impl AppState {
         AppState {
             journal: Journal::new(config.journal_size, config.journal_bytes),
             faults: Faults::default(),
+            terminal: (!config.quiet).then(crate::gate::terminal::TerminalLines::start),
             limiter: RateLimiter::new(config.rate_limit),
             rebuild: Debouncer::new(Duration::from_millis(config.rebuild_debounce_ms), clock.clone()),
             clock,
             alerts_wakeup: Notify::new(),
             snapshots: Mutex::new(Default::default()),
             allowed_hosts: crate::api::guard::allowed_hosts(&config.bind, &config.allowed_hosts),
+            known_tokens: crate::store::EpochCache::new(
+                crate::store::Watch::Keys,
+                crate::api::vendor_api::auth::KNOWN_TOKENS,
+            ),
+            profile_answers: crate::store::EpochCache::new(crate::store::Watch::Profile, 1024),
             store: Arc::new(store),
             seed: parking_lot::RwLock::new(seed),
             scenario: tokio::sync::Mutex::new(()),
@@ -96,6 +108,17 @@ impl AppState {
         }
     }
 
+    /// A vendor call's write: queued for a group commit with the writes that arrive with it
+    /// (see `store::writer`), run right here if the writer is free, else by its holder. The
+    /// call waits for its answer without holding a thread.
+    pub(crate) async fn write_grouped<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.store.write_grouped(f).answer().await
+    }
+
     /// A write that ends by rebuilding the partner's billing view itself: its debounced
     /// rebuild still pending is dropped, since this one supersedes it.
     pub(crate) async fn write_rebuilding<T, F>(&self, partner_id: &str, f: F) -> ApiResult<T>
@@ -125,6 +148,13 @@ impl AppState {
     {
         let store = self.store.clone();
         web::block(move || store.write_seed(f)).await?
+    }
+
+    /// Writes the terminal's lines still gathering (the simulator is stopping).
+    pub fn flush_terminal(&self) {
+        if let Some(t) = &self.terminal {
+            t.flush();
+        }
     }
 
     pub(crate) fn strict_types(&self) -> bool {
@@ -160,10 +190,24 @@ impl Debouncer {
 
     pub(crate) fn request(&self, partner_id: &str) {
         let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
-        self.deadlines
-            .lock()
-            .insert(partner_id.to_string(), self.clock.now() + quiet);
-        self.notify.notify_one();
+        let deadline = self.clock.now() + quiet;
+        let mut deadlines = self.deadlines.lock();
+        let pushed_back = match deadlines.get_mut(partner_id) {
+            Some(at) => {
+                *at = deadline;
+                true
+            }
+            None => {
+                deadlines.insert(partner_id.to_string(), deadline);
+                false
+            }
+        };
+        drop(deadlines);
+        // A deadline pushed back needs no wake-up: the worker wakes at the earlier one, finds it
+        // moved, and waits again. Waking it on every count cost each count a task switch.
+        if !pushed_back {
+            self.notify.notify_one();
+        }
     }
 
     /// Drops the partner's pending rebuild (its view is being rebuilt right now).
@@ -274,4 +318,35 @@ pub fn spawn_workers(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls that keep coming push the rebuild back without waking its worker each time; the
+    /// worker still finds the deadline moved and releases the rebuild only after the last one.
+    #[tokio::test]
+    async fn a_pushed_back_deadline_releases_the_rebuild_after_the_last_call_only() {
+        let t0 = "2027-01-31T12:00:00Z".parse().unwrap();
+        let clock = Arc::new(Clock::from_settings(Some(t0), Some(0)));
+        let debouncer = Arc::new(Debouncer::new(Duration::from_secs(60), clock.clone()));
+        let due = |d: Arc<Debouncer>| async move { tokio::time::timeout(Duration::from_millis(100), d.due()).await };
+        debouncer.request("p1");
+        assert!(due(debouncer.clone()).await.is_err(), "frozen before the quiet time");
+        clock.advance(30_000);
+        debouncer.request("p1");
+        clock.advance(31_000);
+        assert!(
+            due(debouncer.clone()).await.is_err(),
+            "61 s after the first call, 31 s after the last: not yet"
+        );
+        assert!(debouncer.is_pending("p1"));
+        let waiting = tokio::spawn(due(debouncer.clone()));
+        tokio::task::yield_now().await;
+        clock.advance(29_000);
+        assert_eq!(waiting.await.unwrap().unwrap(), vec!["p1".to_string()]);
+        debouncer.done("p1");
+        assert!(!debouncer.is_pending("p1"));
+    }
 }

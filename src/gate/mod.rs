@@ -21,6 +21,7 @@ pub(crate) mod faults;
 pub(crate) mod journal;
 pub(crate) mod ratelimit;
 pub(crate) mod redact;
+pub(crate) mod terminal;
 
 pub use journal::{CallFact, CallNotes, Journal, JournalEntry, JournalFilter};
 
@@ -45,8 +46,8 @@ pub struct Gate<'a> {
     clock: &'a Clock,
     /// Bytes of each body an entry keeps (`--journal-body-limit`).
     body_limit: usize,
-    /// No terminal line per call (`--quiet`).
-    quiet: bool,
+    /// The terminal's line per call; none under `--quiet`.
+    terminal: Option<&'a terminal::TerminalLines>,
 }
 
 impl AppState {
@@ -57,7 +58,7 @@ impl AppState {
             limiter: &self.limiter,
             clock: &self.clock,
             body_limit: self.config.journal_body_limit,
-            quiet: self.config.quiet,
+            terminal: self.terminal.as_ref(),
         }
     }
 }
@@ -179,8 +180,8 @@ impl Gate<'_> {
             lints: call.notes.lints,
             fault: call.fault,
         };
-        if !self.quiet {
-            println!("{}", entry.terminal_line());
+        if let Some(t) = self.terminal {
+            t.print(&entry.terminal_line());
         }
         self.journal.push(entry);
     }
@@ -217,7 +218,7 @@ mod tests {
                 limiter: &self.limiter,
                 clock: &self.clock,
                 body_limit,
-                quiet: true,
+                terminal: None,
             }
         }
     }

@@ -38,6 +38,13 @@ pub fn vendor_activity(
     if integration.status != Some(IntegrationStatus::Pending) || integration.cycle != cycle {
         return Ok(false);
     }
+    // The caller's copy is from before this transaction: a call committed since (or an earlier
+    // one of the same group commit) may have made it active already, and that is told once.
+    let now_pending = integrations::get(tx, &integration.id)?
+        .is_some_and(|i| i.status == Some(IntegrationStatus::Pending) && i.cycle == cycle);
+    if !now_pending {
+        return Ok(false);
+    }
     integrations::set_status(tx, &integration.id, IntegrationStatus::Active)?;
     events::record(
         tx,

@@ -37,7 +37,8 @@ pub trait Access: Clone + Send + 'static {
     fn recheck(&self, c: &Connection) -> ApiResult<()>;
 }
 
-/// Runs `f` in one write transaction that first re-checks the caller's access. Whatever `f`
+/// Runs `f` in one write transaction (shared with the vendor writes that arrive with it, each
+/// in its own savepoint: see `store::writer`) that first re-checks the caller's access. Whatever `f`
 /// refuses rolls back like any error, and the lints it found come back on either path.
 pub async fn write<A, T, F>(state: &AppState, access: &A, f: F) -> Outcome<T>
 where
@@ -51,7 +52,7 @@ where
     let sink = found.clone();
     let access = access.clone();
     let result = state
-        .write(move |tx| {
+        .write_grouped(move |tx| {
             access.recheck(tx)?;
             let mut lints = vec![];
             let out = f(tx, &mut lints);

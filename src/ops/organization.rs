@@ -37,11 +37,16 @@ pub async fn set_status(
     .await
 }
 
-/// The name of the integration's partner, as the vendor sees it.
-pub async fn partner_name(state: &AppState, integration: &IntegrationRow) -> ApiResult<String> {
-    let partner_id = integration.partner_id.clone();
+/// The integration as it stands now (the caller's copy may predate its last count) and its
+/// partner's name, as the vendor sees them.
+pub async fn as_seen(state: &AppState, integration: &IntegrationRow) -> ApiResult<(IntegrationRow, String)> {
+    let (id, partner_id) = (integration.id.clone(), integration.partner_id.clone());
     state
-        .read(move |c| Ok(psa::partner(c, &partner_id)?.map(|p| p.name).unwrap_or_default()))
+        .read(move |c| {
+            let integration = integrations::get(c, &id)?.ok_or(ApiError::Unauthorized)?;
+            let name = psa::partner(c, &partner_id)?.map(|p| p.name).unwrap_or_default();
+            Ok((integration, name))
+        })
         .await
 }
 

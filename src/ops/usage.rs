@@ -9,7 +9,7 @@ use crate::domain::Rejection;
 use crate::state::AppState;
 use crate::store::accounts::{self, PropertyKind};
 use crate::store::integrations::IntegrationRow;
-use crate::store::{integrations, mappings, usage, vendors};
+use crate::store::{mappings, usage, vendors};
 
 /// Whose count it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,8 +85,8 @@ pub async fn set_count(
             unit_count: count.unit_count,
             no_build,
         };
+        // Also the integration's "last synced" (see `store::integrations`).
         usage::set_count(tx, &row, &now)?;
-        integrations::set_last_synced(tx, &integration.id, &now)?;
         vendor_activity(tx, &integration, integration.cycle, Activity::Count, &now)?;
         Ok(())
     })

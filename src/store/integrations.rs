@@ -26,8 +26,14 @@ pub struct IntegrationRow {
     pub cycle: i64,
 }
 
+/// `last_synced_at` is the last count of the integration's current cycle, kept in its count
+/// summary: a count then writes nothing to the integration's row, so the copies of that row
+/// made for the key check stay current under a stream of counts (see `store::epochs`). The
+/// row's own `last_synced_at` column is no longer written (files of earlier builds have it).
 const COLS: &str = "id, vendor_id, partner_id, state, step, status, modules, partner_key_hint, partner_key_plain,
-    token_generated_at, token_first_used_at, connected_at, finished_at, last_synced_at, alert_board_id, cycle";
+    token_generated_at, token_first_used_at, connected_at, finished_at,
+    (SELECT s.last_at FROM count_summary s WHERE s.integration_id = integration.id AND s.cycle = integration.cycle),
+    alert_board_id, cycle";
 
 fn row(r: &Row) -> rusqlite::Result<IntegrationRow> {
     Ok(IntegrationRow {
@@ -106,14 +112,6 @@ pub fn mark_token_used(c: &Connection, id: &str, now: &str) -> rusqlite::Result<
         params![id, now],
     )?;
     Ok(n > 0)
-}
-
-pub fn set_last_synced(c: &Connection, id: &str, now: &str) -> rusqlite::Result<()> {
-    c.execute(
-        "UPDATE integration SET last_synced_at = ?2 WHERE id = ?1",
-        params![id, now],
-    )?;
-    Ok(())
 }
 
 /// CONNECT: the card enters setup at its first step; a new QA cycle begins.

@@ -10,6 +10,7 @@
 pub(crate) mod accounts;
 pub(crate) mod alerts;
 pub(crate) mod billing;
+pub mod epochs;
 pub(crate) mod events;
 pub(crate) mod integrations;
 pub(crate) mod mappings;
@@ -19,12 +20,15 @@ pub mod seed;
 pub(crate) mod snapshot;
 pub(crate) mod usage;
 pub(crate) mod vendors;
+mod writer;
 
+pub use epochs::{EpochCache, Epochs, Watch};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+pub use writer::Ticket;
 
 const SCHEMA: &str = include_str!("schema.sql");
 pub const SCHEMA_VERSION: &str = "2";
@@ -48,14 +52,10 @@ pub enum OpenError {
 }
 
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    /// The one writing connection and the writes queued for it (see `writer`).
+    writer: Arc<writer::Writer>,
     readers: Vec<Mutex<Connection>>,
-    /// A file database's WAL is checkpointed here, off the request path (see `Checkpointer`).
-    checkpointer: Option<Arc<Checkpointer>>,
     next_reader: std::sync::atomic::AtomicUsize,
-    /// Set while writes fail for a full disk (SQLITE_FULL), cleared by the next write that
-    /// commits; `/sim/health` reports it.
-    disk_full: AtomicBool,
 }
 
 /// Whether an error is SQLite's "database or disk is full".
@@ -232,6 +232,9 @@ impl Store {
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         check_identity(&conn, path)?;
+        let epochs = Arc::new(Epochs::default());
+        let seen = epochs.clone();
+        conn.update_hook(Some(move |_, _: &str, table: &str, _| seen.touched(table)));
         conn.set_prepared_statement_cache_capacity(256);
         if path != ":memory:" {
             conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -255,11 +258,12 @@ impl Store {
             meta_set(&tx, DERIVED_MARKER, "1")?;
         }
         tx.commit()?;
-        let conn = Arc::new(Mutex::new(conn));
+        let writer = writer::Writer::start(conn, epochs)
+            .map_err(|e| OpenError::Refused(format!("no thread for the writer: {e}")))?;
         let mut readers = vec![];
-        let mut checkpointer = None;
         if path != ":memory:" {
-            checkpointer = Some(Checkpointer::start(path, Arc::downgrade(&conn))?);
+            let checkpointer = Checkpointer::start(path, Arc::downgrade(&writer))?;
+            let _ = writer.checkpointer.set(checkpointer);
             for _ in 0..READERS {
                 let r = Connection::open_with_flags(
                     path,
@@ -271,37 +275,32 @@ impl Store {
             }
         }
         Ok(Store {
-            conn,
+            writer,
             readers,
-            checkpointer,
             next_reader: std::sync::atomic::AtomicUsize::new(0),
-            disk_full: AtomicBool::new(false),
         })
     }
 
     /// Runs `f` now on a read connection if one is free without waiting, else hands `f` back:
     /// the caller may then run it where waiting does not block others.
     pub fn try_read<T, F: FnOnce(&Connection) -> T>(&self, f: F) -> Result<T, F> {
-        let conn = if self.readers.is_empty() {
-            self.conn.try_lock()
-        } else {
-            self.readers.iter().find_map(|r| r.try_lock())
-        };
-        let Some(conn) = conn else {
-            return Err(f);
-        };
         if self.readers.is_empty() {
-            return Ok(f(&conn));
+            return match self.writer.try_hold() {
+                Some(conn) => Ok(f(&conn)),
+                None => Err(f),
+            };
         }
-        Ok(in_snapshot(&conn, f))
+        match self.readers.iter().find_map(|r| r.try_lock()) {
+            Some(conn) => Ok(in_snapshot(&conn, f)),
+            None => Err(f),
+        }
     }
 
     /// Runs `f` on a read connection: a free one if any, else the next in turn. Each statement
     /// sees the last committed state; `f` must not write (the read connections are read-only).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
         if self.readers.is_empty() {
-            let conn = self.conn.lock();
-            return f(&conn);
+            return f(&self.writer.hold());
         }
         let conn = self.readers.iter().find_map(|r| r.try_lock()).unwrap_or_else(|| {
             let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -316,37 +315,8 @@ impl Store {
     where
         E: From<rusqlite::Error> + StorageFailure,
     {
-        let mut conn = self.conn.lock();
-        self.write_on(&mut conn, f)
-    }
-
-    fn write_on<T, E>(&self, conn: &mut Connection, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<rusqlite::Error> + StorageFailure,
-    {
-        let out: Result<T, E> = (|| {
-            // IMMEDIATE: the write lock is taken (or waited for) at BEGIN, never upgraded from a
-            // read snapshot mid-transaction, which SQLite may refuse with "database is locked"
-            // instead of waiting.
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })();
-        match &out {
-            Ok(_) => {
-                self.disk_full.store(false, Ordering::Relaxed);
-                if let Some(c) = &self.checkpointer {
-                    c.nudge();
-                }
-            }
-            Err(e) if e.is_disk_full() => {
-                log::error!("the database's disk is full: writes fail until space is freed");
-                self.disk_full.store(true, Ordering::Relaxed);
-            }
-            Err(_) => {}
-        }
-        out
+        let mut conn = self.writer.hold();
+        self.writer.write_on(&mut conn, f)
     }
 
     /// `write` for writing a whole seed over the state (a reset, a first start): foreign-key
@@ -359,31 +329,49 @@ impl Store {
     where
         E: From<rusqlite::Error> + StorageFailure,
     {
-        let mut conn = self.conn.lock();
+        let mut conn = self.writer.hold();
         conn.pragma_update(None, "foreign_keys", "OFF")?;
         // The large seed's transaction touches some 1,000 pages, twice SQLite's default page
         // cache: pages were spilled to the WAL mid-transaction and read back. This one gets a
         // larger cache, given back after (shrinking the cache frees its pages).
         let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
         conn.pragma_update(None, "cache_size", SEED_CACHE_SIZE)?;
-        let out = self.write_on(&mut conn, f);
+        let out = self.writer.write_on(&mut conn, f);
         let on = conn.pragma_update(None, "foreign_keys", "ON");
         let restored = conn.pragma_update(None, "cache_size", cache);
         let out = out?;
+        // Emptied tables are SQLite's truncation, which the update hook does not see.
+        self.writer.epochs.all_changed();
         on?;
         restored?;
         Ok(out)
     }
 
+    /// Queues a vendor call's write for a group commit (see `writer`); the ticket answers once
+    /// the commit that holds the write is done.
+    pub fn write_grouped<T, E, F>(&self, f: F) -> Ticket<T, E>
+    where
+        T: Send + 'static,
+        E: From<rusqlite::Error> + StorageFailure + Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
+    {
+        self.writer.submit(f)
+    }
+
+    /// The change counters of what in-memory copies are made of.
+    pub fn epochs(&self) -> &Arc<Epochs> {
+        &self.writer.epochs
+    }
+
     /// The writing connection itself, outside any transaction: for its per-connection settings
     /// (`max_page_count`, which tests use to fill the disk), which the read connections lack.
     pub fn on_writer<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
-        f(&self.conn.lock())
+        f(&self.writer.hold())
     }
 
     /// True while writes fail for a full disk.
     pub fn disk_full(&self) -> bool {
-        self.disk_full.load(Ordering::Relaxed)
+        self.writer.disk_full.load(Ordering::Relaxed)
     }
 
     /// `write`, now, if the writer is free; else hands `f` back to run where waiting is harmless.
@@ -392,10 +380,10 @@ impl Store {
         E: From<rusqlite::Error> + StorageFailure,
         F: FnOnce(&Transaction) -> Result<T, E>,
     {
-        let Some(mut conn) = self.conn.try_lock() else {
+        let Some(mut conn) = self.writer.try_hold() else {
             return Err(f);
         };
-        Ok(self.write_on(&mut conn, f))
+        Ok(self.writer.write_on(&mut conn, f))
     }
 
     pub fn is_seeded(&self) -> rusqlite::Result<bool> {
@@ -416,7 +404,7 @@ impl Store {
 /// runs a PASSIVE checkpoint (it never blocks readers or the writer) at most every
 /// `CHECKPOINT_PAUSE`. Durability is unchanged: with `synchronous=NORMAL` a commit is in the
 /// WAL, which survives a killed process, and the last connection to close checkpoints the rest.
-struct Checkpointer {
+pub(crate) struct Checkpointer {
     state: Mutex<(bool, bool)>, // (writes since the last checkpoint, stop)
     wake: parking_lot::Condvar,
 }
@@ -427,7 +415,7 @@ const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 const RESTART_FRAMES: i64 = 1000;
 
 impl Checkpointer {
-    fn start(path: &str, writer: std::sync::Weak<Mutex<Connection>>) -> rusqlite::Result<Arc<Self>> {
+    fn start(path: &str, writer: std::sync::Weak<writer::Writer>) -> rusqlite::Result<Arc<Self>> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -451,7 +439,7 @@ impl Checkpointer {
         }
     }
 
-    fn run(&self, conn: Connection, writer: std::sync::Weak<Mutex<Connection>>) {
+    fn run(&self, conn: Connection, writer: std::sync::Weak<writer::Writer>) {
         loop {
             {
                 let mut s = self.state.lock();
@@ -483,7 +471,7 @@ impl Checkpointer {
             // above; this pass is the few frames since and an fsync.
             if !finished {
                 let Some(writer) = writer.upgrade() else { return };
-                let w = writer.lock();
+                let w = writer.hold();
                 if let Err(e) = pass(&w) {
                     log::warn!("WAL checkpoint failed (retried after the next write): {e}");
                 }
@@ -503,7 +491,8 @@ impl Checkpointer {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if let Some(c) = &self.checkpointer {
+        self.writer.close();
+        if let Some(c) = self.writer.checkpointer.get() {
             c.stop();
         }
     }
@@ -565,7 +554,14 @@ pub fn rederive(tx: &Connection) -> rusqlite::Result<()> {
 
 pub fn clear_state(tx: &Transaction) -> rusqlite::Result<()> {
     for table in DERIVED_TABLES.iter().chain(STATE_TABLES.iter()) {
-        tx.execute(&format!("DELETE FROM {table}"), [])?;
+        // Row by row where an epoch watches (a few rows): a truncation is not seen by the
+        // update hook that moves the epochs.
+        let rows = if epochs::WATCHED_TABLES.contains(table) {
+            " WHERE 1"
+        } else {
+            ""
+        };
+        tx.execute(&format!("DELETE FROM {table}{rows}"), [])?;
     }
     tx.execute(
         "DELETE FROM meta WHERE key NOT IN ('schema_version', ?1)",

@@ -455,3 +455,125 @@ fn the_wal_starts_over_under_a_steady_stream_of_writes() {
         "the WAL holds {wal} bytes after {writes} writes: it never started over"
     );
 }
+
+/// Group commit: writes sent together share commits, and each is answered as if it were alone:
+/// a refused or panicking write stores nothing and fails alone, the others are all stored.
+#[test]
+fn writes_sent_together_are_each_kept_or_refused_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path().join("sim.db").to_str().unwrap()).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let tickets: Vec<_> = (0..50)
+                    .map(|n| {
+                        let key = format!("job-{t}-{n}");
+                        let ticket = store.write_grouped(move |tx| -> rusqlite::Result<u32> {
+                            super::meta_set(tx, &key, "written")?;
+                            match n % 10 {
+                                // Refused after writing: its write must not survive.
+                                3 => Err(rusqlite::Error::QueryReturnedNoRows),
+                                7 if t == 0 => panic!("a bug in one write"),
+                                _ => Ok(n),
+                            }
+                        });
+                        (n, ticket)
+                    })
+                    .collect();
+                tickets
+            })
+        })
+        .collect();
+    let mut answers = BTreeMap::new();
+    for (t, th) in threads.into_iter().enumerate() {
+        for (n, ticket) in th.join().unwrap() {
+            answers.insert((t, n), rt.block_on(ticket.answer()));
+        }
+    }
+    let stored: Vec<String> = store.read(|c| {
+        c.prepare("SELECT key FROM meta WHERE key LIKE 'job-%'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    });
+    for ((t, n), answer) in &answers {
+        let key = format!("job-{t}-{n}");
+        let kept = stored.contains(&key);
+        match (n % 10, t) {
+            (3, _) => assert!(
+                answer.is_err() && !kept,
+                "{key}: refused, yet {answer:?} / stored {kept}"
+            ),
+            (7, 0) => {
+                let e = answer.as_ref().unwrap_err().to_string();
+                assert!(e.contains("panicked") && !kept, "{key}: {e} / stored {kept}");
+            }
+            _ => assert!(
+                answer.as_ref().is_ok_and(|v| v == n) && kept,
+                "{key}: {answer:?} / stored {kept}"
+            ),
+        }
+    }
+    assert_eq!(stored.len(), 8 * 50 - 8 * 5 - 5);
+}
+
+/// A vendor's key check and profile answer are copies, current while their epochs hold: a
+/// commit that touches what they are made of moves the epoch, one that does not leaves it, and
+/// a whole seed written over the state (SQLite truncates, unseen by the update hook) moves all.
+#[test]
+fn epochs_move_with_the_tables_they_watch_and_with_every_reset() {
+    use super::Watch;
+    let store = Store::open(":memory:").unwrap();
+    let seed = super::seed::load(None).unwrap();
+    let now = "2026-11-28T10:00:00.000Z";
+    store.write_seed(|tx| super::seed::apply(tx, &seed, now)).unwrap();
+    let at = |w| store.epochs().current(w);
+    let (keys, profile) = (at(Watch::Keys), at(Watch::Profile));
+    let integration = store
+        .read(|c| super::integrations::list(c, &super::seed::partner_id(&seed)))
+        .unwrap()[0]
+        .clone();
+    // A count writes the counts and their summary only.
+    store
+        .write(|tx| {
+            let count = usage::NewCount {
+                integration_id: &integration.id,
+                cycle: integration.cycle,
+                service_id: "s",
+                account_id: "a",
+                unit_count: 3.0,
+                no_build: false,
+            };
+            usage::set_count(tx, &count, now)
+        })
+        .unwrap();
+    assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys, profile));
+    // The integration's status: the key check's copy, not the profile's.
+    store
+        .write(|tx| {
+            super::integrations::set_status(tx, &integration.id, crate::domain::catalog::IntegrationStatus::Active)
+        })
+        .unwrap();
+    assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 1, profile));
+    // A refused write moves nothing.
+    let refused = store.write(|tx| -> rusqlite::Result<()> {
+        tx.execute("UPDATE vendor SET name = 'Renamed'", [])?;
+        Err(rusqlite::Error::QueryReturnedNoRows)
+    });
+    assert!(refused.is_err());
+    assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 1, profile));
+    store
+        .write(|tx| tx.execute("UPDATE vendor SET name = 'Renamed'", []))
+        .unwrap();
+    assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 2, profile + 1));
+    store.write_seed(|tx| super::seed::apply(tx, &seed, now)).unwrap();
+    assert!(at(Watch::Keys) > keys + 2 && at(Watch::Profile) > profile + 1);
+    // Emptied row by row where watched, so that a restore moves them too.
+    let (keys, profile) = (at(Watch::Keys), at(Watch::Profile));
+    store.write(super::clear_state).unwrap();
+    assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 1, profile + 1));
+}

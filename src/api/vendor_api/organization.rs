@@ -9,7 +9,7 @@ use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode, Linted};
 use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::organization::{clients, partner_name, set_status, ClientsQuery, StatusPatch, CLIENTS_PAGE_SIZE};
+use crate::ops::organization::{as_seen, clients, set_status, ClientsQuery, StatusPatch, CLIENTS_PAGE_SIZE};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -22,10 +22,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn get_integration(state: web::Data<AppState>, caller: Partner) -> ApiResult<HttpResponse> {
-    let name = partner_name(&state, &caller.integration).await?;
+    let (integration, name) = as_seen(&state, &caller.integration).await?;
     Ok(json_response(
         StatusCode::OK,
-        &integration_data(&caller.integration, &name, &caller.vendor.name),
+        &integration_data(&integration, &name, &caller.vendor.name),
     ))
 }
 

@@ -9,10 +9,11 @@ use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode, Linted};
 use crate::domain::validate::{object, Fields};
 use crate::domain::Rejection;
-use crate::error::{json_response, ApiError, ApiResult};
+use crate::error::{json_bytes_response, json_response, ApiError, ApiResult};
 use crate::ops::profile::{self as ops, ServiceFields};
 use crate::state::AppState;
 use crate::store::vendors::VendorUpdate;
+use crate::store::EpochCache;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
@@ -25,12 +26,26 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/service/{serviceId}", web::patch().to(update_service));
 }
 
+/// `GET /api/vendor-api`'s answer per vendor, rendered once and kept while no vendor or
+/// vendor-level service changes (see `store::epochs`): an integration polls it, and its
+/// rendering was most of the call's cost.
+pub type ProfileAnswers = EpochCache<web::Bytes>;
+
 async fn get_vendor(state: web::Data<AppState>, caller: Vendor) -> ApiResult<HttpResponse> {
-    let (vendor, skus) = ops::profile(&state, caller.vendor.id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        &envelope(200, vendor_data(&vendor, &skus), "Success - Retrieved Vendor"),
-    ))
+    let answers = &state.profile_answers;
+    // Read before the read, so that an answer is never tagged newer than its rows.
+    let epoch = state.store.epochs().current(answers.watch());
+    let body = match answers.get(&caller.vendor.id, epoch) {
+        Some(body) => body,
+        None => {
+            let (vendor, skus) = ops::profile(&state, caller.vendor.id.clone()).await?;
+            let answer = envelope(200, vendor_data(&vendor, &skus), "Success - Retrieved Vendor");
+            let body = web::Bytes::from(serde_json::to_vec(&answer).map_err(ApiError::internal)?);
+            answers.put(&caller.vendor.id, epoch, body.clone());
+            body
+        }
+    };
+    Ok(json_bytes_response(StatusCode::OK, body))
 }
 
 async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> Reply {

@@ -1,0 +1,186 @@
+//! Change counters for the in-memory copies of stored rows (the key check's answers, the
+//! vendor profile's rendered answer). A copy taken at epoch `e` is current while the epoch is
+//! still `e`: every commit that touched a table a counter watches moves it on.
+//!
+//! What a transaction touched is told by SQLite itself (the writer's update hook sees every row
+//! inserted, updated or deleted), so no write path can forget to invalidate a copy. SQLite's
+//! one blind spot, a `DELETE` without `WHERE` emptying a whole table in one step, is covered
+//! where it happens (`clear_state`).
+//!
+//! The protocol that makes a copy safe: a reader reads the epoch *before* it opens its read
+//! snapshot, and the writer moves the epoch *after* the commit. A copy is then never newer in
+//! its epoch than in its data: at worst a copy of fresh rows is tagged with an old epoch, and
+//! is dropped one lookup early.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+/// What a counter watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    /// Who a GRADIENT-TOKEN names: the vendors' keys, the integrations (their partner keys,
+    /// states, statuses, cycles) and the revoked keys.
+    Keys,
+    /// What `GET /api/vendor-api` answers: the vendors and their vendor-level services.
+    Profile,
+}
+
+impl Watch {
+    const fn bit(self) -> u8 {
+        match self {
+            Watch::Keys => 1,
+            Watch::Profile => 2,
+        }
+    }
+
+    /// The counters a change to `table` moves.
+    fn of_table(table: &str) -> u8 {
+        match table {
+            "vendor" => Watch::Keys.bit() | Watch::Profile.bit(),
+            "integration" | "revoked_key" => Watch::Keys.bit(),
+            "vendor_service" => Watch::Profile.bit(),
+            _ => 0,
+        }
+    }
+}
+
+/// The tables some counter watches: `clear_state` empties them row by row, so that the update
+/// hook sees it (they hold a handful of rows).
+pub const WATCHED_TABLES: [&str; 4] = ["vendor", "integration", "revoked_key", "vendor_service"];
+
+#[derive(Default)]
+pub struct Epochs {
+    keys: AtomicU64,
+    profile: AtomicU64,
+    /// What the writer's open transaction has touched so far.
+    dirty: AtomicU8,
+}
+
+impl Epochs {
+    fn counter(&self, w: Watch) -> &AtomicU64 {
+        match w {
+            Watch::Keys => &self.keys,
+            Watch::Profile => &self.profile,
+        }
+    }
+
+    /// The epoch now: read it before the read that a copy is made of.
+    pub fn current(&self, w: Watch) -> u64 {
+        self.counter(w).load(Ordering::SeqCst)
+    }
+
+    /// Inside a write transaction: whether nothing `w` watches changed since `epoch`, neither
+    /// committed since nor written by this transaction so far.
+    pub fn unchanged_since(&self, w: Watch, epoch: u64) -> bool {
+        self.dirty.load(Ordering::SeqCst) & w.bit() == 0 && self.current(w) == epoch
+    }
+
+    /// The writer's update hook: a row of `table` changed in the open transaction.
+    pub(super) fn touched(&self, table: &str) {
+        let bits = Watch::of_table(table);
+        if bits != 0 {
+            self.dirty.fetch_or(bits, Ordering::SeqCst);
+        }
+    }
+
+    /// The open transaction committed: the counters of what it touched move on.
+    pub(super) fn committed(&self) {
+        let dirty = self.dirty.swap(0, Ordering::SeqCst);
+        for w in [Watch::Keys, Watch::Profile] {
+            if dirty & w.bit() != 0 {
+                self.counter(w).fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// The open transaction rolled back: nothing it touched exists.
+    pub(super) fn rolled_back(&self) {
+        self.dirty.store(0, Ordering::SeqCst);
+    }
+
+    /// Everything may have changed (a whole seed written over the state).
+    pub(super) fn all_changed(&self) {
+        self.dirty
+            .fetch_or(Watch::Keys.bit() | Watch::Profile.bit(), Ordering::SeqCst);
+        self.committed();
+    }
+}
+
+/// A small map of copies, each tagged with the epoch it was read at; a copy of an older epoch is
+/// never answered. Bounded: when full it starts over, which only costs the next lookups a read.
+pub struct EpochCache<V> {
+    watch: Watch,
+    capacity: usize,
+    entries: parking_lot::RwLock<std::collections::HashMap<String, (u64, V)>>,
+}
+
+impl<V: Clone> EpochCache<V> {
+    pub fn new(watch: Watch, capacity: usize) -> Self {
+        EpochCache {
+            watch,
+            capacity,
+            entries: Default::default(),
+        }
+    }
+
+    pub fn watch(&self) -> Watch {
+        self.watch
+    }
+
+    /// The copy under `key` if it is of `epoch` (the epoch now, read by the caller).
+    pub fn get(&self, key: &str, epoch: u64) -> Option<V> {
+        let entries = self.entries.read();
+        entries.get(key).filter(|(e, _)| *e == epoch).map(|(_, v)| v.clone())
+    }
+
+    /// Keeps a copy read at `epoch` (read before the read that made it).
+    pub fn put(&self, key: &str, epoch: u64, value: V) {
+        let mut entries = self.entries.write();
+        if entries.len() >= self.capacity && !entries.contains_key(key) {
+            entries.clear();
+        }
+        entries.insert(key.to_string(), (epoch, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commit_moves_only_the_counters_of_what_it_touched() {
+        let e = Epochs::default();
+        e.touched("unit_count");
+        e.touched("count_summary");
+        e.committed();
+        assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (0, 0));
+        e.touched("vendor_service");
+        assert!(
+            !e.unchanged_since(Watch::Profile, 0),
+            "an uncommitted change counts inside the transaction"
+        );
+        assert!(e.unchanged_since(Watch::Keys, 0));
+        e.committed();
+        assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (0, 1));
+        e.touched("integration");
+        e.rolled_back();
+        e.committed();
+        assert_eq!(e.current(Watch::Keys), 0, "a rolled back change moves nothing");
+        e.touched("vendor");
+        e.committed();
+        assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (1, 2));
+        e.all_changed();
+        assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (2, 3));
+    }
+
+    #[test]
+    fn a_copy_of_another_epoch_is_never_answered_and_the_map_stays_bounded() {
+        let c = EpochCache::new(Watch::Keys, 2);
+        c.put("a", 1, "first");
+        assert_eq!(c.get("a", 1), Some("first"));
+        assert_eq!(c.get("a", 2), None);
+        c.put("b", 1, "second");
+        c.put("c", 1, "third");
+        assert_eq!(c.get("a", 1), None, "a full map starts over");
+        assert_eq!(c.get("c", 1), Some("third"));
+    }
+}

@@ -1,0 +1,335 @@
+//! The one writing connection, and group commit: vendor writes that arrive while the writer is
+//! busy share one transaction and one commit, each inside its own savepoint.
+//!
+//! A commit is most of a small write's cost (its pages copied into the WAL), and SQLite takes
+//! one writer at a time, so under a stream of unit counts the writer was the queue every
+//! request stood in, and each request crossed to a blocking thread and back to stand in it.
+//! Here a vendor write is queued with a channel for its answer. Alone (the queue was empty and
+//! the writer free) it runs at once, on its caller's thread. Otherwise the group-commit thread
+//! runs everything queued, in batches: each job in a savepoint (released if it succeeds,
+//! rolled back if it fails, so a refused call still stores nothing), then one commit for the
+//! batch. The callers wait on their channels, not on threads, and each is answered only after
+//! the commit that holds its write, so an answer still means "stored".
+//!
+//! Nothing waits forever in the queue: a job is queued first, then either run by its caller
+//! (which takes the queue after queuing it) or handed to the thread, which is woken for it.
+
+use super::{Checkpointer, Epochs, StorageFailure};
+use parking_lot::{Condvar, Mutex, MutexGuard};
+use rusqlite::{Connection, Transaction};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+pub(super) struct Writer {
+    conn: Mutex<Connection>,
+    queue: Mutex<Queue>,
+    /// Wakes the group-commit thread.
+    queued: Condvar,
+    pub(super) epochs: Arc<Epochs>,
+    /// Set while writes fail for a full disk (SQLITE_FULL), cleared by the next write that
+    /// commits; `/sim/health` reports it.
+    pub(super) disk_full: AtomicBool,
+    /// A file database's WAL is checkpointed off the request path (see `Checkpointer`).
+    pub(super) checkpointer: OnceLock<Arc<Checkpointer>>,
+    group_commit: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+#[derive(Default)]
+struct Queue {
+    jobs: Vec<Box<dyn Job>>,
+    /// The store is gone: the group-commit thread ends.
+    closed: bool,
+}
+
+/// The answer of a queued write: the caller awaits it.
+pub struct Ticket<T, E> {
+    answer: tokio::sync::oneshot::Receiver<Result<T, E>>,
+}
+
+impl<T, E: From<rusqlite::Error>> Ticket<T, E> {
+    pub async fn answer(self) -> Result<T, E> {
+        // A sender dropped unsent: the holder stopped in the middle of a batch (a panic outside
+        // any job), and nothing of it was committed.
+        self.answer.await.unwrap_or_else(|_| Err(E::from(lost())))
+    }
+}
+
+/// A queued write, its types erased so that one batch holds writes of every kind.
+pub(super) trait Job: Send {
+    /// Runs inside the batch's transaction; answers whether its changes are kept.
+    fn run(&mut self, tx: &Transaction) -> bool;
+    /// Whether it failed for a full disk.
+    fn disk_full(&self) -> bool;
+    /// After its batch committed (`None`) or failed: hands the answer to its caller.
+    fn settle(self: Box<Self>, failed: Option<&rusqlite::Error>);
+}
+
+struct Queued<T, E, F> {
+    f: Option<F>,
+    out: Option<Result<T, E>>,
+    answer: tokio::sync::oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> Job for Queued<T, E, F>
+where
+    T: Send,
+    E: From<rusqlite::Error> + StorageFailure + Send,
+    F: FnOnce(&Transaction) -> Result<T, E> + Send,
+{
+    fn run(&mut self, tx: &Transaction) -> bool {
+        let Some(f) = self.f.take() else { return false };
+        // A panic fails this call alone (as a failed transaction would); the batch goes on
+        // without its changes.
+        let out = panic::catch_unwind(AssertUnwindSafe(|| f(tx))).unwrap_or_else(|p| {
+            let why = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            log::error!("a write panicked, and was rolled back: {why}");
+            Err(E::from(failure(
+                rusqlite::ffi::SQLITE_INTERNAL,
+                format!("the write panicked: {why}"),
+            )))
+        });
+        let keep = out.is_ok();
+        self.out = Some(out);
+        keep
+    }
+
+    fn disk_full(&self) -> bool {
+        matches!(&self.out, Some(Err(e)) if e.is_disk_full())
+    }
+
+    fn settle(mut self: Box<Self>, failed: Option<&rusqlite::Error>) {
+        let out = match (self.out.take(), failed) {
+            // Not run (the batch could not begin), or its changes went with the batch.
+            (None, Some(e)) | (Some(Ok(_)), Some(e)) => Err(E::from(copy_error(e))),
+            (None, None) => Err(E::from(lost())),
+            (Some(out), _) => out,
+        };
+        // The caller may have gone (its connection closed): the write stands all the same.
+        let _ = self.answer.send(out);
+    }
+}
+
+fn failure(code: std::os::raw::c_int, message: String) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), Some(message))
+}
+
+/// The batch's error, for each of its callers (rusqlite's errors are not `Clone`).
+fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
+    let code = e
+        .sqlite_error()
+        .copied()
+        .unwrap_or_else(|| rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR));
+    rusqlite::Error::SqliteFailure(code, Some(e.to_string()))
+}
+
+fn lost() -> rusqlite::Error {
+    failure(
+        rusqlite::ffi::SQLITE_ABORT,
+        "the write's batch was abandoned; nothing of it was stored".into(),
+    )
+}
+
+impl Writer {
+    /// The writer, and its group-commit thread.
+    pub(super) fn start(conn: Connection, epochs: Arc<Epochs>) -> std::io::Result<Arc<Self>> {
+        let writer = Arc::new(Writer {
+            conn: Mutex::new(conn),
+            queue: Mutex::new(Queue::default()),
+            queued: Condvar::new(),
+            epochs,
+            disk_full: AtomicBool::new(false),
+            checkpointer: OnceLock::new(),
+            group_commit: Mutex::new(None),
+        });
+        let me = writer.clone();
+        let thread = std::thread::Builder::new()
+            .name("group-commit".into())
+            .spawn(move || me.group_commits())?;
+        *writer.group_commit.lock() = Some(thread);
+        Ok(writer)
+    }
+
+    /// The group-commit thread: runs what is queued, batch after batch, until the store closes.
+    fn group_commits(&self) {
+        loop {
+            {
+                let mut q = self.queue.lock();
+                while q.jobs.is_empty() && !q.closed {
+                    self.queued.wait(&mut q);
+                }
+                if q.closed {
+                    return;
+                }
+            }
+            let mut conn = self.hold();
+            self.run_queue(&mut conn);
+        }
+    }
+
+    /// Ends the group-commit thread (the store is dropped) and waits for it, so that the
+    /// connection closes with the store (its last checkpoint); what is still queued is run first.
+    pub(super) fn close(&self) {
+        let left = {
+            let mut q = self.queue.lock();
+            q.closed = true;
+            !q.jobs.is_empty()
+        };
+        self.queued.notify_all();
+        if left {
+            self.run_queue(&mut self.hold());
+        }
+        if let Some(thread) = self.group_commit.lock().take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Holds the writer, waiting for it.
+    pub(super) fn hold(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock()
+    }
+
+    /// Holds the writer if it is free now.
+    pub(super) fn try_hold(&self) -> Option<MutexGuard<'_, Connection>> {
+        self.conn.try_lock()
+    }
+
+    /// Runs `f` in one transaction on the held writer: committed if it returns Ok, rolled back
+    /// otherwise.
+    pub(super) fn write_on<T, E>(
+        &self,
+        conn: &mut Connection,
+        f: impl FnOnce(&Transaction) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<rusqlite::Error> + StorageFailure,
+    {
+        let out: Result<T, E> = (|| {
+            // IMMEDIATE: the write lock is taken (or waited for) at BEGIN, never upgraded from a
+            // read snapshot mid-transaction, which SQLite may refuse with "database is locked"
+            // instead of waiting.
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        match &out {
+            Ok(_) => self.ended(true, false),
+            Err(e) => self.ended(false, e.is_disk_full()),
+        }
+        out
+    }
+
+    /// After a transaction ended, on the held writer: committed, or rolled back as a whole.
+    /// Keeps the disk-full flag, wakes the checkpointer, and moves the epochs of what a commit
+    /// changed.
+    fn ended(&self, committed: bool, disk_full: bool) {
+        if disk_full {
+            log::error!("the database's disk is full: writes fail until space is freed");
+            self.disk_full.store(true, Ordering::Relaxed);
+        }
+        if !committed {
+            self.epochs.rolled_back();
+            return;
+        }
+        if !disk_full {
+            self.disk_full.store(false, Ordering::Relaxed);
+        }
+        self.epochs.committed();
+        if let Some(c) = self.checkpointer.get() {
+            c.nudge();
+        }
+    }
+
+    /// Queues a write: run now on this thread if it is alone and the writer is free, else by
+    /// the group-commit thread with whatever else is queued.
+    pub(super) fn submit<T, E, F>(&self, f: F) -> Ticket<T, E>
+    where
+        T: Send + 'static,
+        E: From<rusqlite::Error> + StorageFailure + Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let alone = {
+            let mut q = self.queue.lock();
+            q.jobs.push(Box::new(Queued {
+                f: Some(f),
+                out: None,
+                answer: tx,
+            }));
+            q.jobs.len() == 1 && !q.closed
+        };
+        match self.try_hold().filter(|_| alone) {
+            // The queue is taken after the job was queued, so the job is in it (or the thread
+            // took it first, and runs it).
+            Some(mut conn) => self.run_queue(&mut conn),
+            None => {
+                self.queued.notify_one();
+            }
+        }
+        Ticket { answer: rx }
+    }
+
+    /// Runs every queued write, in batches: one transaction each, one savepoint per write.
+    fn run_queue(&self, conn: &mut Connection) {
+        let mut jobs = std::mem::take(&mut self.queue.lock().jobs).into_iter().peekable();
+        while jobs.peek().is_some() {
+            let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+                Ok(tx) => tx,
+                Err(e) => {
+                    self.ended(false, e.is_disk_full());
+                    jobs.for_each(|j| j.settle(Some(&e)));
+                    return;
+                }
+            };
+            let mut done: Vec<Box<dyn Job>> = vec![];
+            let (mut kept, mut broken, mut disk_full) = (false, false, false);
+            for mut job in jobs.by_ref() {
+                let step = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]).map(|_| ()));
+                if let Err(e) = step("SAVEPOINT job") {
+                    job.settle(Some(&e));
+                    continue;
+                }
+                let keep = job.run(&tx);
+                disk_full |= job.disk_full();
+                done.push(job);
+                // SQLite rolls the whole transaction back by itself on some errors (a full
+                // disk, an I/O error): what this batch kept went with it.
+                if tx.is_autocommit() {
+                    broken = true;
+                    break;
+                }
+                let ended = if keep {
+                    step("RELEASE job")
+                } else {
+                    step("ROLLBACK TO job").and_then(|_| step("RELEASE job"))
+                };
+                if ended.is_err() {
+                    broken = true;
+                    break;
+                }
+                kept |= keep;
+            }
+            let failed = if broken {
+                drop(tx);
+                Some(failure(
+                    rusqlite::ffi::SQLITE_ABORT,
+                    "the transaction was rolled back".into(),
+                ))
+            } else if kept {
+                tx.commit().err()
+            } else {
+                tx.rollback().err()
+            };
+            let disk_full = disk_full || failed.as_ref().is_some_and(|e| e.is_disk_full());
+            self.ended(failed.is_none() && kept, disk_full);
+            for job in done {
+                job.settle(failed.as_ref());
+            }
+        }
+    }
+}
