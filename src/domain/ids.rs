@@ -20,11 +20,17 @@ impl ObjectId {
     /// A stable id derived from a name, for seed rows that name no id: the first 12 bytes of
     /// SHA-256 of `namespace:name`, hashed in place (the large seed derives 11,000 at start-up).
     pub fn derived(namespace: &str, name: &str) -> Self {
-        let digest = Sha256::new()
-            .chain_update(namespace)
-            .chain_update(":")
-            .chain_update(name)
-            .finalize();
+        ObjectId::derived_from(namespace, &[name])
+    }
+
+    /// `derived` of a name made of parts joined by `:`, without joining them.
+    pub fn derived_from(namespace: &str, parts: &[&str]) -> Self {
+        let mut hash = Sha256::new().chain_update(namespace);
+        for part in parts {
+            hash.update(":");
+            hash.update(part);
+        }
+        let digest = hash.finalize();
         let mut bytes = [0u8; 12];
         bytes.copy_from_slice(&digest[..12]);
         ObjectId::from_bytes(bytes)
@@ -186,6 +192,10 @@ mod tests {
             hex::encode(&Sha256::digest(b"company:Acme")[..12])
         );
         assert_eq!(fresh.as_str(), "ab".repeat(12));
+        assert_eq!(
+            ObjectId::derived_from("line", &["Acme", "MSA", "EDR"]),
+            ObjectId::derived("line", "Acme:MSA:EDR")
+        );
     }
 
     #[test]

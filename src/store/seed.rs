@@ -229,16 +229,16 @@ impl Seed {
     /// `RowIds` would): each reset, and each partner made from the seed, then reads them instead
     /// of hashing the large seed's 11,000 names again.
     fn derive_ids(&mut self) {
-        let derived = |namespace: &str, name: &str| ObjectId::derived(namespace, name).into_string();
+        let derived = |namespace: &str, parts: &[&str]| ObjectId::derived_from(namespace, parts).into_string();
         for p in &mut self.products {
-            p.id.get_or_insert_with(|| derived("product", &p.product_code));
+            p.id.get_or_insert_with(|| derived("product", &[&p.product_code]));
         }
         for c in &mut self.companies {
-            c.id.get_or_insert_with(|| derived("company", &c.name));
+            c.id.get_or_insert_with(|| derived("company", &[&c.name]));
             for a in &mut c.agreements {
-                a.id.get_or_insert_with(|| derived("agreement", &format!("{}:{}", c.name, a.name)));
+                a.id.get_or_insert_with(|| derived("agreement", &[&c.name, &a.name]));
                 for l in &mut a.lines {
-                    l.id.get_or_insert_with(|| derived("line", &format!("{}:{}:{}", c.name, a.name, l.product)));
+                    l.id.get_or_insert_with(|| derived("line", &[&c.name, &a.name, &l.product]));
                 }
             }
         }
@@ -378,10 +378,9 @@ impl Seed {
                     quantity: (1 + mix((i * 131 + k) as u64) % 250) as f64,
                 })
                 .collect::<Vec<_>>();
-            let agreements = lines
-                .chunks(self.products.len())
-                .enumerate()
-                .map(|(n, chunk)| SeedAgreement {
+            let mut lines = lines.into_iter();
+            let agreements = (0..here.div_ceil(self.products.len()))
+                .map(|n| SeedAgreement {
                     id: None,
                     name: if n == 0 {
                         "Managed Services Agreement".into()
@@ -391,7 +390,7 @@ impl Seed {
                     status: default_active(),
                     billing_cycle: default_cycle(),
                     prorate: false,
-                    lines: chunk.to_vec(),
+                    lines: lines.by_ref().take(self.products.len()).collect(),
                 })
                 .collect();
             self.companies.push(SeedCompany {
@@ -414,11 +413,12 @@ impl Seed {
             _ => Ok(()),
         };
         id_ok(&self.partner.id, "partner")?;
+        let products: std::collections::HashSet<&str> = self.products.iter().map(|p| p.product_code.as_str()).collect();
         for c in &self.companies {
             id_ok(&c.id, "company")?;
             for a in &c.agreements {
                 for l in &a.lines {
-                    if !self.products.iter().any(|p| p.product_code == l.product) {
+                    if !products.contains(l.product.as_str()) {
                         return Err(format!(
                             "seed file: company {:?} has a line for unknown product {:?}",
                             c.name, l.product
