@@ -242,7 +242,7 @@ def setup(sim, accounts_total, body_bytes):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim", required=True)
-    ap.add_argument("--ceiling", required=True)
+    ap.add_argument("--ceiling", help="path of the ceiling server; needed unless --only seed")
     ap.add_argument("--prism", help="path of the prism executable; omitted: no peer")
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
@@ -250,7 +250,13 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--calls", type=int, default=100_000, help="vendor calls made before timing /sim/qa")
     ap.add_argument("--json", help="also write the raw figures here")
+    ap.add_argument("--only", choices=["seed"], help="seed: only start-up and POST /sim/reset (large and default "
+                    "seeds), without load, ceiling or peer")
+    ap.add_argument("--resets", type=int, default=5, help="POST /sim/reset calls timed")
+    ap.add_argument("--starts", type=int, default=3, help="start-ups timed, of each kind")
     a = ap.parse_args()
+    if not a.only and not a.ceiling:
+        ap.error("--ceiling is needed unless --only seed")
     work = tempfile.mkdtemp(prefix="synthesize-sim-bench-")
     count_lua = os.path.join(HERE, "count.lua")
     out = {"load_before": load_avg(), "cores": os.cpu_count()}
@@ -263,7 +269,7 @@ def main():
         # Start-up: cold (creates and seeds the large database), then warm (opens it).
         db = os.path.join(work, "sim.db")
         cold, warm = [], []
-        for i in range(3):
+        for i in range(a.starts):
             for ext in ("", "-wal", "-shm"):
                 if os.path.exists(db + ext):
                     os.remove(db + ext)
@@ -271,18 +277,18 @@ def main():
             s = Server("sim", sim_cmd(db, port), port, "/sim/health", os.path.join(work, "sim.log"))
             cold.append(s.startup_ms)
             s.stop()
-        for i in range(3):
+        for i in range(a.starts):
             port = free_port()
             s = Server("sim", sim_cmd(db, port), port, "/sim/health", os.path.join(work, "sim.log"))
             warm.append(s.startup_ms)
-            if i < 2:
+            if i < a.starts - 1:
                 s.stop()
         sim = s
         servers.append(sim)
         # The default seed (flamingo): a first start and resets, on its own database.
         ddb = os.path.join(work, "default.db")
         dcold = []
-        for i in range(3):
+        for i in range(a.starts):
             for ext in ("", "-wal", "-shm"):
                 if os.path.exists(ddb + ext):
                     os.remove(ddb + ext)
@@ -290,14 +296,24 @@ def main():
             d = Server("sim", [a.sim, "--port", str(port), "--db", ddb, "--quiet"], port, "/sim/health",
                        os.path.join(work, "sim-default.log"))
             dcold.append(d.startup_ms)
-            if i == 2:
+            if i == a.starts - 1:
                 dc = Client(d.port)
-                out["default_reset_ms_median"] = statistics.median(dc.call("POST", "/sim/reset")[1] for _ in range(5))
+                out["default_reset_ms_median"] = statistics.median(dc.call("POST", "/sim/reset")[1]
+                                                                   for _ in range(a.resets))
             d.stop()
         out["default_startup_cold_ms"] = statistics.median(dcold)
         time.sleep(1)
         out["startup_cold_ms"], out["startup_warm_ms"] = statistics.median(cold), statistics.median(warm)
+        out["startup_cold"], out["startup_warm"] = cold, warm
         out["sim_idle_rss_kb"] = sim.rss_kb()
+        if a.only == "seed":
+            # Resets on the state the seed left, one after another (the full run times them after
+            # its load, on a database that has grown).
+            q = Client(sim.port)
+            out["reset_ms"] = [q.call("POST", "/sim/reset")[1] for _ in range(a.resets)]
+            out["reset_ms_median"] = statistics.median(out["reset_ms"])
+            out["load_after"] = load_avg()
+            return finish(out, a, work, servers, report_seed)
 
         token, service, account, facts = setup(sim, 10_000, 100 * 1024)
         out["setup"] = facts
@@ -391,19 +407,46 @@ def main():
                                        for _ in range(a.rounds)]
             finally:
                 part.stop()
-        resets = [q.call("POST", "/sim/reset")[1] for _ in range(5)]
-        out["reset_ms_median"] = statistics.median(resets)
+        out["reset_ms"] = [q.call("POST", "/sim/reset")[1] for _ in range(a.resets)]
+        out["reset_ms_median"] = statistics.median(out["reset_ms"])
         out["load_after"] = load_avg()
-    finally:
-        for s in servers:
-            s.stop()
-        # The databases and logs reach hundreds of MB after the load.
-        if not os.environ.get("BENCH_KEEP"):
-            shutil.rmtree(work, ignore_errors=True)
-    report(out, a)
+    except BaseException:
+        finish(None, a, work, servers, None)
+        raise
+    return finish(out, a, work, servers, report)
+
+
+def finish(out, a, work, servers, report_with):
+    """Stops the servers, removes the run's files, then prints (and keeps) the figures."""
+    for s in servers:
+        s.stop()
+    # The databases and logs reach hundreds of MB after the load.
+    if not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(work, ignore_errors=True)
+    if out is None:
+        return 1
+    report_with(out, a)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
+    return 0
+
+
+def report_seed(o, a):
+    print()
+    print(f"synthesize-sim start-up and reset: {o['cores']} cores; load average before {o['load_before']}, "
+          f"after {o['load_after']}")
+    for k, v in [
+        ("large seed: start-up, fresh database (creates, seeds, rebuilds)",
+         f"median {o['startup_cold_ms']:.0f} ms  ({', '.join(f'{x:.0f}' for x in o['startup_cold'])})"),
+        ("large seed: start-up, existing database",
+         f"median {o['startup_warm_ms']:.0f} ms  ({', '.join(f'{x:.0f}' for x in o['startup_warm'])})"),
+        ("large seed: POST /sim/reset (reseed + rebuild)",
+         f"median {o['reset_ms_median']:.0f} ms  ({', '.join(f'{x:.0f}' for x in o['reset_ms'])})"),
+        ("default seed: start-up, fresh database / POST /sim/reset",
+         f"{o['default_startup_cold_ms']:.0f} ms / median {o['default_reset_ms_median']:.1f} ms"),
+    ]:
+        print(f"  {k:66} {v}")
 
 
 def report(o, a):

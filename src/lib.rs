@@ -66,7 +66,7 @@ impl Application {
             // Beyond loopback, the partner side is never open without a token.
             config.control_token = Some(domain::ids::ApiKey::secret().expose().to_string());
         }
-        let seed = store::seed::load(config.seed.as_deref()).map_err(StartError::Seed)?;
+        let (seed_name, seed_text) = store::seed::source(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
             source,
@@ -80,7 +80,18 @@ impl Application {
             None => None,
         };
         let clock = Arc::new(clock::Clock::from_settings(start, config.random_seed()));
-        let store = Store::open(&config.db).map_err(|e| match e {
+        // The seed is parsed beside the database's opening: the large one takes some 5 ms to
+        // grow and derive its ids, about what a new file's schema takes. A seed that does not
+        // parse is still the error reported, before any of the database's (a new file is then
+        // left with the schema only, and seeded at the next start).
+        let (seed, store) = std::thread::scope(|s| {
+            let opening = s.spawn(|| Store::open(&config.db));
+            let seed = store::seed::parse_named(seed_name, &seed_text);
+            let store = opening.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (seed, store)
+        });
+        let seed = seed.map_err(StartError::Seed)?;
+        let store = store.map_err(|e| match e {
             store::OpenError::Sqlite(source) => db_err(source),
             store::OpenError::Refused(message) => StartError::DatabaseRefused(message),
         })?;

@@ -12,13 +12,22 @@ pub struct ObjectId(String);
 impl ObjectId {
     /// An id from its 12 bytes; fresh ones come from `Clock::object_id`.
     pub fn from_bytes(bytes: [u8; 12]) -> Self {
-        ObjectId(hex::encode(bytes))
+        let mut hex = [0u8; 24];
+        hex::encode_to_slice(bytes, &mut hex).expect("24 hex digits for 12 bytes");
+        ObjectId(String::from_utf8(hex.to_vec()).expect("hex digits are ASCII"))
     }
 
-    /// A stable id derived from a name, for seed rows that name no id.
+    /// A stable id derived from a name, for seed rows that name no id: the first 12 bytes of
+    /// SHA-256 of `namespace:name`, hashed in place (the large seed derives 11,000 at start-up).
     pub fn derived(namespace: &str, name: &str) -> Self {
-        let digest = Sha256::digest(format!("{namespace}:{name}").as_bytes());
-        ObjectId(hex::encode(&digest[..12]))
+        let digest = Sha256::new()
+            .chain_update(namespace)
+            .chain_update(":")
+            .chain_update(name)
+            .finalize();
+        let mut bytes = [0u8; 12];
+        bytes.copy_from_slice(&digest[..12]);
+        ObjectId::from_bytes(bytes)
     }
 
     /// 24 hex digits in either case (Mongoose casts `"5F1D..."` too), kept lowercase.
@@ -171,6 +180,12 @@ mod tests {
             ObjectId::derived("company", "Acme"),
             ObjectId::derived("company", "Acme")
         );
+        // Every seed's ids depend on this: SHA-256 of "namespace:name", its first 12 bytes in hex.
+        assert_eq!(
+            ObjectId::derived("company", "Acme").as_str(),
+            hex::encode(&Sha256::digest(b"company:Acme")[..12])
+        );
+        assert_eq!(fresh.as_str(), "ab".repeat(12));
     }
 
     #[test]

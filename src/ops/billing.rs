@@ -31,7 +31,7 @@ pub fn rebuild_cards(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiRes
     let mut feeds = mappings::feeds(tx, partner_id)?;
     // CSV-imported usage counts as production counts it: one more source, summed per line.
     feeds.extend(usage::csv_feeds(tx, partner_id)?);
-    let cards = build_cards(&lines, &products, &feeds);
+    let cards = build_cards(lines, &products, &feeds);
     let now = clock.now_iso();
     billing::save_view(tx, partner_id, &cards, &now)?;
     let with_usage = cards.iter().filter(|c| c.vendor_quantity.is_some()).count();

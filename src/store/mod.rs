@@ -208,6 +208,10 @@ pub fn migrate_to_partners(conn: &Connection) -> rusqlite::Result<()> {
     out
 }
 
+/// `PRAGMA cache_size` while a seed is written: 32 MiB (negative: KiB), room for the large
+/// seed's pages with the billing view's.
+const SEED_CACHE_SIZE: i64 = -32 * 1024;
+
 /// Read connections of a file database: one per core of this small machine class is plenty;
 /// each holds its own page cache, so more would only cost memory.
 const READERS: usize = 2;
@@ -243,16 +247,17 @@ impl Store {
         // Before foreign keys are on: the migration rebuilds tables that reference each other.
         migrate_to_partners(&conn)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)?;
-        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
-        conn.pragma_update(None, "user_version", USER_VERSION)?;
-        meta_set(&conn, "schema_version", SCHEMA_VERSION)?;
-        if meta_get(&conn, DERIVED_MARKER)?.is_none() {
-            let tx = conn.unchecked_transaction()?;
+        // One transaction: a new file's 40 tables and indexes were as many commits.
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(SCHEMA)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", USER_VERSION)?;
+        meta_set(&tx, "schema_version", SCHEMA_VERSION)?;
+        if meta_get(&tx, DERIVED_MARKER)?.is_none() {
             rederive(&tx)?;
             meta_set(&tx, DERIVED_MARKER, "1")?;
-            tx.commit()?;
         }
+        tx.commit()?;
         let writer = writer::Writer::start(conn, epochs)
             .map_err(|e| OpenError::Refused(format!("no thread for the writer: {e}")))?;
         let mut readers = vec![];
@@ -319,19 +324,26 @@ impl Store {
     /// truncation instead of a row-by-row delete that checks every child table, and the
     /// 12,000 inserts of the large seed skip two parent lookups each. The seed's rows are
     /// consistent by construction (`Seed::check`; a test runs `foreign_key_check` after every
-    /// embedded seed). The pragma is a no-op inside a transaction, hence set around it.
+    /// embedded seed). `foreign_keys` is a no-op inside a transaction, hence set around it.
     pub fn write_seed<T, E>(&self, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
     where
         E: From<rusqlite::Error> + StorageFailure,
     {
         let mut conn = self.writer.hold();
         conn.pragma_update(None, "foreign_keys", "OFF")?;
+        // The large seed's transaction touches some 1,000 pages, twice SQLite's default page
+        // cache: pages were spilled to the WAL mid-transaction and read back. This one gets a
+        // larger cache, given back after (shrinking the cache frees its pages).
+        let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+        conn.pragma_update(None, "cache_size", SEED_CACHE_SIZE)?;
         let out = self.writer.write_on(&mut conn, f);
         let on = conn.pragma_update(None, "foreign_keys", "ON");
+        let restored = conn.pragma_update(None, "cache_size", cache);
         let out = out?;
         // Emptied tables are SQLite's truncation, which the update hook does not see.
         self.writer.epochs.all_changed();
         on?;
+        restored?;
         Ok(out)
     }
 

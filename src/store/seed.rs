@@ -5,6 +5,7 @@ use super::{clear_state, meta_set, modules_to_json};
 use crate::domain::ids::{ApiKey, ObjectId};
 use rusqlite::{params, Connection, Transaction};
 use serde::Deserialize;
+use std::borrow::Cow;
 
 /// The embedded seeds, by name: `--seed NAME` and `POST /sim/reset {"seed": NAME}` pick one.
 /// The first is the default. Every one carries the same demo vendor and keys.
@@ -28,7 +29,13 @@ pub fn embedded_names() -> Vec<&'static str> {
 
 /// `--seed`'s value: the name of an embedded seed, else the path of a seed file.
 pub fn load(arg: Option<&std::path::Path>) -> Result<Seed, String> {
-    let (name, text) = match arg {
+    let (name, text) = source(arg)?;
+    parse_named(name, &text)
+}
+
+/// `--seed`'s name and text, unparsed: a file that cannot be read is an error here.
+pub fn source(arg: Option<&std::path::Path>) -> Result<(String, String), String> {
+    Ok(match arg {
         None => (EMBEDDED[0].0.to_string(), DEFAULT_SEED.to_string()),
         Some(p) => match p.to_str().and_then(embedded) {
             Some(text) => (p.display().to_string(), text.to_string()),
@@ -43,8 +50,12 @@ pub fn load(arg: Option<&std::path::Path>) -> Result<Seed, String> {
                 })?,
             ),
         },
-    };
-    let mut seed = Seed::parse(&text)?;
+    })
+}
+
+/// A seed's text parsed, under its name.
+pub fn parse_named(name: String, text: &str) -> Result<Seed, String> {
+    let mut seed = Seed::parse(text)?;
     seed.name = name;
     Ok(seed)
 }
@@ -484,11 +495,17 @@ pub enum RowIds<'a> {
 }
 
 impl RowIds<'_> {
-    fn id(self, explicit: &Option<String>, namespace: &str, name: &str) -> String {
-        let seeded = id_or(explicit, namespace, name);
+    /// The row's id: borrowed when the seed holds it (every id, once `Seed::parse` derived the
+    /// missing ones), so that writing the large seed's 11,000 rows copies no id and formats no
+    /// name; `name` is called only for an id the seed lacks.
+    fn id<'a>(self, explicit: &'a Option<String>, namespace: &str, name: impl FnOnce() -> String) -> Cow<'a, str> {
+        let seeded = match explicit {
+            Some(id) => Cow::Borrowed(id.as_str()),
+            None => Cow::Owned(ObjectId::derived(namespace, &name()).into_string()),
+        };
         match self {
             RowIds::Seeded => seeded,
-            RowIds::Partner(p) => ObjectId::derived(namespace, &format!("{p}:{seeded}")).into_string(),
+            RowIds::Partner(p) => Cow::Owned(ObjectId::derived(namespace, &format!("{p}:{seeded}")).into_string()),
         }
     }
 }
@@ -637,7 +654,7 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
     )?;
     let mut product_ids = std::collections::HashMap::new();
     for (i, p) in seed.products.iter().enumerate() {
-        let id = ids.id(&p.id, "product", &p.product_code);
+        let id = ids.id(&p.id, "product", || p.product_code.clone());
         product_st.execute(params![
             id,
             partner_id,
@@ -651,7 +668,7 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
     }
     let mut line_pos = 0i64;
     for (ci, c) in seed.companies.iter().enumerate() {
-        let company_id = ids.id(&c.id, "company", &c.name);
+        let company_id = ids.id(&c.id, "company", || c.name.clone());
         company_st.execute(params![
             company_id,
             partner_id,
@@ -662,7 +679,7 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
             ci as i64
         ])?;
         for (ai, a) in c.agreements.iter().enumerate() {
-            let agreement_id = ids.id(&a.id, "agreement", &format!("{}:{}", c.name, a.name));
+            let agreement_id = ids.id(&a.id, "agreement", || format!("{}:{}", c.name, a.name));
             agreement_st.execute(params![
                 agreement_id,
                 partner_id,
@@ -677,7 +694,7 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
                 let product_id = product_ids.get(l.product.as_str()).expect("checked by Seed::check");
                 line_pos += 1;
                 line_st.execute(params![
-                    ids.id(&l.id, "line", &format!("{}:{}:{}", c.name, a.name, l.product)),
+                    ids.id(&l.id, "line", || format!("{}:{}:{}", c.name, a.name, l.product)),
                     partner_id,
                     agreement_id,
                     product_id,
@@ -689,9 +706,9 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
     }
     let mut default_board = None;
     for (i, b) in seed.boards.iter().enumerate() {
-        let id = ids.id(&b.id, "board", &b.name);
+        let id = ids.id(&b.id, "board", || b.name.clone());
         if b.default || default_board.is_none() {
-            default_board = Some(id.clone());
+            default_board = Some(id.to_string());
         }
         tx.execute(
             "INSERT INTO psa_board (id, partner_id, name, is_default, position) VALUES (?1, ?2, ?3, ?4, ?5)",
