@@ -276,7 +276,10 @@ impl Writer {
 
     /// Runs every queued write, in batches: one transaction each, one savepoint per write.
     fn run_queue(&self, conn: &mut Connection) {
-        let mut jobs = std::mem::take(&mut self.queue.lock().jobs).into_iter().peekable();
+        let jobs = std::mem::take(&mut self.queue.lock().jobs);
+        // A write alone needs no savepoint: its transaction is rolled back whole if it fails.
+        let alone = jobs.len() == 1;
+        let mut jobs = jobs.into_iter().peekable();
         while jobs.peek().is_some() {
             let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
                 Ok(tx) => tx,
@@ -289,7 +292,12 @@ impl Writer {
             let mut done: Vec<Box<dyn Job>> = vec![];
             let (mut kept, mut broken, mut disk_full) = (false, false, false);
             for mut job in jobs.by_ref() {
-                let step = |sql: &str| tx.prepare_cached(sql).and_then(|mut s| s.execute([]).map(|_| ()));
+                let step = |sql: &str| {
+                    if alone {
+                        return Ok(());
+                    }
+                    tx.prepare_cached(sql).and_then(|mut s| s.execute([]).map(|_| ()))
+                };
                 if let Err(e) = step("SAVEPOINT job") {
                     job.settle(Some(&e));
                     continue;
@@ -303,7 +311,7 @@ impl Writer {
                     broken = true;
                     break;
                 }
-                let ended = if keep {
+                let ended = if keep || alone {
                     step("RELEASE job")
                 } else {
                     step("ROLLBACK TO job").and_then(|_| step("RELEASE job"))
