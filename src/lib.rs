@@ -98,8 +98,8 @@ impl Application {
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write_seed(|tx| -> Result<(), ApiError> {
-                    store::seed::apply(tx, &seed, &clock.now_iso())?;
-                    ops::billing::rebuild_all(tx, &clock)
+                    let seeded = store::seed::apply_seeded(tx, &seed, &clock.now_iso())?;
+                    ops::billing::rebuild_seeded(tx, &clock, seeded)
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;
         }

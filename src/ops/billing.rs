@@ -5,7 +5,7 @@ use crate::domain::billing::{action_still_hides, build_cards, ServiceCard, Servi
 use crate::domain::event::Event;
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
 use crate::error::ApiResult;
-use crate::store::{billing, events, mappings, partners, psa, usage};
+use crate::store::{billing, events, mappings, psa, usage};
 use rusqlite::Connection;
 use serde::Serialize;
 
@@ -15,18 +15,26 @@ pub fn rebuild(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<()
     rebuild_cards(tx, clock, partner_id).map(|_| ())
 }
 
-/// Rebuilds every partner's billing view: after a reset or a change that is not one partner's.
-pub fn rebuild_all(tx: &Connection, clock: &Clock) -> ApiResult<()> {
-    for p in partners::list(tx)? {
-        rebuild(tx, clock, &p.id)?;
-    }
-    Ok(())
-}
-
 /// The rebuild, handing back the cards it saved and their time, so that a caller showing them
 /// does not read back and parse what it has just written.
 pub fn rebuild_cards(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<(Vec<ServiceCard>, String)> {
     let lines = psa::billable_lines(tx, partner_id)?;
+    rebuild_from(tx, clock, partner_id, lines)
+}
+
+/// The billing view of a seed just written over the state (a reset, a first start), built
+/// from the lines the seed's writing handed back rather than read back. The seed's partner is
+/// then the only one.
+pub fn rebuild_seeded(tx: &Connection, clock: &Clock, seeded: crate::store::seed::Seeded) -> ApiResult<()> {
+    rebuild_from(tx, clock, &seeded.partner_id, seeded.billable_lines).map(|_| ())
+}
+
+fn rebuild_from(
+    tx: &Connection,
+    clock: &Clock,
+    partner_id: &str,
+    lines: Vec<crate::domain::billing::PsaLine>,
+) -> ApiResult<(Vec<ServiceCard>, String)> {
     let products = psa::products(tx, partner_id)?;
     let mut feeds = mappings::feeds(tx, partner_id)?;
     // CSV-imported usage counts as production counts it: one more source, summed per line.

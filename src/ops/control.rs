@@ -1,7 +1,7 @@
 //! The simulator's own controls, as `/sim` exposes them: reset to a seed, time travel, and the
 //! partner-side events a vendor must survive (the PSA losing a company).
 
-use super::billing::{rebuild, rebuild_all};
+use super::billing::rebuild;
 use crate::clock::Clock;
 use crate::domain::event::{Event, UnmapReason};
 use crate::error::{ApiError, ApiResult};
@@ -20,8 +20,8 @@ pub async fn reset_to(state: &AppState, seed: Seed) -> ApiResult<()> {
     let clock = state.clock.clone();
     state
         .write_seed(move |tx| {
-            seed::apply(tx, &seed, &clock.now_iso())?;
-            rebuild_all(tx, &clock)
+            let seeded = seed::apply_seeded(tx, &seed, &clock.now_iso())?;
+            super::billing::rebuild_seeded(tx, &clock, seeded)
         })
         .await?;
     state.journal.clear();

@@ -31,7 +31,7 @@ pub type Created = Vec<(String, String)>;
 pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<Created> {
     let t = &p.template.partner;
     seed::insert_partner(tx, p.id, p.name, &t.psa, &t.psa_url, &t.currency)?;
-    let board = seed::write_psa(tx, p.template, p.id, RowIds::Partner(p.id))?;
+    let board = seed::write_psa(tx, p.template, p.id, RowIds::Partner(p.id))?.default_board;
     let vendors: Vec<(String, String)> = tx
         .prepare("SELECT id, modules FROM vendor ORDER BY rowid")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -2,6 +2,7 @@
 //! Ids a seed leaves out are derived from names, so they are the same after every reset.
 
 use super::{clear_state, meta_set, modules_to_json};
+use crate::domain::billing::PsaLine;
 use crate::domain::ids::{ApiKey, ObjectId};
 use rusqlite::{params, Connection, Transaction};
 use serde::Deserialize;
@@ -517,6 +518,20 @@ pub fn partner_id(seed: &Seed) -> String {
 
 /// Empties every table and writes the seed, inside the caller's transaction (atomic reset).
 pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
+    apply_seeded(tx, seed, now).map(|_| ())
+}
+
+/// What `apply_seeded` wrote that the billing view is built from: the one partner and its
+/// billable lines, in the PSA's order, exactly as `psa::billable_lines` reads them back (a test
+/// holds the two equal for every embedded seed).
+pub struct Seeded {
+    pub partner_id: String,
+    pub billable_lines: Vec<PsaLine>,
+}
+
+/// `apply`, handing back the billable lines it wrote: a reset or a first start builds the
+/// billing view from them instead of reading 10,000 rows back.
+pub fn apply_seeded(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<Seeded> {
     clear_state(tx)?;
     let partner_id = partner_id(seed);
     insert_partner(
@@ -527,7 +542,8 @@ pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
         &seed.partner.psa_url,
         &seed.partner.currency,
     )?;
-    let default_board = write_psa(tx, seed, &partner_id, RowIds::Seeded)?;
+    let psa = write_psa(tx, seed, &partner_id, RowIds::Seeded)?;
+    let default_board = psa.default_board;
     for v in &seed.vendors {
         let vid = vendor_id(v);
         let key = ApiKey::from_seed(&v.api_key).expect("checked by Seed::check");
@@ -569,7 +585,10 @@ pub fn apply(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Result<()> {
         };
     }
     meta_set(tx, "seeded_at", now)?;
-    Ok(())
+    Ok(Seeded {
+        partner_id,
+        billable_lines: psa.billable_lines,
+    })
 }
 
 pub fn insert_partner(
@@ -638,7 +657,15 @@ pub fn insert_connected_integration(
 
 /// Writes the seed's PSA (products, companies with agreements and lines, boards) as one
 /// partner's, with ids as `ids` says. Answers the default board's id.
-pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) -> rusqlite::Result<Option<String>> {
+/// What `write_psa` wrote that its caller needs next.
+pub struct WrittenPsa {
+    pub default_board: Option<String>,
+    /// The lines a billing view shows (an active customer's active agreements), in the PSA's
+    /// order: `psa::billable_lines`'s answer, without reading them back.
+    pub billable_lines: Vec<PsaLine>,
+}
+
+pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) -> rusqlite::Result<WrittenPsa> {
     // Prepared once: the large seed writes some 12,000 rows, and a reset must stay quick.
     let mut product_st = tx.prepare_cached(
         "INSERT INTO psa_product (id, partner_id, product_code, name, unit_cost, unit_price, position) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -664,8 +691,9 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
             p.unit_price,
             i as i64
         ])?;
-        product_ids.insert(p.product_code.as_str(), id);
+        product_ids.insert(p.product_code.as_str(), (id, p));
     }
+    let mut billable_lines = vec![];
     let mut line_pos = 0i64;
     for (ci, c) in seed.companies.iter().enumerate() {
         let company_id = ids.id(&c.id, "company", || c.name.clone());
@@ -690,17 +718,35 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
                 a.prorate,
                 ai as i64
             ])?;
+            // The filter `psa::billable_lines` applies, on the same stored strings.
+            let billable = c.company_type == "Customer" && c.status == "Active" && a.status == "Active";
             for l in &a.lines {
-                let product_id = product_ids.get(l.product.as_str()).expect("checked by Seed::check");
+                let (product_id, product) = product_ids.get(l.product.as_str()).expect("checked by Seed::check");
                 line_pos += 1;
+                let line_id = ids.id(&l.id, "line", || format!("{}:{}:{}", c.name, a.name, l.product));
                 line_st.execute(params![
-                    ids.id(&l.id, "line", || format!("{}:{}:{}", c.name, a.name, l.product)),
+                    line_id,
                     partner_id,
                     agreement_id,
                     product_id,
                     l.quantity,
                     line_pos
                 ])?;
+                if billable {
+                    billable_lines.push(PsaLine {
+                        id: line_id.into_owned(),
+                        company_id: company_id.to_string(),
+                        company_name: c.name.clone(),
+                        agreement_id: agreement_id.to_string(),
+                        agreement_name: a.name.clone(),
+                        product_id: product_id.to_string(),
+                        product_code: product.product_code.clone(),
+                        product_name: product.name.clone(),
+                        quantity: l.quantity,
+                        unit_price: product.unit_price,
+                        unit_cost: product.unit_cost,
+                    });
+                }
             }
         }
     }
@@ -715,7 +761,10 @@ pub fn write_psa(tx: &Connection, seed: &Seed, partner_id: &str, ids: RowIds) ->
             params![id, partner_id, b.name, b.default, i as i64],
         )?;
     }
-    Ok(default_board)
+    Ok(WrittenPsa {
+        default_board,
+        billable_lines,
+    })
 }
 
 #[cfg(test)]

@@ -577,3 +577,37 @@ fn epochs_move_with_the_tables_they_watch_and_with_every_reset() {
     store.write(super::clear_state).unwrap();
     assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 1, profile + 1));
 }
+
+/// A reset builds the billing view from the lines the seed's writing hands back: they must be
+/// what `psa::billable_lines` reads back, line for line and in order, for every embedded seed,
+/// and with companies and agreements the view leaves out (a prospect, an inactive customer, a
+/// cancelled agreement).
+#[test]
+fn the_lines_a_seed_writes_are_the_billable_lines_read_back() {
+    let store = Store::open(":memory:").unwrap();
+    for (name, text) in super::seed::EMBEDDED {
+        let mut seed = super::seed::Seed::parse(text).unwrap();
+        for variant in 0..2 {
+            if variant == 1 {
+                let n = seed.companies.len();
+                seed.companies[0].company_type = "Prospect".into();
+                seed.companies[n / 2].status = "Inactive".into();
+                if let Some(a) = seed.companies[n - 1].agreements.first_mut() {
+                    a.status = "Cancelled".into();
+                }
+            }
+            let (written, read): (Vec<_>, Vec<_>) = store
+                .write_seed(|tx| -> rusqlite::Result<_> {
+                    let seeded = super::seed::apply_seeded(tx, &seed, "2026-11-28T10:00:00.000Z")?;
+                    let read = super::psa::billable_lines(tx, &seeded.partner_id)?;
+                    Ok((seeded.billable_lines, read))
+                })
+                .unwrap();
+            assert!(!read.is_empty(), "{name}");
+            assert_eq!(written.len(), read.len(), "{name}, variant {variant}");
+            for (w, r) in written.iter().zip(&read) {
+                assert_eq!(format!("{w:?}"), format!("{r:?}"), "{name}, variant {variant}");
+            }
+        }
+    }
+}
