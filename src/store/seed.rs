@@ -4,7 +4,7 @@
 use super::{clear_state, meta_set, modules_to_json};
 use crate::domain::billing::PsaLine;
 use crate::domain::ids::{ApiKey, ObjectId};
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -542,7 +542,13 @@ pub fn apply_seeded(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Resul
         &seed.partner.psa_url,
         &seed.partner.currency,
     )?;
+    // Into empty tables, the big ones' secondary indexes are built after the rows, in one sort
+    // each, instead of one b-tree insert per row (5 ms of the large seed's 35).
+    let indexes = drop_bulk_indexes(tx)?;
     let psa = write_psa(tx, seed, &partner_id, RowIds::Seeded)?;
+    for sql in indexes {
+        tx.execute_batch(&sql)?;
+    }
     let default_board = psa.default_board;
     for v in &seed.vendors {
         let vid = vendor_id(v);
@@ -589,6 +595,30 @@ pub fn apply_seeded(tx: &Transaction, seed: &Seed, now: &str) -> rusqlite::Resul
         partner_id,
         billable_lines: psa.billable_lines,
     })
+}
+
+/// The secondary indexes of the seed's biggest tables (10,000 lines, 1,000 agreements on the
+/// large seed).
+pub const BULK_INDEXES: [&str; 3] = ["line_by_agreement", "line_by_partner", "agreement_by_company"];
+
+/// Drops `BULK_INDEXES`, answering the statements that create them again: as the schema
+/// defines them, read from the database itself so that schema.sql stays their one definition.
+fn drop_bulk_indexes(tx: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut sqls = vec![];
+    for name in BULK_INDEXES {
+        let sql: Option<String> = tx
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(sql) = sql {
+            tx.execute_batch(&format!("DROP INDEX {name}"))?;
+            sqls.push(sql);
+        }
+    }
+    Ok(sqls)
 }
 
 pub fn insert_partner(

@@ -298,6 +298,18 @@ fn every_embedded_seed_written_without_key_checks_keeps_every_foreign_key() {
                 .unwrap()
         });
         assert!(broken.is_empty(), "{name}: rows without their parent: {broken:?}");
+        // The indexes dropped for the bulk load are back, as schema.sql defines them.
+        let indexes: Vec<String> = store.read(|c| {
+            c.prepare("SELECT name FROM sqlite_master WHERE type = 'index'")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        });
+        for index in super::seed::BULK_INDEXES {
+            assert!(indexes.iter().any(|i| i == index), "{name}: {index} is missing");
+        }
         // The checks are back on for every other write.
         let on: i64 = store.on_writer(|c| c.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap());
         assert_eq!(on, 1, "{name}");
