@@ -7,6 +7,16 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
+/// The first column of every row a query answers, as text.
+fn texts(c: &Connection, sql: &str) -> Vec<String> {
+    c.prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
 /// A deterministic mix of events over three cycles, with repeats, variants and bulk creates.
 fn history(c: &Connection) {
     let kinds: [(&str, Value); 8] = [
@@ -299,14 +309,7 @@ fn every_embedded_seed_written_without_key_checks_keeps_every_foreign_key() {
         });
         assert!(broken.is_empty(), "{name}: rows without their parent: {broken:?}");
         // The indexes dropped for the bulk load are back, as schema.sql defines them.
-        let indexes: Vec<String> = store.read(|c| {
-            c.prepare("SELECT name FROM sqlite_master WHERE type = 'index'")
-                .unwrap()
-                .query_map([], |r| r.get(0))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap()
-        });
+        let indexes = store.read(|c| texts(c, "SELECT name FROM sqlite_master WHERE type = 'index'"));
         for index in super::seed::BULK_INDEXES {
             assert!(indexes.iter().any(|i| i == index), "{name}: {index} is missing");
         }
@@ -504,14 +507,7 @@ fn writes_sent_together_are_each_kept_or_refused_alone() {
             answers.insert((t, n), rt.block_on(ticket.answer()));
         }
     }
-    let stored: Vec<String> = store.read(|c| {
-        c.prepare("SELECT key FROM meta WHERE key LIKE 'job-%'")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    });
+    let stored = store.read(|c| texts(c, "SELECT key FROM meta WHERE key LIKE 'job-%'"));
     for ((t, n), answer) in &answers {
         let key = format!("job-{t}-{n}");
         let kept = stored.contains(&key);
