@@ -172,6 +172,18 @@ mod tests {
         assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (2, 3));
     }
 
+    /// The tables `clear_state` empties row by row are exactly the ones a counter watches, and
+    /// each is a table of the state (a renamed table would otherwise go unwatched in silence).
+    #[test]
+    fn the_watched_tables_are_the_state_tables_a_counter_names() {
+        for t in super::super::STATE_TABLES {
+            assert_eq!(Watch::of_table(t) != 0, WATCHED_TABLES.contains(&t), "{t}");
+        }
+        for t in WATCHED_TABLES {
+            assert!(super::super::STATE_TABLES.contains(&t), "{t}");
+        }
+    }
+
     #[test]
     fn a_copy_of_another_epoch_is_never_answered_and_the_map_stays_bounded() {
         let c = EpochCache::new(Watch::Keys, 2);
