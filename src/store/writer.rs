@@ -263,7 +263,8 @@ impl Writer {
             }));
             q.jobs.len() == 1 && !q.closed
         };
-        match self.try_hold().filter(|_| alone) {
+        // Not alone: the writer is not even tried, so a caller never holds it up for the thread.
+        match alone.then(|| self.try_hold()).flatten() {
             // The queue is taken after the job was queued, so the job is in it (or the thread
             // took it first, and runs it).
             Some(mut conn) => self.run_queue(&mut conn),
