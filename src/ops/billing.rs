@@ -22,9 +22,8 @@ pub fn rebuild_cards(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiRes
     rebuild_from(tx, clock, partner_id, lines)
 }
 
-/// The billing view of a seed just written over the state (a reset, a first start), built
-/// from the lines the seed's writing handed back rather than read back. The seed's partner is
-/// then the only one.
+/// The billing view of a partner whose PSA was just written from a seed (a reset, a first
+/// start, a new partner), built from the lines the writing handed back rather than read back.
 pub fn rebuild_seeded(tx: &Connection, clock: &Clock, seeded: crate::store::seed::Seeded) -> ApiResult<()> {
     rebuild_from(tx, clock, &seeded.partner_id, seeded.billable_lines).map(|_| ())
 }

@@ -1,7 +1,7 @@
 //! Creating an isolated partner: the seed's partner copied, under ids of its own, with an
 //! integration already connected and a fresh partner key, in one transaction.
 
-use super::billing::rebuild;
+use super::billing::rebuild_seeded;
 use crate::clock::Clock;
 use crate::domain::event::Event;
 use crate::domain::ids::GradientToken;
@@ -91,7 +91,7 @@ pub fn create(tx: &Connection, clock: &Clock, template: &Seed, wanted: Wanted) -
     let name = wanted
         .name
         .unwrap_or_else(|| format!("{} {}", template.partner.name, count + 1));
-    partners::create(
+    let written = partners::create(
         tx,
         &NewPartner {
             id: &partner_id,
@@ -112,7 +112,7 @@ pub fn create(tx: &Connection, clock: &Clock, template: &Seed, wanted: Wanted) -
         key_hint: key.hint(),
     };
     events::record(tx, Some(&integration_id), 1, &now, &token)?;
-    rebuild(tx, clock, &partner_id)?;
+    rebuild_seeded(tx, clock, written)?;
     Ok(CreatedPartner {
         gradient_token: GradientToken::encode(&vendor_key, key.expose()),
         partner_api_key: key.expose().to_string(),

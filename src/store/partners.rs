@@ -20,26 +20,25 @@ pub struct NewPartner<'a> {
     pub now: &'a str,
 }
 
-/// One integration the new partner got: (integration id, vendor id).
-pub type Created = Vec<(String, String)>;
-
 /// Writes a partner from its template in the caller's transaction: the partner, its PSA (rows
 /// under ids of its own), and one integration per vendor, as the seed gives its partner: the
 /// chosen vendor's connected with a fresh partner key (CONNECT then GENERATE API TOKEN), the
 /// others Ready to Connect. Integration ids other than the chosen one's derive from the
 /// partner's id and the vendor's.
-pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<Created> {
+///
+/// Answers the partner's billable lines as written, which its first billing view is built from.
+pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<seed::Seeded> {
     let t = &p.template.partner;
     seed::insert_partner(tx, p.id, p.name, &t.psa, &t.psa_url, &t.currency)?;
-    let board = seed::write_psa(tx, p.template, p.id, RowIds::Partner(p.id))?.default_board;
+    let psa = seed::write_psa(tx, p.template, p.id, RowIds::Partner(p.id))?;
+    let board = psa.default_board;
     let vendors: Vec<(String, String)> = tx
         .prepare("SELECT id, modules FROM vendor ORDER BY rowid")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut created = vec![];
     for (vendor_id, modules) in vendors {
         let modules = super::modules_from_json(&modules);
-        let id = if vendor_id == p.vendor_id {
+        if vendor_id == p.vendor_id {
             seed::insert_connected_integration(
                 tx,
                 p.integration_id,
@@ -51,16 +50,16 @@ pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<Created> {
                 p.now,
                 board.as_deref(),
             )?;
-            p.integration_id.to_string()
         } else {
             let id =
                 crate::domain::ids::ObjectId::derived("integration", &format!("{}:{vendor_id}", p.id)).into_string();
             seed::insert_integration(tx, &id, &vendor_id, p.id, &modules, board.as_deref())?;
-            id
-        };
-        created.push((id, vendor_id));
+        }
     }
-    Ok(created)
+    Ok(seed::Seeded {
+        partner_id: p.id.to_string(),
+        billable_lines: psa.billable_lines,
+    })
 }
 
 pub fn exists(c: &Connection, id: &str) -> rusqlite::Result<bool> {

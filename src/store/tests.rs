@@ -586,10 +586,11 @@ fn epochs_move_with_the_tables_they_watch_and_with_every_reset() {
     assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 1, profile + 1));
 }
 
-/// A reset builds the billing view from the lines the seed's writing hands back: they must be
-/// what `psa::billable_lines` reads back, line for line and in order, for every embedded seed,
-/// and with companies and agreements the view leaves out (a prospect, an inactive customer, a
-/// cancelled agreement).
+/// A reset or a new partner builds the billing view from the lines the seed's writing hands
+/// back: they must be what `psa::billable_lines` reads back, line for line and in order, for
+/// every embedded seed (its own partner and one created from it as a template), and with
+/// companies and agreements the view leaves out (a prospect, an inactive customer, a cancelled
+/// agreement).
 #[test]
 fn the_lines_a_seed_writes_are_the_billable_lines_read_back() {
     let store = Store::open(":memory:").unwrap();
@@ -604,17 +605,37 @@ fn the_lines_a_seed_writes_are_the_billable_lines_read_back() {
                     a.status = "Cancelled".into();
                 }
             }
-            let (written, read): (Vec<_>, Vec<_>) = store
+            // The seed's partner, and one created from the seed as a template (ids of its own).
+            let pairs = store
                 .write_seed(|tx| -> rusqlite::Result<_> {
-                    let seeded = super::seed::apply_seeded(tx, &seed, "2026-11-28T10:00:00.000Z")?;
-                    let read = super::psa::billable_lines(tx, &seeded.partner_id)?;
-                    Ok((seeded.billable_lines, read))
+                    let now = "2026-11-28T10:00:00.000Z";
+                    let seeded = super::seed::apply_seeded(tx, &seed, now)?;
+                    let vendor: String = tx.query_row("SELECT id FROM vendor ORDER BY rowid", [], |r| r.get(0))?;
+                    let key = crate::domain::ids::ApiKey::from_seed("0123456789abcdef0123456789abcdef").unwrap();
+                    let partner = super::partners::NewPartner {
+                        id: "65a0c0ffee00000000000b02",
+                        name: "Second MSP",
+                        template: &seed,
+                        vendor_id: &vendor,
+                        integration_id: "65a0c0ffee00000000000b03",
+                        key: &key,
+                        now,
+                    };
+                    let created = super::partners::create(tx, &partner)?;
+                    let mut pairs = vec![];
+                    for written in [seeded, created] {
+                        let read = super::psa::billable_lines(tx, &written.partner_id)?;
+                        pairs.push((written.billable_lines, read));
+                    }
+                    Ok(pairs)
                 })
                 .unwrap();
-            assert!(!read.is_empty(), "{name}");
-            assert_eq!(written.len(), read.len(), "{name}, variant {variant}");
-            for (w, r) in written.iter().zip(&read) {
-                assert_eq!(format!("{w:?}"), format!("{r:?}"), "{name}, variant {variant}");
+            for (written, read) in pairs {
+                assert!(!read.is_empty(), "{name}");
+                assert_eq!(written.len(), read.len(), "{name}, variant {variant}");
+                for (w, r) in written.iter().zip(&read) {
+                    assert_eq!(format!("{w:?}"), format!("{r:?}"), "{name}, variant {variant}");
+                }
             }
         }
     }
