@@ -123,6 +123,9 @@ pub struct Config {
 pub enum Command {
     /// Play a vendor's integration against a Synthesize base URL (this simulator or production).
     DemoVendor(crate::demo_vendor::cli::DemoVendorArgs),
+    /// Certify an integration: run Gradient's QA steps against the vendor's own commands, on a
+    /// simulator of its own, and answer with the checklist's verdict (JUnit XML and JSON too).
+    Qa(crate::certify::QaArgs),
 }
 
 impl Config {

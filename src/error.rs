@@ -107,6 +107,12 @@ impl ResponseError for ApiError {
         if let ApiError::RateLimited { retry_after_secs, .. } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        // An injected 429 is the rate limit's answer as a client meets it, header included.
+        if let ApiError::Injected { status, .. } = self {
+            if *status == StatusCode::TOO_MANY_REQUESTS {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+        }
         res.body(self.body().to_string())
     }
 }

@@ -4,6 +4,7 @@
 pub mod api;
 #[doc(hidden)]
 pub mod bench_parts;
+pub mod certify;
 pub(crate) mod clock;
 pub mod config;
 pub mod demo_vendor;

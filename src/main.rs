@@ -10,8 +10,10 @@ async fn main() -> std::process::ExitCode {
     // RUST_LOG still brings them back.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let mut config = Config::parse();
-    if let Some(Command::DemoVendor(args)) = config.command.take() {
-        return synthesize_sim::demo_vendor::cli::main(args).await;
+    match config.command.take() {
+        Some(Command::DemoVendor(args)) => return synthesize_sim::demo_vendor::cli::main(args).await,
+        Some(Command::Qa(args)) => return synthesize_sim::certify::main(args).await,
+        None => {}
     }
     // The server's own signal handling is off (tests run many servers in one process), so the
     // binary stops itself: gracefully on the first SIGINT or SIGTERM, at once on a second one.

@@ -1,0 +1,867 @@
+//! The QA rounds: the partner's steps played through `/sim`, the vendor's steps run as the
+//! vendor's commands, each step judged from what the partner would see (the card, the Billing
+//! page) and the journal, its failure explained with the checklist's own hint.
+
+use super::command::{self, Ran};
+use super::console::Console;
+use super::mapping::{self, MappingFile, Plan};
+use super::outcome::{Case, Status};
+use super::{case, secs, QaArgs};
+use crate::domain::ids::GradientToken;
+use crate::state::AppState;
+use crate::store::seed::DemoKeys;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// A step that did not pass: what the runner saw, and the vendor command's output if any.
+pub struct Fail {
+    pub seen: String,
+    pub output: String,
+}
+
+impl Fail {
+    pub fn seen(s: impl Into<String>) -> Self {
+        Fail {
+            seen: s.into(),
+            output: String::new(),
+        }
+    }
+}
+
+impl From<super::console::Refused> for Fail {
+    fn from(r: super::console::Refused) -> Self {
+        Fail::seen(format!("the simulator answered {r}"))
+    }
+}
+
+pub type Step = Result<(String, String), Fail>;
+
+/// The keys the partner generated in this round.
+#[derive(Clone, Default)]
+pub struct Keys {
+    pub partner: String,
+    pub token: String,
+}
+
+pub struct Runner {
+    pub args: QaArgs,
+    state: actix_web::web::Data<AppState>,
+    pub console: Console,
+    pub vendor_key: String,
+    mapping: Option<MappingFile>,
+    pub keys: Keys,
+    /// The round's --connect command while it runs: the partner's steps go on beside it, so
+    /// that a command that waits for the mapping before it syncs can do everything.
+    connect_task: Option<tokio::task::JoinHandle<std::io::Result<Ran>>>,
+    pub cases: Vec<Case>,
+    /// The checklist's verdict at the end ("QA passed", ...).
+    pub verdict: String,
+    /// The checklist's QA report at the end.
+    pub final_report: Value,
+}
+
+impl Runner {
+    pub fn new(
+        args: QaArgs,
+        base: &str,
+        state: actix_web::web::Data<AppState>,
+        keys: DemoKeys,
+        mapping: Option<MappingFile>,
+    ) -> Self {
+        let mut console = Console::new(base);
+        console.integration = keys.integration_id.clone();
+        Runner {
+            args,
+            state,
+            console,
+            vendor_key: keys.vendor_api_key,
+            mapping,
+            keys: Keys::default(),
+            connect_task: None,
+            cases: vec![],
+            verdict: "QA not passed yet".into(),
+            final_report: Value::Null,
+        }
+    }
+
+    /// Every round, the resilience vectors if asked, then the verdict. Answers a usage error
+    /// found on the way (a mapping file naming what the seed does not have).
+    pub async fn run_all(&mut self) -> Result<Option<String>, String> {
+        println!(
+            "synthesize-sim qa: simulator at {} ({} round(s){})",
+            self.console.base,
+            self.args.rounds,
+            if self.args.resilience { ", then resilience" } else { "" }
+        );
+        if let Some(file) = &self.mapping {
+            let lists = self.console.mappings().await.map_err(|e| e.to_string())?;
+            mapping::check_targets(file, &lists)?;
+        }
+        let mut going = self.prelude().await;
+        for r in 1..=self.args.rounds {
+            if going {
+                going = self.round(r).await;
+            } else {
+                self.skip_round(r);
+            }
+        }
+        // The verdict is the QA rounds': the vectors' own connections and the failures they
+        // provoke on purpose are not the integration's record.
+        self.conclude().await;
+        if self.args.resilience {
+            if going {
+                super::resilience::run(self).await;
+            } else {
+                let mut c = Case::new("resilience", 0, "resilience", "Resilience vectors");
+                c.status = Status::Skipped;
+                c.message = Some("QA did not pass, so the vectors were not run".into());
+                self.push(c);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Prints the step's line and keeps its case.
+    pub fn push(&mut self, c: Case) {
+        println!("{}", c.line());
+        self.cases.push(c);
+    }
+
+    fn suite(r: u32) -> String {
+        format!("QA round {r}")
+    }
+
+    /// Records a step's result: on failure the checklist's hint becomes the message.
+    pub async fn record(&mut self, r: u32, key: &str, started: Instant, result: Step) -> bool {
+        let mut c = case(&Self::suite(r), r, key);
+        c.seconds = started.elapsed().as_secs_f64();
+        match result {
+            Ok((evidence, output)) => {
+                c.evidence = Some(evidence);
+                c.output = output;
+            }
+            Err(f) => {
+                c.status = Status::Failed;
+                c.message = Some(self.hint(r, key).await.unwrap_or_else(|| f.seen.clone()));
+                c.evidence = Some(f.seen);
+                c.output = f.output;
+            }
+        }
+        let ok = c.status == Status::Passed;
+        self.push(c);
+        ok
+    }
+
+    /// The checklist's hint for this step (round 2 and later: its `_again` key), or the hint of
+    /// the step the checklist is stuck on, which explains the earlier cause.
+    async fn hint(&self, r: u32, key: &str) -> Option<String> {
+        let q = self.console.checklist().await.ok()?;
+        let want = if r >= 2 && key != "disconnected" {
+            format!("{key}_again")
+        } else {
+            key.to_string()
+        };
+        let steps = q["steps"].as_array()?;
+        let own = steps.iter().find(|s| s["key"] == want.as_str());
+        if let Some(h) = own.and_then(|s| s["hint"].as_str().or(s["warning"].as_str())) {
+            return Some(h.to_string());
+        }
+        steps.iter().find_map(|s| s["hint"].as_str()).map(String::from)
+    }
+
+    fn skip_round(&mut self, r: u32) {
+        let mut keys: Vec<&str> = crate::domain::qa::QaStep::ROUND.iter().map(|s| s.key()).collect();
+        if r < self.args.rounds {
+            keys.push("disconnected");
+        }
+        for key in keys {
+            let mut c = case(&Self::suite(r), r, key);
+            c.status = Status::Skipped;
+            c.message = Some("not reached: an earlier step failed".into());
+            self.push(c);
+        }
+    }
+
+    /// The environment a vendor command gets: production's base URL (with `/api`), the token
+    /// and both keys under the names a public Synthesize CLI reads, and where QA stands.
+    pub fn env(&self, round: u32, step: &str) -> Vec<(String, String)> {
+        vec![
+            ("GRADIENT_BASE_URL".into(), format!("{}/api", self.console.base)),
+            ("GRADIENT_TOKEN".into(), self.keys.token.clone()),
+            ("GRADIENT_VENDOR_API_KEY".into(), self.vendor_key.clone()),
+            ("GRADIENT_PARTNER_API_KEY".into(), self.keys.partner.clone()),
+            ("SYNTH_SIM_QA_ROUND".into(), round.to_string()),
+            ("SYNTH_SIM_QA_STEP".into(), step.into()),
+        ]
+    }
+
+    /// Runs one of the vendor's commands; a failure carries its output.
+    pub async fn vendor(&self, line: &str, env: &[(String, String)]) -> Result<Ran, Fail> {
+        let limit = secs(self.args.step_timeout);
+        let ran = command::run(line, env, limit)
+            .await
+            .map_err(|e| Fail::seen(format!("`{line}` could not start: {e}")))?;
+        match ran.failure(line, limit) {
+            Some(why) => Err(Fail {
+                seen: why,
+                output: ran.output(),
+            }),
+            None => Ok(ran),
+        }
+    }
+
+    /// Polls `probe` until it answers Some, for at most the settle time (plus `extra`).
+    pub async fn settle<T, F, Fut>(&self, extra: Duration, mut probe: F) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + secs(self.args.settle_timeout) + extra;
+        loop {
+            if let Some(v) = probe().await {
+                return Some(v);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Before round 1: the portal URL set as Gradient support sets it, then "If the
+    /// integration is connected, disconnect it".
+    async fn prelude(&mut self) -> bool {
+        let started = Instant::now();
+        let result = async {
+            let card = self.console.card().await?;
+            if let Some(url) = self.args.portal_url.clone() {
+                let vendor = card["vendorId"].as_str().unwrap_or_default().to_string();
+                self.set_portal_url(vendor, url).await?;
+            }
+            if card["state"] == "ready_to_connect" {
+                return Ok(("the integration was not connected".into(), String::new()));
+            }
+            self.console.on("POST", "/disconnect", None).await?;
+            Ok((
+                format!(
+                    "disconnected it (it was {})",
+                    card["stateLabel"].as_str().unwrap_or("connected")
+                ),
+                String::new(),
+            ))
+        }
+        .await;
+        self.record(1, "disconnected_at_start", started, result).await
+    }
+
+    /// Gradient support's action, which has no route: the vendor profile's update, in process,
+    /// with no caller's key (a vendor API call would count as the vendor authenticating).
+    async fn set_portal_url(&self, vendor_id: String, url: String) -> Result<(), Fail> {
+        let update = crate::store::vendors::VendorUpdate {
+            integration_portal_url: Some(url),
+            ..Default::default()
+        };
+        crate::ops::profile::update_vendor(&self.state, &Support, vendor_id, None, update)
+            .await
+            .result
+            .map(|_| ())
+            .map_err(|e| Fail::seen(format!("setting --portal-url: {e}")))
+    }
+
+    /// One round, connect to finish and usage; false when a step failed that later ones need.
+    async fn round(&mut self, r: u32) -> bool {
+        let mark = self.console.journal_mark().await.unwrap_or(0);
+        let t = Instant::now();
+        let res = self.simple("POST", "/connect", |c| {
+            format!("CONNECT pressed: {}", c["stateLabel"].as_str().unwrap_or(""))
+        });
+        let res = res.await;
+        if !self.record(r, "connect", t, res).await {
+            return self.stop(r, "token_generated");
+        }
+
+        let t = Instant::now();
+        let res = match self.console.on("POST", "/token", None).await {
+            Ok(k) => {
+                self.keys = Keys {
+                    partner: k["partnerApiKey"].as_str().unwrap_or_default().to_string(),
+                    token: k["gradientToken"].as_str().unwrap_or_default().to_string(),
+                };
+                Ok((
+                    format!(
+                        "partner API key {} generated",
+                        GradientToken::key_hint(&self.keys.token)
+                    ),
+                    String::new(),
+                ))
+            }
+            Err(e) => Err(e.into()),
+        };
+        if !self.record(r, "token_generated", t, res).await {
+            return self.stop(r, "portal_opened");
+        }
+
+        // OPEN VENDOR PORTAL comes before authentication in the QA steps; a blank page is
+        // tried again once the vendor's code has run (which may set the URL).
+        let t_portal = Instant::now();
+        let first_open = self.open_portal().await;
+        if let Ok(url) = &first_open {
+            let res = Ok((format!("OPEN VENDOR PORTAL opened {url}"), String::new()));
+            self.record(r, "portal_opened", t_portal, res).await;
+        }
+
+        let t = Instant::now();
+        let res = self.authenticate(r, mark).await;
+        let authenticated = self.record(r, "authenticated", t, res).await;
+        if first_open.is_err() {
+            let res = match self.open_portal().await {
+                Ok(url) => Ok((
+                    format!("OPEN VENDOR PORTAL opened {url} (set by the vendor's code)"),
+                    String::new(),
+                )),
+                Err(seen) => Err(Fail::seen(seen)),
+            };
+            let at = self.cases.len() - 1;
+            if !self.record(r, "portal_opened", t_portal, res).await {
+                let c = self.cases.last_mut().expect("just pushed");
+                let m = c.message.take().unwrap_or_default();
+                c.message = Some(format!(
+                    "{m} Or pass --portal-url URL to `synthesize-sim qa` (in production, Gradient support sets it)."
+                ));
+            }
+            let portal = self.cases.pop().expect("just pushed");
+            self.cases.insert(at, portal);
+        }
+        if !authenticated {
+            return self.stop(r, "next_lit");
+        }
+
+        let t = Instant::now();
+        let res = self.watch_card(
+            |c| c["nextEnabled"] == true,
+            |c| format!("NEXT is lit: status {}", c["status"].as_str().unwrap_or("?")),
+        );
+        let res = res.await;
+        if !self.record(r, "next_lit", t, res).await {
+            return self.stop(r, "accounts_synced");
+        }
+
+        let t = Instant::now();
+        let res = self.watch_card(
+            |c| c["accountCount"].as_u64().unwrap_or(0) > 0,
+            |c| format!("{} account(s) in for mapping", c["accountCount"]),
+        );
+        let mut res = res.await;
+        if res.is_ok() {
+            res = self.accounts_settled().await;
+        }
+        if !self.record(r, "accounts_synced", t, res).await {
+            return self.stop(r, "accounts_mapped");
+        }
+
+        let t = Instant::now();
+        let res = self.map(true).await;
+        if !self.record(r, "accounts_mapped", t, res).await {
+            return self.stop(r, "services_synced");
+        }
+
+        let t = Instant::now();
+        let res = async {
+            self.console
+                .on("POST", "/step", Some(&json!({"step": "service_mapping"})))
+                .await?;
+            let m = self.console.mappings().await?;
+            let n = m["services"].as_array().map_or(0, Vec::len);
+            if n == 0 {
+                return Err(Fail::seen("the Service Mapping step lists no service"));
+            }
+            Ok((format!("{n} service(s) in for mapping"), String::new()))
+        }
+        .await;
+        if !self.record(r, "services_synced", t, res).await {
+            return self.stop(r, "services_mapped");
+        }
+
+        let t = Instant::now();
+        let res = self.map(false).await;
+        if !self.record(r, "services_mapped", t, res).await {
+            return self.stop(r, "finished");
+        }
+
+        let t = Instant::now();
+        let res = async {
+            self.console
+                .on("POST", "/step", Some(&json!({"step": "review"})))
+                .await?;
+            let card = self.console.on("POST", "/finish", None).await?;
+            Ok((
+                format!("FINISH pressed: {}", card["stateLabel"].as_str().unwrap_or("")),
+                String::new(),
+            ))
+        }
+        .await;
+        if !self.record(r, "finished", t, res).await {
+            return self.stop(r, "sync_initiated");
+        }
+
+        let t = Instant::now();
+        let res = self.sync(r, mark).await;
+        if !self.record(r, "sync_initiated", t, res).await {
+            return self.stop(r, "usage_visible");
+        }
+
+        let t = Instant::now();
+        let res = self.usage_visible(mark).await;
+        if !self.record(r, "usage_visible", t, res).await {
+            return self.stop(r, "disconnected");
+        }
+
+        if r < self.args.rounds {
+            let t = Instant::now();
+            let res = self.disconnect().await;
+            return self.record(r, "disconnected", t, res).await;
+        }
+        true
+    }
+
+    /// Marks the rest of round `r` from `from` as not reached; answers false.
+    fn stop(&mut self, r: u32, from: &str) -> bool {
+        if let Some(task) = self.connect_task.take() {
+            task.abort();
+        }
+        let mut keys: Vec<&str> = crate::domain::qa::QaStep::ROUND.iter().map(|s| s.key()).collect();
+        if r < self.args.rounds {
+            keys.push("disconnected");
+        }
+        let Some(i) = keys.iter().position(|k| *k == from) else {
+            return false;
+        };
+        for key in &keys[i..] {
+            if self.cases.iter().any(|c| c.round == r && c.key == *key) {
+                continue; // the portal step may have been recorded out of order
+            }
+            let mut c = case(&Self::suite(r), r, key);
+            c.status = Status::Skipped;
+            c.message = Some("not reached: an earlier step failed".into());
+            self.push(c);
+        }
+        false
+    }
+
+    /// A partner action that must succeed, its evidence taken from the card it answers.
+    async fn simple(&self, method: &str, path: &str, evidence: impl Fn(&Value) -> String) -> Step {
+        let card = self.console.on(method, path, None).await?;
+        Ok((evidence(&card), String::new()))
+    }
+
+    pub async fn disconnect(&self) -> Step {
+        let d = self.console.on("POST", "/disconnect", None).await?;
+        Ok((
+            format!(
+                "DISCONNECT pressed: {} account(s), {} mapping(s), {} count(s) deleted; the key is revoked",
+                d["deleted"]["accounts"],
+                d["deleted"]["accountMappings"].as_u64().unwrap_or(0)
+                    + d["deleted"]["serviceMappings"].as_u64().unwrap_or(0),
+                d["deleted"]["unitCounts"]
+            ),
+            String::new(),
+        ))
+    }
+
+    /// OPEN VENDOR PORTAL as the console presses it: the URL, or the blank page's reason.
+    async fn open_portal(&self) -> Result<String, String> {
+        match self.console.on("GET", "/vendor-portal?format=json", None).await {
+            Ok(v) => Ok(v["url"].as_str().unwrap_or_default().to_string()),
+            Err(e) => Err(format!("OPEN VENDOR PORTAL showed a blank page: {}", e.message)),
+        }
+    }
+
+    /// Waits for the card to show `ok`.
+    pub(super) async fn watch_card(&self, ok: impl Fn(&Value) -> bool, evidence: impl Fn(&Value) -> String) -> Step {
+        let last = std::cell::RefCell::new(Value::Null);
+        let (last_ref, ok) = (&last, &ok);
+        let found = self
+            .settle(Duration::ZERO, || async move {
+                let card = self.console.card().await.ok()?;
+                let hit = ok(&card);
+                *last_ref.borrow_mut() = card.clone();
+                hit.then_some(card)
+            })
+            .await;
+        let last = last.into_inner();
+        match found {
+            Some(card) => Ok((evidence(&card), String::new())),
+            None => Err(Fail::seen(format!(
+                "after {} s the card shows status {}, {} account(s), {} service(s), NEXT {}",
+                self.args.settle_timeout,
+                last["status"].as_str().unwrap_or("none"),
+                last["accountCount"],
+                last["serviceCount"],
+                if last["nextEnabled"] == true { "lit" } else { "dark" }
+            ))),
+        }
+    }
+
+    /// Starts the round's --connect command in the background.
+    pub(super) fn start_connect(&mut self, r: u32, step: &str, extra: &[(String, String)]) {
+        let line = self.args.connect.clone();
+        let mut env = self.env(r, step);
+        env.extend(extra.iter().cloned());
+        let limit = secs(self.args.step_timeout);
+        self.connect_task = Some(tokio::spawn(async move { command::run(&line, &env, limit).await }));
+    }
+
+    /// Waits for the --connect command to end: its output, or why it failed.
+    pub(super) async fn join_connect(&mut self) -> Result<String, Fail> {
+        let Some(task) = self.connect_task.take() else {
+            return Ok(String::new());
+        };
+        let line = &self.args.connect;
+        let ran = task
+            .await
+            .map_err(|e| Fail::seen(e.to_string()))?
+            .map_err(|e| Fail::seen(format!("`{line}` could not start: {e}")))?;
+        match ran.failure(line, secs(self.args.step_timeout)) {
+            Some(why) => Err(Fail {
+                seen: why,
+                output: ran.output(),
+            }),
+            None => Ok(ran.output()),
+        }
+    }
+
+    fn connect_running(&self) -> bool {
+        self.connect_task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// "Authenticate the integration": the vendor's --connect command runs; the step passes
+    /// once a call with the new key is accepted (the command may go on, e.g. to wait for the
+    /// mapping), and fails if the command ends without one or fails first.
+    async fn authenticate(&mut self, r: u32, mark: u64) -> Step {
+        self.start_connect(r, "connect", &[]);
+        let hint = GradientToken::key_hint(&self.keys.token);
+        let limit = secs(self.args.step_timeout);
+        let started = Instant::now();
+        let accepted = loop {
+            let calls = self.console.journal_after(mark).await.unwrap_or_default();
+            let hit = calls
+                .into_iter()
+                .find(|e| e["token"] == hint.as_str() && e["status"].as_u64().is_some_and(|s| s < 400));
+            if hit.is_some() || !self.connect_running() || started.elapsed() > limit {
+                break hit;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let line = self.args.connect.clone();
+        // A command that is over is judged whole now; one still running is joined at the sync.
+        let output = if self.connect_running() {
+            String::new()
+        } else {
+            self.join_connect().await?
+        };
+        match accepted {
+            Some(e) => Ok((
+                format!(
+                    "`{line}`: first call with the new key: {} {} {}",
+                    e["method"].as_str().unwrap_or(""),
+                    e["path"].as_str().unwrap_or(""),
+                    e["status"]
+                ),
+                output,
+            )),
+            None => Err(Fail {
+                seen: format!("`{line}` ended, and no call with the new partner key ({hint}) was accepted"),
+                output,
+            }),
+        }
+    }
+
+    /// While --connect still runs, the accounts may still be coming: the partner maps once
+    /// their number has held for a second (or the command is over).
+    async fn accounts_settled(&self) -> Step {
+        let mut last = (u64::MAX, Instant::now());
+        let deadline = Instant::now() + secs(self.args.settle_timeout);
+        loop {
+            let n = self.console.card().await?["accountCount"].as_u64().unwrap_or(0);
+            if n != last.0 {
+                last = (n, Instant::now());
+            }
+            let held = last.1.elapsed() >= Duration::from_secs(1);
+            if !self.connect_running() || held || Instant::now() >= deadline {
+                return Ok((format!("{n} account(s) in for mapping"), String::new()));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Maps the accounts (or the services) as planned.
+    pub(super) async fn map(&self, accounts: bool) -> Step {
+        if accounts {
+            self.console
+                .on("POST", "/step", Some(&json!({"step": "account_mapping"})))
+                .await?;
+        }
+        let lists = self.console.mappings().await?;
+        let billing = self.console.billing().await?;
+        let Plan {
+            accounts: a,
+            services: s,
+        } = mapping::plan(&lists, &billing, self.mapping.as_ref()).map_err(Fail::seen)?;
+        let mut done = vec![];
+        let auto = |k: &str| {
+            lists[k]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|x| x["source"] == "auto")
+                .count()
+        };
+        if accounts {
+            for p in &a {
+                let path = format!("/mappings/accounts/{}", enc(&p.id));
+                self.console
+                    .on("PUT", &path, Some(&json!({"psaAccountId": p.targets[0]})))
+                    .await?;
+                done.push(p.label.clone());
+            }
+            let card = self.console.card().await?;
+            let n = card["mappedAccountCount"].as_u64().unwrap_or(0);
+            if n == 0 {
+                return Err(Fail::seen("no account is mapped"));
+            }
+            let auto = auto("accounts");
+            Ok((mapped_evidence(n, auto, &done), String::new()))
+        } else {
+            for p in &s {
+                let path = format!("/mappings/services/{}", enc(&p.id));
+                self.console
+                    .on("PUT", &path, Some(&json!({"psaProductIds": p.targets})))
+                    .await?;
+                done.push(p.label.clone());
+            }
+            let card = self.console.card().await?;
+            let n = card["mappedServiceCount"].as_u64().unwrap_or(0);
+            if n == 0 {
+                return Err(Fail::seen("no service is mapped"));
+            }
+            Ok((mapped_evidence(n, auto("services"), &done), String::new()))
+        }
+    }
+
+    /// "Within the vendor portal, initiate a sync": the --sync command (if any), then accepted
+    /// counts with this round's key in the journal.
+    async fn sync(&mut self, r: u32, mark: u64) -> Step {
+        let mut output = self.join_connect().await?;
+        let mut ran_line = String::from("(--connect sent the usage)");
+        if let Some(line) = self.args.sync.clone() {
+            let ran = self.vendor(&line, &self.env(r, "sync")).await?;
+            output.push_str(&ran.output());
+            ran_line = format!("`{line}` ran in {:.1} s", ran.seconds);
+        }
+        let counts = self.accepted_counts(mark).await;
+        if counts.is_empty() {
+            let refused = self
+                .console
+                .journal_after(mark)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|e| is_count(e) && e["status"].as_u64().unwrap_or(0) >= 400)
+                .count();
+            return Err(Fail {
+                seen: format!("{ran_line}; no count was accepted ({refused} refused)"),
+                output,
+            });
+        }
+        Ok((format!("{ran_line}; {} count(s) accepted", counts.len()), output))
+    }
+
+    /// (accountId, serviceId) of every count accepted with this round's key since `mark`.
+    pub async fn accepted_counts(&self, mark: u64) -> Vec<(String, String)> {
+        let hint = GradientToken::key_hint(&self.keys.token);
+        self.console
+            .journal_after(mark)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| is_count(e) && e["status"] == 201 && e["token"] == hint.as_str())
+            .filter_map(|e| {
+                let body: Value = serde_json::from_str(e["requestBody"].as_str()?).ok()?;
+                let account = match &body["accountId"] {
+                    Value::String(s) => s.clone(),
+                    Value::Number(n) => n.to_string(),
+                    _ => return None,
+                };
+                let service = e["path"].as_str()?.split('/').rev().nth(1)?.to_string();
+                Some((account, service))
+            })
+            .collect()
+    }
+
+    /// "Refresh the Billing page": once the rebuild has run, each mapped card a count was
+    /// accepted for shows a vendor quantity.
+    async fn usage_visible(&self, mark: u64) -> Step {
+        let counts = self.accepted_counts(mark).await;
+        let lists = self.console.mappings().await?;
+        let mut expected: Vec<(String, String)> = vec![];
+        for (account, service) in &counts {
+            let psa = lists["accounts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|a| a["id"] == account.as_str())
+                .and_then(|a| a["psaAccountId"].as_str());
+            let products = lists["services"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["id"] == service.as_str())
+                .and_then(|s| s["psaProductIds"].as_array());
+            if let (Some(psa), Some(products)) = (psa, products) {
+                for p in products.iter().filter_map(Value::as_str) {
+                    let pair = (psa.to_string(), p.to_string());
+                    if !expected.contains(&pair) {
+                        expected.push(pair);
+                    }
+                }
+            }
+        }
+        if expected.is_empty() {
+            return Err(Fail::seen(format!(
+                "none of the {} accepted count(s) is for an account and a service that are both mapped",
+                counts.len()
+            )));
+        }
+        let missing = std::cell::RefCell::new(String::new());
+        let (missing_ref, expected) = (&missing, &expected);
+        let debounce = Duration::from_millis(2000);
+        let shown = self
+            .settle(debounce, || async move {
+                let b = self.console.billing().await.ok()?;
+                if b["pendingRebuild"] == true {
+                    *missing_ref.borrow_mut() = "a billing rebuild is still pending".into();
+                    return None;
+                }
+                let cards = b["cards"].as_array()?;
+                let mut seen = vec![];
+                for (psa, product) in expected {
+                    let card = cards.iter().find(|c| {
+                        c["psaAccountId"] == psa.as_str()
+                            && c["productId"] == product.as_str()
+                            && c["vendorQuantity"].is_number()
+                    });
+                    match card {
+                        Some(c) => seen.push(format!(
+                            "{} × {}: {}",
+                            c["accountName"].as_str().unwrap_or(""),
+                            c["productCode"].as_str().unwrap_or(""),
+                            c["vendorQuantity"]
+                        )),
+                        None => {
+                            *missing_ref.borrow_mut() =
+                                format!("no card shows usage for PSA account {psa} and product {product}");
+                            return None;
+                        }
+                    }
+                }
+                Some(seen)
+            })
+            .await;
+        match shown {
+            Some(seen) => Ok((
+                format!(
+                    "{} mapped card(s) show the imported usage: {}",
+                    seen.len(),
+                    seen.join(", ")
+                ),
+                String::new(),
+            )),
+            None => Err(Fail::seen(format!(
+                "{} (waited the 2 s debounce and {} s)",
+                missing.into_inner(),
+                self.args.settle_timeout
+            ))),
+        }
+    }
+
+    /// The verdict: the checklist's, with its warnings and the report's lint as cases.
+    async fn conclude(&mut self) {
+        let report = self.console.report().await.unwrap_or(Value::Null);
+        let checklist = self.console.checklist().await.unwrap_or(Value::Null);
+        self.verdict = checklist["verdict"].as_str().unwrap_or("QA not passed yet").to_string();
+        let warnings: Vec<String> = checklist["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| Some(format!("{}: {}", s["key"].as_str()?, s["warning"].as_str()?)))
+            .collect();
+        for l in report["lint"].as_array().cloned().unwrap_or_default() {
+            let code = l["code"].as_str().unwrap_or("lint").to_string();
+            let mut c = Case::new("lint", 0, &code, l["example"].as_str().unwrap_or(""));
+            c.evidence = Some(format!(
+                "{} time(s). {} Fix: {}",
+                l["count"],
+                l["why"].as_str().unwrap_or(""),
+                l["fix"].as_str().unwrap_or("")
+            ));
+            c.output = c.evidence.clone().unwrap_or_default();
+            if self.args.strict {
+                c.status = Status::Failed;
+                c.message = Some(format!("lint under --strict: {}", l["fix"].as_str().unwrap_or("")));
+            }
+            self.push(c);
+        }
+        let mut c = Case::new("checklist", 0, "verdict", &self.verdict);
+        c.output = warnings.join("\n");
+        let passed = checklist["passed"] == true;
+        if !passed {
+            c.status = Status::Failed;
+            let current = checklist["currentStep"].as_str().unwrap_or("?");
+            let hint = checklist["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["key"] == current)
+                .and_then(|s| s["hint"].as_str())
+                .unwrap_or("");
+            c.message = Some(format!("the checklist stops at {current}: {hint}"));
+        } else if self.args.strict && !warnings.is_empty() {
+            c.status = Status::Failed;
+            c.message = Some(format!("warnings under --strict: {}", warnings.join("; ")));
+        }
+        c.evidence = Some(format!("the QA checklist says: {}", self.verdict));
+        self.push(c);
+        self.final_report = report;
+    }
+}
+
+/// Gradient support, acting on the vendor profile: no key to check again.
+#[derive(Clone)]
+struct Support;
+
+impl crate::ops::Access for Support {
+    fn recheck(&self, _: &rusqlite::Connection) -> crate::error::ApiResult<()> {
+        Ok(())
+    }
+}
+
+fn mapped_evidence(n: u64, auto: usize, done: &[String]) -> String {
+    let mut s = format!("{n} mapped");
+    if auto > 0 {
+        s.push_str(&format!(" ({auto} by exact name)"));
+    }
+    if !done.is_empty() {
+        s.push_str(&format!(": {}", done.join(", ")));
+    }
+    s
+}
+
+/// A count call, by its route.
+pub fn is_count(e: &Value) -> bool {
+    e["method"] == "POST" && e["route"].as_str().is_some_and(|r| r.ends_with("/count"))
+}
+
+/// One path segment, percent-encoded (vendor ids may hold anything).
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
