@@ -122,6 +122,7 @@ fn the_demo_vendor_passes_qa_and_its_resilience_vectors() {
             .contains("6 mapped card(s) show the imported usage: Acme Corp × "),
         "{usage:#}"
     );
+    // A command quick to end leaves its output with the step it ran for.
     assert!(run.case("QA round 1", "authenticated")["output"]
         .as_str()
         .unwrap()

@@ -58,6 +58,11 @@ fn program(line: &str) -> Option<String> {
     let word = line
         .split_whitespace()
         .find(|w| !(w.contains('=') && w.split('=').next().is_some_and(is_shell_name)))?;
+    // A quoted word with a space in it spans words: leave it to the shell.
+    let quoted = word.starts_with(['"', '\'']);
+    if quoted && (word.len() < 2 || !word.ends_with(&word[..1])) {
+        return None;
+    }
     let word = word.trim_matches(|c| c == '"' || c == '\'');
     let plain = |c: char| c.is_alphanumeric() || "._-/+~@%:,".contains(c);
     (!word.is_empty() && word.chars().all(plain)).then(|| word.to_string())

@@ -7,6 +7,7 @@
 //! The runner is a client of what the simulator already has (the checklist, the journal, the
 //! fault rules, the partner's routes); it judges nothing the checklist judges, it reads it.
 
+mod checks;
 mod command;
 mod console;
 mod junit;

@@ -21,8 +21,9 @@
 //!   refused with a 4xx other than 429 is repeated as it was. Gradient: retry transient errors
 //!   after a delay, never auth failures or other 4xx (troubleshooting).
 
+use super::checks::is_count;
 use super::outcome::{Case, Status};
-use super::rounds::{is_count, Fail, Keys, Runner};
+use super::rounds::{Fail, Keys, Runner};
 use crate::domain::ids::GradientToken;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
