@@ -118,7 +118,8 @@ impl Application {
         config.port = port; // the real one, so that scenarios can call this server's own API
         let workers = config.workers;
         let demo_keys = seed.demo_keys();
-        let state = aweb::Data::new(AppState::new(config, store, seed, clock));
+        let allowed_hosts = api::guard::allowed_hosts(&config.bind, &config.allowed_hosts);
+        let state = aweb::Data::new(AppState::new(config, store, seed, clock, allowed_hosts));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
         // A stop waits at most this long for calls in flight before it closes them.

@@ -21,7 +21,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     new_count(&req, state.strict_types())
         .err_into()
-        .and_then(|count| set_count(&state, &caller.grant, caller.integration, caller.vendor.id, count))
+        .and_then(|count| set_count(&state.ops, &caller.grant, caller.integration, caller.vendor.id, count))
         .await
         .map(|()| {
             json_response(
