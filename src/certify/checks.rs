@@ -4,7 +4,6 @@
 use super::mapping::{self, Plan};
 use super::outcome::{Case, Status};
 use super::rounds::{Fail, Runner, Step};
-use super::secs;
 use crate::domain::ids::GradientToken;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -68,7 +67,7 @@ impl Runner {
     /// their number has held for a second (or the command is over).
     pub(super) async fn accounts_settled(&self) -> Step {
         let mut last = (u64::MAX, Instant::now());
-        let deadline = Instant::now() + secs(self.args.settle_timeout);
+        let deadline = Instant::now() + self.args.settle_limit();
         loop {
             let n = self.console.card().await?["accountCount"].as_u64().unwrap_or(0);
             if n != last.0 {
@@ -222,7 +221,7 @@ impl Runner {
         }
         let missing = std::cell::RefCell::new(String::new());
         let (missing_ref, expected) = (&missing, &expected);
-        let debounce = Duration::from_millis(2000);
+        let debounce = Duration::from_millis(self.state.config.rebuild_debounce_ms);
         let shown = self
             .settle(debounce, || async move {
                 let b = self.console.billing().await.ok()?;
@@ -265,8 +264,9 @@ impl Runner {
                 String::new(),
             )),
             None => Err(Fail::seen(format!(
-                "{} (waited the 2 s debounce and {} s)",
+                "{} (waited the {} ms debounce and {} s)",
                 missing.into_inner(),
+                self.state.config.rebuild_debounce_ms,
                 self.args.settle_timeout
             ))),
         }

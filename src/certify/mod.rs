@@ -8,6 +8,7 @@
 //! fault rules, the partner's routes); it judges nothing the checklist judges, it reads it.
 
 mod checks;
+pub mod cli;
 mod command;
 mod console;
 mod junit;
@@ -18,89 +19,19 @@ mod rounds;
 
 use crate::config::Config;
 use crate::Application;
-use clap::Args;
-use outcome::{Case, Status};
-use std::path::PathBuf;
+pub use cli::QaArgs;
+use outcome::Status;
 use std::process::ExitCode;
-use std::time::Duration;
-
-/// Run Gradient's QA steps against an integration's own commands, on a simulator of its own.
-#[derive(Debug, Clone, Args)]
-pub struct QaArgs {
-    /// The vendor's command for "Authenticate the integration": reads GRADIENT_BASE_URL and
-    /// GRADIENT_TOKEN (or the two keys), sets the status to pending, sends services and accounts.
-    #[arg(long, value_name = "CMD")]
-    pub connect: String,
-
-    /// The vendor's command for "initiate a sync": sends the unit counts. Leave it out when
-    /// --connect does everything.
-    #[arg(long, value_name = "CMD")]
-    pub sync: Option<String>,
-
-    /// Connect-to-disconnect rounds (the QA steps ask for 2).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
-    pub rounds: u32,
-
-    /// The simulator's seed: an embedded one by name (flamingo, autotask, halopsa, large) or a
-    /// seed file.
-    #[arg(long)]
-    pub seed: Option<PathBuf>,
-
-    /// How to map accounts and services (JSON, see docs/qa-runner.md); by default each vendor
-    /// account and service is mapped to a company and a product shown on the Billing page.
-    #[arg(long, value_name = "FILE")]
-    pub mapping: Option<PathBuf>,
-
-    /// Where OPEN VENDOR PORTAL leads, for code that does not set it (in production Gradient
-    /// support sets it).
-    #[arg(long, value_name = "URL")]
-    pub portal_url: Option<String>,
-
-    /// Seconds a vendor command may run before it is stopped and its step fails.
-    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = positive_seconds)]
-    pub step_timeout: f64,
-
-    /// Seconds to wait, once a command is done, for what it should have caused (Next lit,
-    /// accounts in, the billing rebuild after its debounce).
-    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = positive_seconds)]
-    pub settle_timeout: f64,
-
-    /// Write JUnit XML here (one test case per QA step per round).
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
-    /// Write the QA report (JSON) here.
-    #[arg(long, value_name = "FILE")]
-    pub report: Option<PathBuf>,
-
-    /// Fail (exit 1) on warnings too: a checklist step's warning or any lint finding.
-    #[arg(long, default_value_t = false)]
-    pub strict: bool,
-
-    /// After QA, run the commands again under production's failures, one at a time, and score
-    /// each reaction from the journal (429, 404, token regenerated, reconnect, 503).
-    #[arg(long, default_value_t = false)]
-    pub resilience: bool,
-
-    /// Also print the simulator's line per vendor API call.
-    #[arg(long, default_value_t = false)]
-    pub verbose: bool,
-}
-
-fn positive_seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() && v <= 86_400.0 => Ok(v),
-        _ => Err(format!("{s:?} is not a number of seconds above 0 (e.g. 30 or 0.5)")),
-    }
-}
 
 /// Exit codes: QA passed, QA failed, the command line (or a file it names) is wrong.
 const PASSED: u8 = 0;
 const FAILED: u8 = 1;
 const USAGE: u8 = 2;
 
-pub async fn main(args: QaArgs) -> ExitCode {
-    match run(args).await {
+/// `server` holds the simulator's flags given before `qa` (e.g. `--strict-types`, `--rate-limit`),
+/// which set up its simulator; where it listens and what it stores are the runner's own.
+pub async fn main(args: QaArgs, server: Config) -> ExitCode {
+    match run(args, server).await {
         Ok(code) => ExitCode::from(code),
         Err(usage) => {
             eprintln!("synthesize-sim qa: {usage}");
@@ -137,16 +68,28 @@ fn preflight(args: &QaArgs) -> Result<Option<mapping::MappingFile>, String> {
     args.mapping.as_deref().map(mapping::load).transpose()
 }
 
-async fn run(args: QaArgs) -> Result<u8, String> {
+async fn run(args: QaArgs, server: Config) -> Result<u8, String> {
     let file = preflight(&args)?;
-    let mut config = Config::for_tests();
-    // Production's pace, not the test suite's: the rebuild waits its real debounce, alerts
-    // their real delay; only the database and the port are this run's own.
-    config.rebuild_debounce_ms = 2000;
-    config.alert_delay_ms = 1000;
-    config.workers = 2;
-    config.seed = args.seed.clone();
-    config.quiet = !args.verbose;
+    // Production's pace (the real debounce, the rate limit) unless the flags before `qa` say
+    // otherwise; the database, the port and the plain-HTTP loopback listener are this run's own.
+    let mut config = Config {
+        bind: "127.0.0.1".into(),
+        port: 0,
+        db: ":memory:".into(),
+        reset: false,
+        tls: false,
+        tls_cert: None,
+        tls_key: None,
+        control_token: None,
+        clock: None,
+        workers: 2,
+        quiet: !args.verbose,
+        command: None,
+        ..server
+    };
+    if args.seed.is_some() {
+        config.seed = args.seed.clone();
+    }
     let app = Application::build(config).map_err(|e| format!("the simulator did not start: {e}"))?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let keys = app.demo_keys.clone();
@@ -157,17 +100,19 @@ async fn run(args: QaArgs) -> Result<u8, String> {
 
     let mut runner = rounds::Runner::new(args.clone(), &base, state, keys, file);
     let outcome = runner.run_all().await;
+    if args.resilience && outcome.is_ok() {
+        resilience::run_after_qa(&mut runner).await;
+    }
     handle.stop(false).await;
     let _ = serving.await;
-    let usage_error = outcome?;
-    if let Some(e) = usage_error {
-        return Err(e);
-    }
+    outcome?;
 
     let cases = &runner.cases;
     let failed = cases.iter().any(|c| c.status == Status::Failed);
     let code = if failed { FAILED } else { PASSED };
-    let stamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    // JUnit's timestamp has no zone; the simulator's clock is UTC.
+    let now = runner.state.ops.clock.now_iso();
+    let stamp = now.get(..19).unwrap_or(&now).to_string();
     if let Some(path) = &args.junit {
         std::fs::write(path, junit::render(cases, &stamp)).map_err(|e| format!("--junit {}: {e}", path.display()))?;
     }
@@ -195,24 +140,4 @@ async fn run(args: QaArgs) -> Result<u8, String> {
         if code == PASSED { "" } else { " (exit 1)" }
     );
     Ok(code)
-}
-
-/// The seconds of a flag as a duration.
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
-
-/// The checklist's title for a step key, when it is one of its steps.
-fn title_of(key: &str) -> String {
-    use crate::domain::qa::QaStep;
-    QaStep::ROUND
-        .iter()
-        .chain([QaStep::DisconnectedAtStart, QaStep::Disconnected].iter())
-        .find(|s| s.key() == key)
-        .map(|s| s.title().to_string())
-        .unwrap_or_else(|| key.replace('_', " "))
-}
-
-fn case(suite: &str, round: u32, key: &str) -> Case {
-    Case::new(suite, round, key, &title_of(key))
 }

@@ -125,3 +125,19 @@ fn tail(text: &str, n: usize) -> String {
     out.push_str(&lines[skip..].join("\n"));
     out
 }
+
+/// The checklist's title for a step key, when it is one of its steps.
+fn title_of(key: &str) -> String {
+    use crate::domain::qa::QaStep;
+    QaStep::ROUND
+        .iter()
+        .chain([QaStep::DisconnectedAtStart, QaStep::Disconnected].iter())
+        .find(|s| s.key() == key)
+        .map(|s| s.title().to_string())
+        .unwrap_or_else(|| key.replace('_', " "))
+}
+
+/// A case for one of the checklist's steps, titled as the checklist titles it.
+pub fn case(suite: &str, round: u32, key: &str) -> Case {
+    Case::new(suite, round, key, &title_of(key))
+}

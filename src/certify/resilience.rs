@@ -56,7 +56,19 @@ const VECTORS: [(&str, &str); 5] = [
     ),
 ];
 
-pub async fn run(r: &mut Runner) {
+/// The vectors, when QA passed (a case saying why not otherwise).
+pub async fn run_after_qa(r: &mut Runner) {
+    if !r.qa_passed {
+        let mut c = Case::new("resilience", 0, "resilience", "Resilience vectors");
+        c.status = Status::Skipped;
+        c.message = Some("QA did not pass, so the vectors were not run".into());
+        r.push(c);
+        return;
+    }
+    run(r).await;
+}
+
+async fn run(r: &mut Runner) {
     for (i, (key, title)) in VECTORS.iter().enumerate() {
         let round = r.args.rounds + 1 + i as u32;
         let started = Instant::now();
@@ -305,7 +317,7 @@ async fn regenerated(r: &mut Runner, key: &str, round: u32) -> Result<(String, S
     let old = GradientToken::key_hint(&r.keys.token);
     let line = sync_line(r);
     let vars = env(r, round, "sync", key);
-    let limit = super::secs(r.args.step_timeout);
+    let limit = r.args.step_limit();
     let sync = tokio::spawn(async move { super::command::run(&line, &vars, limit).await });
     let first = r
         .settle(Duration::ZERO, || async {

@@ -2,11 +2,12 @@
 //! vendor's commands, each step judged from what the partner would see (the card, the Billing
 //! page) and the journal, its failure explained with the checklist's own hint.
 
+use super::cli::QaArgs;
 use super::command::{self, Ran};
 use super::console::Console;
 use super::mapping::{self, MappingFile};
+use super::outcome::case;
 use super::outcome::{Case, Status};
-use super::{case, secs, QaArgs};
 use crate::domain::ids::GradientToken;
 use crate::state::AppState;
 use crate::store::seed::DemoKeys;
@@ -45,13 +46,15 @@ pub struct Keys {
 
 pub struct Runner {
     pub args: QaArgs,
-    state: actix_web::web::Data<AppState>,
+    pub(super) state: actix_web::web::Data<AppState>,
     pub console: Console,
     pub vendor_key: String,
     pub(super) mapping: Option<MappingFile>,
     pub keys: Keys,
     /// The round's --connect command while it runs: the partner's steps go on beside it, so
     /// that a command that waits for the mapping before it syncs can do everything.
+    /// Whether every QA step passed (the resilience vectors run only then).
+    pub qa_passed: bool,
     pub(super) connect_task: Option<tokio::task::JoinHandle<std::io::Result<Ran>>>,
     pub cases: Vec<Case>,
     /// The checklist's verdict at the end ("QA passed", ...).
@@ -78,15 +81,16 @@ impl Runner {
             mapping,
             keys: Keys::default(),
             connect_task: None,
+            qa_passed: false,
             cases: vec![],
             verdict: "QA not passed yet".into(),
             final_report: Value::Null,
         }
     }
 
-    /// Every round, the resilience vectors if asked, then the verdict. Answers a usage error
-    /// found on the way (a mapping file naming what the seed does not have).
-    pub async fn run_all(&mut self) -> Result<Option<String>, String> {
+    /// Every round, then the checklist's verdict. A usage error found on the way (a mapping
+    /// file naming what the seed does not have) is answered before any step runs.
+    pub async fn run_all(&mut self) -> Result<(), String> {
         println!(
             "synthesize-sim qa: simulator at {} ({} round(s){})",
             self.console.base,
@@ -105,20 +109,11 @@ impl Runner {
                 self.skip_round(r);
             }
         }
+        self.qa_passed = going;
         // The verdict is the QA rounds': the vectors' own connections and the failures they
         // provoke on purpose are not the integration's record.
         self.conclude().await;
-        if self.args.resilience {
-            if going {
-                super::resilience::run(self).await;
-            } else {
-                let mut c = Case::new("resilience", 0, "resilience", "Resilience vectors");
-                c.status = Status::Skipped;
-                c.message = Some("QA did not pass, so the vectors were not run".into());
-                self.push(c);
-            }
-        }
-        Ok(None)
+        Ok(())
     }
 
     /// Prints the step's line and keeps its case.
@@ -197,7 +192,7 @@ impl Runner {
 
     /// Runs one of the vendor's commands; a failure carries its output.
     pub async fn vendor(&self, line: &str, env: &[(String, String)]) -> Result<Ran, Fail> {
-        let limit = secs(self.args.step_timeout);
+        let limit = self.args.step_limit();
         let ran = command::run(line, env, limit)
             .await
             .map_err(|e| Fail::seen(format!("`{line}` could not start: {e}")))?;
@@ -216,7 +211,7 @@ impl Runner {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + secs(self.args.settle_timeout) + extra;
+        let deadline = Instant::now() + self.args.settle_limit() + extra;
         loop {
             if let Some(v) = probe().await {
                 return Some(v);
@@ -261,7 +256,7 @@ impl Runner {
             integration_portal_url: Some(url),
             ..Default::default()
         };
-        crate::ops::profile::update_vendor(&self.state, &Support, vendor_id, None, update)
+        crate::ops::profile::update_vendor(&self.state.ops, &Support, vendor_id, None, update)
             .await
             .result
             .map(|_| ())
@@ -453,7 +448,7 @@ impl Runner {
         let line = self.args.connect.clone();
         let mut env = self.env(r, step);
         env.extend(extra.iter().cloned());
-        let limit = secs(self.args.step_timeout);
+        let limit = self.args.step_limit();
         self.connect_task = Some(tokio::spawn(async move { command::run(&line, &env, limit).await }));
     }
 
@@ -467,7 +462,7 @@ impl Runner {
             .await
             .map_err(|e| Fail::seen(e.to_string()))?
             .map_err(|e| Fail::seen(format!("`{line}` could not start: {e}")))?;
-        match ran.failure(line, secs(self.args.step_timeout)) {
+        match ran.failure(line, self.args.step_limit()) {
             Some(why) => Err(Fail {
                 seen: why,
                 output: ran.output(),
@@ -486,7 +481,7 @@ impl Runner {
     async fn authenticate(&mut self, r: u32, mark: u64) -> Step {
         self.start_connect(r, "connect", &[]);
         let hint = GradientToken::key_hint(&self.keys.token);
-        let limit = secs(self.args.step_timeout);
+        let limit = self.args.step_limit();
         let started = Instant::now();
         let accepted = loop {
             let calls = self.console.journal_after(mark).await.unwrap_or_default();
