@@ -48,9 +48,19 @@ class Integration:
             })
             service = next(s for s in created["skus"] if s["name"] == self.service_name)
         self.service_id = service["id"]
-        self._call("POST", "/organization/accounts",
-                   [{"id": a_id, "name": name, "description": ""} for a_id, name in accounts])
+        # After a disconnect the partner's accounts are gone: send the ones Synthesize lacks.
+        have = {a["id"] for a in self._call("GET", "/organization/accounts")}
+        missing = [(a_id, name) for a_id, name in accounts if a_id not in have]
+        if missing:
+            self._call("POST", "/organization/accounts",
+                       [{"id": a_id, "name": name, "description": ""} for a_id, name in missing])
         self._call("PATCH", "/organization/status/pending")
+        return self.service_id
+
+    def find_service(self):
+        """The service's id, as created by an earlier connect."""
+        vendor = self._call("GET", "")["data"]
+        self.service_id = next(s["id"] for s in vendor["skus"] if s["name"] == self.service_name)
         return self.service_id
 
     def sync(self, usage):
@@ -65,3 +75,22 @@ class Integration:
                     raise
                 refused.append(account_id)
         return refused
+
+
+if __name__ == "__main__":
+    # The one-command form: `synthesize-sim qa --connect "python3 integration.py connect"
+    # --sync "python3 integration.py sync"` runs this with the partner's token in the environment.
+    import os
+    import sys
+
+    base = os.environ["GRADIENT_BASE_URL"].rstrip("/").removesuffix("/api")
+    integration = Integration(base, os.environ["GRADIENT_TOKEN"])
+    if sys.argv[1:] == ["connect"]:
+        integration.connect("https://vendor.example/gradient", [("acme-1", "Acme Corp"), ("cedar-1", "Cedar Ridge Law LLP")])
+        print("connected: status pending, accounts sent")
+    elif sys.argv[1:] == ["sync"]:
+        integration.find_service()
+        refused = integration.sync({"acme-1": 48, "cedar-1": 31})
+        print(f"synced; not mapped: {refused or 'none'}")
+    else:
+        sys.exit("usage: integration.py connect|sync")
