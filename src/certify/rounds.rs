@@ -205,16 +205,21 @@ impl Runner {
         }
     }
 
-    /// Polls `probe` until it answers Some, for at most the settle time (plus `extra`).
+    /// Polls `probe` until it answers Some, for at most the settle time (plus `extra`) after
+    /// the --connect command is over: while it runs (its own time limit bounds it), it may
+    /// still be doing what is awaited.
     pub async fn settle<T, F, Fut>(&self, extra: Duration, mut probe: F) -> Option<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + self.args.settle_limit() + extra;
+        let mut deadline = Instant::now() + self.args.settle_limit() + extra;
         loop {
             if let Some(v) = probe().await {
                 return Some(v);
+            }
+            if self.connect_running() {
+                deadline = deadline.max(Instant::now() + self.args.settle_limit());
             }
             if Instant::now() >= deadline {
                 return None;

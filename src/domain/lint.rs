@@ -36,6 +36,12 @@ pub enum LintCode {
     BaseUrlDoubled,
     JsonSentAsForm,
     CountToVendorId,
+    // Habits only a sequence of calls shows, learned from real clients' defects (see `across`).
+    CatalogueRefetched,
+    StatusDemoted,
+    RebuildNeverTriggered,
+    UnitCountNotNumber,
+    MultiValueQueryParam,
 }
 
 /// Read back (from an imported snapshot's journal) by code and message; the advice is the
@@ -258,6 +264,152 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
             "POST /api/vendor-api/service answers your vendor (its _id is the vendor's), not the new service, so its _id is no service id.",
             "The new service is the last entry of skus in that answer (or look it up by name in GET /api/vendor-api's data.skus).",
         ),
+        LintCode::CatalogueRefetched => (
+            "The service catalogue was read again between two counts of one sync. A client that reads it once per licence (CIPP's extension did) doubles its calls and meets the 100-a-second limit.",
+            "Read GET /api/vendor-api once per sync, keep the service ids by name, and send every count with them.",
+        ),
+        LintCode::StatusDemoted => (
+            "The status was set back to pending while the integration was active: the partner's card shows setup again. The SDK's status update did this on every run until it was fixed.",
+            "Set pending only at the first authentication (when the status is inactive); once active, leave it.",
+        ),
+        LintCode::RebuildNeverTriggered => (
+            "The sync's last count carried no_build=true and no rebuild followed, so the billing view never shows this run's usage.",
+            "Leave no_build off (or false) on the last count of every sync.",
+        ),
+        LintCode::UnitCountNotNumber => (
+            "unitCount must be a JSON number; a string (\"5\"), a boolean or an object is refused with 400. CIPP sent a PowerShell scriptblock's text here.",
+            "Send the count as a number: {\"accountId\":\"a-1\",\"unitCount\":5}.",
+        ),
+        LintCode::MultiValueQueryParam => (
+            "accountIds[] is the bracket form of a list some HTTP libraries write; Gradient documents accountIds (repeated, or comma-separated).",
+            "Send ?accountIds=a-1,a-2 (or accountIds=a-1&accountIds=a-2), without brackets.",
+        ),
+    }
+}
+
+/// The lints a sequence of calls shows, each decided from the few facts it needs.
+pub mod across {
+    use super::{Lint, LintCode};
+    use crate::domain::catalog::IntegrationStatus;
+    use serde_json::Value;
+
+    /// What a call was, as far as these rules care.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum CallKind {
+        /// `GET /api/vendor-api`: the service catalogue.
+        Catalogue,
+        /// `POST /api/vendor-api/service/{id}/count`.
+        Count,
+        Other,
+    }
+
+    impl CallKind {
+        pub fn of(method: &str, route: &str) -> Self {
+            match (method, route) {
+                ("GET", "/api/vendor-api") => CallKind::Catalogue,
+                ("POST", r) if r.ends_with("/count") => CallKind::Count,
+                _ => CallKind::Other,
+            }
+        }
+    }
+
+    /// A count right after a catalogue read that came right after a count: the catalogue was
+    /// read again inside one sync. `earlier` is the integration's previous calls, newest first.
+    pub fn catalogue_refetched(this: CallKind, earlier: &[CallKind]) -> Option<Lint> {
+        (this == CallKind::Count && earlier.starts_with(&[CallKind::Catalogue, CallKind::Count])).then(|| {
+            Lint::new(
+                LintCode::CatalogueRefetched,
+                "GET /api/vendor-api was read again between two counts",
+            )
+        })
+    }
+
+    /// Pending set over active.
+    pub fn status_demoted(before: Option<IntegrationStatus>, after: IntegrationStatus) -> Option<Lint> {
+        (before == Some(IntegrationStatus::Active) && after == IntegrationStatus::Pending).then(|| {
+            Lint::new(
+                LintCode::StatusDemoted,
+                "the status was set to pending while the integration was active",
+            )
+        })
+    }
+
+    /// The last count of the run was sent with no_build and no rebuild came after it.
+    pub fn rebuild_never_triggered(last_count_at: &str) -> Lint {
+        Lint::new(
+            LintCode::RebuildNeverTriggered,
+            format!("the last count ({last_count_at}) was sent with no_build=true and no billing rebuild followed"),
+        )
+    }
+
+    /// A count body whose unitCount is there but no number.
+    pub fn unit_count_not_number(body: &Value) -> Option<Lint> {
+        let kind = match body.get("unitCount")? {
+            Value::Number(_) | Value::Null => return None,
+            Value::String(_) => "a string",
+            Value::Bool(_) => "a boolean",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        };
+        Some(Lint::new(
+            LintCode::UnitCountNotNumber,
+            format!("unitCount was sent as {kind}, not a number"),
+        ))
+    }
+
+    /// Query keys in the bracket form (`accountIds[]`).
+    pub fn multi_value_query_param<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<Lint> {
+        let key = keys.into_iter().find(|k| k.ends_with("[]"))?;
+        Some(Lint::new(
+            LintCode::MultiValueQueryParam,
+            format!(
+                "query key {key} (brackets): send {} instead",
+                key.trim_end_matches("[]")
+            ),
+        ))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use serde_json::json;
+        use CallKind::*;
+
+        #[test]
+        fn the_catalogue_read_between_two_counts_is_named_once_per_read() {
+            assert!(catalogue_refetched(Count, &[Catalogue, Count, Catalogue]).is_some());
+            assert!(
+                catalogue_refetched(Count, &[Catalogue, Other]).is_none(),
+                "read once before the sync"
+            );
+            assert!(catalogue_refetched(Count, &[Count, Count]).is_none());
+            assert!(catalogue_refetched(Other, &[Catalogue, Count]).is_none());
+            assert_eq!(CallKind::of("GET", "/api/vendor-api"), Catalogue);
+            assert_eq!(CallKind::of("POST", "/api/vendor-api/service/{serviceId}/count"), Count);
+        }
+
+        #[test]
+        fn pending_over_active_only() {
+            use IntegrationStatus::*;
+            assert!(status_demoted(Some(Active), Pending).is_some());
+            assert!(status_demoted(Some(Inactive), Pending).is_none());
+            assert!(status_demoted(Some(Pending), Pending).is_none());
+            assert!(status_demoted(Some(Active), Active).is_none());
+        }
+
+        #[test]
+        fn unit_counts_and_query_keys() {
+            assert!(unit_count_not_number(&json!({"unitCount": "5"}))
+                .unwrap()
+                .message
+                .contains("a string"));
+            assert!(unit_count_not_number(&json!({"unitCount": {"a": 1}})).is_some());
+            assert!(unit_count_not_number(&json!({"unitCount": 5.5})).is_none());
+            assert!(unit_count_not_number(&json!({"accountId": "a"})).is_none());
+            let l = multi_value_query_param(["returnUnmapped", "accountIds[]"]).unwrap();
+            assert!(l.message.contains("send accountIds instead"));
+            assert!(multi_value_query_param(["accountIds"]).is_none());
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::event::Event;
 use crate::domain::catalog::IntegrationStatus;
+use crate::domain::lint::LintCode;
 use serde::Serialize;
 
 /// One recorded fact: the first event of its kind in a cycle (or a global one, like a billing
@@ -44,6 +45,10 @@ pub struct QaFacts {
     pub unmapped_count_rejections: Vec<String>,
     pub revoked_key_calls: Vec<String>,
     pub rebuild_pending: bool,
+    /// When the last accepted count asked for no rebuild and none came after it.
+    pub last_count_unbuilt: Option<String>,
+    /// The cross-call lints the journal found, by code and time (see `lint::across`).
+    pub sequence_lints: Vec<(crate::domain::lint::LintCode, String)>,
 }
 
 /// The steps of Gradient's QA document. Every step is matched exhaustively below (what proves
@@ -489,8 +494,56 @@ impl QaFacts {
                         .to_string()
                 })
             }
+            QaStep::UsageVisible => {
+                let at = self
+                    .last_count_unbuilt
+                    .as_deref()
+                    .filter(|at| self.in_cycle(cycle, at))?;
+                Some(format!(
+                    "The last count ({at}) was sent with no_build=true and no billing rebuild followed, so this \
+                     sync's usage is not on the Billing page: leave no_build off on the last count of a sync."
+                ))
+            }
+            QaStep::NextLit => self.sequence_warning(cycle, &[LintCode::StatusDemoted]),
+            QaStep::AccountsSynced => self.sequence_warning(cycle, &[LintCode::MultiValueQueryParam]),
+            QaStep::SyncInitiated => {
+                self.sequence_warning(cycle, &[LintCode::CatalogueRefetched, LintCode::UnitCountNotNumber])
+            }
             _ => None,
         }
+    }
+
+    /// Whether a time falls in a cycle: from its first fact to the first fact of a later one.
+    fn in_cycle(&self, cycle: i64, at: &str) -> bool {
+        let local = || self.facts.iter().filter(|f| !f.global);
+        let Some(start) = local().filter(|f| f.cycle == cycle).map(|f| f.at.as_str()).min() else {
+            return false;
+        };
+        let end = local().filter(|f| f.cycle > cycle).map(|f| f.at.as_str()).min();
+        at >= start && end.is_none_or(|end| at < end)
+    }
+
+    /// The fix for the cross-call lints of these codes the cycle's calls got, as a warning.
+    fn sequence_warning(&self, cycle: i64, codes: &[LintCode]) -> Option<String> {
+        let found: Vec<LintCode> = codes
+            .iter()
+            .copied()
+            .filter(|c| {
+                self.sequence_lints
+                    .iter()
+                    .any(|(code, at)| code == c && self.in_cycle(cycle, at))
+            })
+            .collect();
+        (!found.is_empty()).then(|| {
+            found
+                .iter()
+                .map(|c| {
+                    let (why, fix) = crate::domain::lint::advice(*c);
+                    format!("{why} {fix}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
     }
 
     pub fn checklist(&self) -> Checklist {

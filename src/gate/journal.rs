@@ -3,6 +3,7 @@
 //! recording never slows the API's write path or grows without end. What it keeps of
 //! credentials is cut first (see `redact`).
 
+use crate::domain::lint::across::CallKind;
 use crate::domain::lint::Lint;
 use actix_web::web::Bytes;
 use parking_lot::Mutex;
@@ -85,6 +86,8 @@ pub struct CallFact {
     pub at: String,
     pub status: u16,
     pub lints: Vec<Lint>,
+    /// An accepted count, and whether it asked for no rebuild (`no_build=true`).
+    pub accepted_count: Option<bool>,
 }
 
 /// What the handlers learn about a call, read back by the journal once the response is built.
@@ -250,6 +253,23 @@ impl Journal {
 
     /// What the QA checklist needs of one integration's calls, oldest first: when, the status,
     /// the lint. Cheap to copy, since the console polls it every few seconds.
+    /// What the integration's last `n` calls were, newest first, looking back over at most
+    /// `LOOK_BACK` entries (the cross-call lints need two; the ring may hold many partners').
+    pub fn recent_kinds(&self, integration_id: &str, n: usize) -> Vec<CallKind> {
+        const LOOK_BACK: usize = 256;
+        self.entries
+            .lock()
+            .entries
+            .iter()
+            .rev()
+            .take(LOOK_BACK)
+            .map(|(_, e)| e)
+            .filter(|e| e.integration_id.as_deref() == Some(integration_id))
+            .take(n)
+            .map(|e| CallKind::of(&e.method, &e.route))
+            .collect()
+    }
+
     pub fn call_facts(&self, integration_id: &str) -> Vec<CallFact> {
         self.entries
             .lock()
@@ -261,6 +281,12 @@ impl Journal {
                 at: e.at.clone(),
                 status: e.status,
                 lints: e.lints.clone(),
+                accepted_count: (e.status == 201 && CallKind::of(&e.method, &e.route) == CallKind::Count).then(|| {
+                    serde_urlencoded::from_str::<Vec<(String, String)>>(&e.query)
+                        .unwrap_or_default()
+                        .iter()
+                        .any(|(k, v)| k == "no_build" && crate::domain::validate::parse_bool(v) == Some(true))
+                }),
             })
             .collect()
     }

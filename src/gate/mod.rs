@@ -27,6 +27,7 @@ pub use journal::{CallFact, CallNotes, Journal, JournalEntry, JournalFilter};
 
 use crate::clock::Clock;
 use crate::domain::ids::GradientToken;
+use crate::domain::lint::across::{self, CallKind};
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::ApiError;
 use actix_web::http::header::HeaderMap;
@@ -174,6 +175,13 @@ impl Gate {
         if query != call.query && !call.query.is_empty() {
             response_body = response_body.map(|b| b.text().replace(&call.query, &query).into());
         }
+        let mut lints = call.notes.lints;
+        if let Some(id) = &call.notes.integration_id {
+            let this = CallKind::of(&call.method, &call.route);
+            if this == CallKind::Count {
+                lints.extend(across::catalogue_refetched(this, &self.journal.recent_kinds(id, 2)));
+            }
+        }
         let entry = JournalEntry {
             id: self.journal.next_id(),
             at: self.clock.now_iso(),
@@ -195,7 +203,7 @@ impl Gate {
             request_body,
             response_body,
             truncated: req_cut || res_cut,
-            lints: call.notes.lints,
+            lints,
             fault: call.fault,
         };
         if let Some(t) = &self.terminal {

@@ -24,7 +24,9 @@ pub async fn set_status(
 ) -> Outcome<(IntegrationRow, String)> {
     let (id, cycle) = (integration.id.clone(), integration.cycle);
     let clock = ops.clock.clone();
-    super::write(ops, access, move |tx, _| {
+    super::write(ops, access, move |tx, lints| {
+        let before = integrations::get(tx, &id)?.and_then(|i| i.status);
+        lints.extend(crate::domain::lint::across::status_demoted(before, patch.status));
         integrations::set_status(tx, &id, patch.status)?;
         let set = Event::StatusSet { status: patch.status };
         events::record(tx, Some(&id), cycle, &clock.now_iso(), &set)?;

@@ -68,6 +68,27 @@ pub fn facts(
             .map(|e| e.at.clone())
             .collect()
     };
+    // The run's last accepted count asked for no rebuild, and none came after it.
+    let last_count = journal.iter().rev().find_map(|e| e.accepted_count.map(|nb| (e, nb)));
+    let last_count_unbuilt = match last_count {
+        Some((e, true)) if !rebuild_pending && events::first_rebuild_with_usage(c, &i.partner_id, &e.at)?.is_none() => {
+            Some(e.at.clone())
+        }
+        _ => None,
+    };
+    let sequence_lints = journal
+        .iter()
+        .flat_map(|e| e.lints.iter().map(move |l| (l.code, e.at.clone())))
+        .filter(|(code, _)| {
+            matches!(
+                code,
+                LintCode::CatalogueRefetched
+                    | LintCode::StatusDemoted
+                    | LintCode::UnitCountNotNumber
+                    | LintCode::MultiValueQueryParam
+            )
+        })
+        .collect();
     let qa = QaFacts {
         facts: firsts
             .into_iter()
@@ -95,6 +116,8 @@ pub fn facts(
         unmapped_count_rejections: has(LintCode::CountForUnmappedPair),
         revoked_key_calls: has(LintCode::RevokedToken),
         rebuild_pending,
+        last_count_unbuilt,
+        sequence_lints,
     };
     let Checklist {
         passed,
@@ -198,6 +221,9 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
                 None,
             );
         }
+    }
+    if let Some(at) = &qa.last_count_unbuilt {
+        add(&crate::domain::lint::across::rebuild_never_triggered(at), Some(at));
     }
     if !qa.portal_url_set {
         add(

@@ -41,8 +41,17 @@ fn items(kind: PropertyKind, rows: &[Property]) -> Vec<Value> {
     rows.iter().map(|p| item(kind, p)).collect()
 }
 
-async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     let q = query_pairs(&req);
+    let brackets = crate::domain::lint::across::multi_value_query_param(q.iter().map(|(k, _)| k.as_str()));
+    Linted::new(accounts_answer(state, caller, q).await, vec![]).lint(brackets)
+}
+
+async fn accounts_answer(
+    state: web::Data<AppState>,
+    caller: Partner,
+    q: Vec<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let wanted: Vec<String> = q
         .iter()
         .filter(|(k, _)| k == "accountIds" || k == "accountIds[]")

@@ -79,8 +79,14 @@ fn new_count(req: &HttpRequest, strict_types: bool) -> Linted<NewCount, Rejectio
         )),
         (None, None) => None,
     };
+    // A count that did not parse may be the CIPP case: not a number at all (a form's "5" parses).
+    let not_number = unit_count
+        .is_none()
+        .then(|| crate::domain::lint::across::unit_count_not_number(&value))
+        .flatten();
     let checked = f.finish(account.zip(unit_count));
     let mut lints = checked.lints;
+    lints.extend(not_number);
     let (account, unit_count) = match checked.result {
         Ok(values) => values,
         Err(r) => return Linted::new(Err(r), lints),
