@@ -24,6 +24,7 @@ pub enum LintCode {
     EmptyStringBlanks,
     PortalUrlNotBrowsable,
     OldStatusValue,
+    UnitCountLooksLikeBytes,
 }
 
 /// Read back (from an imported snapshot's journal) by code and message; the advice is the
@@ -59,6 +60,21 @@ impl Lint {
             fix,
         }
     }
+}
+
+/// From here a count is more likely raw bytes than units: 1 GiB. No seat, device or mailbox
+/// count of one account comes near a billion, while a byte count of any backup passes it.
+pub const RAW_BYTES_FROM: f64 = 1_073_741_824.0;
+
+/// The lint of a count that looks like a raw byte count: a whole number from 1 GiB up.
+pub fn raw_bytes(unit_count: f64) -> Option<Lint> {
+    (unit_count >= RAW_BYTES_FROM && unit_count.fract() == 0.0).then(|| {
+        let (gb, tb) = (unit_count / 1_073_741_824.0, unit_count / 1_099_511_627_776.0);
+        Lint::new(
+            LintCode::UnitCountLooksLikeBytes,
+            format!("unitCount {unit_count} looks like a byte count ({gb:.2} GB, {tb:.3} TB); it was stored as {unit_count} units"),
+        )
+    })
 }
 
 /// The text fields a PATCH blanks: (name, value sent, value stored) where `""` was sent over a
@@ -199,8 +215,12 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
             "Send the full address, scheme included, e.g. https://portal.example.com/gradient.",
         ),
         LintCode::OldStatusValue => (
-            "Only older documentation lists disabled and error; the current documentation names active, inactive and pending, and the partner console shows nothing for the others.",
+            "Only older documentation lists disabled and error; the newest spec's VendorIntegrationStatusEnum (the official SDK's dynamicServices branch) holds only active, inactive and pending, so production's validator refuses the others with 400.",
             "Send PATCH /organization/status/inactive (or active, pending) instead.",
+        ),
+        LintCode::UnitCountLooksLikeBytes => (
+            "Production stores any number as the unit count, so a byte count bills the partner's client a billion units or more. The official SDK converts bytes only when the caller passes UnitType \"bytes\" and the global $attributes['STORAGE_UNIT_TYPE'] is MB, GB or TB (PSGradient/Model/CreateBillingRequest.ps1, Convert-BytesToUnit); without that setting it sends the raw bytes, and the SDK regenerated on its dynamicServices branch has no conversion at all.",
+            "Send the unit the partner bills (divide by 1073741824 for GB, 1099511627776 for TB), or set $attributes['STORAGE_UNIT_TYPE'] = 'GB' before calling Initialize-PSCreateBillingRequest with UnitType \"bytes\".",
         ),
     }
 }

@@ -135,19 +135,25 @@ pub async fn update_one(
     .await
 }
 
-/// Which of the integration's accounts a listing wants.
+/// Which of the integration's accounts (or organization services) a listing wants: the
+/// `accountIds`/`serviceIds` and `returnUnmapped` pair both GET routes take.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AccountsQuery {
-    /// Only these ids; every account when empty.
+pub struct PropertyQuery {
+    /// Only these ids; every item when empty.
     pub ids: Vec<String>,
-    /// Unmapped accounts too (production's default).
+    /// Unmapped items too (production's default).
     pub return_unmapped: bool,
 }
 
-/// The integration's accounts the query wants, in creation order.
-pub async fn list(state: &AppState, integration_id: String, q: AccountsQuery) -> ApiResult<Vec<Property>> {
+/// The integration's accounts or organization services the query wants, in creation order.
+pub async fn list(
+    state: &AppState,
+    integration_id: String,
+    kind: PropertyKind,
+    q: PropertyQuery,
+) -> ApiResult<Vec<Property>> {
     let all = state
-        .read(move |c| Ok(accounts::list(c, PropertyKind::Account, &integration_id)?))
+        .read(move |c| Ok(accounts::list(c, kind, &integration_id)?))
         .await?;
     Ok(all
         .into_iter()
