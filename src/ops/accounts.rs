@@ -13,6 +13,7 @@ use crate::store::integrations::IntegrationRow;
 use rusqlite::Connection;
 use std::collections::HashSet;
 
+/// Documented for organization services (createservicemappingobject); for accounts, a guess.
 const DUPLICATE: &str = "A resource with this Id already exists.";
 
 fn not_found(kind: PropertyKind, id: &str) -> ApiError {
