@@ -25,6 +25,8 @@ pub enum LintCode {
     PortalUrlNotBrowsable,
     OldStatusValue,
     UnitCountLooksLikeBytes,
+    ServiceRecreatedGarbled,
+    CatalogueReadNoCount,
 }
 
 /// Read back (from an imported snapshot's journal) by code and message; the advice is the
@@ -217,6 +219,14 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
         LintCode::OldStatusValue => (
             "Only older documentation lists disabled and error; the newest spec's VendorIntegrationStatusEnum (the official SDK's dynamicServices branch) holds only active, inactive and pending, so production's validator refuses the others with 400.",
             "Send PATCH /organization/status/inactive (or active, pending) instead.",
+        ),
+        LintCode::ServiceRecreatedGarbled => (
+            "The official SDK's sync-services (Invoke-CreateServices) de-duplicates by exact name: it looks for its own \"Müller Backup\" among the skus of GET /api/vendor-api, finds only the stored \"M\u{FFFD}ller Backup\", and creates the service again on every run. The name arrived with U+FFFD because it was sent as ISO-8859-1 (Windows PowerShell 5.1 and PowerShell up to 7.3 do so when the Content-Type names no charset, as the SDK's does).",
+            "Send the body as UTF-8 (-Body ([System.Text.Encoding]::UTF8.GetBytes($json)), or PowerShell 7.4 or later), then rename the garbled services with PATCH /api/vendor-api/service/{serviceId} and ask the partner to map the one you keep.",
+        ),
+        LintCode::CatalogueReadNoCount => (
+            "A sync read the service catalogue after the partner mapped services, then sent no count. The official SDK's Initialize-PSCreateBillingRequest (PSGradient/Model/CreateBillingRequest.ps1, master) calls $attributes.ContainsKey('STORAGE_UNIT_TYPE') on a global $attributes that nothing defines: the call throws before any request, and sync-usage stops with \"An error occurred while syncing usage\".",
+            "Define the hashtable before syncing usage ($global:attributes = @{}, or @{STORAGE_UNIT_TYPE = 'GB'} if you send bytes), or null-check $attributes before ContainsKey, as the copy of that file in meetgradient/GradientMSP-SDK-PS does.",
         ),
         LintCode::UnitCountLooksLikeBytes => (
             "Production stores any number as the unit count, so a byte count bills the partner's client a billion units or more. The official SDK converts bytes only when the caller passes UnitType \"bytes\" and the global $attributes['STORAGE_UNIT_TYPE'] is MB, GB or TB (PSGradient/Model/CreateBillingRequest.ps1, Convert-BytesToUnit); without that setting it sends the raw bytes, and the SDK regenerated on its dynamicServices branch has no conversion at all.",
