@@ -71,7 +71,7 @@ async fn list(
         ids: query_list(&q, ids_param),
         return_unmapped,
     };
-    let rows = ops::list(&state, caller.integration.id, kind, query).await?;
+    let rows = ops::list(&state.ops, caller.integration.id, kind, query).await?;
     let out: Vec<Value> = rows.iter().map(|p| listed(kind, p)).collect();
     Ok(json_response(StatusCode::OK, &out))
 }
@@ -113,7 +113,7 @@ async fn create(state: web::Data<AppState>, caller: Partner, req: HttpRequest, k
         })
     })
     .err_into()
-    .and_then(|new| ops::create(&state, &caller.grant, &caller.integration, kind, new))
+    .and_then(|new| ops::create(&state.ops, &caller.grant, &caller.integration, kind, new))
     .await
     .map(|rows| json_response(StatusCode::CREATED, &items(kind, &rows)))
 }
@@ -175,7 +175,7 @@ async fn update_bulk(state: web::Data<AppState>, caller: Partner, req: HttpReque
         Some(PropertyPatch { id: id?, update })
     })
     .err_into()
-    .and_then(|patches| ops::update_many(&state, &caller.grant, caller.integration.id, kind, patches))
+    .and_then(|patches| ops::update_many(&state.ops, &caller.grant, caller.integration.id, kind, patches))
     .await
     .map(|rows| json_response(StatusCode::OK, &items(kind, &rows)))
 }
@@ -201,7 +201,7 @@ async fn update_one(
     let body = crate::api::body::of(&req);
     one_update(&body.value, body.form, state.strict_types())
         .err_into()
-        .and_then(|update| ops::update_one(&state, &caller.grant, caller.integration.id, kind, id, update))
+        .and_then(|update| ops::update_one(&state.ops, &caller.grant, caller.integration.id, kind, id, update))
         .await
         .map(|row| {
             let body = match kind {
