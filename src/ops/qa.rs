@@ -70,8 +70,16 @@ pub fn facts(
     };
     // The run's last accepted count asked for no rebuild, and none came after it.
     let last_count = journal.iter().rev().find_map(|e| e.accepted_count.map(|nb| (e, nb)));
+    // A connection whose every count asked for no rebuild is `no_build_on_count`'s finding.
+    let all_unbuilt = counts
+        .get(&i.cycle)
+        .is_some_and(|c: &CycleCounts| c.accepted > 0 && c.with_no_build == c.accepted);
     let last_count_unbuilt = match last_count {
-        Some((e, true)) if !rebuild_pending && events::first_rebuild_with_usage(c, &i.partner_id, &e.at)?.is_none() => {
+        Some((e, true))
+            if !all_unbuilt
+                && !rebuild_pending
+                && events::first_rebuild_with_usage(c, &i.partner_id, &e.at)?.is_none() =>
+        {
             Some(e.at.clone())
         }
         _ => None,
