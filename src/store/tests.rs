@@ -296,7 +296,7 @@ fn every_embedded_seed_written_without_key_checks_keeps_every_foreign_key() {
         // Twice: the second over the first's rows, as a reset writes over a used state.
         for _ in 0..2 {
             store
-                .write_seed(|tx| super::seed::apply(tx, &seed, "2026-11-28T10:00:00.000Z"))
+                .write_seed(|tx| super::seeding::apply(tx, &seed, "2026-11-28T10:00:00.000Z"))
                 .unwrap();
         }
         let broken: Vec<(String, i64)> = store.read(|c| {
@@ -310,7 +310,7 @@ fn every_embedded_seed_written_without_key_checks_keeps_every_foreign_key() {
         assert!(broken.is_empty(), "{name}: rows without their parent: {broken:?}");
         // The indexes dropped for the bulk load are back, as schema.sql defines them.
         let indexes = store.read(|c| texts(c, "SELECT name FROM sqlite_master WHERE type = 'index'"));
-        for index in super::seed::BULK_INDEXES {
+        for index in super::seeding::BULK_INDEXES {
             assert!(indexes.iter().any(|i| i == index), "{name}: {index} is missing");
         }
         // The checks are back on for every other write.
@@ -422,7 +422,7 @@ fn billable_lines_are_the_sql_join_in_the_psa_order() {
     for (name, text) in super::seed::EMBEDDED {
         let seed = super::seed::Seed::parse(text).unwrap();
         store
-            .write_seed(|tx| super::seed::apply(tx, &seed, "2026-11-28T10:00:00.000Z"))
+            .write_seed(|tx| super::seeding::apply(tx, &seed, "2026-11-28T10:00:00.000Z"))
             .unwrap();
         store
             .write(|tx| -> rusqlite::Result<()> {
@@ -536,9 +536,9 @@ fn writes_sent_together_are_each_kept_or_refused_alone() {
 fn epochs_move_with_the_tables_they_watch_and_with_every_reset() {
     use super::Watch;
     let store = Store::open(":memory:").unwrap();
-    let seed = super::seed::load(None).unwrap();
+    let seed = super::seed_parse::load(None).unwrap();
     let now = "2026-11-28T10:00:00.000Z";
-    store.write_seed(|tx| super::seed::apply(tx, &seed, now)).unwrap();
+    store.write_seed(|tx| super::seeding::apply(tx, &seed, now)).unwrap();
     let at = |w| store.epochs().current(w);
     let (keys, profile) = (at(Watch::Keys), at(Watch::Profile));
     let integration = store
@@ -578,7 +578,7 @@ fn epochs_move_with_the_tables_they_watch_and_with_every_reset() {
         .write(|tx| tx.execute("UPDATE vendor SET name = 'Renamed'", []))
         .unwrap();
     assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 2, profile + 1));
-    store.write_seed(|tx| super::seed::apply(tx, &seed, now)).unwrap();
+    store.write_seed(|tx| super::seeding::apply(tx, &seed, now)).unwrap();
     assert!(at(Watch::Keys) > keys + 2 && at(Watch::Profile) > profile + 1);
     // Emptied row by row where watched, so that a restore moves them too.
     let (keys, profile) = (at(Watch::Keys), at(Watch::Profile));
@@ -609,7 +609,7 @@ fn the_lines_a_seed_writes_are_the_billable_lines_read_back() {
             let pairs = store
                 .write_seed(|tx| -> rusqlite::Result<_> {
                     let now = "2026-11-28T10:00:00.000Z";
-                    let seeded = super::seed::apply_seeded(tx, &seed, now)?;
+                    let seeded = super::seeding::apply_seeded(tx, &seed, now)?;
                     let vendor: String = tx.query_row("SELECT id FROM vendor ORDER BY rowid", [], |r| r.get(0))?;
                     let key = crate::domain::ids::ApiKey::from_seed("0123456789abcdef0123456789abcdef").unwrap();
                     let partner = super::partners::NewPartner {
