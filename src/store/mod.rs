@@ -520,4 +520,6 @@ impl CachedRow for Connection {
 }
 
 #[cfg(test)]
+mod connection_tests;
+#[cfg(test)]
 mod tests;
