@@ -273,7 +273,10 @@ impl QaFacts {
                 })
             }
             QaStep::UsageVisible => {
-                let at = self.last_count_unbuilt.as_deref().filter(|at| self.in_cycle(cycle, at))?;
+                let at = self
+                    .last_count_unbuilt
+                    .as_deref()
+                    .filter(|at| self.in_cycle(cycle, at))?;
                 Some(format!(
                     "The last count ({at}) was sent with no_build=true and no billing rebuild followed, so this \
                      sync's usage is not on the Billing page: leave no_build off on the last count of a sync."
@@ -303,7 +306,11 @@ impl QaFacts {
         let found: Vec<LintCode> = codes
             .iter()
             .copied()
-            .filter(|c| self.sequence_lints.iter().any(|(code, at)| code == c && self.in_cycle(cycle, at)))
+            .filter(|c| {
+                self.sequence_lints
+                    .iter()
+                    .any(|(code, at)| code == c && self.in_cycle(cycle, at))
+            })
             .collect();
         (!found.is_empty()).then(|| {
             found
