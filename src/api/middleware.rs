@@ -148,6 +148,7 @@ async fn record(
             entry_id: 0,
             method: call.method.clone(),
             target: with_query(&sent.path, &sent.query),
+            shown: with_query(&sent.path, &crate::gate::redact::redact_query(&sent.query)),
             route: route.clone(),
             content_type: http_req
                 .headers()

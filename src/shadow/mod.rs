@@ -26,8 +26,10 @@ const BODY_KEPT: usize = 16 * 1024;
 pub struct Call {
     pub entry_id: u64,
     pub method: String,
-    /// Path and query as the vendor sent them.
+    /// Path and query as the vendor sent them, and as reports show them (credential-looking
+    /// query values cut, as the journal cuts them).
     pub target: String,
+    pub shown: String,
     pub route: String,
     pub content_type: Option<String>,
     pub token_sent: bool,
@@ -241,7 +243,7 @@ impl Worker {
             let line = format!(
                 "parity: {} {} unreachable (no answer within {} ms)",
                 call.method,
-                call.target,
+                call.shown,
                 self.timeout.as_millis()
             );
             (self.marker)(call.entry_id, "unreachable", Some(&line));
@@ -274,7 +276,7 @@ impl Worker {
         let line = format!(
             "parity: {} {} here {} upstream {}: {}",
             call.method,
-            call.target,
+            call.shown,
             call.sim_status,
             status,
             fields.first().map(String::as_str).unwrap_or_default()
@@ -284,7 +286,7 @@ impl Worker {
         }
         t.differences.push_back(json!({
             "method": call.method,
-            "path": call.target,
+            "path": call.shown,
             "simStatus": call.sim_status,
             "upstreamStatus": status,
             "fields": fields,
