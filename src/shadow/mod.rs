@@ -253,8 +253,10 @@ impl Worker {
             serde_json::from_slice::<Value>(b)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned()))
         };
-        let sim = as_json(&call.sim_body);
-        let upstream = as_json(&body);
+        // A HEAD answer has no body on the wire: only its status compares.
+        let head = call.method == "HEAD";
+        let sim = if head { Value::Null } else { as_json(&call.sim_body) };
+        let upstream = if head { Value::Null } else { as_json(&body) };
         let sent = serde_json::from_slice::<Value>(&call.body).unwrap_or(Value::Null);
         let mut t = self.tally.lock();
         let fields = parity::compare(call.sim_status, status, &sent, &sim, &upstream, &mut t.pairing);
