@@ -12,6 +12,8 @@ pub(crate) mod mistakes;
 pub(crate) mod parity;
 pub mod psa;
 pub(crate) mod qa;
+pub(crate) mod qa_facts;
+pub(crate) mod qa_steps;
 pub(crate) mod rejection;
 pub(crate) mod validate;
 
