@@ -270,7 +270,7 @@ class SetupPage {
       h('div', { class: 'step-intro' },
         h('h2', {}, isAcc ? 'Account Mapping' : 'Service Mapping'),
         h('p', { class: 'muted' }, isAcc
-          ? 'Match each vendor account to the PSA company it bills. Exact name matches were mapped automatically; map the rest by dragging a PSA account onto a vendor account, or with the select on the card.'
+          ? 'Match each vendor account to the PSA company it bills. Exact name matches were mapped automatically; map the rest by dragging a PSA account onto a vendor account, or with the picker on the card (type a few letters; the closest names come first).'
           : 'Match each vendor service to the PSA product(s) its usage updates. A service may feed several PSA products.')),
       editor.el,
       !isAcc && (this.card.modules || []).includes('alerts') ? this.alertBoardSection() : null,
