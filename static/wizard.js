@@ -5,7 +5,7 @@ import { h, mount, icon, fmtDateTime } from './dom.js';
 import { get, post, put, enc } from './api.js';
 import { updateCard, setCurrentIntegration, navigate } from './state.js';
 import {
-  openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, statusRepeatsState, withBusy, copyText,
+  openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, stateHint, isFailing, withBusy, copyText,
 } from './ui.js';
 import { startConnect, disconnectFlow, stepLabel } from './integrations.js';
 import { mappingEditor } from './mapping.js';
@@ -60,8 +60,9 @@ class SetupPage {
       h('div', {},
         h('a', { href: '#/integrations', class: 'back-link', testid: 'back-to-integrations' }, '← Integrations'),
         h('h1', { testid: 'setup-vendor-name' }, c.vendorName),
-        h('div', { class: 'head-badges' }, stateBadge(c, 'setup-state'), c.state !== 'ready_to_connect' && !statusRepeatsState(c) ? statusBadge(c.status, 'setup-status') : null,
-          c.modules && c.modules.length && c.state !== 'ready_to_connect' ? h('span', { class: 'muted small' }, `Modules: ${c.modules.map((m) => m[0].toUpperCase() + m.slice(1)).join(' & ')}`) : null)),
+        h('div', { class: 'head-badges' }, stateBadge(c, 'setup-state'),
+          c.modules && c.modules.length && c.state !== 'ready_to_connect' ? h('span', { class: 'muted small' }, `Modules: ${c.modules.map((m) => m[0].toUpperCase() + m.slice(1)).join(' & ')}`) : null),
+        stateHint(c, 'setup-state-hint')),
       h('div', { class: 'page-actions' },
         c.state !== 'ready_to_connect' ? button('DISCONNECT', { kind: 'danger-ghost', testid: 'btn-disconnect', onClick: () => this.disconnect() }) : null));
 
@@ -356,10 +357,10 @@ class SetupPage {
       body = h('div', { class: 'step-body' },
         h('section', { class: 'panel connected-panel', testid: 'connected-panel' },
           h('div', { class: 'connected-head' },
-            h('span', { class: 'big-check' }, icon('check', { size: 22 })),
+            isFailing(c) ? h('span', { class: 'big-check big-alert' }, icon('alert', { size: 22 })) : h('span', { class: 'big-check' }, icon('check', { size: 22 })),
             h('div', {},
               h('h2', { testid: 'connected-label' }, c.stateLabel || 'Connected'),
-              h('p', { class: 'muted' }, c.status === 'active'
+              isFailing(c) ? stateHint(c, 'connected-hint') : h('p', { class: 'muted' }, c.status === 'active'
                 ? 'Usage or alerts have arrived. The Billing page shows the vendor quantities after its next rebuild.'
                 : 'Setup is finished. No imported results yet: the status turns active with the vendor\'s first usage count or alert.'))),
           h('dl', { class: 'facts facts-wide' },

@@ -17,7 +17,7 @@ use crate::store::vendors::{self, VendorRow};
 use crate::store::{events, mappings, psa};
 use rusqlite::Connection;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The integration, or the 404 every route that names one answers for an unknown id.
 pub fn load(c: &Connection, id: &str) -> ApiResult<IntegrationRow> {
@@ -214,15 +214,22 @@ pub fn open_vendor_portal(tx: &Connection, clock: &Clock, id: &str) -> ApiResult
     }))
 }
 
-/// Auto-maps unmapped accounts whose names equal a PSA company's, character for character.
-fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
+/// Auto-maps unmapped accounts (all, or `only` these) whose names equal a PSA company's,
+/// character for character.
+fn auto_map_accounts(
+    tx: &Connection,
+    clock: &Clock,
+    i: &IntegrationRow,
+    now: &str,
+    only: Option<&HashSet<String>>,
+) -> ApiResult<usize> {
     let candidates: Vec<(String, String)> = psa::visible_companies(tx, &i.partner_id)?
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
     let unmapped: Vec<_> = accounts::list(tx, PropertyKind::Account, &i.id)?
         .into_iter()
-        .filter(|a| !a.is_mapped)
+        .filter(|a| !a.is_mapped && only.is_none_or(|ids| ids.contains(&a.id)))
         .collect();
     let matches = exact_name_matches(unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())), &candidates);
     let names: HashMap<&str, &str> = unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
@@ -318,7 +325,7 @@ pub fn enter_step(tx: &Connection, clock: &Clock, id: &str, step: SetupStep) -> 
     integrations::set_step(tx, id, step)?;
     match step {
         SetupStep::AccountMapping => {
-            auto_map_accounts(tx, clock, &i, &now)?;
+            auto_map_accounts(tx, clock, &i, &now, None)?;
         }
         SetupStep::ServiceMapping => {
             auto_map_services(tx, &i, &now)?;
@@ -342,9 +349,21 @@ pub fn auto_map(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<AutoMappe
     require_mapping_allowed(&i)?;
     let now = clock.now_iso();
     Ok(AutoMapped {
-        accounts: auto_map_accounts(tx, clock, &i, &now)?,
+        accounts: auto_map_accounts(tx, clock, &i, &now, None)?,
         services: auto_map_services(tx, &i, &now)?,
     })
+}
+
+/// Accounts the vendor creates once the partner is on Account Mapping or past it, still in
+/// setup: exact names map as on entering the step, as the step's page says. Only the new ones,
+/// so an auto-mapping the partner took back stays undone.
+pub fn auto_map_arrivals(tx: &Connection, clock: &Clock, id: &str, new: &HashSet<String>) -> ApiResult<usize> {
+    let i = load(tx, id)?;
+    let past_connect = i.step.is_some_and(|s| s > SetupStep::ConnectToVendor);
+    if i.state != CardState::Setup || !past_connect || lifecycle(&i).may_map().is_err() {
+        return Ok(0);
+    }
+    auto_map_accounts(tx, clock, &i, &clock.now_iso(), Some(new))
 }
 
 fn require_mapping_allowed(i: &IntegrationRow) -> ApiResult<()> {

@@ -27,7 +27,11 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     const c = card(page, SEEDED_VENDOR);
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'setup', 'the seeded integration starts connected (setup)');
-    assert.equal(await text(c.getByTestId('integration-state')), 'Connected with the kickoff key');
+    assert.equal(await text(c.getByTestId('integration-state')), 'Connected before QA: disconnect to start');
+    // The QA steps' first step is the card's main action: DISCONNECT, not CONTINUE SETUP.
+    assert.match(await c.getByTestId('btn-disconnect').getAttribute('class'), /btn-primary/);
+    assert.doesNotMatch(await c.getByTestId('btn-continue-setup').getAttribute('class'), /btn-primary/);
+    assert.match(await text(c.getByTestId('state-hint')), /QA steps start by disconnecting/);
     await shot(page, '01-integrations-seeded');
   });
 
@@ -296,8 +300,8 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'connected');
     assert.equal(await c.getByTestId('integration-state').getAttribute('data-status'), 'active');
-    assert.equal(await c.getByTestId('integration-status').count(), 0, '"Active" once, not "Active ● Active"');
-    assert.equal(await text(c.getByTestId('integration-state')), 'Active');
+    assert.equal(await c.getByTestId('integration-status').count(), 0, 'one status per card, not a state and a status');
+    assert.equal(await text(c.getByTestId('integration-state')), 'Connected');
     await shot(page, '11-integrations-active');
   });
 
