@@ -14,7 +14,7 @@ import { renderJournal } from './journal.js';
 
 const ROUTES = [
   { re: /^#\/integrations\/?$/, nav: 'integrations', render: renderIntegrations, title: 'Integrations' },
-  { re: /^#\/setup\/([^/]+)\/?$/, nav: 'integrations', render: renderSetup, title: 'Integration setup' },
+  { re: /^#\/setup\/([^/]+)(?:\/([a-z_]+))?\/?$/, nav: 'integrations', render: renderSetup, title: 'Integration setup' },
   { re: /^#\/billing\/?$/, nav: 'billing', render: renderBilling, title: 'Billing' },
   { re: /^#\/tickets\/?$/, nav: 'tickets', render: renderTickets, title: 'Tickets' },
   { re: /^#\/qa\/?$/, nav: 'qa', render: renderQa, title: 'QA checklist' },
@@ -38,7 +38,7 @@ async function route() {
   const hash = location.hash || '#/integrations';
   const r = ROUTES.find((x) => x.re.test(hash));
   if (!r) { navigate('#/integrations'); return; }
-  const params = hash.match(r.re).slice(1).map(decodeURIComponent);
+  const params = hash.match(r.re).slice(1).map((p) => (p === undefined ? undefined : decodeURIComponent(p)));
   if (currentCtx) for (const fn of currentCtx.cleanups) { try { fn(); } catch { /* ignore */ } }
   const ctx = makeCtx();
   currentCtx = ctx;

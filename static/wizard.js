@@ -15,9 +15,21 @@ const STEPS = ['connect_to_vendor', 'account_mapping', 'service_mapping', 'revie
 // Keys are shown once: kept in memory for this page only, dropped when the user leaves it.
 const shownKeys = new Map();
 
-export async function renderSetup(main, [id], ctx) {
-  const card = await get(`/sim/integrations/${enc(id)}`);
+/** The wizard's step is in the URL (#/setup/{id}/{step}): a reload opens it, Back goes to the
+ * step before. A step the server refuses (NEXT not lit) falls back to the card's own. */
+export async function renderSetup(main, [id, step], ctx) {
+  let card = await get(`/sim/integrations/${enc(id)}`);
   if (!ctx.alive()) return;
+  if (card.state === 'setup' && STEPS.includes(step) && step !== card.step) {
+    try {
+      const r = await post(`/sim/integrations/${enc(id)}/step`, { step });
+      card = r && r.id === card.id && r.state ? r : await get(`/sim/integrations/${enc(id)}`);
+    } catch (e) {
+      toast(`${stepLabel(step)} is not open yet: ${e.message}`, 'info');
+    }
+    if (!ctx.alive()) return;
+  }
+  history.replaceState(null, '', setupHash(card));
   updateCard(card);
   setCurrentIntegration(card.id);
   ctx.onLeave(() => shownKeys.delete(id));
@@ -109,6 +121,8 @@ class SetupPage {
       const r = await post(`/sim/integrations/${enc(this.id)}/step`, { step });
       if (r && r.id === this.id && r.state) this.setCard(r);
       if (this.card.step !== step || !r || !r.state) await this.refreshCard();
+      // A step of its own in the history: Back returns to the step before.
+      if (location.hash !== setupHash(this.card)) history.pushState(null, '', setupHash(this.card));
       this.render();
       window.scrollTo(0, 0);
     }, (e) => toastError(e, e.status === 409 ? 'NEXT is not available yet' : 'Could not change step'));
@@ -383,6 +397,10 @@ class SetupPage {
   }
 }
 SetupPage.autoOn = false;
+
+function setupHash(card) {
+  return `#/setup/${enc(card.id)}${card.state === 'setup' && card.step ? `/${card.step}` : ''}`;
+}
 
 function keyPanel(keys) {
   const rows = [
