@@ -105,11 +105,12 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
             _ if unread => Err(ApiError::PayloadTooLarge),
             _ => {
                 let text = decode(&raw, Decoder::Utf8, charset.is_none(), &mut lints);
+                lints.extend(crate::domain::mistakes::json_sent_as_form(&text));
                 parse_form(&text).map(|value| RequestBody { value, form: true })
             }
         },
         // Unparsed types are not read in production; a body over the limit is still refused
-        // here (stricter, so that nothing unbounded is held), as the README says.
+        // here (stricter, so that nothing unbounded is held), as docs/vendor-api.md says.
         BodyKind::Ignored if unread => Err(ApiError::PayloadTooLarge),
         BodyKind::Ignored => {
             if !raw.iter().all(u8::is_ascii_whitespace) {
