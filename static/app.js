@@ -67,7 +67,7 @@ function renderHeaderIntegration() {
     h('a', { href: `#/setup/${encodeURIComponent(card.id)}`, class: 'hdr-integration', testid: 'header-integration', title: 'The integration you are looking at' },
       h('span', { class: 'hdr-label' }, 'Integration'),
       h('span', { class: 'hdr-vendor', testid: 'header-integration-name' }, card.vendorName),
-      h('span', { class: ['hdr-state', `state-${card.state}`, (card.status === 'error' || card.status === 'disabled') && card.state !== 'ready_to_connect' && 'state-error'], testid: 'header-integration-state' }, card.stateLabel || card.state)));
+      h('span', { class: ['hdr-state', `state-${card.state}`, (card.status === 'error' || card.status === 'disabled') && card.state !== 'ready_to_connect' && 'state-error'], testid: 'header-integration-state', title: card.stateLabel || card.state }, card.stateLabel || card.state)));
 }
 
 function renderPartner() {
