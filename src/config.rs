@@ -189,7 +189,8 @@ impl Config {
         use clap::{CommandFactory, FromArgMatches};
         let matches = Config::command().get_matches();
         let config = Config::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-        if let Some((name, _)) = matches.subcommand() {
+        // Only subcommands that start no simulator: one that does may well take its flags.
+        if let Some((name @ "demo-vendor", _)) = matches.subcommand() {
             let given: Vec<String> = Config::command()
                 .get_arguments()
                 .filter(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
