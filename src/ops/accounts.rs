@@ -62,7 +62,7 @@ pub async fn create(
         };
         events::record(tx, Some(&integration_id), cycle, &now, &event)?;
         if kind == PropertyKind::Account {
-            super::integrations::auto_map_arrivals(tx, &clock, &integration_id, &seen)?;
+            super::automap::auto_map_arrivals(tx, &clock, &integration_id, &seen)?;
         }
         new.iter().map(|p| stored(tx, kind, &integration_id, &p.id)).collect()
     })
