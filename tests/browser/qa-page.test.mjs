@@ -238,6 +238,8 @@ test('QA checklist page updates itself through two rounds and offers the report;
     assert.equal(await text(first.getByTestId('journal-status')), '401');
     assert.equal(await text(first.getByTestId('journal-method')), 'GET');
     assert.equal(await text(first.getByTestId('journal-path')), '/api/vendor-api/organization');
+    // It wraps between its segments, not mid-word.
+    assert.equal(await first.getByTestId('journal-path').locator('wbr').count(), 3);
     assert.equal(await text(first.getByTestId('journal-integration')), '—');
 
     const numeric = page.locator(`[data-testid=journal-row][data-method=POST][data-route=${q('/api/vendor-api/organization/accounts')}][data-lint-count="1"]`);
