@@ -150,6 +150,7 @@ async fn record(
         route,
         status,
         headers: http_req.headers(),
+        response_headers: response.headers(),
         token: call.token.as_deref(),
         notes,
         fault: call.fault,
