@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// synthesize-sim: a local simulator of Gradient MSP's Synthesize platform.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "synthesize-sim", version, about)]
+#[command(name = "synthesize-sim", version = env!("SIM_VERSION"), about)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "SYNTH_SIM_BIND", default_value = "127.0.0.1")]
