@@ -79,7 +79,7 @@ async fn a_newer_schema_is_refused_and_an_older_file_is_adopted() {
     drop(c);
     let app = Application::build(config_on(&path)).unwrap();
     assert!(
-        app.state.store.read(|c| c
+        app.state.ops.store.read(|c| c
             .query_row("PRAGMA application_id", [], |r| r.get::<_, i32>(0))
             .unwrap())
             == synthesize_sim::store::APPLICATION_ID
@@ -100,7 +100,7 @@ async fn a_full_disk_says_so_and_health_reports_it() {
         token: token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
     };
     // The disk "fills": the database may not grow past its present size.
-    state.store.on_writer(|c| {
+    state.ops.store.on_writer(|c| {
         let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
         c.pragma_update(None, "max_page_count", pages).unwrap();
     });
@@ -118,6 +118,7 @@ async fn a_full_disk_says_so_and_health_reports_it() {
     assert_eq!(health.body["status"], "disk_full");
     // Space is freed: the next write goes through and health is ok again.
     state
+        .ops
         .store
         .on_writer(|c| c.pragma_update(None, "max_page_count", 1_000_000).unwrap());
     t.vendor("POST", "/organization/accounts", Some(json!(big)))

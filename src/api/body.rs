@@ -15,9 +15,6 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// body-parser's default limit, `100kb` (102,400 bytes): nothing shows production raised it.
-pub const DEFAULT_LIMIT: usize = 100 * 1024;
-
 /// The body a handler sees: the parsed value (`{}` when none was parsed) and whether it came
 /// as a form (whose values are all strings).
 #[derive(Debug, Clone)]
@@ -105,6 +102,7 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
             _ if unread => Err(ApiError::PayloadTooLarge),
             _ => {
                 let text = decode(&raw, Decoder::Utf8, charset.is_none(), &mut lints);
+                lints.extend(crate::domain::mistakes::json_sent_as_form(&text));
                 parse_form(&text).map(|value| RequestBody { value, form: true })
             }
         },

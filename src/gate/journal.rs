@@ -68,6 +68,13 @@ impl JournalEntry {
                 }
             }
             line.push_str(&format!("  lint: {}", codes.join(", ")));
+            // A refused call says why on its own line too (a 401's body never does); the
+            // journal has every finding whole.
+            if let Some(first) = self.lints.first().filter(|_| self.status >= 400) {
+                let said: String = first.message.chars().take(140).collect();
+                let cut = if said.len() < first.message.len() { "…" } else { "" };
+                line.push_str(&format!(" ({said}{cut})"));
+            }
         }
         if let Some(rule) = self.fault {
             line.push_str(&format!("  fault #{rule}"));
@@ -80,6 +87,9 @@ impl JournalEntry {
 #[derive(Debug, Clone)]
 pub struct CallFact {
     pub at: String,
+    pub method: String,
+    /// The route's pattern, as on the entry.
+    pub route: String,
     pub status: u16,
     pub lints: Vec<Lint>,
 }
@@ -274,6 +284,8 @@ impl Journal {
             .filter(|e| e.integration_id.as_deref() == Some(integration_id))
             .map(|e| CallFact {
                 at: e.at.clone(),
+                method: e.method.clone(),
+                route: e.route.clone(),
                 status: e.status,
                 lints: e.lints.clone(),
             })
@@ -391,6 +403,19 @@ mod tests {
         assert_eq!(
             e.terminal_line(),
             "03:04:05  POST   /api/vendor-api/service/x/count?no_build=true  201  2.3 ms  lint: numeric_id  fault #3"
+        );
+        // A refused call's line says why, in the first finding's words.
+        e.status = 404;
+        e.fault = None;
+        e.lints = vec![Lint::new(
+            crate::domain::lint::LintCode::BaseUrlWithoutApi,
+            "did you mean /api/vendor-api/x?",
+        )];
+        assert!(
+            e.terminal_line()
+                .ends_with("404  2.3 ms  lint: base_url_without_api (did you mean /api/vendor-api/x?)"),
+            "{}",
+            e.terminal_line()
         );
         let off = Journal::new(0, 1 << 20);
         off.push(entry(&off, 200));

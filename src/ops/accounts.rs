@@ -6,13 +6,14 @@ use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::Rejection;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::ops::Ops;
 use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
 use crate::store::events;
 use crate::store::integrations::IntegrationRow;
 use rusqlite::Connection;
 use std::collections::HashSet;
 
+/// Documented for organization services (createservicemappingobject); for accounts, a guess.
 const DUPLICATE: &str = "A resource with this Id already exists.";
 
 fn not_found(kind: PropertyKind, id: &str) -> ApiError {
@@ -29,15 +30,15 @@ fn stored(c: &Connection, kind: PropertyKind, integration_id: &str, id: &str) ->
 
 /// Creates every item, or none: an id that exists (or comes twice in the body) is a 409.
 pub async fn create(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration: &IntegrationRow,
     kind: PropertyKind,
     new: Vec<NewProperty>,
 ) -> Outcome<Vec<Property>> {
     let (integration_id, cycle) = (integration.id.clone(), integration.cycle);
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, lints| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, lints| {
         let mut seen = HashSet::new();
         for p in &new {
             if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration_id, &p.id)? {
@@ -83,14 +84,14 @@ fn blanked_by(before: &Property, u: &PropertyUpdate) -> Vec<String> {
 
 /// Updates every item, or none: an unknown id is a 404.
 pub async fn update_many(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration_id: String,
     kind: PropertyKind,
     patches: Vec<PropertyPatch>,
 ) -> Outcome<Vec<Property>> {
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, lints| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, lints| {
         let now = clock.now_iso();
         let mut out = vec![];
         let mut blanked = vec![];
@@ -112,15 +113,15 @@ pub async fn update_many(
 
 /// Updates the item the path names; `update.new_id` renames it, unless that id is taken.
 pub async fn update_one(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration_id: String,
     kind: PropertyKind,
     id: String,
     update: PropertyUpdate,
 ) -> Outcome<Property> {
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, lints| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, lints| {
         let before = accounts::get(tx, kind, &integration_id, &id)?.ok_or_else(|| not_found(kind, &id))?;
         if let Some(n) = update.new_id.as_deref().filter(|n| *n != id) {
             if accounts::exists(tx, kind, &integration_id, n)? {
@@ -135,20 +136,19 @@ pub async fn update_one(
     .await
 }
 
-/// Which of the integration's accounts a listing wants.
+/// Which of the integration's accounts (or organization services) a listing wants: the
+/// `accountIds`/`serviceIds` and `returnUnmapped` pair both GET routes take.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AccountsQuery {
-    /// Only these ids; every account when empty.
+pub struct PropertyQuery {
+    /// Only these ids; every item when empty.
     pub ids: Vec<String>,
-    /// Unmapped accounts too (production's default).
+    /// Unmapped items too (production's default).
     pub return_unmapped: bool,
 }
 
-/// The integration's accounts the query wants, in creation order.
-pub async fn list(state: &AppState, integration_id: String, q: AccountsQuery) -> ApiResult<Vec<Property>> {
-    let all = state
-        .read(move |c| Ok(accounts::list(c, PropertyKind::Account, &integration_id)?))
-        .await?;
+/// The integration's accounts or organization services the query wants, in creation order.
+pub async fn list(ops: &Ops, integration_id: String, kind: PropertyKind, q: PropertyQuery) -> ApiResult<Vec<Property>> {
+    let all = ops.read(move |c| Ok(accounts::list(c, kind, &integration_id)?)).await?;
     Ok(all
         .into_iter()
         .filter(|a| q.ids.is_empty() || q.ids.contains(&a.id))

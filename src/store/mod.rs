@@ -4,7 +4,7 @@
 //! also gets a few read-only connections: in WAL mode they read the last committed state while
 //! a long write (a 10,000-account bulk post) is in progress, so no read waits for a writer.
 //! A `:memory:` database is private to its connection, so there the writer also reads.
-//! Callers run closures through `AppState::read`/`write`, which move them off the async
+//! Callers run closures through `Ops::read`/`write` (`ops`), which move them off the async
 //! threads with `web::block`.
 
 pub(crate) mod accounts;
@@ -12,6 +12,7 @@ pub(crate) mod alerts;
 pub(crate) mod billing;
 pub mod epochs;
 pub(crate) mod events;
+mod failure;
 pub(crate) mod integrations;
 pub(crate) mod mappings;
 pub(crate) mod partners;
@@ -23,11 +24,12 @@ pub(crate) mod vendors;
 mod writer;
 
 pub use epochs::{EpochCache, Epochs, Watch};
+pub use failure::{is_disk_full, StorageFailure};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use writer::Checkpointer;
 pub use writer::Ticket;
 
 const SCHEMA: &str = include_str!("schema.sql");
@@ -56,22 +58,6 @@ pub struct Store {
     writer: Arc<writer::Writer>,
     readers: Vec<Mutex<Connection>>,
     next_reader: std::sync::atomic::AtomicUsize,
-}
-
-/// Whether an error is SQLite's "database or disk is full".
-pub fn is_disk_full(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
-}
-
-/// Errors that may carry SQLITE_FULL, so that `Store::write` can notice a full disk.
-pub trait StorageFailure {
-    fn is_disk_full(&self) -> bool;
-}
-
-impl StorageFailure for rusqlite::Error {
-    fn is_disk_full(&self) -> bool {
-        is_disk_full(self)
-    }
 }
 
 /// Refuses a file this build must not write: another program's database (a foreign
@@ -394,98 +380,6 @@ impl Store {
             .optional()
             .map(|v| v.is_some())
         })
-    }
-}
-
-/// Copies the WAL back into the database file on its own thread and connection. SQLite's
-/// automatic checkpoint runs inside the commit that crosses 1,000 WAL pages: under a stream of
-/// counts that is dozens of times a second, each with two fsyncs, on whichever request is
-/// unlucky; after a reset it is most of the reset. Here a write only wakes this thread, which
-/// runs a PASSIVE checkpoint (it never blocks readers or the writer) at most every
-/// `CHECKPOINT_PAUSE`. Durability is unchanged: with `synchronous=NORMAL` a commit is in the
-/// WAL, which survives a killed process, and the last connection to close checkpoints the rest.
-pub(crate) struct Checkpointer {
-    state: Mutex<(bool, bool)>, // (writes since the last checkpoint, stop)
-    wake: parking_lot::Condvar,
-}
-
-const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
-/// SQLite's own automatic checkpoint threshold: a WAL longer than this is checkpointed to the
-/// end, under the writer's lock, so that it starts over.
-const RESTART_FRAMES: i64 = 1000;
-
-impl Checkpointer {
-    fn start(path: &str, writer: std::sync::Weak<writer::Writer>) -> rusqlite::Result<Arc<Self>> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let me = Arc::new(Checkpointer {
-            state: Mutex::new((false, false)),
-            wake: parking_lot::Condvar::new(),
-        });
-        let worker = me.clone();
-        std::thread::Builder::new()
-            .name("wal-checkpoint".into())
-            .spawn(move || worker.run(conn, writer))
-            .expect("a thread for WAL checkpoints");
-        Ok(me)
-    }
-
-    fn nudge(&self) {
-        let mut s = self.state.lock();
-        if !s.0 {
-            s.0 = true;
-            self.wake.notify_one();
-        }
-    }
-
-    fn run(&self, conn: Connection, writer: std::sync::Weak<writer::Writer>) {
-        loop {
-            {
-                let mut s = self.state.lock();
-                while !s.0 && !s.1 {
-                    self.wake.wait(&mut s);
-                }
-                if s.1 {
-                    return;
-                }
-                s.0 = false;
-            }
-            // (busy, frames in the WAL, frames copied back)
-            let pass = |c: &Connection| {
-                c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-                })
-            };
-            let finished = match pass(&conn) {
-                Ok((_, frames, _)) => frames < RESTART_FRAMES,
-                Err(e) => {
-                    log::warn!("WAL checkpoint failed (retried after the next write): {e}");
-                    true
-                }
-            };
-            // Once the WAL is long, the writes that came in meanwhile are copied under the
-            // writer's lock, so that the checkpoint completes and the next write starts the WAL
-            // over: under a steady stream of writes a checkpoint beside them never catches up,
-            // and the WAL grew without end (1.6 GB in one benchmark run). The bulk was copied
-            // above; this pass is the few frames since and an fsync.
-            if !finished {
-                let Some(writer) = writer.upgrade() else { return };
-                let w = writer.hold();
-                if let Err(e) = pass(&w) {
-                    log::warn!("WAL checkpoint failed (retried after the next write): {e}");
-                }
-            }
-            // The pause holds even if writes wake the thread meanwhile.
-            let until = std::time::Instant::now() + CHECKPOINT_PAUSE;
-            let mut s = self.state.lock();
-            while !s.1 && !self.wake.wait_until(&mut s, until).timed_out() {}
-        }
-    }
-
-    fn stop(&self) {
-        self.state.lock().1 = true;
-        self.wake.notify_one();
     }
 }
 

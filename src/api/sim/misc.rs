@@ -1,7 +1,6 @@
 //! The simulator itself: health, info, reset, the simulated PSA, tickets, alerts, journal.
 
-use super::integrations::sim_body;
-use super::partners::SimPartner;
+use super::extract::{sim_body, SimPartner};
 use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -25,8 +24,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state.read(|c| Ok(crate::store::ping(c)?)).await?;
-    if state.store.disk_full() {
+    state.ops.read(|c| Ok(crate::store::ping(c)?)).await?;
+    if state.ops.store.disk_full() {
         // Reads still work, writes do not: not healthy, and saying why.
         return Ok(json_response(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -43,6 +42,7 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
     };
     let integration_id = keys.integration_id.clone();
     let seen = state
+        .ops
         .read(move |c| control::overview(c, &partner.id, &integration_id))
         .await?;
     let vendor_list: Vec<_> = seen
@@ -100,7 +100,7 @@ async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRe
             Some(s)
         }
     };
-    let name = control::reset(&state, chosen).await?;
+    let name = control::reset(&state.ops, &state.gate, &state.seed, chosen).await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok", "seed": name})))
 }
 
@@ -118,17 +118,20 @@ async fn seeds(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 async fn get_psa(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let dump = state.read_off_thread(move |c| Ok(psa::dump(c, &partner.id)?)).await?;
+    let dump = state
+        .ops
+        .read_off_thread(move |c| Ok(psa::dump(c, &partner.id)?))
+        .await?;
     Ok(json_response(StatusCode::OK, &dump))
 }
 
 async fn tickets(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let boards = state.read(move |c| control::ticket_boards(c, &partner.id)).await?;
+    let boards = state.ops.read(move |c| control::ticket_boards(c, &partner.id)).await?;
     Ok(json_response(StatusCode::OK, &json!({"boards": boards})))
 }
 
 async fn list_alerts(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let list = state.read(move |c| Ok(alerts::list(c, &partner.id)?)).await?;
+    let list = state.ops.read(move |c| Ok(alerts::list(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &list))
 }
 
@@ -142,7 +145,12 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartn
     };
     // A request that names a partner sees that partner's calls; one that names none, every call.
     let integration_ids = match partner.named {
-        true => Some(state.read(move |c| control::integration_ids(c, &partner.id)).await?),
+        true => Some(
+            state
+                .ops
+                .read(move |c| control::integration_ids(c, &partner.id))
+                .await?,
+        ),
         false => None,
     };
     let filter = JournalFilter {
@@ -173,7 +181,7 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartn
             // The URLs as this client reached the simulator, so a replay matches them.
             let info = req.connection_info();
             let base = format!("{}://{}", info.scheme(), info.host());
-            let har = crate::gate::har::document(&state.journal.matching(&filter), &base);
+            let har = crate::gate::har::document(&state.gate.journal.matching(&filter), &base);
             let mut res = json_response(StatusCode::OK, &har);
             res.headers_mut().insert(
                 actix_web::http::header::CONTENT_DISPOSITION,
@@ -189,9 +197,9 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartn
             )))
         }
     }
-    let (matching, entries) = state.journal.query(&filter);
+    let (matching, entries) = state.gate.journal.query(&filter);
     Ok(json_response(
         StatusCode::OK,
-        &json!({"total": state.journal.len(), "matching": matching, "capacity": state.config.journal_size, "bytes": state.journal.bytes(), "maxBytes": state.config.journal_bytes, "entries": entries}),
+        &json!({"total": state.gate.journal.len(), "matching": matching, "capacity": state.config.journal_size, "bytes": state.gate.journal.bytes(), "maxBytes": state.config.journal_bytes, "entries": entries}),
     ))
 }

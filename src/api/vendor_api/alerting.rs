@@ -24,7 +24,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     new_alert(&req, state.strict_types())
         .err_into()
-        .and_then(|alert| alerting::queue(&state, &caller.grant, &caller.integration, alert))
+        .and_then(|alert| alerting::queue(&state.ops, &caller.grant, &caller.integration, alert))
         .await
         .map(|a| {
             json_response(
@@ -44,7 +44,8 @@ fn new_alert(req: &HttpRequest, strict_types: bool) -> Linted<NewAlert, Rejectio
     let title = f.required_string("title");
     let description = f.required_string("description");
     let alert_id = f.id_string("alertId", true);
-    // Required, as the docs say and the SDK enforces before sending.
+    // Required, as the docs say and the SDK enforces before sending; that the server checks the
+    // ranges too is a guess (docs/vendor-api.md lists it).
     let priority = f.number("priority", Some(1.0), Some(4.0), true);
     let status = f.number("status", Some(1.0), Some(6.0), true);
     let due_date_time = f.optional_date("dueDateTime");
@@ -68,7 +69,7 @@ fn new_alert(req: &HttpRequest, strict_types: bool) -> Linted<NewAlert, Rejectio
 
 async fn debug_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     let id = path_param(&req, "messageId");
-    alerting::debug(&state, &caller.grant, caller.integration.id, id)
+    alerting::debug(&state.ops, &caller.grant, caller.integration.id, id)
         .await
         .map(|alert| {
             json_response(

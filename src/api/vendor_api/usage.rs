@@ -19,9 +19,11 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
+    // No service has the vendor's id: the newcomer read `_id` of POST /service's answer.
+    let to_vendor_id = path_param(&req, "serviceId").eq_ignore_ascii_case(&caller.vendor.id);
     new_count(&req, state.strict_types())
         .err_into()
-        .and_then(|count| set_count(&state, &caller.grant, caller.integration, caller.vendor.id, count))
+        .and_then(|count| set_count(&state.ops, &caller.grant, caller.integration, caller.vendor.id, count))
         .await
         .map(|()| {
             json_response(
@@ -29,6 +31,12 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
                 &json!({"status": 201, "message": "Success - Created service unit count"}),
             )
         })
+        .lint(to_vendor_id.then(|| {
+            Lint::new(
+                LintCode::CountToVendorId,
+                "this serviceId is your vendor's id: POST /service answers your vendor; the new service is the last entry of `skus`",
+            )
+        }))
 }
 
 /// The count the request names: the path's service, the `no_build` query and the body.
@@ -51,12 +59,10 @@ fn new_count(req: &HttpRequest, strict_types: bool) -> Linted<NewCount, Rejectio
     let account_sent_empty = obj.get("accountId").is_some_and(|v| v == "");
     let account_id = f.id_string("accountId", false).filter(|a| !a.is_empty());
     let client_oid = f.optional_string("clientOId").filter(|c| !c.is_empty());
-    let unit_count = f.number(
-        "unitCount",
-        Some(0.0),
-        Some(crate::domain::billing::MAX_UNIT_COUNT),
-        false,
-    );
+    // Evidence: the spec types unitCount a number (the SDK's `[Decimal]`, fractions from its
+    // byte conversion) and CIPP's test quotes production's "unitCount must be a number"; no
+    // upper bound is evidenced. `>= 0` is a guess (docs/vendor-api.md lists it).
+    let unit_count = f.number("unitCount", Some(0.0), None, false);
     if account_id.is_none() && client_oid.is_none() && !f.errors.iter().any(|e| e.starts_with("accountId")) {
         f.errors.insert(0, "accountId should not be empty".into());
         if !account_sent_empty {
@@ -86,6 +92,7 @@ fn new_count(req: &HttpRequest, strict_types: bool) -> Linted<NewCount, Rejectio
             return Linted::new(Err(Rejection::InvalidId), lints);
         }
     }
+    lints.extend(crate::domain::lint::raw_bytes(unit_count));
     let count = NewCount {
         service_id: path_param(req, "serviceId"),
         account,
