@@ -707,3 +707,26 @@ fn the_graph_reader_sees_paths_groups_supers_and_inline_modules() {
     assert_eq!(floor_of("api/sim/qa.rs"), Some(1));
     assert_eq!(floor_of("domain/qa.rs"), Some(FLOORS.len() - 1));
 }
+
+/// A source a reader can hold: split a file that grows past this along the concepts inside it.
+const MAX_LINES: usize = 600;
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let sources = sources();
+    let long: Vec<String> = sources
+        .iter()
+        .map(|s| (s.text.lines().count(), &s.path))
+        .filter(|(n, _)| *n > MAX_LINES)
+        .map(|(n, p)| format!("src/{p}: {n} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these along the concepts inside them (at most {MAX_LINES} lines each):\n{}",
+        long.join("\n")
+    );
+    assert!(
+        sources.iter().any(|s| s.text.lines().count() > MAX_LINES / 2),
+        "the line count no longer finds the large files: update the test"
+    );
+}
