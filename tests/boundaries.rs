@@ -203,6 +203,10 @@ const FLOORS: &[(&str, &[(&str, &str)])] = &[
             ("ops/", "one transaction per operation"),
             ("config.rs", "the settings, read by the floors above"),
             (
+                "shadow/",
+                "shadow mode: each vendor call sent on to the upstream after its answer, and compared",
+            ),
+            (
                 "demo_vendor/",
                 "the demo vendor: a client of the API, its flags part of the settings",
             ),

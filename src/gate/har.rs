@@ -78,6 +78,8 @@ fn entry(e: &JournalEntry, base: &str) -> Value {
         ("_vendorId", e.vendor_id.as_ref().map(|v| json!(v))),
         ("_token", e.token.as_ref().map(|v| json!(v))),
         ("_fault", e.fault.map(|v| json!(v))),
+        // Shadow mode's verdict, where it differed from the upstream or could not reach it.
+        ("_parity", e.parity.as_ref().map(|v| json!(v))),
     ] {
         if let Some(value) = value {
             out[field] = value;
@@ -149,6 +151,7 @@ mod tests {
             truncated: true,
             lints: vec![Lint::new(LintCode::NumericId, "id 1")],
             fault: Some(2),
+            parity: Some("different".into()),
         }
     }
 
@@ -179,6 +182,7 @@ mod tests {
         assert_eq!(e["timings"], json!({"send": 0, "wait": 1.25, "receive": 0}));
         assert_eq!(e["_lints"][0]["code"], "numeric_id");
         assert_eq!((e["_fault"].clone(), e["_truncated"].clone()), (json!(2), json!(true)));
+        assert_eq!(e["_parity"], "different");
         assert!(e.get("_vendorId").is_none());
     }
 
