@@ -93,8 +93,10 @@ check "the printed token is answered 200 by GET /api/vendor-api" \
 check "the banner names the database as given" grep -qF "$DB_WIN" "$WORK/first.log"
 check "the same .exe's demo-vendor connects and sets up" \
   "$WINE" "$WORK/app/synthesize-sim.exe" demo-vendor --base-url "$BASE" connect setup
-check "/sim/qa shows the demo vendor's calls" \
-  bash -c "curl -fsS '$BASE/sim/qa' | python3 -c 'import json,sys; d=json.load(sys.stdin); s=json.dumps(d); sys.exit(0 if \"pending\" in s or d.get(\"steps\") else 1)'"
+# The seeded integration is connected with the kickoff key, before QA's first step: the checklist
+# has no step done yet, and its report counts the calls it saw.
+check "/sim/qa's report counts the demo vendor's calls" \
+  bash -c "curl -fsS '$BASE/sim/qa/report' | python3 -c 'import json,sys; c=json.load(sys.stdin)[\"reports\"][0][\"calls\"]; sys.exit(0 if c[\"recorded\"] >= 5 and c[\"failed\"] == 0 else 1)'"
 check "the journal kept the calls" \
   bash -c "curl -fsS '$BASE/sim/journal' | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"total\"] >= 3 else 1)'"
 ACCOUNTS="$(curl -fsS -H "GRADIENT-TOKEN: $TOKEN" "$BASE/api/vendor-api/organization/accounts" | tr -d '\r')"
@@ -112,6 +114,11 @@ start "$WORK/second.log" || { echo "$PASSED passed, $((FAILED + 1)) failed"; exi
 AGAIN="$(curl -fsS -H "GRADIENT-TOKEN: $TOKEN" "$BASE/api/vendor-api/organization/accounts" | tr -d '\r')"
 check "a restart on the same database still has the accounts" test "$AGAIN" = "$ACCOUNTS"
 check "the accounts are the demo vendor's" bash -c "echo '$AGAIN' | grep -q '\"name\"'"
+
+kill -INT "$SERVER_PID" 2>/dev/null
+for _ in $(seq 1 40); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.25; done
+wait "$SERVER_PID" 2>/dev/null
+SERVER_PID=""
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
