@@ -505,9 +505,10 @@ impl Runner {
         }
         let line = self.args.connect.clone();
         // A command that is over is judged whole now; one still running is joined at the sync.
-        let output = if self.connect_running() {
+        let output = if accepted.is_some() && self.connect_running() {
             String::new()
         } else {
+            // No call accepted: the command's own end (its time limit at the latest) says why.
             self.join_connect().await?
         };
         match accepted {
