@@ -25,6 +25,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Err(e) = synthesize_sim::process::raise_open_files_limit() {
+        log::warn!("the open-files limit stays as it is ({e}): many connections at once may be refused");
+    }
     let db = config.db.clone();
     let bind = config.bind.clone();
     let bind_addr = config.bind.clone();
