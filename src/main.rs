@@ -101,7 +101,13 @@ async fn main() -> std::process::ExitCode {
         }
     });
     let stopped = server.await;
+    // A clean stop leaves one self-contained file: the WAL copied back, the lock released.
+    let closed = state.store.close();
     state.flush_terminal();
+    if let Err(e) = closed {
+        eprintln!("synthesize-sim: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     match stopped {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
