@@ -11,6 +11,7 @@
 //! to its process and takes no lock.
 
 use super::OpenError;
+use rusqlite::Connection;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -165,6 +166,59 @@ impl DbFile {
 impl Drop for DbFile {
     fn drop(&mut self) {
         self.release();
+    }
+}
+
+impl super::Store {
+    /// Closes the database, for a clean stop: what is queued is written, then the WAL is copied
+    /// back into the file and removed, every connection closed and the lock released, so that
+    /// the `.db` file alone holds every acknowledged write (whoever copies or commits "the"
+    /// database loses nothing). Later writes are refused. Errors are said, not hidden.
+    pub fn close(&self) -> Result<(), String> {
+        if self.writer.closed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        // The queue first (its writes are acknowledged once committed), then no more writes.
+        self.writer.close();
+        self.writer.closed.store(true, Ordering::Relaxed);
+        if let Some(c) = self.writer.checkpointer.get() {
+            c.stop();
+        }
+        let Some(file) = &self.writer.file else {
+            return Ok(()); // :memory: goes with the process
+        };
+        let closed_conn = || Connection::open_in_memory().map_err(|e| e.to_string());
+        for r in &self.readers {
+            let mut c = r.lock();
+            *c = closed_conn()?;
+        }
+        let mut w = self.writer.hold();
+        let checkpoint = w
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| format!("{}: checkpoint at stop: {e}", file.path()));
+        // The last connection to close deletes the WAL (SQLite does so once it is copied back).
+        let real = std::mem::replace(&mut *w, closed_conn()?);
+        drop(w);
+        let closed = real
+            .close()
+            .map_err(|(_, e)| format!("{}: closing the database: {e}", file.path()));
+        file.release();
+        match checkpoint {
+            Ok(0) => closed,
+            Ok(_) => Err(format!(
+                "{}: the WAL could not be copied back whole at stop (a reader held it); the -wal file beside it holds the rest",
+                file.path()
+            )),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for super::Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            log::error!("{e}");
+        }
     }
 }
 
