@@ -167,7 +167,7 @@ pub fn startup_text(ca_file: &Path) -> String {
     let ca = ca.display();
     format!(
         "  HTTPS CA            {ca}\n\
-         \x20   trust it once (README: \"Clients that hard-code the production URL\"):\n\
+         \x20   trust it once (docs/production-url.md):\n\
          \x20   Windows   certutil -user -addstore Root \"{ca}\"\n\
          \x20   macOS     sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain \"{ca}\"\n\
          \x20   Linux     sudo cp \"{ca}\" /usr/local/share/ca-certificates/synthesize-sim.crt && sudo update-ca-certificates\n"

@@ -136,6 +136,73 @@ async fn a_correct_vendor_twice_through_the_cycle_passes_qa() {
     assert!(html.text.contains("QA passed") && html.text.contains("Pelican Endpoint Security"));
 }
 
+/// A round that stops before NEXT lights up: the vendor authenticates but never sets pending.
+async fn round_without_pending(app: &mut TestApp) {
+    app.connect().await;
+    app.fresh_token().await;
+    app.sim("GET", &format!("/integrations/{INTEGRATION}/vendor-portal"), None)
+        .await;
+    app.vendor("GET", "/organization", None).await.ok(200);
+}
+
+#[tokio::test]
+async fn a_failed_first_round_is_left_behind_and_two_good_ones_pass() {
+    let mut app = spawn().await;
+    app.disconnect().await;
+    round_without_pending(&mut app).await;
+    let q = qa(&app).await;
+    assert_eq!(q["currentStep"], "next_lit");
+    assert!(
+        !hint(&q).contains("new round"),
+        "the round can still pass: {}",
+        hint(&q)
+    );
+    app.disconnect().await;
+    // The round was disconnected before NEXT lit: the hint says to start a new one.
+    let q = qa(&app).await;
+    assert_eq!(q["currentStep"], "next_lit");
+    assert!(
+        hint(&q).contains("press CONNECT and go through every step again"),
+        "{}",
+        hint(&q)
+    );
+
+    correct_round(&mut app, true).await;
+    let q = qa(&app).await;
+    assert_eq!(q["currentStep"], "disconnected", "the new round is round 1: {q:#}");
+    assert_eq!(step(&q, "next_lit")["done"], true);
+    app.disconnect().await;
+    correct_round(&mut app, false).await;
+    let q = qa(&app).await;
+    assert_eq!(q["passed"], true, "{q:#}");
+    assert_eq!(q["verdict"], "QA passed");
+    // Round 1 is the second connection: its CONNECT came after the failed round's disconnect.
+    let failed_end = step(&q, "disconnected_at_start")["at"].as_str().unwrap().to_string();
+    assert!(step(&q, "connect")["at"].as_str().unwrap() > failed_end.as_str());
+}
+
+#[tokio::test]
+async fn a_failed_round_between_two_good_ones_still_passes() {
+    let mut app = spawn().await;
+    app.disconnect().await;
+    correct_round(&mut app, true).await;
+    app.disconnect().await;
+    round_without_pending(&mut app).await;
+    let q = qa(&app).await;
+    assert_eq!(q["currentStep"], "next_lit_again");
+    app.disconnect().await;
+    let q = qa(&app).await;
+    assert_eq!(q["currentStep"], "next_lit_again");
+    assert!(
+        hint(&q).contains("QA judges the last two complete rounds"),
+        "{}",
+        hint(&q)
+    );
+    correct_round(&mut app, false).await;
+    let q = qa(&app).await;
+    assert_eq!(q["passed"], true, "{q:#}");
+}
+
 #[tokio::test]
 async fn a_portal_opened_blank_passes_with_a_warning_in_checklist_and_report() {
     let mut app = spawn().await;

@@ -109,7 +109,7 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
             }
         },
         // Unparsed types are not read in production; a body over the limit is still refused
-        // here (stricter, so that nothing unbounded is held), as the README says.
+        // here (stricter, so that nothing unbounded is held), as docs/vendor-api.md says.
         BodyKind::Ignored if unread => Err(ApiError::PayloadTooLarge),
         BodyKind::Ignored => {
             if !raw.iter().all(u8::is_ascii_whitespace) {

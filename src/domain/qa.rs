@@ -192,9 +192,11 @@ impl QaFacts {
         self.of_cycle(cycle).find(|f| is(&f.event))
     }
 
-    /// The cycles of the two rounds: the first CONNECT after the first disconnect (or the very
-    /// first CONNECT when the integration was never connected before), then the next CONNECT
-    /// after that round's disconnect.
+    /// The cycles of the two rounds the checklist judges: the last two complete rounds (every
+    /// step of the round done in one connection), each begun by a CONNECT after the disconnect
+    /// that starts QA (or after the very first CONNECT when the integration was never connected
+    /// before). A round that went wrong is left behind by disconnecting and connecting again:
+    /// until two rounds are complete, the latest connection is the round in progress.
     fn rounds(&self) -> (Option<Found>, Option<i64>, Option<i64>) {
         let local = || self.facts.iter().filter(|f| !f.global);
         let connects: Vec<&Fact> = local().filter(|f| matches!(f.event, Event::Connected { .. })).collect();
@@ -213,15 +215,28 @@ impl QaFacts {
         let Some(start_at) = start.as_ref().map(|s| s.at.clone()) else {
             return (None, None, None);
         };
-        let round1 = connects.iter().find(|c| c.at >= start_at).map(|c| c.cycle);
-        let round2 = round1.and_then(|r1| {
-            let end = self.first_that(r1, |e| matches!(e, Event::Disconnected(_)))?;
-            connects
-                .iter()
-                .find(|c| c.at >= end.at && c.cycle > r1)
-                .map(|c| c.cycle)
-        });
+        // One Connected fact per cycle (a fact is the first of its kind), oldest first.
+        let cycles: Vec<i64> = connects.iter().filter(|c| c.at >= start_at).map(|c| c.cycle).collect();
+        // From the newest back, so that a long history of rounds costs only the rounds it needs.
+        let mut complete = cycles.iter().rev().copied().filter(|&c| self.round_complete(c));
+        let (last, before) = (complete.next(), complete.next());
+        let (round1, round2) = match (before, last) {
+            (Some(r1), Some(r2)) => (Some(r1), Some(r2)),
+            (None, Some(r1)) => (Some(r1), cycles.last().copied().filter(|&c| c > r1)),
+            _ => (cycles.last().copied(), None),
+        };
         (start, round1, round2)
+    }
+
+    /// Whether every step of a round was done in this connection.
+    fn round_complete(&self, cycle: i64) -> bool {
+        QaStep::ROUND.iter().all(|&step| self.step_found(step, cycle).is_some())
+    }
+
+    /// Whether the connection was disconnected: its round can no longer be finished.
+    fn round_ended(&self, cycle: i64) -> bool {
+        self.first_that(cycle, |e| matches!(e, Event::Disconnected(_)))
+            .is_some()
     }
 
     fn step_found(&self, step: QaStep, cycle: i64) -> Option<Found> {
@@ -534,7 +549,17 @@ impl QaFacts {
         if let Some(i) = current {
             let round = steps[i].round;
             let cycle = if round == 2 { round2 } else { round1 };
-            steps[i].hint = Some(self.hint(steps[i].step, round, cycle));
+            let hint = self.hint(steps[i].step, round, cycle);
+            // A step of a round that was disconnected before it can only be done in a new round.
+            let ended = steps[i].step != QaStep::Disconnected && cycle.is_some_and(|c| self.round_ended(c));
+            steps[i].hint = Some(if ended {
+                format!(
+                    "This round was disconnected before this step, so it cannot pass: press CONNECT and go through \
+                     every step again in a new round (QA judges the last two complete rounds). {hint}"
+                )
+            } else {
+                hint
+            });
         }
         let verdict = match current {
             Some(_) => "QA not passed yet",
