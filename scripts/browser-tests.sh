@@ -51,8 +51,11 @@ trap cleanup EXIT INT TERM
 
 if [ -z "${SIM_URL:-}" ]; then
   PROFILE="${SIM_BUILD:-debug}"
-  if [ -n "${SIM_NO_BUILD:-}" ]; then
-    log "SIM_NO_BUILD set: using the binary in target/$PROFILE as it is"
+  # shellcheck source=scripts/lib.sh
+  . "$ROOT/scripts/lib.sh"
+  BIN="$(target_dir)/$PROFILE/synthesize-sim"
+  if [ -n "${SIM_NO_BUILD:-}" ] && [ -x "$BIN" ]; then
+    log "SIM_NO_BUILD set: using $BIN as it is"
   elif [ "$PROFILE" = "release" ]; then
     log "cargo build --release"
     cargo build --release --bin synthesize-sim >&2
@@ -60,7 +63,6 @@ if [ -z "${SIM_URL:-}" ]; then
     log "cargo build"
     cargo build --bin synthesize-sim >&2
   fi
-  BIN="$ROOT/target/$PROFILE/synthesize-sim"
   PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
   SERVER_LOG="$ROOT/target/browser-tests-server.log"
   log "starting $BIN on port $PORT (log: $SERVER_LOG)"

@@ -10,10 +10,10 @@ VENV="$ROOT/target/examples-venv"
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
 ensure_venv "$VENV" pytest -r examples/python/requirements.txt
-ensure_binary
+BIN="$(ensure_binary)"
 echo "== examples/python (pytest)"
 set +e
-SYNTH_SIM_BIN="$ROOT/target/debug/synthesize-sim" "$VENV/bin/pytest" -q -p no:cacheprovider examples/python
+SYNTH_SIM_BIN="$BIN" "$VENV/bin/pytest" -q -p no:cacheprovider examples/python
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -9,11 +9,11 @@ VENV="$ROOT/target/fuzz-venv"
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
 ensure_venv "$VENV" st "schemathesis==4.32.5"
-ensure_binary
+BIN="$(ensure_binary)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 BASE="http://127.0.0.1:$PORT"
 LOG="$ROOT/target/fuzz-server.log"
-target/debug/synthesize-sim --port "$PORT" --db :memory: --rate-limit 0 --quiet >"$LOG" 2>&1 &
+"$BIN" --port "$PORT" --db :memory: --rate-limit 0 --quiet >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "$BASE/sim/health" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -6,9 +6,10 @@
 # (examples/python, pytest) runs right after the Rust tests.
 #
 # Each stage's whole output (cargo's, apt's, npm's, pip's) goes to target/test-logs/STAGE.log;
-# the terminal gets one progress line per stage with its counts, the failures of a stage that
-# failed, and a last line summing every stage: `summary: N passed, N failed`. The exit code is
-# non-zero when any stage failed, whatever its counts say.
+# the terminal gets a line as each stage starts (and one a minute while it runs), its counts,
+# the failures of a stage that failed, and a last line summing every stage: `summary: N passed,
+# N failed`. The exit code is non-zero when any stage failed, whatever its counts say. Benchmarks
+# are not part of it: `cargo test` builds benches/parts.rs but does not run it (bench/run.sh does).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -42,14 +43,38 @@ count_fuzz() {
        END { if (f == 0) f = docs; print p + 0, f + 0 }' "$1"
 }
 
-# run NAME COUNTER COMMAND...: runs one stage with its output in the log, then reports it.
+# While a stage runs, a line a minute says it is alive and what its log last said (cargo's
+# "Compiling ..." during a first build, apt's or npm's installs), so no stage is silent for long.
+heartbeat() {
+  local name="$1" log="$2" started="$3" pause
+  # Stopped with TERM when its stage ends; the sleep under way goes with it, so that no stray
+  # process keeps the terminal (or a CI's pipe) open.
+  trap 'kill "$pause" 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep 60 &
+    pause=$!
+    wait "$pause"
+    local last
+    last="$(tail -c 2000 "$log" 2>/dev/null | tr '\r' '\n' | grep -v '^[[:space:]]*$' | tail -1 | cut -c1-100)"
+    echo "   $name: still running ($(( (SECONDS - started) / 60 ))m): ${last:-no output yet}"
+  done
+}
+
+# run NAME COUNTER WAITING COMMAND...: runs one stage with its output in the log, then reports
+# it. WAITING says, at its start, what the stage spends its first minutes on.
 run() {
-  local name="$1" counter="$2"
-  shift 2
-  local log="$LOGS/$name.log" started=$SECONDS rc
+  local name="$1" counter="$2" waiting="$3"
+  shift 3
+  local log="$LOGS/$name.log" started=$SECONDS rc beat
   echo "== $name: $* (log: $log)"
+  echo "   $name: $waiting"
+  : >"$log"
+  heartbeat "$name" "$log" "$started" &
+  beat=$!
   "$@" >"$log" 2>&1
   rc=$?
+  kill "$beat" 2>/dev/null
+  wait "$beat" 2>/dev/null
   local counts passed failed
   counts="$($counter "$log")"
   passed="${counts% *}"
@@ -77,13 +102,18 @@ run() {
   fi
 }
 
-run rust count_rust cargo test --all-targets
-run examples count_pytest env SIM_NO_BUILD=1 scripts/examples.sh
+# The Rust stage builds the debug binary the other stages run (each binary is built once).
+run rust count_rust "compiling, then running; a first build takes 5 to 10 minutes on two cores" \
+  cargo test --all-targets
+run examples count_pytest "pytest into a virtualenv under target/ (once), then the example's tests" \
+  env SIM_NO_BUILD=1 scripts/examples.sh
 if [ -z "${SKIP_BROWSER:-}" ]; then
-  run browser count_tap scripts/browser-tests.sh
+  run browser count_tap "chromium, nodejs and playwright-core installed when missing, then the console's tests" \
+    env SIM_NO_BUILD=1 scripts/browser-tests.sh
 fi
 if [ -z "${SKIP_FUZZ:-}" ]; then
-  run fuzz count_fuzz env SIM_NO_BUILD=1 scripts/fuzz.sh
+  run fuzz count_fuzz "schemathesis into a virtualenv under target/ (once), then both OpenAPI documents" \
+    env SIM_NO_BUILD=1 scripts/fuzz.sh
 fi
 
 echo "stages: ${STAGES[*]} (passed/failed)"

@@ -35,6 +35,9 @@ pub struct Application {
     server: Server,
     pub state: aweb::Data<AppState>,
     pub demo_keys: DemoKeys,
+    /// Whether the seed's kickoff partner key still works (a disconnect or a new token revokes
+    /// it, and a database kept from an earlier run remembers that).
+    pub kickoff_live: bool,
     /// Under `--tls`: the local CA's file, when it issued the certificate.
     tls_ca: Option<std::path::PathBuf>,
     https: bool,
@@ -119,6 +122,11 @@ impl Application {
         config.port = port; // the real one, so that scenarios can call this server's own API
         let workers = config.workers;
         let demo_keys = seed.demo_keys();
+        let kickoff_live = store
+            .read(|c| store::integrations::get(c, &demo_keys.integration_id))
+            .ok()
+            .flatten()
+            .is_some_and(|i| i.partner_key_plain.is_some());
         let state = aweb::Data::new(AppState::new(config, store, seed, clock));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
@@ -138,6 +146,7 @@ impl Application {
             server: server.disable_signals().run(),
             state,
             demo_keys,
+            kickoff_live,
             tls_ca,
             https,
         })
@@ -189,6 +198,7 @@ pub fn build_app(
         // The control API's bodies (the vendor API reads its own, see `api::body`).
         .app_data(aweb::PayloadConfig::new(api::guard::SIM_BODY_LIMIT))
         .wrap(from_fn(api::middleware::json_errors))
+        .wrap(from_fn(api::middleware::stray_calls))
         .wrap(from_fn(api::express::case_insensitive))
         // Outermost: a refused request never reaches a route (its answers are already JSON).
         .wrap(from_fn(api::guard::partner_side))

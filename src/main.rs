@@ -1,4 +1,3 @@
-use clap::Parser;
 use synthesize_sim::config::{Command, Config};
 use synthesize_sim::domain::ids::GradientToken;
 use synthesize_sim::store::seed::DemoKeys;
@@ -8,8 +7,10 @@ use synthesize_sim::{Application, StartError};
 async fn main() -> std::process::ExitCode {
     // actix's own INFO lines (workers starting, shutting down) would drown the call lines;
     // RUST_LOG still brings them back.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let mut config = Config::parse();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format(log_line)
+        .init();
+    let mut config = Config::from_command_line();
     if let Some(Command::DemoVendor(args)) = config.command.take() {
         return synthesize_sim::demo_vendor::cli::main(args).await;
     }
@@ -65,7 +66,7 @@ async fn main() -> std::process::ExitCode {
             "control token"
         ));
     }
-    print!("{}", banner(&url, &db, &app.demo_keys, quiet, &extra));
+    print!("{}", banner(&url, &db, &app.demo_keys, app.kickoff_live, quiet, &extra));
     if !synthesize_sim::api::guard::is_loopback_bind(&bind_addr) {
         eprintln!(
             "warning: listening on {bind_addr}, beyond this machine: anyone who can reach it may call the vendor API; \
@@ -117,9 +118,34 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// A log record as env_logger writes it, except the HTTP parser's refusal of a request it
+/// could not read: actix answers it an empty 400 before any route, so no journal entry can say
+/// why. Its line names the two usual causes instead.
+fn log_line(buf: &mut env_logger::fmt::Formatter, record: &log::Record) -> std::io::Result<()> {
+    use std::io::Write;
+    let message = record.args().to_string();
+    if record.target().starts_with("actix_http::h1") && message.contains("request parse error") {
+        let time = buf.timestamp_seconds().to_string();
+        let time = time.get(11..19).unwrap_or(&time).to_string();
+        return writeln!(
+            buf,
+            "{time}  a request this port could not read as HTTP got an empty 400 ({message}). A TLS handshake? \
+             Use http://, or start with --tls. A header broken over two lines? A token from base64 is wrapped at \
+             76 columns: use base64 -w0."
+        );
+    }
+    writeln!(
+        buf,
+        "[{} {} {}] {message}",
+        buf.timestamp_seconds(),
+        record.level(),
+        record.target()
+    )
+}
+
 /// What the terminal shows at start: where everything is, the demo keys, how to stop. One
 /// function, so that a feature with something to say at start adds its lines through `extra`.
-fn banner(url: &str, db: &str, keys: &DemoKeys, quiet: bool, extra: &[String]) -> String {
+fn banner(url: &str, db: &str, keys: &DemoKeys, kickoff_live: bool, quiet: bool, extra: &[String]) -> String {
     let mut out = format!("synthesize-sim {} listening on {url}\n", env!("CARGO_PKG_VERSION"));
     let mut line = |label: &str, value: String| out.push_str(&format!("  {label:<20}{value}\n"));
     line("QA checklist", format!("{url}/#/qa"));
@@ -136,12 +162,31 @@ fn banner(url: &str, db: &str, keys: &DemoKeys, quiet: bool, extra: &[String]) -
     );
     line("database", db.to_string());
     line("vendor API key", keys.vendor_api_key.clone());
-    if let Some(pk) = &keys.partner_api_key {
-        line(
-            "partner API key",
-            format!("{pk}   (kickoff key of the seeded integration)"),
-        );
-        line("GRADIENT-TOKEN", GradientToken::encode(&keys.vendor_api_key, pk));
+    match &keys.partner_api_key {
+        Some(pk) if kickoff_live => {
+            line(
+                "partner API key",
+                format!("{pk}   (kickoff key of the seeded integration)"),
+            );
+            line("GRADIENT-TOKEN", GradientToken::encode(&keys.vendor_api_key, pk));
+        }
+        // A database kept from an earlier run where the seeded integration was disconnected
+        // or given a new token: the kickoff key answers 401 now, so it is not offered as one.
+        Some(pk) => {
+            line(
+                "partner API key",
+                format!("{pk}   REVOKED: the seeded integration was disconnected or given a new token"),
+            );
+            line(
+                "GRADIENT-TOKEN",
+                format!(
+                    "none printed: press CONNECT (if disconnected) and GENERATE API TOKEN on {url}/#/integrations (or POST \
+                     /sim/integrations/{}/token) for a working one, or start with --reset",
+                    keys.integration_id
+                ),
+            );
+        }
+        None => {}
     }
     // Extra lines come indented as their feature wants them.
     for l in extra {

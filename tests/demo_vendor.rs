@@ -252,7 +252,7 @@ async fn demo_vendor_backs_off_on_429_and_transient_5xx() {
 }
 
 #[tokio::test]
-async fn an_unreachable_base_url_is_retried_then_given_up_plainly() {
+async fn an_unreachable_base_url_is_said_at_once() {
     // Bind a port, then free it: nothing listens there, so every connection is refused.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -266,14 +266,41 @@ async fn an_unreachable_base_url_is_retried_then_given_up_plainly() {
         &format!("http://127.0.0.1:{port}"),
         "connect",
     ]);
+    let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("GET /organization: still network error"), "{stderr}");
     assert!(
-        stderr.contains("after 6 attempts with back-off; try again later"),
+        stderr.contains(&format!("nothing answers at http://127.0.0.1:{port}/api/vendor-api")),
         "{stderr}"
     );
+    assert!(stderr.contains("--base-url"), "{stderr}");
+    // No back-off: a refused first connection is not a passing fault.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn server_flags_before_demo_vendor_are_refused() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synthesize-sim"))
+        .args(["--port", "9000", "--quiet", "demo-vendor", "connect"])
+        .env_remove("SYNTH_SIM_PORT")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--port, --quiet are the simulator's flags"), "{stderr}");
+    assert!(stderr.contains("synthesize-sim demo-vendor --base-url"), "{stderr}");
+    // The simulator's flags in the environment are no mistake: demo-vendor ignores them.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_synthesize-sim"))
+        .args(["demo-vendor", "--help"])
+        .env("SYNTH_SIM_PORT", "9000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

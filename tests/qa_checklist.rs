@@ -405,8 +405,15 @@ async fn journal_records_calls_with_redacted_tokens_and_filters() {
         .await
         .ok(200);
     assert_eq!(only["entries"].as_array().unwrap().len(), 1);
+    // Linted: the numeric id, and the 401, which says why off the wire.
     let linted = app.sim("GET", "/journal?lint=true", None).await.ok(200);
-    assert_eq!(linted["entries"].as_array().unwrap().len(), 1);
+    let codes: Vec<&str> = linted["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["lints"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["token_not_base64", "numeric_id"]);
 }
 
 #[tokio::test]

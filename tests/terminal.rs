@@ -29,7 +29,8 @@ impl Drop for Running {
 impl Running {
     /// Starts the binary through `sh`, so a test can set a signal's disposition first.
     fn start(shell_prefix: &str, args: &str) -> Running {
-        let script = format!("{shell_prefix} exec \"$0\" --port 0 --db :memory: {args}");
+        let db = if args.contains("--db ") { "" } else { "--db :memory:" };
+        let script = format!("{shell_prefix} exec \"$0\" --port 0 {db} {args}");
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(script)
@@ -279,4 +280,93 @@ fn a_taken_port_says_how_to_pick_another() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     assert!(err.contains("--port 0"), "{err}");
+}
+
+#[test]
+fn a_call_that_missed_the_vendor_api_prints_the_path_meant() {
+    let mut sim = Running::start("", "");
+    assert_eq!(get(&sim.base, "/vendor-api/organization", &sim.token), 404);
+    let line = sim.wait_for("/vendor-api/organization");
+    assert!(
+        line.contains(" 404 ") && line.contains("lint: base_url_without_api"),
+        "{line}"
+    );
+    assert!(line.contains("did you mean /api/vendor-api/organization?"), "{line}");
+    // A 401 says why on its line, though its body never does.
+    assert_eq!(get(&sim.base, "/api/vendor-api/organization", "Bearer x"), 401);
+    let line = sim.wait_for(" 401 ");
+    assert!(
+        line.contains("lint: token_not_base64 (the value starts with \"Bearer \""),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_request_it_cannot_read_as_http_names_tls_and_wrapped_tokens() {
+    use std::io::{Read, Write};
+    let mut sim = Running::start("", "");
+    let addr = sim.base.trim_start_matches("http://").to_string();
+    // The first bytes of a TLS ClientHello: what an https:// URL sends to this HTTP port.
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03").unwrap();
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let line = sim.wait_for("could not read as HTTP");
+    assert!(line.contains("Use http://, or start with --tls"), "{line}");
+    assert!(line.contains("base64 -w0"), "{line}");
+}
+
+#[test]
+fn the_banner_marks_a_revoked_kickoff_key_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kept.db");
+    let args = format!("--db {}", db.display());
+    let mut sim = Running::start("", &args);
+    assert!(sim
+        .banner
+        .iter()
+        .any(|l| l.contains("(kickoff key of the seeded integration)")));
+    let disconnect = "/sim/integrations/65a0c0ffee0000000000f1a0/disconnect";
+    assert_eq!(request(&sim.base, "POST", disconnect, "", ""), 200);
+    sim.signal("TERM");
+    assert!(sim.exit_within(Duration::from_secs(10)).success());
+
+    let again = Running::start("", &args);
+    let key = again.banner.iter().find(|l| l.contains("partner API key")).unwrap();
+    assert!(key.contains("REVOKED"), "{key}");
+    let token = again.banner.iter().find(|l| l.contains("GRADIENT-TOKEN")).unwrap();
+    assert!(
+        token.contains("GENERATE API TOKEN") && token.contains("--reset"),
+        "{token}"
+    );
+}
+
+#[test]
+fn help_groups_the_flags_and_ends_with_examples_and_the_checklist() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    let mut at = 0;
+    for heading in [
+        "Network:",
+        "Data:",
+        "Realism:",
+        "Journal:",
+        "TLS:",
+        "Determinism:",
+        "Examples:",
+    ] {
+        let found = help[at..]
+            .find(heading)
+            .unwrap_or_else(|| panic!("{heading} after the ones before in\n{help}"));
+        at += found;
+    }
+    assert!(help[at..].contains("--port 0 --db :memory:"), "{help}");
+    assert!(
+        help.trim_end().ends_with("the API reference is at /api-docs."),
+        "{help}"
+    );
+    assert!(help.contains("QA checklist: http://127.0.0.1:8080/#/qa"), "{help}");
 }

@@ -141,6 +141,7 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
             _ if unread => Err(ApiError::PayloadTooLarge),
             _ => {
                 let text = decode(&raw, Decoder::Utf8, charset.is_none(), &mut lints);
+                lints.extend(crate::domain::mistakes::json_sent_as_form(&text));
                 parse_form(&text).map(|value| RequestBody { value, form: true })
             }
         },

@@ -237,6 +237,68 @@ fn trim_trailing_slash(req: &mut ServiceRequest) -> String {
     trimmed
 }
 
+/// A call that missed the vendor API (a base URL without `/api`, or with it twice) answers
+/// production's 404 as any unknown path does, but is journaled and printed like a vendor call,
+/// with a lint naming the path meant, so that a wrong base URL is never silent. The console's
+/// own misses (a browser's GET of a missing page) are left out: only a path that looks like the
+/// vendor API's, or a call with a token or a method other than GET and HEAD, is recorded. Its
+/// body is not read, so its answer is the one it always had.
+pub async fn stray_calls(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let path = req.path();
+    let starts = |prefix: &str| path.get(..prefix.len()).is_some_and(|h| h.eq_ignore_ascii_case(prefix));
+    if starts(crate::domain::mistakes::VENDOR_API) || starts("/sim") {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let started = Instant::now();
+    let headers = req.headers();
+    let token = headers
+        .get(crate::api::vendor_api::auth::TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let credentials = token.is_some() || headers.contains_key(header::AUTHORIZATION);
+    let method = req.method().clone();
+    let looks_like_a_call = credentials || !matches!(method.as_str(), "GET" | "HEAD");
+    let sent = crate::api::express::sent_path(req.request());
+    let query = req.query_string().to_string();
+    let res = next.call(req).await?.map_into_boxed_body();
+    let lint = crate::domain::mistakes::stray_path(&sent);
+    if res.status() != StatusCode::NOT_FOUND || (lint.is_none() && !looks_like_a_call) {
+        return Ok(res);
+    }
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(res);
+    };
+    let mut notes = CallNotes {
+        lints: lint.into_iter().collect(),
+        ..CallNotes::default()
+    };
+    attribute(&state, token.as_deref(), &mut notes).await;
+    let (http_req, response) = res.into_parts();
+    let (response, out_body) = response.into_parts();
+    let out_bytes = collect(out_body).await;
+    state.gate().record(Finished {
+        started,
+        method: method.to_string(),
+        path: sent.clone(),
+        query,
+        route: sent,
+        status: 404,
+        headers: http_req.headers(),
+        token: token.as_deref(),
+        notes,
+        fault: None,
+        request_body: &[],
+        response_body: &out_bytes,
+    });
+    Ok(ServiceResponse::new(
+        http_req,
+        response.set_body(BoxBody::new(out_bytes)),
+    ))
+}
+
 /// Rewrites actix's own error answers (404 for an unknown route, 405 for a known path with
 /// another method, which Express also answers 404) into the JSON shape.
 pub async fn json_errors(

@@ -30,6 +30,11 @@ pub enum Error {
     },
     #[error("{method} {path}: still {last} after {MAX_ATTEMPTS} attempts with back-off; try again later")]
     GaveUp { method: String, path: String, last: String },
+    #[error(
+        "nothing answers at {0}: start the simulator there (synthesize-sim, or cargo run --release), or pass \
+         --base-url with the URL it printed"
+    )]
+    NothingListens(String),
     #[error("{0}")]
     Setup(String),
 }
@@ -42,6 +47,9 @@ pub struct Gradient {
     api: String,
     token: String,
     retries: std::sync::atomic::AtomicU32,
+    /// Whether anything has answered yet: a refused connection before that means nothing
+    /// listens at the base URL, which no back-off will fix.
+    answered: std::sync::atomic::AtomicBool,
 }
 
 impl Gradient {
@@ -79,6 +87,7 @@ impl Gradient {
             api,
             token,
             retries: Default::default(),
+            answered: Default::default(),
         })
     }
 
@@ -115,12 +124,16 @@ impl Gradient {
                 // timeout may hide a write that was stored: only reads and PATCHes (which set,
                 // not add) are repeated then; a POST fails, and running the sync again is safe
                 // because each step first reads what Gradient already has.
+                Err(e) if e.is_connect() && !self.answered.load(std::sync::atomic::Ordering::Relaxed) => {
+                    return Err(Error::NothingListens(self.api.clone()));
+                }
                 Err(e) if e.is_connect() || (e.is_timeout() && method != Method::POST) => {
                     last = format!("network error ({e})");
                     backoff
                 }
                 Err(e) => return Err(Error::Setup(format!("{method} {url}: {e}"))),
                 Ok(res) => {
+                    self.answered.store(true, std::sync::atomic::Ordering::Relaxed);
                     let status = res.status();
                     let retry_after = res
                         .headers()

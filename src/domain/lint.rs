@@ -24,6 +24,18 @@ pub enum LintCode {
     EmptyStringBlanks,
     PortalUrlNotBrowsable,
     OldStatusValue,
+    // Why a call was refused, said off the wire (see `domain::mistakes`).
+    TokenMissing,
+    TokenInAuthorization,
+    TokenNotBase64,
+    TokenLineBreak,
+    TokenOneKey,
+    UnknownVendorKey,
+    UnknownPartnerKey,
+    BaseUrlWithoutApi,
+    BaseUrlDoubled,
+    JsonSentAsForm,
+    CountToVendorId,
 }
 
 /// Read back (from an imported snapshot's journal) by code and message; the advice is the
@@ -201,6 +213,50 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
         LintCode::OldStatusValue => (
             "Only older documentation lists disabled and error; the current documentation names active, inactive and pending, and the partner console shows nothing for the others.",
             "Send PATCH /organization/status/inactive (or active, pending) instead.",
+        ),
+        LintCode::TokenMissing => (
+            "Every vendor API call needs the GRADIENT-TOKEN header; production answers a bare 401 without it.",
+            "Send GRADIENT-TOKEN: base64(VENDOR_KEY:PARTNER_KEY) on every call.",
+        ),
+        LintCode::TokenInAuthorization => (
+            "Production reads the token only from the GRADIENT-TOKEN header; Authorization (Bearer, Basic) is ignored and the call is 401.",
+            "Send the same base64 value as GRADIENT-TOKEN: base64(VENDOR_KEY:PARTNER_KEY), with no scheme.",
+        ),
+        LintCode::TokenNotBase64 => (
+            "The token is read as standard base64 of VENDOR_KEY:PARTNER_KEY; anything else is 401 with no word on why.",
+            "Encode the two keys joined by one colon: printf %s \"$VENDOR_KEY:$PARTNER_KEY\" | base64 -w0 (PowerShell: [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(\"${v}:${p}\"))).",
+        ),
+        LintCode::TokenLineBreak => (
+            "The token is 88 characters long and base64 breaks lines at 76, so a token built with a plain base64 call is cut or split across lines.",
+            "Use base64 -w0 (or strip the newlines: | tr -d '\\n'), and pass the value on one line.",
+        ),
+        LintCode::TokenOneKey => (
+            "A token needs both halves: the vendor key identifies you, the partner key the partner's integration.",
+            "Send base64(VENDOR_KEY:PARTNER_KEY), the partner key being the one Generate API Token showed.",
+        ),
+        LintCode::UnknownVendorKey => (
+            "The first half of the token must be your vendor API key; production answers 401 for any other.",
+            "Use the vendor API key the simulator printed at start (GET /sim/info has it), first, then a colon and the partner key.",
+        ),
+        LintCode::UnknownPartnerKey => (
+            "The second half must be the partner key of a connected integration; a mistyped or stale one is 401.",
+            "Use the partner key Generate API Token showed last (each new one replaces the previous one).",
+        ),
+        LintCode::BaseUrlWithoutApi => (
+            "Every vendor API route starts with /api/vendor-api: this path reached no route, and production answers 404.",
+            "Set the base URL to the host (the client adds /api/vendor-api/...) or to host/api if your client adds /vendor-api/... itself.",
+        ),
+        LintCode::BaseUrlDoubled => (
+            "The path holds /api/vendor-api after another prefix, so it reached no route: the base URL and the client both add part of it.",
+            "Drop the part your client adds from the base URL: host alone if the client adds /api/vendor-api, host/api if it adds /vendor-api.",
+        ),
+        LintCode::JsonSentAsForm => (
+            "Production parses a body by its Content-Type: JSON sent as application/x-www-form-urlencoded (curl -d, Python's urllib) becomes one meaningless form field, so every required field is missing.",
+            "Send Content-Type: application/json (curl --json, or -H 'Content-Type: application/json').",
+        ),
+        LintCode::CountToVendorId => (
+            "POST /api/vendor-api/service answers your vendor (its _id is the vendor's), not the new service, so its _id is no service id.",
+            "The new service is the last entry of skus in that answer (or look it up by name in GET /api/vendor-api's data.skus).",
         ),
     }
 }

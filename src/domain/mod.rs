@@ -8,6 +8,7 @@ pub mod ids;
 pub(crate) mod lifecycle;
 pub(crate) mod lint;
 pub(crate) mod mapping;
+pub(crate) mod mistakes;
 pub mod psa;
 pub(crate) mod qa;
 pub(crate) mod rejection;

@@ -64,6 +64,13 @@ impl JournalEntry {
                 }
             }
             line.push_str(&format!("  lint: {}", codes.join(", ")));
+            // A refused call says why on its own line too (a 401's body never does); the
+            // journal has every finding whole.
+            if let Some(first) = self.lints.first().filter(|_| self.status >= 400) {
+                let said: String = first.message.chars().take(140).collect();
+                let cut = if said.len() < first.message.len() { "…" } else { "" };
+                line.push_str(&format!(" ({said}{cut})"));
+            }
         }
         if let Some(rule) = self.fault {
             line.push_str(&format!("  fault #{rule}"));
@@ -368,6 +375,19 @@ mod tests {
         assert_eq!(
             e.terminal_line(),
             "03:04:05  POST   /api/vendor-api/service/x/count?no_build=true  201  2.3 ms  lint: numeric_id  fault #3"
+        );
+        // A refused call's line says why, in the first finding's words.
+        e.status = 404;
+        e.fault = None;
+        e.lints = vec![Lint::new(
+            crate::domain::lint::LintCode::BaseUrlWithoutApi,
+            "did you mean /api/vendor-api/x?",
+        )];
+        assert!(
+            e.terminal_line()
+                .ends_with("404  2.3 ms  lint: base_url_without_api (did you mean /api/vendor-api/x?)"),
+            "{}",
+            e.terminal_line()
         );
         let off = Journal::new(0, 1 << 20);
         off.push(entry(&off, 200));

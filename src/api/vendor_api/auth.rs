@@ -5,6 +5,7 @@
 use crate::api::{note_caller, note_lints};
 use crate::domain::ids::{GradientToken, KeyHash};
 use crate::domain::lint::{Lint, LintCode};
+use crate::domain::mistakes::{self, TokenRefusal};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
@@ -81,31 +82,42 @@ pub const KNOWN_TOKENS: usize = 4096;
 enum Outcome {
     Ok(Box<(VendorRow, Option<IntegrationRow>)>),
     Revoked(String, String),
-    Denied,
+    /// Refused, and why: production's 401 says nothing, the journal does.
+    Denied(TokenRefusal),
 }
 
 /// Who a token names: the vendor of its first half and, through its second, one of that
 /// vendor's integrations; or a revoked key; or nobody.
 fn identify(c: &rusqlite::Connection, token: &GradientToken, vendor_only_allowed: bool) -> Result<Outcome, ApiError> {
     let Some(vendor) = vendors::by_key_hash(c, &KeyHash::of(&token.vendor_key).0)? else {
-        return Ok(Outcome::Denied);
+        let swapped =
+            !token.partner_key.is_empty() && vendors::by_key_hash(c, &KeyHash::of(&token.partner_key).0)?.is_some();
+        return Ok(Outcome::Denied(TokenRefusal::UnknownVendorKey { swapped }));
     };
     if token.partner_key.is_empty() {
         return Ok(if vendor_only_allowed {
             Outcome::Ok(Box::new((vendor, None)))
         } else {
-            Outcome::Denied
+            Outcome::Denied(TokenRefusal::VendorOnly {
+                vendor_level_route: false,
+            })
         });
     }
     let hash = KeyHash::of(&token.partner_key);
     Ok(match integrations::by_partner_key_hash(c, &hash.0)? {
         Some(i) if i.vendor_id == vendor.id => Outcome::Ok(Box::new((vendor, Some(i)))),
-        Some(_) => Outcome::Denied,
+        Some(_) => Outcome::Denied(TokenRefusal::UnknownPartnerKey { other_vendor: true }),
         None => match integrations::revoked(c, &hash.0)? {
             Some((integration_id, reason)) => Outcome::Revoked(integration_id, reason),
-            None => Outcome::Denied,
+            None => Outcome::Denied(TokenRefusal::UnknownPartnerKey { other_vendor: false }),
         },
     })
+}
+
+/// Refuses a call with production's bare 401, noting why for the journal and the terminal.
+fn refuse(req: &HttpRequest, why: Lint) -> ApiError {
+    note_lints(req, [why]);
+    ApiError::Unauthorized
 }
 
 async fn authenticate(
@@ -116,11 +128,19 @@ async fn authenticate(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal("no app state"))?;
-    let header = req
-        .headers()
-        .get(TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .ok_or(ApiError::Unauthorized)?;
+    let header = match req.headers().get(TOKEN_HEADER).map(|v| v.to_str()) {
+        Some(Ok(value)) => value,
+        Some(Err(_)) => {
+            return Err(refuse(
+                req,
+                Lint::new(LintCode::TokenNotBase64, "the value has characters base64 never has"),
+            ))
+        }
+        None => {
+            let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+            return Err(refuse(req, mistakes::missing_token(authorization)));
+        }
+    };
     let vendor_only_allowed = !partner_required && state.config.allow_vendor_only_token;
     let epochs = state.store.epochs().clone();
     // Read before the lookup, so that a copy is never tagged newer than its rows.
@@ -132,7 +152,11 @@ async fn authenticate(
             Some(known.integration.clone()),
         ),
         None => {
-            let token = GradientToken::parse(header).ok_or(ApiError::Unauthorized)?;
+            let Some(token) = GradientToken::parse(header) else {
+                let why = mistakes::unreadable_token(header)
+                    .unwrap_or_else(|| Lint::new(LintCode::TokenNotBase64, "the token does not read"));
+                return Err(refuse(req, why));
+            };
             // A read: the hot path of every call. Only the first call with a new key writes (below).
             let checked = token.clone();
             let outcome = state.read(move |c| identify(c, &checked, vendor_only_allowed)).await?;
@@ -160,7 +184,15 @@ async fn authenticate(
                     );
                     return Err(ApiError::Unauthorized);
                 }
-                Outcome::Denied => return Err(ApiError::Unauthorized),
+                Outcome::Denied(refusal) => {
+                    let refusal = match refusal {
+                        TokenRefusal::VendorOnly { .. } => TokenRefusal::VendorOnly {
+                            vendor_level_route: !partner_required,
+                        },
+                        other => other,
+                    };
+                    return Err(refuse(req, mistakes::token_refusal(header, &token, refusal)));
+                }
             }
         }
     };

@@ -19,6 +19,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
+    // No service has the vendor's id: the newcomer read `_id` of POST /service's answer.
+    let to_vendor_id = path_param(&req, "serviceId").eq_ignore_ascii_case(&caller.vendor.id);
     new_count(&req, state.strict_types())
         .err_into()
         .and_then(|count| set_count(&state, &caller.grant, caller.integration, caller.vendor.id, count))
@@ -29,6 +31,12 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
                 &json!({"status": 201, "message": "Success - Created service unit count"}),
             )
         })
+        .lint(to_vendor_id.then(|| {
+            Lint::new(
+                LintCode::CountToVendorId,
+                "this serviceId is your vendor's id: POST /service answers your vendor; the new service is the last entry of `skus`",
+            )
+        }))
 }
 
 /// The count the request names: the path's service, the `no_build` query and the body.
