@@ -22,17 +22,17 @@ pub fn parts(
     let parsed = GradientToken::parse(token).expect("a token");
     let (vh, ph) = (KeyHash::of(&parsed.vendor_key).0, KeyHash::of(&parsed.partner_key).0);
     let lookups = time(&mut || {
-        let found = state.store.read(|c| {
+        let found = state.ops.store.read(|c| {
             let v = crate::store::vendors::by_key_hash(c, &vh).expect("a read");
             let i = crate::store::integrations::by_partner_key_hash(c, &ph).expect("a read");
             (v.is_some(), i.is_some())
         });
         assert_eq!(found, (true, true));
     });
-    let epochs = state.store.epochs().clone();
+    let epochs = state.ops.store.epochs().clone();
     let copy = time(&mut || {
         let epoch = epochs.current(crate::store::Watch::Keys);
-        assert!(std::hint::black_box(state.known_tokens.get(token, epoch)).is_some());
+        assert!(std::hint::black_box(state.vendor_api.known_tokens.get(token, epoch)).is_some());
     });
     let limiter = RateLimiter::new(100_000_000);
     let limit = time(&mut || {
@@ -58,7 +58,7 @@ pub fn parts(
         let (response_body, _) = clip(response_body, 16 * 1024);
         journal.push(JournalEntry {
             id: journal.next_id(),
-            at: state.clock.now_iso(),
+            at: state.ops.clock.now_iso(),
             method: "POST".into(),
             path: count_path.to_string(),
             query: String::new(),

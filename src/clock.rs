@@ -284,4 +284,16 @@ mod tests {
         assert!(parse_time("1969-12-31T23:59:59Z").is_none());
         assert!(parse_time("2027-01-31T13:00:00+01:00").is_some());
     }
+
+    #[test]
+    fn keys_are_random_hashed_and_compared_whole() {
+        let clock = Clock::system();
+        let a = clock.api_key();
+        assert_eq!(a.expose().len(), 32);
+        assert_ne!(a, clock.api_key());
+        assert_eq!(a.hash(), crate::domain::ids::KeyHash::of(a.expose()));
+        assert_ne!(a.hash(), crate::domain::ids::KeyHash::of("other"));
+        assert_eq!(a.hint().len(), 4);
+        assert!(!format!("{a:?}").contains(a.expose()));
+    }
 }

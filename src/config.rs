@@ -3,6 +3,10 @@
 use clap::Parser;
 use std::path::PathBuf;
 
+/// The vendor API's body limit by default: body-parser's `100kb` (102,400 bytes); nothing
+/// shows production raised it.
+pub const DEFAULT_BODY_LIMIT: usize = 100 * 1024;
+
 /// The end of `--help`: two ways to start it, and where QA begins.
 const AFTER_HELP: &str = "Examples:
   synthesize-sim
@@ -101,7 +105,7 @@ pub struct Config {
     pub journal_body_limit: usize,
 
     /// Largest request body read, in bytes; over it, 413. Default: body-parser's 100kb.
-    #[arg(help_heading = "Realism", long, env = "SYNTH_SIM_BODY_LIMIT", default_value_t = crate::api::body::DEFAULT_LIMIT)]
+    #[arg(help_heading = "Realism", long, env = "SYNTH_SIM_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
 
     /// Serve HTTPS instead of HTTP (with --tls-cert/--tls-key, or a local CA's certificate).
@@ -239,7 +243,7 @@ impl Config {
             control_token: None,
             allowed_hosts: vec![],
             journal_body_limit: 16 * 1024,
-            body_limit: crate::api::body::DEFAULT_LIMIT,
+            body_limit: DEFAULT_BODY_LIMIT,
             tls: false,
             tls_cert: None,
             tls_key: None,

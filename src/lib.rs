@@ -127,7 +127,8 @@ impl Application {
             .ok()
             .flatten()
             .is_some_and(|i| i.partner_key_plain.is_some());
-        let state = aweb::Data::new(AppState::new(config, store, seed, clock));
+        let allowed_hosts = api::guard::allowed_hosts(&config.bind, &config.allowed_hosts);
+        let state = aweb::Data::new(AppState::new(config, store, seed, clock, allowed_hosts));
         state::spawn_workers(state.clone());
         let app_state = state.clone();
         // A stop waits at most this long for calls in flight before it closes them.

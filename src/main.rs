@@ -103,7 +103,7 @@ async fn main() -> std::process::ExitCode {
     });
     let stopped = server.await;
     // A clean stop leaves one self-contained file: the WAL copied back, the lock released.
-    let closed = state.store.close();
+    let closed = state.ops.store.close();
     state.flush_terminal();
     if let Err(e) = closed {
         eprintln!("synthesize-sim: {e}");

@@ -292,7 +292,7 @@ pub async fn run(state: &AppState, name: &str) -> ApiResult<Outcome> {
     let current = state.seed.read().clone();
     let plan = plan(name, &current).expect("every listed scenario has a plan");
     let keys = plan.seed.demo_keys();
-    crate::ops::control::reset_to(state, plan.seed).await?;
+    crate::ops::control::reset_to(&state.ops, &state.gate, plan.seed).await?;
 
     let base = self_url(state);
     let http = self_client(state)?;
@@ -459,7 +459,7 @@ impl Partner {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a valid method");
         let mut req = self.http.request(method.clone(), format!("{}/sim{path}", self.base));
         if let Some(token) = &self.control_token {
-            req = req.header(crate::api::guard::TOKEN_HEADER, token);
+            req = req.header(crate::api::guard::CONTROL_TOKEN_HEADER, token);
         }
         if method != reqwest::Method::GET {
             req = req.json(&body);

@@ -53,7 +53,7 @@ async fn a_newer_schema_is_refused_and_an_older_file_is_adopted() {
     let path = dir.path().join("sim.db");
     let first = Application::build(config_on(&path)).unwrap();
     // Stopped cleanly: the file is free for the next start.
-    first.state.store.close().unwrap();
+    first.state.ops.store.close().unwrap();
     drop(first);
     let c = rusqlite::Connection::open(&path).unwrap();
     let (app_id, version): (i32, i32) = c
@@ -82,7 +82,7 @@ async fn a_newer_schema_is_refused_and_an_older_file_is_adopted() {
     drop(c);
     let app = Application::build(config_on(&path)).unwrap();
     assert!(
-        app.state.store.read(|c| c
+        app.state.ops.store.read(|c| c
             .query_row("PRAGMA application_id", [], |r| r.get::<_, i32>(0))
             .unwrap())
             == synthesize_sim::store::APPLICATION_ID
@@ -103,7 +103,7 @@ async fn a_full_disk_says_so_and_health_reports_it() {
         token: token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
     };
     // The disk "fills": the database may not grow past its present size.
-    state.store.on_writer(|c| {
+    state.ops.store.on_writer(|c| {
         let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
         c.pragma_update(None, "max_page_count", pages).unwrap();
     });
@@ -121,6 +121,7 @@ async fn a_full_disk_says_so_and_health_reports_it() {
     assert_eq!(health.body["status"], "disk_full");
     // Space is freed: the next write goes through and health is ok again.
     state
+        .ops
         .store
         .on_writer(|c| c.pragma_update(None, "max_page_count", 1_000_000).unwrap());
     t.vendor("POST", "/organization/accounts", Some(json!(big)))
@@ -144,6 +145,7 @@ async fn a_read_only_database_is_a_storage_error_naming_the_file() {
     };
     // SQLite answers SQLITE_READONLY, as for a file or folder made read-only under it.
     state
+        .ops
         .store
         .on_writer(|c| c.pragma_update(None, "query_only", true).unwrap());
     let body = json!([{"id": "ro-1", "name": "Read only"}]);
@@ -161,6 +163,7 @@ async fn a_read_only_database_is_a_storage_error_naming_the_file() {
     assert_eq!(health.body["status"], "storage_error");
     assert!(health.body["message"].as_str().unwrap().contains("may not be written"));
     state
+        .ops
         .store
         .on_writer(|c| c.pragma_update(None, "query_only", false).unwrap());
     t.vendor("POST", "/organization/accounts", Some(body)).await.ok(201);

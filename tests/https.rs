@@ -24,7 +24,7 @@ fn start_keeping_store(
     let app = Application::build(config).expect("simulator builds with --tls");
     assert_eq!(app.scheme(), "https");
     let (port, note) = (app.port(), app.tls_note());
-    let store = app.state.store.clone();
+    let store = app.state.ops.store.clone();
     tokio::spawn(app.server());
     (port, note, store)
 }

@@ -17,9 +17,6 @@ use futures_util::StreamExt;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// body-parser's default limit, `100kb` (102,400 bytes): nothing shows production raised it.
-pub const DEFAULT_LIMIT: usize = 100 * 1024;
-
 /// The body a handler sees: the parsed value (`{}` when none was parsed) and whether it came
 /// as a form (whose values are all strings).
 #[derive(Debug, Clone)]

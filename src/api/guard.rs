@@ -20,7 +20,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 use subtle::ConstantTimeEq;
 
-pub const TOKEN_HEADER: &str = "x-sim-control-token";
+/// The header that carries `--control-token` (the console sends the cookie instead).
+pub const CONTROL_TOKEN_HEADER: &str = "x-sim-control-token";
 pub const TOKEN_COOKIE: &str = "sim_control_token";
 
 /// Paths anyone may reach: the vendor API (under `/api/`) and its documentation.
@@ -139,7 +140,7 @@ fn check_origin(req: &ServiceRequest) -> Result<(), ApiError> {
 
 /// The control token, from the header or the console's cookie.
 fn presented_token(req: &ServiceRequest) -> Option<String> {
-    header_str(req, TOKEN_HEADER)
+    header_str(req, CONTROL_TOKEN_HEADER)
         .map(str::to_string)
         .or_else(|| req.cookie(TOKEN_COOKIE).map(|c| c.value().to_string()))
 }

@@ -58,7 +58,7 @@ async fn admit(
     let read = crate::api::body::read(req, state.config.body_limit, timeout).await?;
     let token = req
         .headers()
-        .get(crate::api::vendor_api::auth::TOKEN_HEADER)
+        .get(crate::domain::ids::GradientToken::HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let method = req.method().to_string();
@@ -79,7 +79,7 @@ async fn admit(
                 token: token.as_deref(),
                 peer: req.peer_addr().map(|a| a.ip()),
             };
-            state.gate().admit(&call).await
+            state.gate.admit(&call).await
         }
     };
     let (answer, fault) = match admission {
@@ -142,7 +142,7 @@ async fn record(
     let (http_req, response) = res.into_parts();
     let (response, out_body) = response.into_parts();
     let out_bytes = sent.unknown_route_wording(status, &call.method, collect(out_body).await);
-    state.gate().record(Finished {
+    state.gate.record(Finished {
         started: call.started,
         method: call.method,
         path: sent.path,
@@ -255,7 +255,7 @@ pub async fn stray_calls(
     let started = Instant::now();
     let headers = req.headers();
     let token = headers
-        .get(crate::api::vendor_api::auth::TOKEN_HEADER)
+        .get(crate::domain::ids::GradientToken::HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let credentials = token.is_some() || headers.contains_key(header::AUTHORIZATION);
@@ -279,7 +279,7 @@ pub async fn stray_calls(
     let (http_req, response) = res.into_parts();
     let (response, out_body) = response.into_parts();
     let out_bytes = collect(out_body).await;
-    state.gate().record(Finished {
+    state.gate.record(Finished {
         started,
         method: method.to_string(),
         path: sent.clone(),

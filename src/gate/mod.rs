@@ -29,36 +29,54 @@ use crate::clock::Clock;
 use crate::domain::ids::GradientToken;
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::ApiError;
-use crate::state::AppState;
 use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
 use faults::Faults;
 use ratelimit::{RateLimiter, Verdict};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The gate's parts for one call, borrowed from the app state (which owns them, so that `/sim`
-/// can list, clear and restore each).
-pub struct Gate<'a> {
-    journal: &'a Journal,
-    faults: &'a Faults,
-    limiter: &'a RateLimiter,
-    clock: &'a Clock,
+/// The gate's parts, each behind its own lock (`/sim` lists, clears and restores each).
+pub struct Gate {
+    pub(crate) journal: Journal,
+    pub(crate) faults: Faults,
+    pub(crate) limiter: RateLimiter,
+    clock: Arc<Clock>,
     /// Bytes of each body an entry keeps (`--journal-body-limit`).
-    body_limit: usize,
+    pub(crate) body_limit: usize,
     /// The terminal's line per call; none under `--quiet`.
-    terminal: Option<&'a terminal::TerminalLines>,
+    terminal: Option<terminal::TerminalLines>,
 }
 
-impl AppState {
-    pub fn gate(&self) -> Gate<'_> {
+/// What the gate is built from: the settings of its parts.
+pub struct GateSettings {
+    /// Entries and bytes the journal keeps (`--journal-size`, `--journal-bytes`).
+    pub journal_size: usize,
+    pub journal_bytes: usize,
+    pub journal_body_limit: usize,
+    /// Calls per second per token (`--rate-limit`, 0 = off).
+    pub rate_limit: u32,
+    /// No terminal line per call (`--quiet`).
+    pub quiet: bool,
+}
+
+impl Gate {
+    pub fn new(settings: GateSettings, clock: Arc<Clock>) -> Self {
         Gate {
-            journal: &self.journal,
-            faults: &self.faults,
-            limiter: &self.limiter,
-            clock: &self.clock,
-            body_limit: self.config.journal_body_limit,
-            terminal: self.terminal.as_ref(),
+            journal: Journal::new(settings.journal_size, settings.journal_bytes),
+            faults: Faults::default(),
+            limiter: RateLimiter::new(settings.rate_limit),
+            clock,
+            body_limit: settings.journal_body_limit,
+            terminal: (!settings.quiet).then(terminal::TerminalLines::start),
+        }
+    }
+
+    /// Writes the terminal's lines still gathering (the simulator is stopping).
+    pub fn flush_terminal(&self) {
+        if let Some(t) = &self.terminal {
+            t.flush();
         }
     }
 }
@@ -107,7 +125,7 @@ pub struct Finished<'a> {
     pub response_body: &'a [u8],
 }
 
-impl Gate<'_> {
+impl Gate {
     /// Admits a call whose body was accepted: the rate limit first (a 429 is what production
     /// would say, whatever a rule wants), then the first fault rule that hits, whose delay is
     /// waited here.
@@ -126,7 +144,7 @@ impl Gate<'_> {
                 )),
             };
         }
-        let Some(hit) = self.faults.check(call.method, call.path, self.clock) else {
+        let Some(hit) = self.faults.check(call.method, call.path, &self.clock) else {
             return Admission::Pass { fault: None };
         };
         if hit.delay_ms > 0 {
@@ -180,7 +198,7 @@ impl Gate<'_> {
             lints: call.notes.lints,
             fault: call.fault,
         };
-        if let Some(t) = self.terminal {
+        if let Some(t) = &self.terminal {
             t.print(&entry.terminal_line());
         }
         self.journal.push(entry);
@@ -193,34 +211,16 @@ mod tests {
     use crate::gate::faults::NewRule;
     use actix_web::http::header::{HeaderName, HeaderValue};
 
-    struct Parts {
-        journal: Journal,
-        faults: Faults,
-        limiter: RateLimiter,
-        clock: Clock,
-    }
-
-    impl Parts {
-        fn new(rate_limit: u32) -> Self {
-            let at = crate::clock::parse_time("2027-01-31T12:00:00.000Z");
-            Parts {
-                journal: Journal::new(10, 1 << 20),
-                faults: Faults::default(),
-                limiter: RateLimiter::new(rate_limit),
-                clock: Clock::from_settings(at, Some(0)),
-            }
-        }
-
-        fn gate(&self, body_limit: usize) -> Gate<'_> {
-            Gate {
-                journal: &self.journal,
-                faults: &self.faults,
-                limiter: &self.limiter,
-                clock: &self.clock,
-                body_limit,
-                terminal: None,
-            }
-        }
+    fn gate(rate_limit: u32, body_limit: usize) -> Gate {
+        let at = crate::clock::parse_time("2027-01-31T12:00:00.000Z");
+        let settings = GateSettings {
+            journal_size: 10,
+            journal_bytes: 1 << 20,
+            journal_body_limit: body_limit,
+            rate_limit,
+            quiet: true,
+        };
+        Gate::new(settings, Arc::new(Clock::from_settings(at, Some(0))))
     }
 
     fn rule(status: Option<u16>, delay_ms: u64, times: Option<u64>) -> NewRule {
@@ -244,10 +244,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_rate_limit_answers_before_any_fault_rule() {
-        let parts = Parts::new(1);
-        let gate = parts.gate(1024);
+        let gate = gate(1, 1024);
         assert!(matches!(gate.admit(&CALL).await, Admission::Pass { fault: None }));
-        parts.faults.add(rule(Some(503), 0, Some(1))).unwrap();
+        gate.faults.add(rule(Some(503), 0, Some(1))).unwrap();
         // Over the limit in the same second (or, if the second just turned, the rule answers).
         match gate.admit(&CALL).await {
             Admission::Refuse {
@@ -256,7 +255,7 @@ mod tests {
                 lint: Some(lint),
             } => {
                 assert_eq!(lint.code, LintCode::OverRateLimit);
-                assert_eq!(parts.faults.list()[0].hits, 0, "a refused call spends no rule");
+                assert_eq!(gate.faults.list()[0].hits, 0, "a refused call spends no rule");
             }
             Admission::Refuse { fault: Some(_), .. } => {}
             other => panic!("{other:?}"),
@@ -265,16 +264,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_fault_delays_or_answers_and_names_its_rule() {
-        let parts = Parts::new(0);
-        let gate = parts.gate(1024);
-        let delay = parts.faults.add(rule(None, 20, Some(1))).unwrap();
+        let gate = gate(0, 1024);
+        let delay = gate.faults.add(rule(None, 20, Some(1))).unwrap();
         let started = Instant::now();
         match gate.admit(&CALL).await {
             Admission::Pass { fault } => assert_eq!(fault, Some(delay.id)),
             other => panic!("{other:?}"),
         }
         assert!(started.elapsed() >= Duration::from_millis(20));
-        let answer = parts.faults.add(rule(Some(503), 0, None)).unwrap();
+        let answer = gate.faults.add(rule(Some(503), 0, None)).unwrap();
         match gate.admit(&CALL).await {
             Admission::Refuse {
                 answer: ApiError::Injected { status, message },
@@ -287,13 +285,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Removed, a rule no longer hits; with none left, calls pass.
-        parts.faults.clear();
+        gate.faults.clear();
         assert!(matches!(gate.admit(&CALL).await, Admission::Pass { fault: None }));
     }
 
     #[test]
     fn a_record_keeps_the_notes_bounded_and_redacted() {
-        let parts = Parts::new(0);
+        let mut gate = gate(0, 1024);
         let token = GradientToken::encode("a3f1c9e27b4d4e0f9c1a6b2d8e7f5a40", "5c2e8b71d9a64f3ea0b7c4d1e2f3a9b6");
         let query = format!("gradientToken={token}");
         let echoed = format!("Cannot GET /api/vendor-api/nowhere?{query}");
@@ -302,8 +300,8 @@ mod tests {
             HeaderName::from_static("gradient-token"),
             HeaderValue::from_str(&token).unwrap(),
         );
-        let record = |body_limit| {
-            parts.gate(body_limit).record(Finished {
+        let record = |gate: &Gate| {
+            gate.record(Finished {
                 started: Instant::now(),
                 method: "GET".into(),
                 path: "/api/vendor-api/nowhere".into(),
@@ -322,10 +320,11 @@ mod tests {
                 response_body: echoed.as_bytes(),
             })
         };
-        record(1024);
-        record(4);
+        record(&gate);
+        gate.body_limit = 4;
+        record(&gate);
 
-        let mut entries = parts.journal.entries();
+        let mut entries = gate.journal.entries();
         let (cut, entry) = (entries.pop().unwrap(), entries.pop().unwrap());
         assert_eq!((entry.id, entry.at.as_str()), (1, "2027-01-31T12:00:00.000Z"));
         assert_eq!(entry.duration_ms, 0.0, "deterministic");

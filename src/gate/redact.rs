@@ -110,7 +110,7 @@ pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(St
         .map(|(k, v)| {
             let value = v.to_str().unwrap_or("<binary>");
             // The token is named by its partner key's tail, as the console names keys.
-            let shown = if k.as_str() == crate::api::vendor_api::auth::TOKEN_HEADER {
+            let shown = if k.as_str() == crate::domain::ids::GradientToken::HEADER {
                 crate::domain::ids::GradientToken::key_hint(value)
             } else {
                 redact_value(k.as_str(), value)

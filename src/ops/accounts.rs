@@ -6,7 +6,7 @@ use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::Rejection;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::ops::Ops;
 use crate::store::accounts::{self, NewProperty, Property, PropertyKind, PropertyUpdate};
 use crate::store::events;
 use crate::store::integrations::IntegrationRow;
@@ -29,15 +29,15 @@ fn stored(c: &Connection, kind: PropertyKind, integration_id: &str, id: &str) ->
 
 /// Creates every item, or none: an id that exists (or comes twice in the body) is a 409.
 pub async fn create(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration: &IntegrationRow,
     kind: PropertyKind,
     new: Vec<NewProperty>,
 ) -> Outcome<Vec<Property>> {
     let (integration_id, cycle) = (integration.id.clone(), integration.cycle);
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, lints| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, lints| {
         let mut seen = HashSet::new();
         for p in &new {
             if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration_id, &p.id)? {
@@ -83,14 +83,14 @@ fn blanked_by(before: &Property, u: &PropertyUpdate) -> Vec<String> {
 
 /// Updates every item, or none: an unknown id is a 404.
 pub async fn update_many(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration_id: String,
     kind: PropertyKind,
     patches: Vec<PropertyPatch>,
 ) -> Outcome<Vec<Property>> {
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, lints| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, lints| {
         let now = clock.now_iso();
         let mut out = vec![];
         let mut blanked = vec![];
@@ -112,15 +112,15 @@ pub async fn update_many(
 
 /// Updates the item the path names; `update.new_id` renames it, unless that id is taken.
 pub async fn update_one(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration_id: String,
     kind: PropertyKind,
     id: String,
     update: PropertyUpdate,
 ) -> Outcome<Property> {
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, lints| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, lints| {
         let before = accounts::get(tx, kind, &integration_id, &id)?.ok_or_else(|| not_found(kind, &id))?;
         if let Some(n) = update.new_id.as_deref().filter(|n| *n != id) {
             if accounts::exists(tx, kind, &integration_id, n)? {
@@ -145,8 +145,8 @@ pub struct AccountsQuery {
 }
 
 /// The integration's accounts the query wants, in creation order.
-pub async fn list(state: &AppState, integration_id: String, q: AccountsQuery) -> ApiResult<Vec<Property>> {
-    let all = state
+pub async fn list(ops: &Ops, integration_id: String, q: AccountsQuery) -> ApiResult<Vec<Property>> {
+    let all = ops
         .read(move |c| Ok(accounts::list(c, PropertyKind::Account, &integration_id)?))
         .await?;
     Ok(all

@@ -3,25 +3,24 @@
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::event::{Activity, Event};
 use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::ops::Ops;
 use crate::store::integrations::IntegrationRow;
 use crate::store::{events, integrations};
 use rusqlite::Connection;
 
 /// The first call with a partner key marks it used, once, and records that the vendor
 /// authenticated (the checklist's first step).
-pub async fn first_call(state: &AppState, integration: &IntegrationRow) -> ApiResult<()> {
+pub async fn first_call(ops: &Ops, integration: &IntegrationRow) -> ApiResult<()> {
     let (id, cycle) = (integration.id.clone(), integration.cycle);
-    let clock = state.clock.clone();
-    state
-        .write(move |tx| {
-            let now = clock.now_iso();
-            if integrations::mark_token_used(tx, &id, &now)? {
-                events::record(tx, Some(&id), cycle, &now, &Event::Authenticated {})?;
-            }
-            Ok(())
-        })
-        .await
+    let clock = ops.clock.clone();
+    ops.write(move |tx| {
+        let now = clock.now_iso();
+        if integrations::mark_token_used(tx, &id, &now)? {
+            events::record(tx, Some(&id), cycle, &now, &Event::Authenticated {})?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The one place of the rule "vendor activity turns pending into active": an accepted count or

@@ -5,7 +5,7 @@ use super::{Access, Outcome};
 use crate::domain::catalog::AlertState;
 use crate::domain::event::Event;
 use crate::domain::Rejection;
-use crate::state::AppState;
+use crate::ops::Ops;
 use crate::store::alerts::{self, AlertRow};
 use crate::store::events;
 use crate::store::integrations::IntegrationRow;
@@ -26,20 +26,15 @@ pub struct NewAlert {
 }
 
 /// Queues the alert for the configured delay and wakes the queue; answers the queued row.
-pub async fn queue(
-    state: &AppState,
-    access: &impl Access,
-    integration: &IntegrationRow,
-    new: NewAlert,
-) -> Outcome<AlertRow> {
-    let now = state.clock.now_iso();
+pub async fn queue(ops: &Ops, access: &impl Access, integration: &IntegrationRow, new: NewAlert) -> Outcome<AlertRow> {
+    let now = ops.clock.now_iso();
     let alert = AlertRow {
-        message_id: state.clock.message_id(),
+        message_id: ops.clock.message_id(),
         integration_id: integration.id.clone(),
         cycle: integration.cycle,
         account_id: new.account_id,
         alert_id: new.alert_id,
-        correlation_id: state.clock.object_id().into_string(),
+        correlation_id: ops.clock.object_id().into_string(),
         title: new.title,
         description: new.description,
         priority: new.priority,
@@ -52,10 +47,10 @@ pub async fn queue(
         message: Some("Alert queued".into()),
         status_code: None,
         created_at: now.clone(),
-        due_at_ms: state.clock.now_ms() + state.config.alert_delay_ms as i64,
+        due_at_ms: ops.clock.now_ms() + ops.alert_delay_ms as i64,
         processed_at: None,
     };
-    let out = super::write(state, access, move |tx, _| {
+    let out = super::write(ops, access, move |tx, _| {
         alerts::insert(tx, &alert)?;
         events::record(
             tx,
@@ -70,21 +65,16 @@ pub async fn queue(
     })
     .await;
     if out.result.is_ok() {
-        state.alerts_wakeup.notify_one();
+        ops.alerts_wakeup.notify_one();
     }
     out
 }
 
 /// One of the integration's alerts, as it stands now: anything due is processed first, so the
 /// answer never lags the queue's delay.
-pub async fn debug(
-    state: &AppState,
-    access: &impl Access,
-    integration_id: String,
-    message_id: String,
-) -> Outcome<AlertRow> {
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, _| {
+pub async fn debug(ops: &Ops, access: &impl Access, integration_id: String, message_id: String) -> Outcome<AlertRow> {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, _| {
         process_due(tx, &clock)?;
         let alert = alerts::get(tx, &message_id)?.filter(|a| a.integration_id == integration_id);
         alert.ok_or_else(|| Rejection::NotFound(format!("No alert found with messageId: {message_id}")).into())

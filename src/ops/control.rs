@@ -5,40 +5,41 @@ use super::billing::rebuild;
 use crate::clock::Clock;
 use crate::domain::event::{Event, UnmapReason};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::gate::Gate;
+use crate::ops::Ops;
 use crate::store::psa::{Partner, RemovedCompany, Ticket};
 use crate::store::seed::{self, Seed};
 use crate::store::{events, integrations, psa, vendors};
 use chrono::{DateTime, Utc};
+use parking_lot::RwLock;
 use rusqlite::Connection;
 use serde::Serialize;
 
 /// Writes `seed` over everything in one transaction (a failure leaves everything as it was)
 /// and clears what lives in memory: the journal, the fault rules, the rate-limit windows.
-pub async fn reset_to(state: &AppState, seed: Seed) -> ApiResult<()> {
-    state.rebuild.cancel_all();
-    let clock = state.clock.clone();
-    state
-        .write_seed(move |tx| {
-            let seeded = seed::apply_seeded(tx, &seed, &clock.now_iso())?;
-            super::billing::rebuild_seeded(tx, &clock, seeded)
-        })
-        .await?;
-    state.journal.clear();
-    state.faults.clear();
-    state.limiter.clear();
+pub async fn reset_to(ops: &Ops, gate: &Gate, seed: Seed) -> ApiResult<()> {
+    ops.rebuild.cancel_all();
+    let clock = ops.clock.clone();
+    ops.write_seed(move |tx| {
+        let seeded = seed::apply_seeded(tx, &seed, &clock.now_iso())?;
+        super::billing::rebuild_seeded(tx, &clock, seeded)
+    })
+    .await?;
+    gate.journal.clear();
+    gate.faults.clear();
+    gate.limiter.clear();
     Ok(())
 }
 
 /// RESET: back to the current seed, or to `chosen`, which then becomes the current one.
 /// Answers the name of the seed now in place.
-pub async fn reset(state: &AppState, chosen: Option<Seed>) -> ApiResult<String> {
-    let seed = chosen.clone().unwrap_or_else(|| state.seed.read().clone());
-    reset_to(state, seed).await?;
+pub async fn reset(ops: &Ops, gate: &Gate, current: &RwLock<Seed>, chosen: Option<Seed>) -> ApiResult<String> {
+    let seed = chosen.clone().unwrap_or_else(|| current.read().clone());
+    reset_to(ops, gate, seed).await?;
     if let Some(s) = chosen {
-        *state.seed.write() = s;
+        *current.write() = s;
     }
-    let name = state.seed.read().name.clone();
+    let name = current.read().name.clone();
     Ok(name)
 }
 

@@ -14,18 +14,134 @@ pub(crate) mod organization;
 pub(crate) mod partners;
 pub(crate) mod profile;
 pub(crate) mod qa;
+pub(crate) mod rebuild;
 pub(crate) mod snapshots;
 pub(crate) mod usage;
 
 #[cfg(test)]
 mod tests;
 
+use crate::clock::Clock;
 use crate::domain::lint::{Lint, Linted};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::store::Store;
+use actix_web::web;
 use parking_lot::Mutex;
+use rebuild::Debouncer;
 use rusqlite::{Connection, Transaction};
 use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What an operation may touch: the store, the clock, and the background work it hands on
+/// (the debounced billing rebuild, the alert queue). Nothing else of the application.
+pub struct Ops {
+    pub store: Arc<Store>,
+    /// The one source of time and of fresh ids (see `clock`).
+    pub clock: Arc<Clock>,
+    pub(crate) rebuild: Debouncer,
+    /// Wakes the alert queue's worker (a queued alert, a restored snapshot).
+    pub(crate) alerts_wakeup: Notify,
+    /// How long an alert waits in the queue (`--alert-delay-ms`).
+    pub(crate) alert_delay_ms: u64,
+}
+
+impl Ops {
+    pub(crate) fn new(
+        store: Store,
+        clock: Arc<Clock>,
+        rebuild_debounce: std::time::Duration,
+        alert_delay_ms: u64,
+    ) -> Self {
+        Ops {
+            store: Arc::new(store),
+            rebuild: Debouncer::new(rebuild_debounce, clock.clone()),
+            clock,
+            alerts_wakeup: Notify::new(),
+            alert_delay_ms,
+        }
+    }
+
+    /// Runs a read: right here when a read connection is free (the common case: a key lookup
+    /// takes microseconds, far less than handing it to the blocking pool and back, which cost
+    /// two thread switches per read), else off the async threads.
+    pub(crate) async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.store.try_read(f) {
+            Ok(out) => out,
+            Err(f) => self.read_off_thread(f).await,
+        }
+    }
+
+    /// Runs a read off the async threads: for reads that may take milliseconds (the whole
+    /// billing view, every mapping), so that they never hold up the worker's other requests.
+    pub(crate) async fn read_off_thread<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || store.read(f)).await?
+    }
+
+    /// Runs `f` in one write transaction; an error rolls it all back. Right here when the
+    /// writer is free (a request's write takes microseconds with `synchronous=NORMAL`), else
+    /// off the async threads, where waiting for the writer blocks nobody.
+    pub(crate) async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self.store.try_write(f) {
+            Ok(out) => out,
+            Err(f) => self.write_off_thread(f).await,
+        }
+    }
+
+    /// A vendor call's write: queued for a group commit with the writes that arrive with it
+    /// (see `store::writer`), run right here when it is alone and the writer is free, else by
+    /// the group-commit thread. The call waits for its answer without holding a thread.
+    pub(crate) async fn write_grouped<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.store.write_grouped(f).answer().await
+    }
+
+    /// A write that ends by rebuilding the partner's billing view itself: its debounced
+    /// rebuild still pending is dropped, since this one supersedes it.
+    pub(crate) async fn write_rebuilding<T, F>(&self, partner_id: &str, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.rebuild.cancel(partner_id);
+        self.write(f).await
+    }
+
+    /// A write that may take long (a reset, a billing rebuild): always off the async threads.
+    pub(crate) async fn write_off_thread<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || store.write(f)).await?
+    }
+
+    /// A write of a whole seed (a reset): off the async threads, see `Store::write_seed`.
+    pub(crate) async fn write_seed<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        web::block(move || store.write_seed(f)).await?
+    }
+}
 
 /// What an operation answers: its result, and the lints the call earned on either path.
 pub type Outcome<T> = Linted<T, ApiError>;
@@ -40,7 +156,7 @@ pub trait Access: Clone + Send + 'static {
 /// Runs `f` in one write transaction (shared with the vendor writes that arrive with it, each
 /// in its own savepoint: see `store::writer`) that first re-checks the caller's access. Whatever `f`
 /// refuses rolls back like any error, and the lints it found come back on either path.
-pub async fn write<A, T, F>(state: &AppState, access: &A, f: F) -> Outcome<T>
+pub async fn write<A, T, F>(ops: &Ops, access: &A, f: F) -> Outcome<T>
 where
     A: Access,
     T: Send + 'static,
@@ -51,7 +167,7 @@ where
     let found = Arc::new(Mutex::new(Vec::new()));
     let sink = found.clone();
     let access = access.clone();
-    let result = state
+    let result = ops
         .write_grouped(move |tx| {
             access.recheck(tx)?;
             let mut lints = vec![];

@@ -4,7 +4,7 @@ use super::{Access, Outcome};
 use crate::domain::catalog::IntegrationStatus;
 use crate::domain::event::Event;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::ops::Ops;
 use crate::store::integrations::IntegrationRow;
 use crate::store::{events, integrations, psa};
 
@@ -17,14 +17,14 @@ pub struct StatusPatch {
 /// Sets the status the vendor reports; answers the integration as it now stands and its
 /// partner's name.
 pub async fn set_status(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration: &IntegrationRow,
     patch: StatusPatch,
 ) -> Outcome<(IntegrationRow, String)> {
     let (id, cycle) = (integration.id.clone(), integration.cycle);
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, _| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, _| {
         integrations::set_status(tx, &id, patch.status)?;
         let set = Event::StatusSet { status: patch.status };
         events::record(tx, Some(&id), cycle, &clock.now_iso(), &set)?;
@@ -39,15 +39,14 @@ pub async fn set_status(
 
 /// The integration as it stands now (the caller's copy may predate its last count) and its
 /// partner's name, as the vendor sees them.
-pub async fn as_seen(state: &AppState, integration: &IntegrationRow) -> ApiResult<(IntegrationRow, String)> {
+pub async fn as_seen(ops: &Ops, integration: &IntegrationRow) -> ApiResult<(IntegrationRow, String)> {
     let (id, partner_id) = (integration.id.clone(), integration.partner_id.clone());
-    state
-        .read(move |c| {
-            let integration = integrations::get(c, &id)?.ok_or(ApiError::Unauthorized)?;
-            let name = psa::partner(c, &partner_id)?.map(|p| p.name).unwrap_or_default();
-            Ok((integration, name))
-        })
-        .await
+    ops.read(move |c| {
+        let integration = integrations::get(c, &id)?.ok_or(ApiError::Unauthorized)?;
+        let name = psa::partner(c, &partner_id)?.map(|p| p.name).unwrap_or_default();
+        Ok((integration, name))
+    })
+    .await
 }
 
 /// Get Clients' page size.
@@ -73,9 +72,9 @@ pub struct ClientsPage {
 
 /// The partner's PSA companies that have an active contract, `CLIENTS_PAGE_SIZE` a page
 /// after `previous`, filtered by `search`. A `previous` not among them gives an empty page.
-pub async fn clients(state: &AppState, q: ClientsQuery) -> ApiResult<ClientsPage> {
+pub async fn clients(ops: &Ops, q: ClientsQuery) -> ApiResult<ClientsPage> {
     let partner_id = q.partner_id.clone();
-    let companies = state.read(move |c| Ok(psa::visible_companies(c, &partner_id)?)).await?;
+    let companies = ops.read(move |c| Ok(psa::visible_companies(c, &partner_id)?)).await?;
     let matching: Vec<_> = companies
         .into_iter()
         .filter(|c| q.search.as_ref().is_none_or(|s| c.name.to_lowercase().contains(s)))

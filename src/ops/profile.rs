@@ -5,7 +5,7 @@ use crate::domain::event::Event;
 use crate::domain::lint::{blanked, blanked_fields, Lint, LintCode};
 use crate::domain::Rejection;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::ops::Ops;
 use crate::store::events;
 use crate::store::vendors::{self, ServiceRow, VendorRow, VendorUpdate};
 use rusqlite::Connection;
@@ -23,14 +23,14 @@ pub type Trail = Option<(String, i64)>;
 
 /// Updates the profile; a `""` over stored text is stored, with a lint.
 pub async fn update_vendor(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     vendor_id: String,
     trail: Trail,
     update: VendorUpdate,
 ) -> Outcome<Profile> {
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, lints| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, lints| {
         let before = vendor(tx, &vendor_id)?;
         let blanked = blanked([
             ("name", &update.name, &before.name),
@@ -108,15 +108,15 @@ impl ServiceFields {
 /// Creates a vendor-level service from complete fields; a second service of one name is
 /// allowed, as in production, with a lint.
 pub async fn create_service(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     vendor_id: String,
     trail: Trail,
     fields: ServiceFields,
 ) -> Outcome<Profile> {
-    let now = state.clock.now_iso();
+    let now = ops.clock.now_iso();
     let mut service = ServiceRow {
-        id: state.clock.object_id().into_string(),
+        id: ops.clock.object_id().into_string(),
         vendor_id,
         name: String::new(),
         description: String::new(),
@@ -129,7 +129,7 @@ pub async fn create_service(
         updated_at: now.clone(),
     };
     fields.apply(&mut service);
-    super::write(state, access, move |tx, lints| {
+    super::write(ops, access, move |tx, lints| {
         let duplicate = vendors::service_name_taken(tx, &service.vendor_id, &service.name)?;
         vendors::insert_service(tx, &service)?;
         if let Some((iid, cycle)) = &trail {
@@ -190,14 +190,14 @@ fn content(s: &ServiceRow) -> ServiceContent {
 /// are reported, so `patch` comes checked but not yet judged: a missing service is a 404 even
 /// when the body is also wrong.
 pub async fn update_service(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     vendor_id: String,
     id: String,
     patch: Result<ServiceFields, Rejection>,
 ) -> Outcome<(VendorRow, ServiceRow)> {
-    let clock = state.clock.clone();
-    super::write(state, access, move |tx, _| {
+    let clock = ops.clock.clone();
+    super::write(ops, access, move |tx, _| {
         let mut s =
             vendors::service(tx, &vendor_id, &id)?.ok_or_else(|| Rejection::NotFound("Service not found".into()))?;
         let before = content(&s);
@@ -213,19 +213,16 @@ pub async fn update_service(
 }
 
 /// The vendor and its services, as `GET /api/vendor-api` shows them.
-pub async fn profile(state: &AppState, vendor_id: String) -> ApiResult<Profile> {
-    state
-        .read(move |c| Ok((vendor(c, &vendor_id)?, vendors::services(c, &vendor_id)?)))
+pub async fn profile(ops: &Ops, vendor_id: String) -> ApiResult<Profile> {
+    ops.read(move |c| Ok((vendor(c, &vendor_id)?, vendors::services(c, &vendor_id)?)))
         .await
 }
 
 /// One of the vendor's services, with the vendor.
-pub async fn service(state: &AppState, vendor_id: String, id: String) -> ApiResult<(VendorRow, ServiceRow)> {
-    state
-        .read(move |c| {
-            let s =
-                vendors::service(c, &vendor_id, &id)?.ok_or_else(|| Rejection::NotFound("Service not found".into()))?;
-            Ok((vendor(c, &vendor_id)?, s))
-        })
-        .await
+pub async fn service(ops: &Ops, vendor_id: String, id: String) -> ApiResult<(VendorRow, ServiceRow)> {
+    ops.read(move |c| {
+        let s = vendors::service(c, &vendor_id, &id)?.ok_or_else(|| Rejection::NotFound("Service not found".into()))?;
+        Ok((vendor(c, &vendor_id)?, s))
+    })
+    .await
 }

@@ -2,11 +2,13 @@
 //! by name, put back all or nothing, exported to and imported from a file.
 
 use crate::error::{ApiError, ApiResult};
-use crate::gate::JournalEntry;
-use crate::state::AppState;
+use crate::gate::{Gate, JournalEntry};
+use crate::ops::Ops;
 use crate::store::{partners, snapshot};
 use actix_web::web;
+use parking_lot::Mutex;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What an exported snapshot file says it is.
@@ -17,6 +19,10 @@ pub const MAX_SNAPSHOTS: usize = 100;
 
 /// One saved state: the export file's document, kept as is.
 pub type Snapshot = Arc<Value>;
+
+/// The saved states by name, kept in memory; export writes one to a file.
+#[derive(Default)]
+pub struct Snapshots(Mutex<BTreeMap<String, Snapshot>>);
 
 /// A snapshot as the list shows it.
 pub fn summary(doc: &Value) -> Value {
@@ -36,110 +42,109 @@ fn taken(name: &str) -> ApiError {
     ApiError::Conflict(format!("A snapshot named {name} already exists: delete it first"))
 }
 
-/// The snapshot saved under `name`.
-pub fn saved(state: &AppState, name: &str) -> ApiResult<Snapshot> {
-    state.snapshots.lock().get(name).cloned().ok_or_else(|| not_found(name))
-}
-
-pub fn list(state: &AppState) -> Vec<Value> {
-    state.snapshots.lock().values().map(|d| summary(d)).collect()
-}
-
-/// Adds a snapshot under its name, refusing a taken name or one too many.
-fn keep(state: &AppState, name: &str, doc: Value) -> ApiResult<Value> {
-    let mut all = state.snapshots.lock();
-    if all.contains_key(name) {
-        return Err(taken(name));
+impl Snapshots {
+    /// The snapshot saved under `name`.
+    pub fn saved(&self, name: &str) -> ApiResult<Snapshot> {
+        self.0.lock().get(name).cloned().ok_or_else(|| not_found(name))
     }
-    if all.len() >= MAX_SNAPSHOTS {
-        return Err(ApiError::Conflict(format!(
-            "At most {MAX_SNAPSHOTS} snapshots are kept: delete one first"
-        )));
-    }
-    let out = summary(&doc);
-    all.insert(name.to_string(), Arc::new(doc));
-    Ok(out)
-}
 
-/// Saves the state as it is now under `name` (already checked); answers its summary.
-pub async fn save(state: &AppState, name: String) -> ApiResult<Value> {
-    if state.snapshots.lock().contains_key(&name) {
-        return Err(taken(&name));
+    pub fn list(&self) -> Vec<Value> {
+        self.0.lock().values().map(|d| summary(d)).collect()
     }
-    // Read inside a write transaction: no other write can land between the tables.
-    let tables = state.write(|tx| Ok(snapshot::dump(tx)?)).await?;
-    let doc = json!({
-        "format": FORMAT,
-        "version": FORMAT_VERSION,
-        "schemaVersion": crate::store::SCHEMA_VERSION,
-        "name": name,
-        "createdAt": state.clock.now_iso(),
-        "pendingRebuild": !state.rebuild.pending().is_empty(),
-        "pendingRebuilds": state.rebuild.pending(),
-        "tables": tables,
-        "journal": state.journal.entries(),
-    });
-    keep(state, &name, doc)
-}
 
-/// Puts a snapshot back: the tables in one transaction (all or nothing), then the journal.
-/// Fault rules stay as the test set them; rate-limit windows start afresh; a rebuild that was
-/// pending when the snapshot was taken is requested again, and one pending now is dropped.
-pub async fn restore(state: &AppState, name: &str) -> ApiResult<Value> {
-    let doc = saved(state, name)?;
-    let journal: Vec<JournalEntry> = serde_json::from_value(doc["journal"].clone()).map_err(ApiError::internal)?;
-    let d = doc.clone();
-    state
-        .write(move |tx| {
+    /// Adds a snapshot under its name, refusing a taken name or one too many.
+    fn keep(&self, name: &str, doc: Value) -> ApiResult<Value> {
+        let mut all = self.0.lock();
+        if all.contains_key(name) {
+            return Err(taken(name));
+        }
+        if all.len() >= MAX_SNAPSHOTS {
+            return Err(ApiError::Conflict(format!(
+                "At most {MAX_SNAPSHOTS} snapshots are kept: delete one first"
+            )));
+        }
+        let out = summary(&doc);
+        all.insert(name.to_string(), Arc::new(doc));
+        Ok(out)
+    }
+
+    /// Saves the state as it is now under `name` (already checked); answers its summary.
+    pub async fn save(&self, ops: &Ops, gate: &Gate, name: String) -> ApiResult<Value> {
+        if self.0.lock().contains_key(&name) {
+            return Err(taken(&name));
+        }
+        // Read inside a write transaction: no other write can land between the tables.
+        let tables = ops.write(|tx| Ok(snapshot::dump(tx)?)).await?;
+        let doc = json!({
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "schemaVersion": crate::store::SCHEMA_VERSION,
+            "name": name,
+            "createdAt": ops.clock.now_iso(),
+            "pendingRebuild": !ops.rebuild.pending().is_empty(),
+            "pendingRebuilds": ops.rebuild.pending(),
+            "tables": tables,
+            "journal": gate.journal.entries(),
+        });
+        self.keep(&name, doc)
+    }
+
+    /// Puts a snapshot back: the tables in one transaction (all or nothing), then the journal.
+    /// Fault rules stay as the test set them; rate-limit windows start afresh; a rebuild that was
+    /// pending when the snapshot was taken is requested again, and one pending now is dropped.
+    pub async fn restore(&self, ops: &Ops, gate: &Gate, name: &str) -> ApiResult<Value> {
+        let doc = self.saved(name)?;
+        let journal: Vec<JournalEntry> = serde_json::from_value(doc["journal"].clone()).map_err(ApiError::internal)?;
+        let d = doc.clone();
+        ops.write(move |tx| {
             snapshot::check(tx, &d["tables"]).map_err(ApiError::internal)?;
             Ok(snapshot::load(tx, &d["tables"])?)
         })
         .await?;
-    state.rebuild.cancel_all();
-    state.journal.replace(journal);
-    state.limiter.clear();
-    // The partners whose rebuild was pending; a file from before partners names none, and
-    // then its one partner is meant.
-    let pending: Vec<String> = match doc["pendingRebuilds"].as_array() {
-        Some(ids) => ids.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
-        None if doc["pendingRebuild"] == json!(true) => state
-            .read(|c| Ok(partners::default_id(c)?))
-            .await?
-            .into_iter()
-            .collect(),
-        None => vec![],
-    };
-    for p in pending {
-        state.rebuild.request(&p);
+        ops.rebuild.cancel_all();
+        gate.journal.replace(journal);
+        gate.limiter.clear();
+        // The partners whose rebuild was pending; a file from before partners names none, and
+        // then its one partner is meant.
+        let pending: Vec<String> = match doc["pendingRebuilds"].as_array() {
+            Some(ids) => ids.iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            None if doc["pendingRebuild"] == json!(true) => {
+                ops.read(|c| Ok(partners::default_id(c)?)).await?.into_iter().collect()
+            }
+            None => vec![],
+        };
+        for p in pending {
+            ops.rebuild.request(&p);
+        }
+        ops.alerts_wakeup.notify_one();
+        Ok(summary(&doc))
     }
-    state.alerts_wakeup.notify_one();
-    Ok(summary(&doc))
-}
 
-pub fn delete(state: &AppState, name: &str) -> ApiResult<()> {
-    state.snapshots.lock().remove(name).ok_or_else(|| not_found(name))?;
-    Ok(())
-}
+    pub fn delete(&self, name: &str) -> ApiResult<()> {
+        self.0.lock().remove(name).ok_or_else(|| not_found(name))?;
+        Ok(())
+    }
 
-/// Keeps an imported file's document (its shape already checked) under `name`, once its
-/// tables are known to load into this build's schema: they are loaded in a transaction that
-/// is always rolled back, so a row that breaks a constraint is refused now and not at restore.
-pub async fn import(state: &AppState, name: &str, doc: Value) -> ApiResult<Value> {
-    let tables = doc["tables"].clone();
-    let store = state.store.clone();
-    let probe = web::block(move || {
-        store.write(|tx| -> Result<(), Probe> {
-            snapshot::check(tx, &tables).map_err(|m| Probe(Err(m)))?;
-            snapshot::load(tx, &tables)?;
-            // Always rolled back: the import only keeps the file.
-            Err(Probe(Ok(())))
+    /// Keeps an imported file's document (its shape already checked) under `name`, once its
+    /// tables are known to load into this build's schema: they are loaded in a transaction that
+    /// is always rolled back, so a row that breaks a constraint is refused now and not at restore.
+    pub async fn import(&self, ops: &Ops, name: &str, doc: Value) -> ApiResult<Value> {
+        let tables = doc["tables"].clone();
+        let store = ops.store.clone();
+        let probe = web::block(move || {
+            store.write(|tx| -> Result<(), Probe> {
+                snapshot::check(tx, &tables).map_err(|m| Probe(Err(m)))?;
+                snapshot::load(tx, &tables)?;
+                // Always rolled back: the import only keeps the file.
+                Err(Probe(Ok(())))
+            })
         })
-    })
-    .await?;
-    if let Err(Probe(Err(m))) = probe {
-        return Err(bad_file(m));
+        .await?;
+        if let Err(Probe(Err(m))) = probe {
+            return Err(bad_file(m));
+        }
+        self.keep(name, doc)
     }
-    keep(state, name, doc)
 }
 
 /// The 400 for an imported file that is not a snapshot this build can restore.

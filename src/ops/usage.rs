@@ -6,7 +6,7 @@ use crate::domain::event::Activity;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::Rejection;
-use crate::state::AppState;
+use crate::ops::Ops;
 use crate::store::accounts::{self, PropertyKind};
 use crate::store::integrations::IntegrationRow;
 use crate::store::{mappings, usage, vendors};
@@ -36,17 +36,17 @@ pub struct NewCount {
 /// active; then asks for a billing rebuild unless `no_build`. A pair the partner has not mapped
 /// is a 404 that stores nothing, with a lint that says which half is missing.
 pub async fn set_count(
-    state: &AppState,
+    ops: &Ops,
     access: &impl Access,
     integration: IntegrationRow,
     vendor_id: String,
     count: NewCount,
 ) -> Outcome<()> {
-    let clock = state.clock.clone();
+    let clock = ops.clock.clone();
     let no_build = count.no_build;
     // Each partner has its own billing view: the rebuild asked for is this one's.
     let partner_id = integration.partner_id.clone();
-    let out = super::write(state, access, move |tx, lints| {
+    let out = super::write(ops, access, move |tx, lints| {
         // A vendor-level sku of this vendor, or one of this partner's organization services.
         // Organization service ids are the vendor's own strings (exact); a vendor-level
         // service id is an ObjectId, matched in either case.
@@ -92,7 +92,7 @@ pub async fn set_count(
     })
     .await;
     if out.result.is_ok() && !no_build {
-        state.rebuild.request(&partner_id);
+        ops.rebuild.request(&partner_id);
     }
     out
 }

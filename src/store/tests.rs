@@ -640,3 +640,19 @@ fn the_lines_a_seed_writes_are_the_billable_lines_read_back() {
         }
     }
 }
+
+/// The tables `clear_state` empties row by row are exactly the ones a counter watches, and
+/// each is a table of the state (a renamed table would otherwise go unwatched in silence).
+#[test]
+fn the_watched_tables_are_the_state_tables_a_counter_names() {
+    for t in super::STATE_TABLES {
+        assert_eq!(
+            super::epochs::Watch::of_table(t) != 0,
+            super::epochs::WATCHED_TABLES.contains(&t),
+            "{t}"
+        );
+    }
+    for t in super::epochs::WATCHED_TABLES {
+        assert!(super::STATE_TABLES.contains(&t), "{t}");
+    }
+}

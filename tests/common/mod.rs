@@ -36,7 +36,7 @@ pub async fn spawn_with_store(
     tweak(&mut config);
     let app = Application::build(config).expect("simulator builds");
     let base = format!("http://127.0.0.1:{}", app.port());
-    let store = app.state.store.clone();
+    let store = app.state.ops.store.clone();
     tokio::spawn(app.server());
     let app = TestApp {
         base,

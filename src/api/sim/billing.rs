@@ -1,7 +1,6 @@
 //! The billing page: service cards and the partner's actions on them.
 
-use super::integrations::sim_body;
-use super::partners::SimPartner;
+use super::extract::{sim_body, SimPartner};
 use crate::api::{path_param, query_pairs};
 use crate::domain::validate::parse_bool;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -33,9 +32,10 @@ fn view_query(req: &HttpRequest) -> ViewQuery {
 
 async fn get_billing(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
-    let pending = state.rebuild.is_pending(&partner.id);
-    let clock = state.clock.clone();
+    let pending = state.ops.rebuild.is_pending(&partner.id);
+    let clock = state.ops.clock.clone();
     let v = state
+        .ops
         .read_off_thread(move |c| view(c, &clock, &partner.id, &q, pending))
         .await?;
     Ok(json_response(StatusCode::OK, &v))
@@ -43,9 +43,10 @@ async fn get_billing(state: web::Data<AppState>, req: HttpRequest, partner: SimP
 
 async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
-    state.rebuild.cancel(&partner.id);
-    let clock = state.clock.clone();
+    state.ops.rebuild.cancel(&partner.id);
+    let clock = state.ops.clock.clone();
     let v = state
+        .ops
         .write_off_thread(move |tx| rebuild_view(tx, &clock, &partner.id, &q))
         .await?;
     Ok(json_response(StatusCode::OK, &v))
@@ -92,8 +93,9 @@ async fn card_action(
         Some(_) => return Err(ApiError::validation_one("agreementId must be a non-empty string")),
     };
     let id = card_id.clone();
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let written = state
+        .ops
         .write_off_thread(move |tx| act(tx, &clock, &partner.id, &id, action, effective, quantity, agreement))
         .await?;
     Ok(json_response(
@@ -123,8 +125,9 @@ async fn bulk(state: web::Data<AppState>, partner: SimPartner, body: web::Bytes)
     let (effective, _) = action_fields(&value)?;
     let count = ids.len();
     // All or nothing: one transaction for the whole selection.
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     state
+        .ops
         .write(move |tx| act_on_all(tx, &clock, &partner.id, &ids, action, effective))
         .await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok", "count": count})))

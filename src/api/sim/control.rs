@@ -1,8 +1,7 @@
 //! The control plane for CI: time travel (`/sim/clock`), snapshots of the whole state
 //! (`/sim/snapshots`), and partner-side events a vendor must survive (`/sim/psa/companies`).
 
-use super::integrations::sim_body;
-use super::partners::SimPartner;
+use super::extract::{sim_body, SimPartner};
 use crate::api::{path_param, query_value};
 use crate::clock::parse_time;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -36,7 +35,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 fn clock_body(state: &AppState) -> Value {
-    let r = state.clock.reading();
+    let r = state.ops.clock.reading();
     json!({"now": crate::domain::iso(r.now), "frozen": r.frozen})
 }
 
@@ -102,7 +101,7 @@ async fn move_clock(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<H
         return Err(ApiError::Validation(errors));
     }
     control::move_clock(
-        &state.clock,
+        &state.ops.clock,
         ClockMove {
             freeze,
             set,
@@ -129,7 +128,7 @@ fn check_name(name: &str) -> ApiResult<()> {
 async fn list_snapshots(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(json_response(
         StatusCode::OK,
-        &json!({"snapshots": snapshots::list(&state)}),
+        &json!({"snapshots": state.snapshots.list()}),
     ))
 }
 
@@ -140,25 +139,25 @@ async fn save_snapshot(state: web::Data<AppState>, body: web::Bytes) -> ApiResul
         _ => return Err(ApiError::validation_one("name must be a string")),
     };
     check_name(&name)?;
-    let out = snapshots::save(&state, name).await?;
+    let out = state.snapshots.save(&state.ops, &state.gate, name).await?;
     Ok(json_response(StatusCode::CREATED, &out))
 }
 
 async fn restore_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    let out = snapshots::restore(&state, &name).await?;
+    let out = state.snapshots.restore(&state.ops, &state.gate, &name).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn delete_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    snapshots::delete(&state, &name)?;
+    state.snapshots.delete(&name)?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }
 
 async fn export_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
-    let doc = snapshots::saved(&state, &name)?;
+    let doc = state.snapshots.saved(&name)?;
     let text = serde_json::to_string_pretty(&*doc).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, crate::error::JSON_CONTENT_TYPE))
@@ -209,16 +208,17 @@ async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web
             serde_json::from_value::<Vec<JournalEntry>>(j.clone()).map_err(|e| bad_file(format!("journal: {e}")))?;
         }
     }
-    let out = snapshots::import(&state, &name, doc).await?;
+    let out = state.snapshots.import(&state.ops, &name, doc).await?;
     Ok(json_response(StatusCode::CREATED, &out))
 }
 
 /// The PSA loses a company (see `ops::control::remove_psa_company`).
 async fn remove_company(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let p = partner.id.clone();
     let removed = state
+        .ops
         .write_rebuilding(&partner.id, move |tx| control::remove_psa_company(tx, &clock, &p, &id))
         .await?;
     let unmapped: Vec<Value> = removed

@@ -1,7 +1,7 @@
 //! Fault injection rules for the vendor API: `POST /sim/faults` adds one, `GET` lists them with
 //! their hits, `DELETE /sim/faults/{id}` removes one, `DELETE /sim/faults` removes all.
 
-use super::integrations::sim_body;
+use super::extract::sim_body;
 use crate::api::path_param;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::gate::faults::NewRule;
@@ -18,7 +18,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    Ok(json_response(StatusCode::OK, &state.faults.list()))
+    Ok(json_response(StatusCode::OK, &state.gate.faults.list()))
 }
 
 fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -69,6 +69,7 @@ async fn add(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResp
         return Err(ApiError::Validation(errors));
     }
     let rule = state
+        .gate
         .faults
         .add(NewRule {
             route,
@@ -88,13 +89,13 @@ async fn remove(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
     let id: u64 = raw
         .parse()
         .map_err(|_| ApiError::NotFound(format!("No fault found with id: {raw}")))?;
-    if !state.faults.remove(id) {
+    if !state.gate.faults.remove(id) {
         return Err(ApiError::NotFound(format!("No fault found with id: {id}")));
     }
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }
 
 async fn clear(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state.faults.clear();
+    state.gate.faults.clear();
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
 }

@@ -2,8 +2,7 @@
 //! Next, mapping, Finish, Disconnect. Each handler parses the request, calls one operation of
 //! `ops::integrations` and renders its answer.
 
-use super::partners::SimPartner;
-use crate::api::body::{parse_lenient, BodyKind};
+use super::extract::{sim_body, SimPartner};
 use crate::api::path_param;
 use crate::domain::catalog::SetupStep;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -43,19 +42,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/integrations/{id}/alert-board", web::put().to(alert_board));
 }
 
-/// The JSON body of a /sim request: empty means `{}`.
-pub fn sim_body(body: &[u8]) -> ApiResult<Value> {
-    parse_lenient(body, BodyKind::Json)
-}
-
 async fn list(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let cards = state.read(move |c| ops::cards(c, &partner.id)).await?;
+    let cards = state.ops.read(move |c| ops::cards(c, &partner.id)).await?;
     Ok(json_response(StatusCode::OK, &cards))
 }
 
 async fn get(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let card = state.read(move |c| ops::card_of(c, &id)).await?;
+    let card = state.ops.read(move |c| ops::card_of(c, &id)).await?;
     Ok(json_response(StatusCode::OK, &card))
 }
 
@@ -76,23 +70,27 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         ),
         Some(_) => return Err(ApiError::validation_one("modules must be an array of strings")),
     };
-    let clock = state.clock.clone();
-    let card = state.write(move |tx| ops::connect(tx, &clock, &id, requested)).await?;
+    let clock = state.ops.clock.clone();
+    let card = state
+        .ops
+        .write(move |tx| ops::connect(tx, &clock, &id, requested))
+        .await?;
     Ok(json_response(StatusCode::OK, &card))
 }
 
 async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.clock.clone();
-    let keys = state.write(move |tx| ops::generate_token(tx, &clock, &id)).await?;
+    let clock = state.ops.clock.clone();
+    let keys = state.ops.write(move |tx| ops::generate_token(tx, &clock, &id)).await?;
     Ok(json_response(StatusCode::OK, &keys))
 }
 
 async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let want_json = crate::api::query_value(&req, "format").as_deref() == Some("json");
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let url = state
+        .ops
         .write(move |tx| ops::open_vendor_portal(tx, &clock, &id))
         .await??;
     if want_json {
@@ -114,21 +112,24 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
                 SetupStep::ALL.map(|s| s.as_str()).join(", ")
             ))
         })?;
-    let clock = state.clock.clone();
-    let card = state.write(move |tx| ops::enter_step(tx, &clock, &id, step)).await?;
+    let clock = state.ops.clock.clone();
+    let card = state
+        .ops
+        .write(move |tx| ops::enter_step(tx, &clock, &id, step))
+        .await?;
     Ok(json_response(StatusCode::OK, &card))
 }
 
 async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.clock.clone();
-    let out = state.write(move |tx| ops::auto_map(tx, &clock, &id)).await?;
+    let clock = state.ops.clock.clone();
+    let out = state.ops.write(move |tx| ops::auto_map(tx, &clock, &id)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let out = state.read_off_thread(move |c| ops::mappings_view(c, &id)).await?;
+    let out = state.ops.read_off_thread(move |c| ops::mappings_view(c, &id)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -147,8 +148,9 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
                 "psaAccountId must be a string".into(),
             ])
         })?;
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let row = state
+        .ops
         .write(move |tx| ops::map_account(tx, &clock, &id, &account_id, &psa_id))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
@@ -157,8 +159,9 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
 async fn unmap_account(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let account_id = path_param(&req, "accountId");
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let row = state
+        .ops
         .write(move |tx| ops::unmap_account(tx, &clock, &id, &account_id))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
@@ -179,8 +182,9 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
             .collect::<ApiResult<_>>()?,
         _ => return Err(ApiError::validation_one("psaProductIds must be an array")),
     };
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let row = state
+        .ops
         .write(move |tx| ops::map_service(tx, &clock, &id, &service_id, &products))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
@@ -189,8 +193,9 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
 async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let service_id = path_param(&req, "serviceId");
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let row = state
+        .ops
         .write(move |tx| ops::unmap_service(tx, &clock, &id, &service_id))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
@@ -198,15 +203,19 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
 
 async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.clock.clone();
-    let card = state.write_off_thread(move |tx| ops::finish(tx, &clock, &id)).await?;
+    let clock = state.ops.clock.clone();
+    let card = state
+        .ops
+        .write_off_thread(move |tx| ops::finish(tx, &clock, &id))
+        .await?;
     Ok(json_response(StatusCode::OK, &card))
 }
 
 async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let out = state
+        .ops
         .write_off_thread(move |tx| ops::disconnect(tx, &clock, &id))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
@@ -221,6 +230,7 @@ async fn alert_board(state: web::Data<AppState>, req: HttpRequest, body: web::By
         _ => return Err(ApiError::validation_one("boardId must be a string or null")),
     };
     let card = state
+        .ops
         .write(move |tx| ops::set_alert_board(tx, &id, board.as_deref()))
         .await?;
     Ok(json_response(StatusCode::OK, &card))

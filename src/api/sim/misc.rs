@@ -1,7 +1,6 @@
 //! The simulator itself: health, info, reset, the simulated PSA, tickets, alerts, journal.
 
-use super::integrations::sim_body;
-use super::partners::SimPartner;
+use super::extract::{sim_body, SimPartner};
 use crate::api::query_pairs;
 use crate::domain::ids::GradientToken;
 use crate::error::{json_response, ApiError, ApiResult};
@@ -25,9 +24,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    state.read(|c| Ok(crate::store::ping(c)?)).await?;
+    state.ops.read(|c| Ok(crate::store::ping(c)?)).await?;
     // Reads may still work while writes do not: not healthy, and saying why.
-    if let Some((kind, message)) = state.store.storage_failure() {
+    if let Some((kind, message)) = state.ops.store.storage_failure() {
         use crate::store::StorageKind;
         let (status, message) = match kind {
             StorageKind::DiskFull => (
@@ -52,6 +51,7 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
     };
     let integration_id = keys.integration_id.clone();
     let seen = state
+        .ops
         .read(move |c| control::overview(c, &partner.id, &integration_id))
         .await?;
     let vendor_list: Vec<_> = seen
@@ -109,7 +109,7 @@ async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRe
             Some(s)
         }
     };
-    let name = control::reset(&state, chosen).await?;
+    let name = control::reset(&state.ops, &state.gate, &state.seed, chosen).await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok", "seed": name})))
 }
 
@@ -127,17 +127,20 @@ async fn seeds(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
 }
 
 async fn get_psa(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let dump = state.read_off_thread(move |c| Ok(psa::dump(c, &partner.id)?)).await?;
+    let dump = state
+        .ops
+        .read_off_thread(move |c| Ok(psa::dump(c, &partner.id)?))
+        .await?;
     Ok(json_response(StatusCode::OK, &dump))
 }
 
 async fn tickets(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let boards = state.read(move |c| control::ticket_boards(c, &partner.id)).await?;
+    let boards = state.ops.read(move |c| control::ticket_boards(c, &partner.id)).await?;
     Ok(json_response(StatusCode::OK, &json!({"boards": boards})))
 }
 
 async fn list_alerts(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let list = state.read(move |c| Ok(alerts::list(c, &partner.id)?)).await?;
+    let list = state.ops.read(move |c| Ok(alerts::list(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &list))
 }
 
@@ -151,7 +154,12 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartn
     };
     // A request that names a partner sees that partner's calls; one that names none, every call.
     let integration_ids = match partner.named {
-        true => Some(state.read(move |c| control::integration_ids(c, &partner.id)).await?),
+        true => Some(
+            state
+                .ops
+                .read(move |c| control::integration_ids(c, &partner.id))
+                .await?,
+        ),
         false => None,
     };
     let filter = JournalFilter {
@@ -176,9 +184,9 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartn
             None => None,
         },
     };
-    let (matching, entries) = state.journal.query(&filter);
+    let (matching, entries) = state.gate.journal.query(&filter);
     Ok(json_response(
         StatusCode::OK,
-        &json!({"total": state.journal.len(), "matching": matching, "capacity": state.config.journal_size, "bytes": state.journal.bytes(), "maxBytes": state.config.journal_bytes, "entries": entries}),
+        &json!({"total": state.gate.journal.len(), "matching": matching, "capacity": state.config.journal_size, "bytes": state.gate.journal.bytes(), "maxBytes": state.config.journal_bytes, "entries": entries}),
     ))
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod billing;
 pub(crate) mod control;
+pub(crate) mod extract;
 pub(crate) mod faults;
 pub(crate) mod integrations;
 pub(crate) mod misc;

@@ -3,92 +3,23 @@
 //! route acts for the partner named by `?partnerId=` or the `X-Sim-Partner` header, else for
 //! the seed's partner, so a test that names none behaves as it did before partners existed.
 
-use super::integrations::sim_body;
-use crate::api::query_value;
+use super::extract::{named, sim_body, unknown};
 use crate::domain::psa::PsaKind;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::partners as ops;
 use crate::state::AppState;
 use crate::store::{integrations, partners, seed};
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
-use std::future::Future;
-use std::pin::Pin;
-
-pub const PARTNER_HEADER: &str = "x-sim-partner";
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/partners", web::get().to(list))
         .route("/partners", web::post().to(create));
-}
-
-/// The partner a `/sim` request acts for.
-pub struct SimPartner {
-    pub id: String,
-    /// Named by the request (else the seed's partner, by default).
-    pub named: bool,
-}
-
-/// `?partnerId=` or `X-Sim-Partner` (both, if given, must agree), else the seed's partner.
-fn named(req: &HttpRequest) -> ApiResult<Option<String>> {
-    let query = query_value(req, "partnerId").filter(|v| !v.is_empty());
-    let header = match req.headers().get(PARTNER_HEADER) {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .map_err(|_| ApiError::validation_one("X-Sim-Partner must be a partner id"))?
-                .trim()
-                .to_string(),
-        )
-        .filter(|v| !v.is_empty()),
-    };
-    match (query, header) {
-        (Some(q), Some(h)) if q != h => Err(ApiError::validation_one(
-            "partnerId and the X-Sim-Partner header name different partners",
-        )),
-        (q, h) => Ok(q.or(h)),
-    }
-}
-
-impl FromRequest for SimPartner {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| ApiError::internal("no app state"))?;
-            let (id, named) = match named(&req)? {
-                Some(id) => {
-                    let checked = id.clone();
-                    if !state.read(move |c| Ok(partners::exists(c, &checked)?)).await? {
-                        return Err(unknown(&id));
-                    }
-                    (id, true)
-                }
-                None => (
-                    state
-                        .read(|c| Ok(partners::default_id(c)?))
-                        .await?
-                        .ok_or_else(|| ApiError::internal("the simulator holds no partner"))?,
-                    false,
-                ),
-            };
-            Ok(SimPartner { id, named })
-        })
-    }
-}
-
-pub fn unknown(id: &str) -> ApiError {
-    ApiError::NotFound(format!("No partner found with id: {id}"))
 }
 
 /// Wrapped around `/sim`: a request that names a partner reaches only that partner's
@@ -116,6 +47,7 @@ pub async fn integrations_of_named_partner(
                     .expect("app state is registered");
                 let (p, i) = (partner.clone(), id.clone());
                 let found = state
+                    .ops
                     .read(move |c| {
                         Ok((
                             partners::exists(c, &p)?,
@@ -141,7 +73,7 @@ pub async fn integrations_of_named_partner(
 }
 
 async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let list = state.read(|c| Ok(partners::list(c)?)).await?;
+    let list = state.ops.read(|c| Ok(partners::list(c)?)).await?;
     Ok(json_response(StatusCode::OK, &json!({"partners": list})))
 }
 
@@ -208,13 +140,14 @@ async fn create(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpR
     let current = state.seed.read().clone();
     let template = ops::template(&current, req.psa)?;
     let default_vendor = current.vendors.first().map(seed::vendor_id).unwrap_or_default();
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let wanted = ops::Wanted {
         name: req.name,
         vendor_id: req.vendor_id,
         default_vendor,
     };
     let created = state
+        .ops
         .write_off_thread(move |tx| ops::create(tx, &clock, &template, wanted))
         .await?;
     Ok(json_response(StatusCode::CREATED, &created))

@@ -1,6 +1,6 @@
 //! The QA checklist and the report a vendor keeps.
 
-use super::partners::SimPartner;
+use super::extract::SimPartner;
 use crate::api::query_value;
 use crate::error::{json_response, ApiResult};
 use crate::ops::qa::{facts, report, IntegrationQa};
@@ -23,10 +23,11 @@ async fn all(
     only: Option<String>,
     with_report: bool,
 ) -> ApiResult<Vec<(IntegrationQa, Option<Value>)>> {
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     // The partner's integrations; one named by `integrationId` is found whoever's it is when
     // the request names no partner, as every route of one integration is.
     let ids: Vec<(String, String)> = state
+        .ops
         .read(move |c| {
             Ok(match only {
                 // Whoever's it is, unless the request named a partner.
@@ -44,10 +45,11 @@ async fn all(
     let now = clock.now_iso();
     let mut out = vec![];
     for (id, partner_id) in ids {
-        let pending = state.rebuild.is_pending(&partner_id);
-        let journal = state.journal.call_facts(&id);
+        let pending = state.ops.rebuild.is_pending(&partner_id);
+        let journal = state.gate.journal.call_facts(&id);
         let now = now.clone();
         let item = state
+            .ops
             .read(move |c| {
                 let (qa_facts, qa) = facts(c, &id, &journal, pending)?;
                 let rep = with_report.then(|| report(&qa, &qa_facts, &journal, &now));
@@ -81,7 +83,7 @@ async fn get_report(state: web::Data<AppState>, req: HttpRequest, partner: SimPa
     }
     Ok(json_response(
         StatusCode::OK,
-        &json!({"generatedAt": state.clock.now_iso(), "reports": reports}),
+        &json!({"generatedAt": state.ops.clock.now_iso(), "reports": reports}),
     ))
 }
 

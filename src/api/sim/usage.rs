@@ -3,8 +3,7 @@
 //! current import, `DELETE` removes it. Each change rebuilds the billing view, as production's
 //! "Save Profile and Import" ends on the updated cards.
 
-use super::integrations::sim_body;
-use super::partners::SimPartner;
+use super::extract::{sim_body, SimPartner};
 use crate::domain::csv_usage::MAX_BYTES;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::csv_usage::{self, CsvImport};
@@ -26,7 +25,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn get_import(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let out = state.read(move |c| Ok(usage::csv_import(c, &partner.id)?)).await?;
+    let out = state.ops.read(move |c| Ok(usage::csv_import(c, &partner.id)?)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -47,7 +46,7 @@ async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Byte
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::validation_one("aggregate must be a boolean value")),
     };
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let file = CsvImport {
         text,
         file_name,
@@ -55,15 +54,17 @@ async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Byte
     };
     let p = partner.id.clone();
     let out = state
+        .ops
         .write_rebuilding(&partner.id, move |tx| csv_usage::import(tx, &clock, &p, file))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn remove(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let clock = state.clock.clone();
+    let clock = state.ops.clock.clone();
     let p = partner.id.clone();
     let removed = state
+        .ops
         .write_rebuilding(&partner.id, move |tx| csv_usage::remove(tx, &clock, &p))
         .await?;
     Ok(json_response(

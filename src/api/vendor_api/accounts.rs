@@ -63,7 +63,7 @@ async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpReq
         ids: wanted,
         return_unmapped,
     };
-    let list = ops::list(&state, caller.integration.id, query).await?;
+    let list = ops::list(&state.ops, caller.integration.id, query).await?;
     let out: Vec<Value> = list
         .iter()
         .map(|a| json!({"id": a.id, "name": a.name, "description": a.description, "isMapped": a.is_mapped, "mappingId": a.mapping_id}))
@@ -94,7 +94,7 @@ async fn create(state: web::Data<AppState>, caller: Partner, req: HttpRequest, k
         })
     })
     .err_into()
-    .and_then(|new| ops::create(&state, &caller.grant, &caller.integration, kind, new))
+    .and_then(|new| ops::create(&state.ops, &caller.grant, &caller.integration, kind, new))
     .await
     .map(|rows| json_response(StatusCode::CREATED, &items(kind, &rows)))
 }
@@ -156,7 +156,7 @@ async fn update_bulk(state: web::Data<AppState>, caller: Partner, req: HttpReque
         Some(PropertyPatch { id: id?, update })
     })
     .err_into()
-    .and_then(|patches| ops::update_many(&state, &caller.grant, caller.integration.id, kind, patches))
+    .and_then(|patches| ops::update_many(&state.ops, &caller.grant, caller.integration.id, kind, patches))
     .await
     .map(|rows| json_response(StatusCode::OK, &items(kind, &rows)))
 }
@@ -182,7 +182,7 @@ async fn update_one(
     let body = crate::api::body::of(&req);
     one_update(&body.value, body.form, state.strict_types())
         .err_into()
-        .and_then(|update| ops::update_one(&state, &caller.grant, caller.integration.id, kind, id, update))
+        .and_then(|update| ops::update_one(&state.ops, &caller.grant, caller.integration.id, kind, id, update))
         .await
         .map(|row| {
             let body = match kind {

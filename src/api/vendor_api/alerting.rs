@@ -24,7 +24,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 async fn create_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     new_alert(&req, state.strict_types())
         .err_into()
-        .and_then(|alert| alerting::queue(&state, &caller.grant, &caller.integration, alert))
+        .and_then(|alert| alerting::queue(&state.ops, &caller.grant, &caller.integration, alert))
         .await
         .map(|a| {
             json_response(
@@ -68,7 +68,7 @@ fn new_alert(req: &HttpRequest, strict_types: bool) -> Linted<NewAlert, Rejectio
 
 async fn debug_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     let id = path_param(&req, "messageId");
-    alerting::debug(&state, &caller.grant, caller.integration.id, id)
+    alerting::debug(&state.ops, &caller.grant, caller.integration.id, id)
         .await
         .map(|alert| {
             json_response(

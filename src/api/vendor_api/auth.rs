@@ -2,6 +2,7 @@
 //! case-insensitively. Partner-scoped routes need both halves; vendor-level routes too, unless
 //! `--allow-vendor-only-token`.
 
+use super::copies::KnownToken;
 use crate::api::{note_caller, note_lints};
 use crate::domain::ids::{GradientToken, KeyHash};
 use crate::domain::lint::{Lint, LintCode};
@@ -10,13 +11,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::integrations::IntegrationRow;
 use crate::store::vendors::VendorRow;
-use crate::store::{integrations, vendors, EpochCache, Epochs, Watch};
+use crate::store::{integrations, vendors, Epochs, Watch};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-
-pub const TOKEN_HEADER: &str = "gradient-token";
 
 /// A caller with both halves: a vendor acting for one partner's integration.
 pub struct Partner {
@@ -64,20 +63,6 @@ impl crate::ops::Access for Grant {
         }
     }
 }
-
-/// A token the door's check accepted with both halves, as a copy tagged with the keys' epoch
-/// it was read at: the hot path of every vendor call skips the two key lookups while no key,
-/// vendor or integration changed (see `store::epochs`).
-pub struct KnownToken {
-    token: GradientToken,
-    vendor: VendorRow,
-    integration: IntegrationRow,
-}
-
-pub type KnownTokens = EpochCache<Arc<KnownToken>>;
-
-/// At most this many tokens are kept: far more than the integrations of a simulator.
-pub const KNOWN_TOKENS: usize = 4096;
 
 enum Outcome {
     Ok(Box<(VendorRow, Option<IntegrationRow>)>),
@@ -128,7 +113,7 @@ async fn authenticate(
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal("no app state"))?;
-    let header = match req.headers().get(TOKEN_HEADER).map(|v| v.to_str()) {
+    let header = match req.headers().get(GradientToken::HEADER).map(|v| v.to_str()) {
         Some(Ok(value)) => value,
         Some(Err(_)) => {
             return Err(refuse(
@@ -142,10 +127,10 @@ async fn authenticate(
         }
     };
     let vendor_only_allowed = !partner_required && state.config.allow_vendor_only_token;
-    let epochs = state.store.epochs().clone();
+    let epochs = state.ops.store.epochs().clone();
     // Read before the lookup, so that a copy is never tagged newer than its rows.
     let keys_epoch = epochs.current(Watch::Keys);
-    let (token, vendor, integration) = match state.known_tokens.get(header, keys_epoch) {
+    let (token, vendor, integration) = match state.vendor_api.known_tokens.get(header, keys_epoch) {
         Some(known) => (
             known.token.clone(),
             known.vendor.clone(),
@@ -159,7 +144,10 @@ async fn authenticate(
             };
             // A read: the hot path of every call. Only the first call with a new key writes (below).
             let checked = token.clone();
-            let outcome = state.read(move |c| identify(c, &checked, vendor_only_allowed)).await?;
+            let outcome = state
+                .ops
+                .read(move |c| identify(c, &checked, vendor_only_allowed))
+                .await?;
             match outcome {
                 Outcome::Ok(found) => {
                     let (vendor, integration) = *found;
@@ -169,7 +157,7 @@ async fn authenticate(
                             vendor: vendor.clone(),
                             integration: i.clone(),
                         };
-                        state.known_tokens.put(header, keys_epoch, Arc::new(known));
+                        state.vendor_api.known_tokens.put(header, keys_epoch, Arc::new(known));
                     }
                     (token, vendor, integration)
                 }
@@ -197,7 +185,7 @@ async fn authenticate(
         }
     };
     if let Some(i) = integration.as_ref().filter(|i| i.token_first_used_at.is_none()) {
-        crate::ops::activity::first_call(&state, i).await?;
+        crate::ops::activity::first_call(&state.ops, i).await?;
     }
     note_caller(req, integration.as_ref().map(|i| i.id.as_str()), Some(&vendor.id));
     let grant = Grant {
@@ -250,7 +238,7 @@ impl FromRequest for Vendor {
 /// the rate limit, body too large): (integration id, vendor id) if the token is a live one.
 pub async fn attribute(state: &web::Data<AppState>, header: Option<&str>) -> Option<(String, String)> {
     let token = GradientToken::parse(header?)?;
-    match state.read(move |c| identify(c, &token, false)).await.ok()? {
+    match state.ops.read(move |c| identify(c, &token, false)).await.ok()? {
         Outcome::Ok(found) => {
             let (vendor, integration) = *found;
             integration.map(|i| (i.id, vendor.id))

@@ -3,6 +3,7 @@
 pub(crate) mod accounts;
 pub(crate) mod alerting;
 pub(crate) mod auth;
+pub(crate) mod copies;
 pub(crate) mod dto;
 pub(crate) mod organization;
 pub(crate) mod profile;

@@ -22,7 +22,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 async fn get_integration(state: web::Data<AppState>, caller: Partner) -> ApiResult<HttpResponse> {
-    let (integration, name) = as_seen(&state, &caller.integration).await?;
+    let (integration, name) = as_seen(&state.ops, &caller.integration).await?;
     Ok(json_response(
         StatusCode::OK,
         &integration_data(&integration, &name, &caller.vendor.name),
@@ -34,7 +34,7 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
     // as the real clients send all of them.
     status_patch(&req)
         .err_into()
-        .and_then(|patch| set_status(&state, &caller.grant, &caller.integration, patch))
+        .and_then(|patch| set_status(&state.ops, &caller.grant, &caller.integration, patch))
         .await
         .map(|(integration, partner_name)| {
             json_response(
@@ -86,7 +86,7 @@ async fn clients_page(state: &AppState, req: &HttpRequest, partner_id: String) -
         Some(p) => Some(ObjectId::parse(p).ok_or(ApiError::InvalidId)?.into_string()),
     };
     let page = clients(
-        state,
+        &state.ops,
         ClientsQuery {
             partner_id,
             search,

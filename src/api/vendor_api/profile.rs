@@ -13,7 +13,6 @@ use crate::error::{json_bytes_response, json_response, ApiError, ApiResult};
 use crate::ops::profile::{self as ops, ServiceFields};
 use crate::state::AppState;
 use crate::store::vendors::VendorUpdate;
-use crate::store::EpochCache;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
@@ -26,19 +25,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/service/{serviceId}", web::patch().to(update_service));
 }
 
-/// `GET /api/vendor-api`'s answer per vendor, rendered once and kept while no vendor or
-/// vendor-level service changes (see `store::epochs`): an integration polls it, and its
-/// rendering was most of the call's cost.
-pub type ProfileAnswers = EpochCache<web::Bytes>;
-
 async fn get_vendor(state: web::Data<AppState>, caller: Vendor) -> ApiResult<HttpResponse> {
-    let answers = &state.profile_answers;
+    let answers = &state.vendor_api.profile_answers;
     // Read before the read, so that an answer is never tagged newer than its rows.
-    let epoch = state.store.epochs().current(answers.watch());
+    let epoch = state.ops.store.epochs().current(answers.watch());
     let body = match answers.get(&caller.vendor.id, epoch) {
         Some(body) => body,
         None => {
-            let (vendor, skus) = ops::profile(&state, caller.vendor.id.clone()).await?;
+            let (vendor, skus) = ops::profile(&state.ops, caller.vendor.id.clone()).await?;
             let answer = envelope(200, vendor_data(&vendor, &skus), "Success - Retrieved Vendor");
             let body = web::Bytes::from(serde_json::to_vec(&answer).map_err(ApiError::internal)?);
             answers.put(&caller.vendor.id, epoch, body.clone());
@@ -53,7 +47,7 @@ async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequ
     let trail = caller.integration.map(|i| (i.id, i.cycle));
     vendor_update(&body.value, body.form, state.strict_types())
         .err_into()
-        .and_then(|update| ops::update_vendor(&state, &caller.grant, caller.vendor.id, trail, update))
+        .and_then(|update| ops::update_vendor(&state.ops, &caller.grant, caller.vendor.id, trail, update))
         .await
         .map(|(vendor, skus)| {
             json_response(
@@ -152,7 +146,7 @@ async fn create_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
     };
     fields
         .err_into()
-        .and_then(|fields| ops::create_service(&state, &caller.grant, caller.vendor.id, trail, fields))
+        .and_then(|fields| ops::create_service(&state.ops, &caller.grant, caller.vendor.id, trail, fields))
         .await
         // Bare VendorData with a top-level `skus` (CIPP reads the new sku from there).
         .map(|(vendor, skus)| json_response(StatusCode::CREATED, &vendor_data(&vendor, &skus)))
@@ -167,7 +161,7 @@ fn parse_service_id(req: &HttpRequest) -> ApiResult<String> {
 
 async fn get_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = parse_service_id(&req)?;
-    let (vendor, service) = ops::service(&state, caller.vendor.id, id).await?;
+    let (vendor, service) = ops::service(&state.ops, caller.vendor.id, id).await?;
     Ok(json_response(
         StatusCode::OK,
         &envelope(
@@ -191,7 +185,7 @@ async fn update_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
     // Checked here, judged after the lookup (see `ops::profile::update_service`).
     let Linted { result: patch, lints } = service_fields(obj, body.form, state.strict_types(), false);
     Linted::new(Ok(()), lints)
-        .and_then(|()| ops::update_service(&state, &caller.grant, caller.vendor.id, id, patch))
+        .and_then(|()| ops::update_service(&state.ops, &caller.grant, caller.vendor.id, id, patch))
         .await
         .map(|(vendor, service)| {
             json_response(

@@ -1,0 +1,151 @@
+//! The debounced billing rebuild: one rebuild per partner once its calls stop for the quiet
+//! time, as production's billing views do.
+
+use crate::clock::Clock;
+use chrono::{DateTime, Utc};
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// One rebuild after the calls stop for the debounce time, as production's billing views do;
+/// per partner, since each partner has its own billing view (one partner's calls never hold
+/// back or trigger another's rebuild).
+pub struct Debouncer {
+    quiet: Duration,
+    /// Per partner, on the simulator's clock, so that advancing it past the quiet time
+    /// releases the rebuild.
+    deadlines: Mutex<BTreeMap<String, DateTime<Utc>>>,
+    clock: Arc<Clock>,
+    /// Partners whose rebuild is due and not yet committed, so that "pending" never reads
+    /// false while the rebuild is still running.
+    running: Mutex<BTreeSet<String>>,
+    notify: Notify,
+}
+
+impl Debouncer {
+    pub(crate) fn new(quiet: Duration, clock: Arc<Clock>) -> Self {
+        Debouncer {
+            quiet,
+            clock,
+            deadlines: Mutex::new(BTreeMap::new()),
+            running: Mutex::new(BTreeSet::new()),
+            notify: Notify::new(),
+        }
+    }
+
+    pub(crate) fn request(&self, partner_id: &str) {
+        let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
+        let deadline = self.clock.now() + quiet;
+        let mut deadlines = self.deadlines.lock();
+        let pushed_back = match deadlines.get_mut(partner_id) {
+            Some(at) => {
+                *at = deadline;
+                true
+            }
+            None => {
+                deadlines.insert(partner_id.to_string(), deadline);
+                false
+            }
+        };
+        drop(deadlines);
+        // A deadline pushed back needs no wake-up: the worker wakes at the earlier one, finds it
+        // moved, and waits again. Waking it on every count cost each count a task switch.
+        if !pushed_back {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Drops the partner's pending rebuild (its view is being rebuilt right now).
+    pub(crate) fn cancel(&self, partner_id: &str) {
+        self.deadlines.lock().remove(partner_id);
+    }
+
+    /// Drops every pending rebuild (a reset, a restore).
+    pub(crate) fn cancel_all(&self) {
+        self.deadlines.lock().clear();
+    }
+
+    pub(crate) fn is_pending(&self, partner_id: &str) -> bool {
+        self.deadlines.lock().contains_key(partner_id) || self.running.lock().contains(partner_id)
+    }
+
+    /// The partners with a rebuild pending or running.
+    pub(crate) fn pending(&self) -> Vec<String> {
+        let mut all: BTreeSet<String> = self.deadlines.lock().keys().cloned().collect();
+        all.extend(self.running.lock().iter().cloned());
+        all.into_iter().collect()
+    }
+
+    /// Called by the worker once the rebuild that `due` released has committed.
+    pub(crate) fn done(&self, partner_id: &str) {
+        self.running.lock().remove(partner_id);
+    }
+
+    /// Waits until some partners' rebuilds are due (calls kept coming push a deadline back),
+    /// and answers them.
+    pub(crate) async fn due(&self) -> Vec<String> {
+        loop {
+            let earliest = self.deadlines.lock().values().min().copied();
+            match earliest {
+                None => self.notify.notified().await,
+                Some(d) if self.clock.now() >= d => {
+                    let now = self.clock.now();
+                    let mut deadlines = self.deadlines.lock();
+                    let ready: Vec<String> = deadlines
+                        .iter()
+                        .filter(|(_, at)| **at <= now)
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    if ready.is_empty() {
+                        continue;
+                    }
+                    let mut running = self.running.lock();
+                    for p in &ready {
+                        deadlines.remove(p);
+                        running.insert(p.clone());
+                    }
+                    return ready;
+                }
+                Some(d) => {
+                    tokio::select! {
+                        _ = self.clock.wait_until(d) => {}
+                        _ = self.notify.notified() => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls that keep coming push the rebuild back without waking its worker each time; the
+    /// worker still finds the deadline moved and releases the rebuild only after the last one.
+    #[tokio::test]
+    async fn a_pushed_back_deadline_releases_the_rebuild_after_the_last_call_only() {
+        let t0 = "2027-01-31T12:00:00Z".parse().unwrap();
+        let clock = Arc::new(Clock::from_settings(Some(t0), Some(0)));
+        let debouncer = Arc::new(Debouncer::new(Duration::from_secs(60), clock.clone()));
+        let due = |d: Arc<Debouncer>| async move { tokio::time::timeout(Duration::from_millis(100), d.due()).await };
+        debouncer.request("p1");
+        assert!(due(debouncer.clone()).await.is_err(), "frozen before the quiet time");
+        clock.advance(30_000);
+        debouncer.request("p1");
+        clock.advance(31_000);
+        assert!(
+            due(debouncer.clone()).await.is_err(),
+            "61 s after the first call, 31 s after the last: not yet"
+        );
+        assert!(debouncer.is_pending("p1"));
+        let waiting = tokio::spawn(due(debouncer.clone()));
+        tokio::task::yield_now().await;
+        clock.advance(29_000);
+        assert_eq!(waiting.await.unwrap().unwrap(), vec!["p1".to_string()]);
+        debouncer.done("p1");
+        assert!(!debouncer.is_pending("p1"));
+    }
+}
