@@ -166,8 +166,7 @@ fn storage_message(kind: StorageKind, file: Option<&str>, detail: &str) -> Strin
     match kind {
         StorageKind::Gone => format!(
             "The simulator's database file {file} was deleted or replaced while the simulator ran; nothing was stored, \
-             and writes are refused until it restarts. Restart synthesize-sim: it creates {file} afresh from the seed \
-             (export a snapshot first to keep this state)."
+             and writes are refused until it restarts. Restart synthesize-sim: it creates {file} afresh from the seed."
         ),
         StorageKind::ReadOnly => format!(
             "The simulator's database {file} may not be written ({detail}); nothing was stored. \

@@ -52,7 +52,16 @@ pub(crate) fn gone_error(path: &str) -> rusqlite::Error {
             code: rusqlite::ErrorCode::ReadOnly,
             extended_code: ffi::SQLITE_READONLY_DBMOVED,
         },
-        Some(super::file::gone_message(path)),
+        Some(gone_message(path)),
+    )
+}
+
+/// What a write answers, and the terminal says, once the database file is gone.
+pub(crate) fn gone_message(path: &str) -> String {
+    format!(
+        "the database file {path} was deleted or replaced while synthesize-sim ran; writes are refused from now on, \
+         since they would go to a file nobody can open again. Restart synthesize-sim: it then creates {path} afresh \
+         from the seed (what this server still holds went with the deleted file)"
     )
 }
 

@@ -10,8 +10,7 @@
 //! leaves no stale lock, only a file whose pid the next start overwrites. `:memory:` is private
 //! to its process and takes no lock.
 
-use super::OpenError;
-use rusqlite::Connection;
+use super::failure::gone_message;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -35,7 +34,7 @@ pub(crate) struct DbFile {
 
 impl DbFile {
     /// Takes the database's lock, or says who holds it.
-    pub(crate) fn claim(path: &str) -> Result<DbFile, OpenError> {
+    pub(crate) fn claim(path: &str) -> Result<DbFile, String> {
         let lock = lock_path(path);
         // A lock file deleted between its opening and its locking (by a server stopping) is
         // locked by nobody else: the lock is retried on the file the path names now.
@@ -47,10 +46,10 @@ impl DbFile {
                 .truncate(false)
                 .open(&lock)
                 .map_err(|e| {
-                    OpenError::Refused(format!(
+                    format!(
                         "{path}: cannot create its lock file {}: {e}; pick another --db in a folder you can write",
                         lock.display()
-                    ))
+                    )
                 })?;
             match file.try_lock() {
                 Ok(()) => {}
@@ -59,15 +58,15 @@ impl DbFile {
                     let _ = file.read_to_string(&mut pid);
                     let pid = pid.trim();
                     let pid = if pid.is_empty() { "unknown" } else { pid };
-                    return Err(OpenError::Refused(format!(
+                    return Err(format!(
                         "{path}: another synthesize-sim (pid {pid}) has this database; pick another --db"
-                    )));
+                    ));
                 }
                 Err(TryLockError::Error(e)) => {
-                    return Err(OpenError::Refused(format!(
+                    return Err(format!(
                         "{path}: cannot lock {}: {e}; pick another --db",
                         lock.display()
-                    )))
+                    ))
                 }
             }
             if !same_file(&file, &lock) {
@@ -78,10 +77,7 @@ impl DbFile {
                 .and_then(|()| file.rewind())
                 .and_then(|()| writeln!(file, "{}", std::process::id()));
             if let Err(e) = written {
-                return Err(OpenError::Refused(format!(
-                    "{path}: cannot write its lock file {}: {e}",
-                    lock.display()
-                )));
+                return Err(format!("{path}: cannot write its lock file {}: {e}", lock.display()));
             }
             return Ok(DbFile {
                 path: path.to_string(),
@@ -90,10 +86,10 @@ impl DbFile {
                 lost: AtomicBool::new(false),
             });
         }
-        Err(OpenError::Refused(format!(
+        Err(format!(
             "{path}: its lock file {} keeps being replaced; pick another --db",
             lock.display()
-        )))
+        ))
     }
 
     /// Notes the identity of the database file as opened (called once the file exists).
@@ -141,15 +137,6 @@ impl DbFile {
     }
 }
 
-/// What a write answers, and the terminal says, once the database file is gone.
-pub(crate) fn gone_message(path: &str) -> String {
-    format!(
-        "the database file {path} was deleted or replaced while synthesize-sim ran; writes are refused from now on, \
-         since they would go to a file nobody can open again. Restart synthesize-sim: it then creates {path} afresh \
-         from the seed (export a snapshot first, GET /sim/snapshots/NAME/export, to keep this state)"
-    )
-}
-
 impl DbFile {
     /// Gives the database up (a clean stop, once it is closed): the lock file is removed while
     /// still locked, so that no one locks the file being removed, then unlocked.
@@ -166,59 +153,6 @@ impl DbFile {
 impl Drop for DbFile {
     fn drop(&mut self) {
         self.release();
-    }
-}
-
-impl super::Store {
-    /// Closes the database, for a clean stop: what is queued is written, then the WAL is copied
-    /// back into the file and removed, every connection closed and the lock released, so that
-    /// the `.db` file alone holds every acknowledged write (whoever copies or commits "the"
-    /// database loses nothing). Later writes are refused. Errors are said, not hidden.
-    pub fn close(&self) -> Result<(), String> {
-        if self.writer.closed.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        // The queue first (its writes are acknowledged once committed), then no more writes.
-        self.writer.close();
-        self.writer.closed.store(true, Ordering::Relaxed);
-        if let Some(c) = self.writer.checkpointer.get() {
-            c.stop();
-        }
-        let Some(file) = &self.writer.file else {
-            return Ok(()); // :memory: goes with the process
-        };
-        let closed_conn = || Connection::open_in_memory().map_err(|e| e.to_string());
-        for r in &self.readers {
-            let mut c = r.lock();
-            *c = closed_conn()?;
-        }
-        let mut w = self.writer.hold();
-        let checkpoint = w
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| format!("{}: checkpoint at stop: {e}", file.path()));
-        // The last connection to close deletes the WAL (SQLite does so once it is copied back).
-        let real = std::mem::replace(&mut *w, closed_conn()?);
-        drop(w);
-        let closed = real
-            .close()
-            .map_err(|(_, e)| format!("{}: closing the database: {e}", file.path()));
-        file.release();
-        match checkpoint {
-            Ok(0) => closed,
-            Ok(_) => Err(format!(
-                "{}: the WAL could not be copied back whole at stop (a reader held it); the -wal file beside it holds the rest",
-                file.path()
-            )),
-            Err(e) => Err(e),
-        }
-    }
-}
-
-impl Drop for super::Store {
-    fn drop(&mut self) {
-        if let Err(e) = self.close() {
-            log::error!("{e}");
-        }
     }
 }
 
@@ -269,7 +203,7 @@ mod tests {
         let pid = std::fs::read_to_string(lock_path(&db)).unwrap();
         assert_eq!(pid.trim(), std::process::id().to_string());
         match DbFile::claim(&db) {
-            Err(OpenError::Refused(m)) => assert!(
+            Err(m) => assert!(
                 m.contains(&format!(
                     "another synthesize-sim (pid {}) has this database; pick another --db",
                     std::process::id()

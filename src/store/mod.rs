@@ -28,6 +28,7 @@ pub use epochs::{EpochCache, Epochs, Watch};
 pub use failure::{StorageFailure, StorageKind};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use writer::Checkpointer;
 pub use writer::Ticket;
@@ -212,7 +213,10 @@ impl Store {
     /// than one fsync per request. Refuses a foreign or newer database before writing to it.
     pub fn open(path: &str) -> Result<Self, OpenError> {
         // One server per file: the lock is taken before the file is even opened.
-        let mut file = (path != ":memory:").then(|| file::DbFile::claim(path)).transpose()?;
+        let mut file = (path != ":memory:")
+            .then(|| file::DbFile::claim(path))
+            .transpose()
+            .map_err(OpenError::Refused)?;
         let conn = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
@@ -371,7 +375,7 @@ impl Store {
     pub fn storage_failure(&self) -> Option<(StorageKind, String)> {
         if let Some(f) = &self.writer.file {
             if !f.still_there() {
-                return Some((StorageKind::Gone, file::gone_message(f.path())));
+                return Some((StorageKind::Gone, failure::gone_message(f.path())));
             }
         }
         self.writer.failures.current()
@@ -397,6 +401,59 @@ impl Store {
             .optional()
             .map(|v| v.is_some())
         })
+    }
+}
+
+impl Store {
+    /// Closes the database, for a clean stop: what is queued is written, then the WAL is copied
+    /// back into the file and removed, every connection closed and the lock released, so that
+    /// the `.db` file alone holds every acknowledged write (whoever copies or commits "the"
+    /// database loses nothing). Later writes are refused. Errors are said, not hidden.
+    pub fn close(&self) -> Result<(), String> {
+        if self.writer.closed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        // The queue first (its writes are acknowledged once committed), then no more writes.
+        self.writer.close();
+        self.writer.closed.store(true, Ordering::Relaxed);
+        if let Some(c) = self.writer.checkpointer.get() {
+            c.stop();
+        }
+        let Some(file) = &self.writer.file else {
+            return Ok(()); // :memory: goes with the process
+        };
+        let closed_conn = || Connection::open_in_memory().map_err(|e| e.to_string());
+        for r in &self.readers {
+            let mut c = r.lock();
+            *c = closed_conn()?;
+        }
+        let mut w = self.writer.hold();
+        let checkpoint = w
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| format!("{}: checkpoint at stop: {e}", file.path()));
+        // The last connection to close deletes the WAL (SQLite does so once it is copied back).
+        let real = std::mem::replace(&mut *w, closed_conn()?);
+        drop(w);
+        let closed = real
+            .close()
+            .map_err(|(_, e)| format!("{}: closing the database: {e}", file.path()));
+        file.release();
+        match checkpoint {
+            Ok(0) => closed,
+            Ok(_) => Err(format!(
+                "{}: the WAL could not be copied back whole at stop (a reader held it); the -wal file beside it holds the rest",
+                file.path()
+            )),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            log::error!("{e}");
+        }
     }
 }
 
