@@ -55,7 +55,12 @@ heartbeat() {
     pause=$!
     wait "$pause"
     local last
-    last="$(tail -c 2000 "$log" 2>/dev/null | tr '\r' '\n' | grep -v '^[[:space:]]*$' | tail -1 | cut -c1-100)"
+    # A line that says how far it got (a crate compiled, a test passed, a package installed),
+    # else the last line at all.
+    last="$(tail -c 4000 "$log" 2>/dev/null | tr '\r' '\n' \
+      | grep -E '^[[:space:]]*(Compiling|Running|test |ok |not ok |# Subtest|Setting up|Unpacking|added |== )' \
+      | tail -1 | sed 's/^[[:space:]]*//' | cut -c1-100)"
+    [ -n "$last" ] || last="$(tail -c 2000 "$log" 2>/dev/null | grep -v '^[[:space:]]*$' | tail -1 | cut -c1-100)"
     echo "   $name: still running ($(( (SECONDS - started) / 60 ))m): ${last:-no output yet}"
   done
 }

@@ -90,7 +90,7 @@ async fn post_accounts_takes_one_object_or_an_array() {
         .ok(201);
     assert_eq!(
         svc,
-        json!([{"id": "svc-1", "name": "Vault", "description": "", "isMapped": false}])
+        json!([{"_id": "svc-1", "id": "svc-1", "name": "Vault", "description": "", "isMapped": false}])
     );
 }
 

@@ -442,6 +442,9 @@ async fn restore_puts_back_counts_and_qa() {
     let service = app.mapped_setup().await;
     let token = app.token.clone();
     app.count(&service, "acme-1", 5.0).await.ok(201);
+    // Rebuilt now, so that the debounced rebuild cannot land between the checklist read and the
+    // snapshot (on a loaded machine it did, and the two checklists differed by usage_visible).
+    app.rebuild().await;
     let qa = app.sim("GET", "/qa", None).await.ok(200);
     app.sim("POST", "/snapshots", Some(json!({"name": "a"}))).await.ok(201);
     app.sim("POST", "/reset", None).await.ok(200);

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 const JSON_CT: &str = "application/json; charset=utf-8";
 const UNKNOWN_SERVICE: &str = "65a0c0ffee00000000000000";
 const CATEGORY_VALUES: &str = "security, backup, productivity, infrastructure, service delivery, consulting, other";
-const STATUS_VALUES: &str = "active, inactive, pending, disabled, error";
+const STATUS_VALUES: &str = "active, inactive, pending";
 
 fn unauthorized() -> Value {
     json!({"statusCode": 401, "message": "Unauthorized"})
@@ -134,6 +134,7 @@ fn partner_routes(service: &str) -> Vec<(&'static str, String, Option<Value>)> {
             "/organization/accounts/acme-1".into(),
             Some(json!({"name": "Renamed"})),
         ),
+        ("GET", "/organization/services".into(), None),
         (
             "POST",
             "/organization/services".into(),
@@ -750,7 +751,16 @@ async fn enums_are_exact_and_case_sensitive() {
         assert_answer(&r, 400, &invalid(&[&subcategory]), s);
     }
     let status = format!("status must be one of the following values: {STATUS_VALUES}");
-    for s in ["Pending", "ACTIVE", "paused", "Inactive", "active%20", "%20active"] {
+    for s in [
+        "Pending",
+        "ACTIVE",
+        "paused",
+        "Inactive",
+        "active%20",
+        "%20active",
+        "disabled",
+        "error",
+    ] {
         let r = app.set_status(s).await;
         assert_answer(&r, 400, &invalid(&[&status]), s);
     }

@@ -176,7 +176,7 @@ async fn next_lights_only_for_pending_or_active() {
     assert_eq!(refused.status, 409);
     assert!(refused.body["message"].as_str().unwrap().contains("pending"));
     assert_eq!(app.finish().await.status, 409);
-    app.set_status("disabled").await.ok(200);
+    app.set_status("inactive").await.ok(200);
     assert_eq!(app.card().await["nextEnabled"], false);
     let r = app.set_status("pending").await.ok(200);
     assert_eq!(r["message"], "Success - Updated Integration Status");

@@ -26,6 +26,29 @@ pub fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string()).unwrap_or_default()
 }
 
+/// Every value of an array query parameter, in the three forms clients send: the SDK's
+/// `accountIds[]=a&accountIds[]=b` (qs's brackets, also indexed `accountIds[0]=a`), repeated
+/// keys, and comma lists (`accountIds=a,b`). Empty items are dropped.
+pub fn query_list(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    let is_key = |k: &str| {
+        k.strip_prefix(name).is_some_and(|rest| {
+            rest.is_empty()
+                || rest
+                    .strip_prefix('[')
+                    .and_then(|r| r.strip_suffix(']'))
+                    .is_some_and(|inside| inside.bytes().all(|b| b.is_ascii_digit()))
+        })
+    };
+    pairs
+        .iter()
+        .filter(|(k, _)| is_key(k))
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 pub fn query_value(req: &HttpRequest, name: &str) -> Option<String> {
     query_pairs(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
@@ -47,4 +70,28 @@ pub fn note_caller(req: &HttpRequest, integration_id: Option<&str>, vendor_id: O
 /// The body of this call, as the body parser left it (`{}` when it parsed none).
 pub fn json_body(req: &HttpRequest) -> serde_json::Value {
     body::of(req).value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_list;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        serde_urlencoded::from_str(q).unwrap()
+    }
+
+    #[test]
+    fn array_query_parameters_in_every_form() {
+        for q in [
+            "accountIds[]=a&accountIds[]=b",
+            "accountIds%5B%5D=a&accountIds%5B%5D=b",
+            "accountIds[0]=a&accountIds[1]=b",
+            "accountIds=a&accountIds=b",
+            "accountIds=a,b",
+            "accountIds=a%2C%20b&other=c",
+        ] {
+            assert_eq!(query_list(&pairs(q), "accountIds"), ["a", "b"], "{q}");
+        }
+        assert!(query_list(&pairs("accountIdsX=a&accountIds[x]=b&accountIds="), "accountIds").is_empty());
+    }
 }

@@ -152,17 +152,28 @@ fn usage_sources(vendors: &[VendorRef]) -> Vec<UsageSource> {
     out
 }
 
-/// The largest unit count the vendor API accepts (`unitCount must not be greater than
-/// 1000000000`). A billion units is beyond any agreement line a PSA bills, and it keeps every
-/// card figure (count × unit price, in cents) exact in an f64 for unit prices up to $90,000;
-/// above it, one absurd count (2e307) overflowed revenue and broke the whole billing view.
-pub const MAX_UNIT_COUNT: f64 = 1e9;
+/// The largest figure a card shows exactly to the cent: just under 2^46 dollars, where the
+/// spacing of f64 values reaches a cent (above it, two neighbouring cents read the same). The vendor API takes any finite count (production's validator has no
+/// bound, and a raw byte count is easily 1e12), so a count times a price can pass it; such a
+/// figure stops at this ceiling instead of overflowing or showing cents it cannot hold (one
+/// count of 2e307 once overflowed revenue and emptied the saved view).
+pub const MAX_EXACT_FIGURE: f64 = 70_368_744_177_663.99;
 
-/// Rounded to the cent, and always finite: whatever a seed's prices, no figure on a card may
-/// overflow (JSON has no infinity, and one such figure once emptied the saved view).
-fn cents(x: f64) -> f64 {
-    let x = if x.is_nan() { 0.0 } else { x.clamp(-1e15, 1e15) };
+/// Rounded to the cent, and always finite and exact: NaN is 0, and anything past
+/// `MAX_EXACT_FIGURE` (infinity included) stops there.
+pub fn cents(x: f64) -> f64 {
+    let x = if x.is_nan() {
+        0.0
+    } else {
+        x.clamp(-MAX_EXACT_FIGURE, MAX_EXACT_FIGURE)
+    };
     (x * 100.0).round() / 100.0
+}
+
+/// Two quantities summed without overflow: counts of two services feeding one line may each
+/// be as large as a JSON number gets, and their sum must stay a number (JSON has no infinity).
+fn saturating_sum(a: f64, b: f64) -> f64 {
+    (a + b).clamp(-f64::MAX, f64::MAX)
 }
 
 /// Quantities are compared after rounding to 1e-6, so that 0.1 + 0.2 equals 0.3.
@@ -189,7 +200,7 @@ pub fn build_cards(lines: Vec<PsaLine>, products: &[PsaProduct], feeds: &[Feed])
             Cell::new(false),
         ));
         if let Some(q) = f.quantity {
-            entry.0 = Some(entry.0.unwrap_or(0.0) + q);
+            entry.0 = Some(saturating_sum(entry.0.unwrap_or(0.0), q));
         }
         entry.1.insert((f.vendor_id.clone(), f.vendor_name.clone()));
     }
@@ -215,7 +226,7 @@ pub fn build_cards(lines: Vec<PsaLine>, products: &[PsaProduct], feeds: &[Feed])
             (Some(_), Some(v)) if same(v, line.quantity) => (CardType::NoChange, None),
             (Some(_), Some(_)) => (CardType::Reconcile, None),
         };
-        let difference = vendor_quantity.map(|v| v - line.quantity);
+        let difference = vendor_quantity.map(|v| saturating_sum(v, -line.quantity));
         let d = difference.unwrap_or(0.0);
         let vendors = feed.map(|f| vendor_refs(&f.1)).unwrap_or_default();
         let usage_sources = usage_sources(&vendors);
@@ -300,11 +311,51 @@ mod finite_tests {
     use super::*;
 
     #[test]
-    fn figures_stay_finite_whatever_the_product() {
-        assert_eq!(cents(2e307 * 1e10), 1e15);
-        assert_eq!(cents(-f64::INFINITY), -1e15);
+    fn figures_stay_finite_and_exact_whatever_the_product() {
+        assert_eq!(cents(2e307 * 1e10), MAX_EXACT_FIGURE);
+        assert_eq!(cents(-f64::INFINITY), -MAX_EXACT_FIGURE);
         assert_eq!(cents(f64::NAN), 0.0);
-        assert_eq!(cents(MAX_UNIT_COUNT * 90_000.0), 9e13);
+        // Up to the ceiling, neighbouring cents stay apart and read back as written.
+        assert!(MAX_EXACT_FIGURE < 2f64.powi(46));
+        let below = cents(MAX_EXACT_FIGURE - 0.01);
+        assert!(below < MAX_EXACT_FIGURE);
+        assert_eq!(below.to_string(), "70368744177663.98");
+        assert_eq!(cents(MAX_EXACT_FIGURE).to_string(), "70368744177663.99");
+        assert_eq!(cents(1e9 * 50_000.0), 5e13);
+        assert_eq!(saturating_sum(f64::MAX, f64::MAX), f64::MAX);
+    }
+
+    #[test]
+    fn counts_as_large_as_json_holds_keep_every_card_a_number() {
+        let line = PsaLine {
+            id: "l".into(),
+            company_id: "c".into(),
+            company_name: "C".into(),
+            agreement_id: "a".into(),
+            agreement_name: "A".into(),
+            product_id: "p".into(),
+            product_code: "P".into(),
+            product_name: "P".into(),
+            quantity: 3.0,
+            unit_price: 12.5,
+            unit_cost: 5.0,
+        };
+        let feed = |vendor: &str| Feed {
+            company_id: "c".into(),
+            company_name: "C".into(),
+            product_id: "p".into(),
+            quantity: Some(f64::MAX),
+            vendor_id: vendor.into(),
+            vendor_name: vendor.into(),
+        };
+        let cards = build_cards(vec![line], &[], &[feed("v1"), feed("v2")]);
+        let card = &cards[0];
+        assert_eq!(card.vendor_quantity, Some(f64::MAX));
+        assert!(card.difference.is_some_and(f64::is_finite));
+        assert_eq!(card.revenue_change, MAX_EXACT_FIGURE);
+        assert_eq!(card.profit_change, MAX_EXACT_FIGURE);
+        let wire: serde_json::Value = serde_json::from_str(&serde_json::to_string(card).unwrap()).unwrap();
+        assert_eq!(wire["vendorQuantity"], f64::MAX);
     }
 }
 

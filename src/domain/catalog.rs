@@ -22,8 +22,22 @@ impl IntegrationStatus {
         IntegrationStatus::Error,
     ];
 
+    /// The values the newest spec's `VendorIntegrationStatusEnum` holds (the SDK's
+    /// `dynamicServices` branch deleted `disabled` and `error`): what the status PATCH accepts.
+    pub const CURRENT: [IntegrationStatus; 3] = [
+        IntegrationStatus::Active,
+        IntegrationStatus::Inactive,
+        IntegrationStatus::Pending,
+    ];
+
+    /// Any value ever documented: stored statuses (older snapshots) are read with this.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// A value the status PATCH accepts: the newest spec's, exact and case-sensitive.
+    pub fn parse_current(s: &str) -> Option<Self> {
+        Self::CURRENT.into_iter().find(|v| v.as_str() == s)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -36,12 +50,9 @@ impl IntegrationStatus {
         }
     }
 
-    /// The values the current documentation names; `disabled` and `error` are only in older docs.
+    /// The values the newest spec names; `disabled` and `error` are only in older docs.
     pub fn current(self) -> bool {
-        matches!(
-            self,
-            IntegrationStatus::Active | IntegrationStatus::Inactive | IntegrationStatus::Pending
-        )
+        Self::CURRENT.contains(&self)
     }
 
     /// Next lights up in the partner console only for these.

@@ -24,6 +24,9 @@ pub enum LintCode {
     EmptyStringBlanks,
     PortalUrlNotBrowsable,
     OldStatusValue,
+    UnitCountLooksLikeBytes,
+    ServiceRecreatedGarbled,
+    CatalogueReadNoCount,
     // Why a call was refused, said off the wire (see `domain::mistakes`).
     TokenMissing,
     TokenInAuthorization,
@@ -71,6 +74,21 @@ impl Lint {
             fix,
         }
     }
+}
+
+/// From here a count is more likely raw bytes than units: 1 GiB. No seat, device or mailbox
+/// count of one account comes near a billion, while a byte count of any backup passes it.
+pub const RAW_BYTES_FROM: f64 = 1_073_741_824.0;
+
+/// The lint of a count that looks like a raw byte count: a whole number from 1 GiB up.
+pub fn raw_bytes(unit_count: f64) -> Option<Lint> {
+    (unit_count >= RAW_BYTES_FROM && unit_count.fract() == 0.0).then(|| {
+        let (gb, tb) = (unit_count / 1_073_741_824.0, unit_count / 1_099_511_627_776.0);
+        Lint::new(
+            LintCode::UnitCountLooksLikeBytes,
+            format!("unitCount {unit_count} looks like a byte count ({gb:.2} GB, {tb:.3} TB); it was stored as {unit_count} units"),
+        )
+    })
 }
 
 /// The text fields a PATCH blanks: (name, value sent, value stored) where `""` was sent over a
@@ -211,8 +229,20 @@ pub fn advice(code: LintCode) -> (&'static str, &'static str) {
             "Send the full address, scheme included, e.g. https://portal.example.com/gradient.",
         ),
         LintCode::OldStatusValue => (
-            "Only older documentation lists disabled and error; the current documentation names active, inactive and pending, and the partner console shows nothing for the others.",
+            "Only older documentation lists disabled and error; the newest spec's VendorIntegrationStatusEnum (the official SDK's dynamicServices branch) holds only active, inactive and pending, so production's validator refuses the others with 400.",
             "Send PATCH /organization/status/inactive (or active, pending) instead.",
+        ),
+        LintCode::ServiceRecreatedGarbled => (
+            "The official SDK's sync-services (Invoke-CreateServices) de-duplicates by exact name: it looks for its own \"Müller Backup\" among the skus of GET /api/vendor-api, finds only the stored \"M\u{FFFD}ller Backup\", and creates the service again on every run. The name arrived with U+FFFD because it was sent as ISO-8859-1 (Windows PowerShell 5.1 and PowerShell up to 7.3 do so when the Content-Type names no charset, as the SDK's does).",
+            "Send the body as UTF-8 (-Body ([System.Text.Encoding]::UTF8.GetBytes($json)), or PowerShell 7.4 or later), then rename the garbled services with PATCH /api/vendor-api/service/{serviceId} and ask the partner to map the one you keep.",
+        ),
+        LintCode::CatalogueReadNoCount => (
+            "A sync read the service catalogue after the partner mapped services, then sent no count. The official SDK's Initialize-PSCreateBillingRequest (PSGradient/Model/CreateBillingRequest.ps1, master) calls $attributes.ContainsKey('STORAGE_UNIT_TYPE') on a global $attributes that nothing defines: the call throws before any request, and sync-usage stops with \"An error occurred while syncing usage\".",
+            "Define the hashtable before syncing usage ($global:attributes = @{}, or @{STORAGE_UNIT_TYPE = 'GB'} if you send bytes), or null-check $attributes before ContainsKey, as the copy of that file in meetgradient/GradientMSP-SDK-PS does.",
+        ),
+        LintCode::UnitCountLooksLikeBytes => (
+            "Production stores any number as the unit count, so a byte count bills the partner's client a billion units or more. The official SDK converts bytes only when the caller passes UnitType \"bytes\" and the global $attributes['STORAGE_UNIT_TYPE'] is MB, GB or TB (PSGradient/Model/CreateBillingRequest.ps1, Convert-BytesToUnit); without that setting it sends the raw bytes, and the SDK regenerated on its dynamicServices branch has no conversion at all.",
+            "Send the unit the partner bills (divide by 1073741824 for GB, 1099511627776 for TB), or set $attributes['STORAGE_UNIT_TYPE'] = 'GB' before calling Initialize-PSCreateBillingRequest with UnitType \"bytes\".",
         ),
         LintCode::TokenMissing => (
             "Every vendor API call needs the GRADIENT-TOKEN header; production answers a bare 401 without it.",

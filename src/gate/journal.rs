@@ -83,6 +83,9 @@ impl JournalEntry {
 #[derive(Debug, Clone)]
 pub struct CallFact {
     pub at: String,
+    pub method: String,
+    /// The route's pattern, as on the entry.
+    pub route: String,
     pub status: u16,
     pub lints: Vec<Lint>,
 }
@@ -259,6 +262,8 @@ impl Journal {
             .filter(|e| e.integration_id.as_deref() == Some(integration_id))
             .map(|e| CallFact {
                 at: e.at.clone(),
+                method: e.method.clone(),
+                route: e.route.clone(),
                 status: e.status,
                 lints: e.lints.clone(),
             })

@@ -1,7 +1,7 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
 use crate::clock::Clock;
-use crate::domain::billing::{action_still_hides, build_cards, ServiceCard, ServiceCardState};
+use crate::domain::billing::{action_still_hides, build_cards, cents, ServiceCard, ServiceCardState};
 use crate::domain::event::Event;
 use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
 use crate::error::ApiResult;
@@ -255,8 +255,9 @@ pub fn view_of(
             }
         };
         group.card_ids.push(v.card.id.clone());
-        group.total_revenue_change = ((group.total_revenue_change + v.card.revenue_change) * 100.0).round() / 100.0;
-        group.total_profit_change = ((group.total_profit_change + v.card.profit_change) * 100.0).round() / 100.0;
+        // Summed under the cards' own ceiling, so a total is as finite and exact as its cards.
+        group.total_revenue_change = cents(group.total_revenue_change + v.card.revenue_change);
+        group.total_profit_change = cents(group.total_profit_change + v.card.profit_change);
     }
     Ok(BillingView {
         built_at,

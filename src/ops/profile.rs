@@ -157,6 +157,16 @@ pub async fn create_service(
                     service.name
                 ),
             ));
+            // Garbled on the way in, so a client matching names never finds it again.
+            if service.name.contains('\u{FFFD}') {
+                lints.push(Lint::new(
+                    LintCode::ServiceRecreatedGarbled,
+                    format!(
+                        "{:?} arrived with U+FFFD and was created again under that name: the client de-duplicates by name, and its name was sent as Latin-1",
+                        service.name
+                    ),
+                ));
+            }
         }
         Ok(profile)
     })

@@ -199,6 +199,15 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
             );
         }
     }
+    if let Some(read) = catalogue_read_without_count(qa, journal) {
+        add(
+            &Lint::new(
+                LintCode::CatalogueReadNoCount,
+                "the service catalogue (GET /api/vendor-api) was read after services were mapped, and no count followed",
+            ),
+            Some(read),
+        );
+    }
     if !qa.portal_url_set {
         add(
             &Lint::new(
@@ -209,6 +218,31 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
         );
     }
     by_code.into_values().collect()
+}
+
+/// The journal's route patterns of Get Vendor and Set Unit Count.
+const CATALOGUE_ROUTE: &str = "/api/vendor-api";
+const COUNT_ROUTE: &str = "/api/vendor-api/service/{serviceId}/count";
+
+/// The time of the last catalogue read (a successful GET /api/vendor-api) of this connection
+/// that came after the partner mapped a service and that no count call followed: what a
+/// sync-usage run that failed in the client before its first count leaves in the journal.
+fn catalogue_read_without_count<'a>(qa: &QaFacts, journal: &'a [CallFact]) -> Option<&'a str> {
+    let mapped_at = qa
+        .facts
+        .iter()
+        .filter(|f| !f.global && f.cycle == qa.current_cycle && matches!(f.event, Event::ServiceMapped { .. }))
+        .map(|f| f.at.as_str())
+        .min()?;
+    let is_read = |c: &CallFact| c.method == "GET" && c.route == CATALOGUE_ROUTE && c.status == 200;
+    let is_count = |c: &CallFact| c.route == COUNT_ROUTE;
+    let read = journal
+        .iter()
+        .filter(|c| is_read(c) && c.at.as_str() >= mapped_at)
+        .map(|c| c.at.as_str())
+        .max()?;
+    let counted = journal.iter().any(|c| is_count(c) && c.at.as_str() >= read);
+    (!counted).then_some(read)
 }
 
 /// The report a vendor keeps: what was tested, when, the evidence for each step, the findings.

@@ -55,6 +55,7 @@ pub async fn set_count(
         } else {
             match ObjectId::parse(&count.service_id).map(ObjectId::into_string) {
                 Some(oid) if vendors::service(tx, &vendor_id, &oid)?.is_some() => oid,
+                // Status and wording: guesses. The invalid-Id 400 is the docs' own sentence.
                 Some(_) => return Err(Rejection::NotFound("Service not found".into()).into()),
                 None => return Err(Rejection::InvalidId.into()),
             }

@@ -3,12 +3,12 @@
 
 use super::auth::Partner;
 use crate::api::reply::Reply;
-use crate::api::{path_param, query_pairs};
+use crate::api::{path_param, query_list, query_pairs};
 use crate::domain::lint::Linted;
 use crate::domain::validate::{object, objects, Fields};
 use crate::domain::Rejection;
 use crate::error::{json_response, ApiError, ApiResult};
-use crate::ops::accounts::{self as ops, AccountsQuery, PropertyPatch};
+use crate::ops::accounts::{self as ops, PropertyPatch, PropertyQuery};
 use crate::state::AppState;
 use crate::store::accounts::{NewProperty, Property, PropertyKind, PropertyUpdate};
 use actix_web::http::StatusCode;
@@ -20,19 +20,20 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/organization/accounts", web::post().to(create_accounts))
         .route("/organization/accounts", web::patch().to(update_accounts))
         .route("/organization/accounts/{accountId}", web::patch().to(update_account))
+        .route("/organization/services", crate::api::express::get().to(list_services))
         .route("/organization/services", web::post().to(create_services))
         .route("/organization/services", web::patch().to(update_services))
         .route("/organization/services/{serviceId}", web::patch().to(update_service));
 }
 
-/// The answer's item: accounts carry `mappingId`, services `isMapped`.
+/// The answer's item of a write: accounts carry `mappingId`, services `_id` and `isMapped`.
 fn item(kind: PropertyKind, p: &Property) -> Value {
     match kind {
         PropertyKind::Account => {
             json!({"id": p.id, "name": p.name, "description": p.description, "mappingId": p.mapping_id})
         }
         PropertyKind::OrgService => {
-            json!({"id": p.id, "name": p.name, "description": p.description, "isMapped": p.is_mapped})
+            json!({"_id": p.id, "id": p.id, "name": p.name, "description": p.description, "isMapped": p.is_mapped})
         }
     }
 }
@@ -42,33 +43,51 @@ fn items(kind: PropertyKind, rows: &[Property]) -> Vec<Value> {
 }
 
 async fn list_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+    list(state, caller, req, PropertyKind::Account, "accountIds").await
+}
+
+/// Get Organization Services, as the SDK's `dynamicServices` spec has it (`Get-PSServices`):
+/// the same filter pair as Get Accounts, answering `GetMappingPropertyResponse` items.
+async fn list_services(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> ApiResult<HttpResponse> {
+    list(state, caller, req, PropertyKind::OrgService, "serviceIds").await
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    caller: Partner,
+    req: HttpRequest,
+    kind: PropertyKind,
+    ids_param: &str,
+) -> ApiResult<HttpResponse> {
     let q = query_pairs(&req);
-    let wanted: Vec<String> = q
-        .iter()
-        .filter(|(k, _)| k == "accountIds" || k == "accountIds[]")
-        .flat_map(|(_, v)| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    // Evidence: the spec's `returnUnmapped` is a boolean; its wording for other values is a
+    // guess (class-validator's IsBoolean sentence, listed in the vendor-API guesses).
     let return_unmapped = match q.iter().find(|(k, _)| k == "returnUnmapped") {
         None => true,
         Some((_, v)) => crate::domain::validate::parse_bool(v)
             .ok_or_else(|| ApiError::validation_one("returnUnmapped must be a boolean value"))?,
     };
-    let query = AccountsQuery {
-        ids: wanted,
+    let query = PropertyQuery {
+        ids: query_list(&q, ids_param),
         return_unmapped,
     };
-    let list = ops::list(&state.ops, caller.integration.id, query).await?;
-    let out: Vec<Value> = list
-        .iter()
-        .map(|a| json!({"id": a.id, "name": a.name, "description": a.description, "isMapped": a.is_mapped, "mappingId": a.mapping_id}))
-        .collect();
+    let rows = ops::list(&state.ops, caller.integration.id, kind, query).await?;
+    let out: Vec<Value> = rows.iter().map(|p| listed(kind, p)).collect();
     Ok(json_response(StatusCode::OK, &out))
+}
+
+/// An item of a GET listing: `GetMappingPropertyResponse`, whose `isMapped` the newest spec
+/// makes required. Organization services also carry `_id`, since the SDK's dynamic-services
+/// flow reads `$sku._id` to address counts (equal to `id`: a guess, see docs/vendor-api.md).
+fn listed(kind: PropertyKind, p: &Property) -> Value {
+    match kind {
+        PropertyKind::Account => {
+            json!({"id": p.id, "name": p.name, "description": p.description, "isMapped": p.is_mapped, "mappingId": p.mapping_id})
+        }
+        PropertyKind::OrgService => {
+            json!({"_id": p.id, "id": p.id, "name": p.name, "description": p.description, "isMapped": p.is_mapped})
+        }
+    }
 }
 
 async fn create_accounts(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {

@@ -44,7 +44,8 @@ fn new_alert(req: &HttpRequest, strict_types: bool) -> Linted<NewAlert, Rejectio
     let title = f.required_string("title");
     let description = f.required_string("description");
     let alert_id = f.id_string("alertId", true);
-    // Required, as the docs say and the SDK enforces before sending.
+    // Required, as the docs say and the SDK enforces before sending; that the server checks the
+    // ranges too is a guess (docs/vendor-api.md lists it).
     let priority = f.number("priority", Some(1.0), Some(4.0), true);
     let status = f.number("status", Some(1.0), Some(6.0), true);
     let due_date_time = f.optional_date("dueDateTime");

@@ -1,5 +1,6 @@
 //! The vendor API's response shapes, with production's field names and key order.
 
+use crate::domain::ids::ObjectId;
 use crate::domain::NEVER_SYNCED;
 use crate::store::integrations::IntegrationRow;
 use crate::store::vendors::{ServiceRow, VendorRow};
@@ -44,11 +45,19 @@ pub fn vendor_data(v: &VendorRow, skus: &[ServiceRow]) -> Value {
         "externalIntegrationStatus": "notIntegrated",
         "mappingResponsibilities": ["accounts", "services"],
         "modules": v.modules.iter().map(|m| json!({"variation": m, "status": "active", "externalIntegrationStatus": "notIntegrated"})).collect::<Vec<_>>(),
+        "organizationId": vendor_organization_id(&v.id),
         "attributes": [],
         "createdAt": v.created_at,
         "updatedAt": v.updated_at,
         "__v": 0,
     })
+}
+
+/// `VendorData.organizationId` (in the newest SDK model): the organization that owns the vendor
+/// profile. GUESS: production's value is not public; a stable ObjectId derived from the vendor
+/// keeps it ObjectId-shaped and the same on every call and every start.
+pub fn vendor_organization_id(vendor_id: &str) -> String {
+    ObjectId::derived("vendor-organization", vendor_id).into_string()
 }
 
 /// IntegrationData, as GET /organization's bare body and the status PATCH's `data`.

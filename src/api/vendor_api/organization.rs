@@ -50,19 +50,23 @@ async fn update_status(state: web::Data<AppState>, caller: Partner, req: HttpReq
 
 fn status_patch(req: &HttpRequest) -> Linted<StatusPatch, Rejection> {
     let raw = path_param(req, "status");
-    let Some(status) = IntegrationStatus::parse(&raw) else {
-        return Linted::err(Rejection::invalid(format!(
+    // Evidence: the newest spec's VendorIntegrationStatusEnum (SDK `dynamicServices` branch,
+    // `Model/VendorIntegrationStatusEnum.ps1`) holds only these three, and the docs call the
+    // value case-sensitive; the sentence is class-validator's IsEnum wording.
+    let Some(status) = IntegrationStatus::parse_current(&raw) else {
+        let old = IntegrationStatus::parse(&raw).map(|s| {
+            Lint::new(
+                LintCode::OldStatusValue,
+                format!("status {:?} is listed only in older documentation", s.as_str()),
+            )
+        });
+        let refused = Rejection::invalid(format!(
             "status must be one of the following values: {}",
-            IntegrationStatus::ALL.map(|s| s.as_str()).join(", ")
-        )));
+            IntegrationStatus::CURRENT.map(|s| s.as_str()).join(", ")
+        ));
+        return Linted::err(refused).lint(old);
     };
-    let old = (!status.current()).then(|| {
-        Lint::new(
-            LintCode::OldStatusValue,
-            format!("status {:?} is listed only in older documentation", status.as_str()),
-        )
-    });
-    Linted::ok(StatusPatch { status }).lint(old)
+    Linted::ok(StatusPatch { status })
 }
 
 /// Deprecated: the partner's PSA companies that have an active contract, 50 a page after

@@ -75,6 +75,7 @@ fn vendor_update(body: &Value, form: bool, strict_types: bool) -> Linted<VendorU
         && update.vendor_support_page_url.is_none()
         && update.integration_portal_url.is_none()
     {
+        // Evidence: the SDK's Update-PSVendor help ("Must provide at least one property value").
         f.errors.push(
             "Must provide at least one property value: name, description, vendorSupportPageUrl, integrationPortalUrl"
                 .into(),
@@ -124,6 +125,7 @@ fn service_fields(
     if create || f.has("description") {
         s.description = f.string("description", true);
     }
+    // Exact and case-sensitive: SDK commit d9d8f7f ("The API needs these to be case sensitive").
     if create || f.has("category") {
         s.category = f.one_of("category", &CATEGORIES);
     }

@@ -59,12 +59,10 @@ fn new_count(req: &HttpRequest, strict_types: bool) -> Linted<NewCount, Rejectio
     let account_sent_empty = obj.get("accountId").is_some_and(|v| v == "");
     let account_id = f.id_string("accountId", false).filter(|a| !a.is_empty());
     let client_oid = f.optional_string("clientOId").filter(|c| !c.is_empty());
-    let unit_count = f.number(
-        "unitCount",
-        Some(0.0),
-        Some(crate::domain::billing::MAX_UNIT_COUNT),
-        false,
-    );
+    // Evidence: the spec types unitCount a number (the SDK's `[Decimal]`, fractions from its
+    // byte conversion) and CIPP's test quotes production's "unitCount must be a number"; no
+    // upper bound is evidenced. `>= 0` is a guess (docs/vendor-api.md lists it).
+    let unit_count = f.number("unitCount", Some(0.0), None, false);
     if account_id.is_none() && client_oid.is_none() && !f.errors.iter().any(|e| e.starts_with("accountId")) {
         f.errors.insert(0, "accountId should not be empty".into());
         if !account_sent_empty {
@@ -94,6 +92,7 @@ fn new_count(req: &HttpRequest, strict_types: bool) -> Linted<NewCount, Rejectio
             return Linted::new(Err(Rejection::InvalidId), lints);
         }
     }
+    lints.extend(crate::domain::lint::raw_bytes(unit_count));
     let count = NewCount {
         service_id: path_param(req, "serviceId"),
         account,
