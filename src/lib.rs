@@ -70,7 +70,7 @@ impl Application {
             // Beyond loopback, the partner side is never open without a token.
             config.control_token = Some(domain::ids::ApiKey::secret().expose().to_string());
         }
-        let (seed_name, seed_text) = store::seed::source(config.seed.as_deref()).map_err(StartError::Seed)?;
+        let (seed_name, seed_text) = store::seed_parse::source(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
             source,
@@ -90,7 +90,7 @@ impl Application {
         // left with the schema only, and seeded at the next start).
         let (seed, store) = std::thread::scope(|s| {
             let opening = s.spawn(|| Store::open(&config.db));
-            let seed = store::seed::parse_named(seed_name, &seed_text);
+            let seed = store::seed_parse::parse_named(seed_name, &seed_text);
             let store = opening.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (seed, store)
         });
@@ -102,7 +102,7 @@ impl Application {
         if config.reset || !store.is_seeded().map_err(db_err)? {
             store
                 .write_seed(|tx| -> Result<(), ApiError> {
-                    let seeded = store::seed::apply_seeded(tx, &seed, &clock.now_iso())?;
+                    let seeded = store::seeding::apply_seeded(tx, &seed, &clock.now_iso())?;
                     ops::billing::rebuild_seeded(tx, &clock, seeded)
                 })
                 .map_err(|e| StartError::Seed(format!("seeding {}: {e}", config.db)))?;

@@ -11,6 +11,8 @@ pub(crate) mod mapping;
 pub(crate) mod mistakes;
 pub mod psa;
 pub(crate) mod qa;
+pub(crate) mod qa_facts;
+pub(crate) mod qa_steps;
 pub(crate) mod rejection;
 pub(crate) mod validate;
 

@@ -1,129 +1,14 @@
 //! The live QA checklist: Gradient's "Steps to QA the Integration", ticked from what actually
 //! happened (partner actions and accepted vendor calls), never from what a vendor declares.
 //! Each step carries its time and evidence, and the first step not done carries the hint that
-//! Gradient's support would give.
+//! Gradient's support would give. The facts it reads are `qa_facts`, the steps and what
+//! proves them `qa_steps`; here are the rounds, the hints and the verdict.
 
 use super::event::Event;
-use crate::domain::catalog::IntegrationStatus;
+pub use super::qa_facts::{lights_next, CycleCounts, Fact, QaFacts};
+use super::qa_steps::Found;
+pub use super::qa_steps::QaStep;
 use serde::Serialize;
-
-/// One recorded fact: the first event of its kind in a cycle (or a global one, like a billing
-/// rebuild). Later events of the same kind only add to `items`: the checklist needs the first
-/// time something happened and how much of it there was, never the whole history.
-#[derive(Debug, Clone)]
-pub struct Fact {
-    /// The connection cycle (each CONNECT starts a new one); 0 for global facts.
-    pub cycle: i64,
-    pub at: String,
-    pub event: Event,
-    pub global: bool,
-    /// Items all events of this kind in the cycle brought (the ids of bulk creates).
-    pub items: i64,
-}
-
-/// Counts accepted in one cycle.
-#[derive(Debug, Clone, Default)]
-pub struct CycleCounts {
-    pub accepted: i64,
-    pub with_no_build: i64,
-    pub first_at: Option<String>,
-}
-
-/// What the checklist reads: recorded facts plus a few current values for the hints.
-#[derive(Debug, Clone, Default)]
-pub struct QaFacts {
-    pub facts: Vec<Fact>,
-    pub counts: std::collections::HashMap<i64, CycleCounts>,
-    /// The cycle the integration is in now, and whether it is connected.
-    pub current_cycle: i64,
-    pub connected_now: bool,
-    pub portal_url_set: bool,
-    pub vendor_services: usize,
-    pub status_now: Option<String>,
-    /// Times of counts the journal saw rejected as unmapped (404), and of calls with a revoked key.
-    pub unmapped_count_rejections: Vec<String>,
-    pub revoked_key_calls: Vec<String>,
-    pub rebuild_pending: bool,
-}
-
-/// The steps of Gradient's QA document. Every step is matched exhaustively below (what proves
-/// it, its hint), so a new one cannot be added half-wired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QaStep {
-    DisconnectedAtStart,
-    Connect,
-    TokenGenerated,
-    PortalOpened,
-    Authenticated,
-    NextLit,
-    AccountsSynced,
-    AccountsMapped,
-    ServicesSynced,
-    ServicesMapped,
-    Finished,
-    SyncInitiated,
-    UsageVisible,
-    Disconnected,
-}
-
-impl QaStep {
-    /// The steps of one round, in the order of the QA document.
-    pub const ROUND: [QaStep; 12] = [
-        QaStep::Connect,
-        QaStep::TokenGenerated,
-        QaStep::PortalOpened,
-        QaStep::Authenticated,
-        QaStep::NextLit,
-        QaStep::AccountsSynced,
-        QaStep::AccountsMapped,
-        QaStep::ServicesSynced,
-        QaStep::ServicesMapped,
-        QaStep::Finished,
-        QaStep::SyncInitiated,
-        QaStep::UsageVisible,
-    ];
-
-    /// The step's key in the checklist (round 2 adds `_again`).
-    pub fn key(self) -> &'static str {
-        match self {
-            QaStep::DisconnectedAtStart => "disconnected_at_start",
-            QaStep::Connect => "connect",
-            QaStep::TokenGenerated => "token_generated",
-            QaStep::PortalOpened => "portal_opened",
-            QaStep::Authenticated => "authenticated",
-            QaStep::NextLit => "next_lit",
-            QaStep::AccountsSynced => "accounts_synced",
-            QaStep::AccountsMapped => "accounts_mapped",
-            QaStep::ServicesSynced => "services_synced",
-            QaStep::ServicesMapped => "services_mapped",
-            QaStep::Finished => "finished",
-            QaStep::SyncInitiated => "sync_initiated",
-            QaStep::UsageVisible => "usage_visible",
-            QaStep::Disconnected => "disconnected",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            QaStep::DisconnectedAtStart => "If the integration is connected, disconnect it",
-            QaStep::Connect => "Click Connect on the integration",
-            QaStep::TokenGenerated => "Generate API Token",
-            QaStep::PortalOpened => "Open Vendor Portal",
-            QaStep::Authenticated => "Authenticate the integration",
-            QaStep::NextLit => "Confirm Next lights up (status pending)",
-            QaStep::AccountsSynced => "Confirm accounts have synced in for mapping",
-            QaStep::AccountsMapped => "Map the accounts created",
-            QaStep::ServicesSynced => "Confirm services have synced in for mapping",
-            QaStep::ServicesMapped => "Map the services created",
-            QaStep::Finished => "Finish the integration setup",
-            QaStep::SyncInitiated => "Within the vendor portal, initiate a sync",
-            QaStep::UsageVisible => {
-                "Refresh the Billing page: usage has synced in for the mapped accounts and services"
-            }
-            QaStep::Disconnected => "Disconnect the integration, to do it all again",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Step {
@@ -153,45 +38,7 @@ pub struct Checklist {
     pub steps: Vec<Step>,
 }
 
-struct Found {
-    at: String,
-    evidence: String,
-}
-
-impl Found {
-    fn new(fact: &Fact, evidence: impl Into<String>) -> Self {
-        Found {
-            at: fact.at.clone(),
-            evidence: evidence.into(),
-        }
-    }
-}
-
-/// Whether a status lit Next: a status_set to pending or active, or the automatic turn to active.
-pub fn lights_next(event: &Event) -> bool {
-    match event {
-        Event::StatusSet { status } => status.lights_next(),
-        Event::StatusAutoActive { .. } => true,
-        _ => false,
-    }
-}
-
 impl QaFacts {
-    /// The facts of one cycle, global ones aside, oldest first.
-    fn of_cycle(&self, cycle: i64) -> impl Iterator<Item = &Fact> + '_ {
-        self.facts.iter().filter(move |f| !f.global && f.cycle == cycle)
-    }
-
-    /// The first fact of the cycle `pick` accepts, with what it picked from the event.
-    fn first<'a, T>(&'a self, cycle: i64, pick: impl Fn(&'a Event) -> Option<T>) -> Option<(&'a Fact, T)> {
-        self.of_cycle(cycle).find_map(|f| pick(&f.event).map(|t| (f, t)))
-    }
-
-    /// The first fact of the cycle that matches.
-    fn first_that(&self, cycle: i64, is: impl Fn(&Event) -> bool) -> Option<&Fact> {
-        self.of_cycle(cycle).find(|f| is(&f.event))
-    }
-
     /// The cycles of the two rounds the checklist judges: the last two complete rounds (every
     /// step of the round done in one connection), each begun by a CONNECT after the disconnect
     /// that starts QA (or after the very first CONNECT when the integration was never connected
@@ -237,159 +84,6 @@ impl QaFacts {
     fn round_ended(&self, cycle: i64) -> bool {
         self.first_that(cycle, |e| matches!(e, Event::Disconnected(_)))
             .is_some()
-    }
-
-    fn step_found(&self, step: QaStep, cycle: i64) -> Option<Found> {
-        match step {
-            // Both are found by the rounds themselves.
-            QaStep::DisconnectedAtStart | QaStep::Disconnected => None,
-            QaStep::Connect => self
-                .first(cycle, |e| match e {
-                    Event::Connected { modules } => Some(modules),
-                    _ => None,
-                })
-                .map(|(f, modules)| Found::new(f, format!("CONNECT pressed, modules: {}", modules.join(", ")))),
-            QaStep::TokenGenerated => self
-                .first(cycle, |e| match e {
-                    Event::TokenGenerated { key_hint, .. } => Some(key_hint),
-                    _ => None,
-                })
-                .map(|(f, hint)| Found::new(f, format!("partner API key …{hint} generated"))),
-            // An open with the URL set counts over an earlier one that showed a blank page.
-            QaStep::PortalOpened => self
-                .first(cycle, |e| match e {
-                    Event::PortalOpened { url: Some(url) } => Some(Some(url)),
-                    _ => None,
-                })
-                .or_else(|| {
-                    self.first(cycle, |e| match e {
-                        Event::PortalOpened { url } => Some(url.as_ref()),
-                        _ => None,
-                    })
-                })
-                .map(|(f, url)| match url {
-                    Some(u) => Found::new(f, format!("OPEN VENDOR PORTAL opened {u}")),
-                    None => Found::new(
-                        f,
-                        "OPEN VENDOR PORTAL pressed, but no integrationPortalUrl was set (blank page)",
-                    ),
-                }),
-            QaStep::Authenticated => self
-                .first_that(cycle, |e| matches!(e, Event::Authenticated {}))
-                .map(|f| Found::new(f, "first vendor API call accepted with the new partner key")),
-            // A status the vendor set counts over the automatic turn to active.
-            QaStep::NextLit => self
-                .first(cycle, |e| match e {
-                    Event::StatusSet { status } if status.lights_next() => Some(Some(*status)),
-                    _ => None,
-                })
-                .or_else(|| {
-                    self.first(cycle, |e| match e {
-                        Event::StatusAutoActive { .. } => Some(None),
-                        _ => None,
-                    })
-                })
-                .map(|(f, status): (&Fact, Option<IntegrationStatus>)| match status {
-                    Some(s) => {
-                        let s = s.as_str();
-                        Found::new(
-                            f,
-                            format!("vendor set the status to {s} (PATCH /organization/status/{s})"),
-                        )
-                    }
-                    None => Found::new(f, "status turned active with the first accepted usage or alert"),
-                }),
-            QaStep::AccountsSynced => {
-                let created = |e: &Event| matches!(e, Event::AccountsCreated { .. });
-                self.first_that(cycle, created).map(|f| {
-                    let n: i64 = self
-                        .of_cycle(cycle)
-                        .filter(|f| created(&f.event))
-                        .map(|f| f.items)
-                        .sum();
-                    Found::new(f, format!("{n} account(s) created with POST /organization/accounts"))
-                })
-            }
-            QaStep::AccountsMapped => self
-                .first(cycle, |e| match e {
-                    Event::AccountMapped {
-                        account_id,
-                        name,
-                        psa_account_name,
-                        source,
-                        ..
-                    } => Some((account_id, name, psa_account_name, *source)),
-                    _ => None,
-                })
-                .map(|(f, (id, name, psa, source))| {
-                    let source = source.as_str();
-                    Found::new(
-                        f,
-                        match (name, psa) {
-                            (Some(name), Some(psa)) => format!("account {name} ({id}) mapped to {psa} ({source})"),
-                            _ => format!("account {id} mapped ({source})"),
-                        },
-                    )
-                }),
-            QaStep::ServicesSynced => {
-                let created = self.first_that(cycle, |e| {
-                    matches!(e, Event::ServiceCreated { .. } | Event::ServicesCreated { .. })
-                });
-                let mapped = || self.first_that(cycle, |e| matches!(e, Event::ServiceMapped { .. }));
-                let available = || format!("{} vendor-level service(s) available for mapping", self.vendor_services);
-                match created {
-                    Some(f) => Some(Found::new(f, "service created by the vendor")),
-                    // Vendor-level services survive a disconnect: they are there for mapping already.
-                    None if self.vendor_services > 0 && mapped().is_some() => Some(Found::new(mapped()?, available())),
-                    None if self.vendor_services > 0 && self.connected_now && cycle == self.current_cycle => {
-                        let f = self.first_that(cycle, |e| matches!(e, Event::Connected { .. }))?;
-                        Some(Found::new(f, available()))
-                    }
-                    None => None,
-                }
-            }
-            QaStep::ServicesMapped => self
-                .first(cycle, |e| match e {
-                    Event::ServiceMapped {
-                        service_id,
-                        name,
-                        psa_product_ids,
-                        source,
-                    } => Some((name.as_deref().unwrap_or(service_id), psa_product_ids.len(), *source)),
-                    _ => None,
-                })
-                .map(|(f, (name, products, source))| {
-                    Found::new(
-                        f,
-                        format!(
-                            "service {name} mapped to {products} PSA product(s) ({})",
-                            source.as_str()
-                        ),
-                    )
-                }),
-            QaStep::Finished => self
-                .first_that(cycle, |e| matches!(e, Event::Finished { .. }))
-                .map(|f| Found::new(f, "FINISH pressed")),
-            QaStep::SyncInitiated => self.counts.get(&cycle).filter(|c| c.accepted > 0).and_then(|c| {
-                Some(Found {
-                    at: c.first_at.clone()?,
-                    evidence: format!("{} count(s) accepted for mapped accounts and services", c.accepted),
-                })
-            }),
-            QaStep::UsageVisible => {
-                let counts = self.counts.get(&cycle)?;
-                let first = counts.first_at.as_ref()?;
-                self.facts.iter().find_map(|f| match f.event {
-                    Event::BillingRebuilt { with_usage, .. } if f.global && f.at >= *first && with_usage > 0 => {
-                        Some(Found::new(
-                            f,
-                            format!("billing view rebuilt with {with_usage} card(s) showing vendor usage"),
-                        ))
-                    }
-                    _ => None,
-                })
-            }
-        }
     }
 
     fn hint(&self, step: QaStep, round: u8, cycle: Option<i64>) -> String {
@@ -468,28 +162,6 @@ impl QaFacts {
             QaStep::Disconnected => "Disconnect the integration (and on your vendor side), then go through every step again to \
                 show partners can disconnect and reconnect."
                 .into(),
-        }
-    }
-
-    /// What a done step did that production would not accept as it is.
-    fn step_warning(&self, step: QaStep, cycle: i64) -> Option<String> {
-        match step {
-            QaStep::PortalOpened => {
-                let mut opens = self
-                    .of_cycle(cycle)
-                    .filter_map(|f| match &f.event {
-                        Event::PortalOpened { url } => Some(url),
-                        _ => None,
-                    })
-                    .peekable();
-                opens.peek()?;
-                opens.all(Option::is_none).then(|| {
-                    "No integrationPortalUrl was set, so the partner got a blank page: set it with \
-                     PATCH /api/vendor-api (integrationPortalUrl), then press OPEN VENDOR PORTAL again."
-                        .to_string()
-                })
-            }
-            _ => None,
         }
     }
 
@@ -578,6 +250,7 @@ impl QaFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::catalog::IntegrationStatus;
     use crate::domain::event::MappingSource;
 
     fn fact(cycle: i64, at: &str, event: Event) -> Fact {

@@ -58,16 +58,16 @@ pub fn vendor_activity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{seed, Store};
+    use crate::store::{seed, seed_parse, seeding, Store};
 
     #[test]
     fn only_current_activity_turns_pending_active_and_only_once() {
         let store = Store::open(":memory:").unwrap();
-        let seed = seed::load(None).unwrap();
+        let seed = seed_parse::load(None).unwrap();
         let now = "2026-11-28T10:00:00.000Z";
         store
             .write(|tx| -> ApiResult<()> {
-                seed::apply(tx, &seed, now)?;
+                seeding::apply(tx, &seed, now)?;
                 let id = integrations::list(tx, &seed::partner_id(&seed))?.remove(0).id;
                 integrations::set_status(tx, &id, IntegrationStatus::Pending)?;
                 let pending = integrations::get(tx, &id)?.unwrap();

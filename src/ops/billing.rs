@@ -24,7 +24,7 @@ pub fn rebuild_cards(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiRes
 
 /// The billing view of a partner whose PSA was just written from a seed (a reset, a first
 /// start, a new partner), built from the lines the writing handed back rather than read back.
-pub fn rebuild_seeded(tx: &Connection, clock: &Clock, seeded: crate::store::seed::Seeded) -> ApiResult<()> {
+pub fn rebuild_seeded(tx: &Connection, clock: &Clock, seeded: crate::store::seeding::Seeded) -> ApiResult<()> {
     rebuild_from(tx, clock, &seeded.partner_id, seeded.billable_lines).map(|_| ())
 }
 

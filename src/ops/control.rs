@@ -8,7 +8,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::gate::Gate;
 use crate::ops::Ops;
 use crate::store::psa::{Partner, RemovedCompany, Ticket};
-use crate::store::seed::{self, Seed};
+use crate::store::seed::Seed;
+use crate::store::seeding;
 use crate::store::{events, integrations, psa, vendors};
 use chrono::{DateTime, Utc};
 use parking_lot::RwLock;
@@ -21,7 +22,7 @@ pub async fn reset_to(ops: &Ops, gate: &Gate, seed: Seed) -> ApiResult<()> {
     ops.rebuild.cancel_all();
     let clock = ops.clock.clone();
     ops.write_seed(move |tx| {
-        let seeded = seed::apply_seeded(tx, &seed, &clock.now_iso())?;
+        let seeded = seeding::apply_seeded(tx, &seed, &clock.now_iso())?;
         super::billing::rebuild_seeded(tx, &clock, seeded)
     })
     .await?;

@@ -128,7 +128,7 @@ pub fn create(tx: &Connection, clock: &Clock, template: &Seed, wanted: Wanted) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{integrations, psa, Store};
+    use crate::store::{integrations, psa, seed_parse, seeding, Store};
 
     fn wanted(name: &str) -> Wanted {
         Wanted {
@@ -145,10 +145,10 @@ mod tests {
         let made = |seed_value: u64| {
             let store = Store::open(":memory:").unwrap();
             let clock = Clock::from_settings(crate::clock::parse_time("2027-01-31T12:00:00.000Z"), Some(seed_value));
-            let seed = seed::load(None).unwrap();
+            let seed = seed_parse::load(None).unwrap();
             store
                 .write(|tx| -> ApiResult<_> {
-                    seed::apply(tx, &seed, &clock.now_iso())?;
+                    seeding::apply(tx, &seed, &clock.now_iso())?;
                     let first = seed::partner_id(&seed);
                     let b = create(tx, &clock, &seed, wanted("B"))?;
                     let c = create(tx, &clock, &template(&seed, Some(PsaKind::Autotask))?, wanted("C"))?;

@@ -5,6 +5,7 @@ use super::integrations::{self as ops, IntegrationCard};
 use crate::clock::{parse_time, Clock};
 use crate::error::{ApiError, ApiResult};
 use crate::store::seed::{self, Seed};
+use crate::store::seeding;
 use crate::store::{snapshot, Store};
 use serde_json::Value;
 
@@ -14,7 +15,7 @@ fn seeded() -> (Store, Clock, String) {
     let seed = Seed::parse(seed::DEFAULT_SEED).unwrap();
     let kickoff = seed.demo_keys().integration_id;
     store
-        .write(|tx| -> ApiResult<()> { Ok(seed::apply(tx, &seed, &clock.now_iso())?) })
+        .write(|tx| -> ApiResult<()> { Ok(seeding::apply(tx, &seed, &clock.now_iso())?) })
         .unwrap();
     (store, clock, kickoff)
 }

@@ -19,6 +19,8 @@ pub(crate) mod mappings;
 pub(crate) mod partners;
 pub(crate) mod psa;
 pub mod seed;
+pub mod seed_parse;
+pub mod seeding;
 pub(crate) mod snapshot;
 pub(crate) mod usage;
 pub(crate) mod vendors;
@@ -582,5 +584,7 @@ impl CachedRow for Connection {
     }
 }
 
+#[cfg(test)]
+mod connection_tests;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! Partners: the seeded one, and the isolated ones `POST /sim/partners` creates from the seed's
 //! template, each with its own PSA, integrations, keys, billing view and QA history.
 
-use super::seed::{self, RowIds, Seed};
+use super::seed::{RowIds, Seed};
+use super::seeding;
 use crate::domain::ids::ApiKey;
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -27,10 +28,10 @@ pub struct NewPartner<'a> {
 /// partner's id and the vendor's.
 ///
 /// Answers the partner's billable lines as written, which its first billing view is built from.
-pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<seed::Seeded> {
+pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<seeding::Seeded> {
     let t = &p.template.partner;
-    seed::insert_partner(tx, p.id, p.name, &t.psa, &t.psa_url, &t.currency)?;
-    let psa = seed::write_psa(tx, p.template, p.id, RowIds::Partner(p.id))?;
+    seeding::insert_partner(tx, p.id, p.name, &t.psa, &t.psa_url, &t.currency)?;
+    let psa = seeding::write_psa(tx, p.template, p.id, RowIds::Partner(p.id))?;
     let board = psa.default_board;
     let vendors: Vec<(String, String)> = tx
         .prepare("SELECT id, modules FROM vendor ORDER BY rowid")?
@@ -39,7 +40,7 @@ pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<seed::Seeded>
     for (vendor_id, modules) in vendors {
         let modules = super::modules_from_json(&modules);
         if vendor_id == p.vendor_id {
-            seed::insert_connected_integration(
+            seeding::insert_connected_integration(
                 tx,
                 p.integration_id,
                 &vendor_id,
@@ -53,10 +54,10 @@ pub fn create(tx: &Connection, p: &NewPartner) -> rusqlite::Result<seed::Seeded>
         } else {
             let id =
                 crate::domain::ids::ObjectId::derived("integration", &format!("{}:{vendor_id}", p.id)).into_string();
-            seed::insert_integration(tx, &id, &vendor_id, p.id, &modules, board.as_deref())?;
+            seeding::insert_integration(tx, &id, &vendor_id, p.id, &modules, board.as_deref())?;
         }
     }
-    Ok(seed::Seeded {
+    Ok(seeding::Seeded {
         partner_id: p.id.to_string(),
         billable_lines: psa.billable_lines,
     })
