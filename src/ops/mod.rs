@@ -10,6 +10,7 @@ pub(crate) mod cards;
 pub(crate) mod control;
 pub(crate) mod csv_usage;
 pub(crate) mod integrations;
+pub(crate) mod mappings;
 pub(crate) mod organization;
 pub(crate) mod partners;
 pub(crate) mod profile;

@@ -2,6 +2,7 @@
 //! each request gets, with the whole state compared around every refusal.
 
 use super::integrations::{self as ops, IntegrationCard};
+use super::mappings;
 use crate::clock::{parse_time, Clock};
 use crate::error::{ApiError, ApiResult};
 use crate::store::seed::{self, Seed};
@@ -50,14 +51,14 @@ fn every_operation_on_an_unknown_integration_answers_the_same_404_and_writes_not
         not_found(refused(&store, |tx| ops::generate_token(tx, c, "nope"))),
         not_found(refused(&store, |tx| ops::open_vendor_portal(tx, c, "nope"))),
         not_found(refused(&store, |tx| {
-            ops::enter_step(tx, c, "nope", crate::domain::catalog::SetupStep::Review)
+            mappings::enter_step(tx, c, "nope", crate::domain::catalog::SetupStep::Review)
         })),
-        not_found(refused(&store, |tx| ops::auto_map(tx, c, "nope"))),
-        not_found(refused(&store, |tx| ops::mappings_view(tx, "nope"))),
-        not_found(refused(&store, |tx| ops::map_account(tx, c, "nope", "a", "b"))),
-        not_found(refused(&store, |tx| ops::unmap_account(tx, c, "nope", "a"))),
-        not_found(refused(&store, |tx| ops::map_service(tx, c, "nope", "s", &[]))),
-        not_found(refused(&store, |tx| ops::unmap_service(tx, c, "nope", "s"))),
+        not_found(refused(&store, |tx| mappings::auto_map(tx, c, "nope"))),
+        not_found(refused(&store, |tx| mappings::mappings_view(tx, "nope"))),
+        not_found(refused(&store, |tx| mappings::map_account(tx, c, "nope", "a", "b"))),
+        not_found(refused(&store, |tx| mappings::unmap_account(tx, c, "nope", "a"))),
+        not_found(refused(&store, |tx| mappings::map_service(tx, c, "nope", "s", &[]))),
+        not_found(refused(&store, |tx| mappings::unmap_service(tx, c, "nope", "s"))),
         not_found(refused(&store, |tx| ops::finish(tx, c, "nope"))),
         not_found(refused(&store, |tx| ops::disconnect(tx, c, "nope"))),
         not_found(refused(&store, |tx| ops::set_alert_board(tx, "nope", None))),
@@ -102,7 +103,7 @@ fn the_wizard_runs_on_the_store_alone_and_each_refusal_rolls_back() {
         Some(&keys.partner_api_key[keys.partner_api_key.len() - 4..])
     );
     // Mapping waits for the vendor to set the status: nothing lights Next yet.
-    let err = refused(&store, |tx| ops::auto_map(tx, c, &id));
+    let err = refused(&store, |tx| mappings::auto_map(tx, c, &id));
     assert!(matches!(err, ApiError::Conflict(ref m) if m.starts_with("Mapping opens after Next")));
     let err = refused(&store, |tx| ops::finish(tx, c, &id));
     assert!(matches!(err, ApiError::Conflict(_)));

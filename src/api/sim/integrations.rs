@@ -7,6 +7,7 @@ use crate::api::path_param;
 use crate::domain::catalog::SetupStep;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::integrations as ops;
+use crate::ops::mappings;
 use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -115,7 +116,7 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
     let clock = state.ops.clock.clone();
     let card = state
         .ops
-        .write(move |tx| ops::enter_step(tx, &clock, &id, step))
+        .write(move |tx| mappings::enter_step(tx, &clock, &id, step))
         .await?;
     Ok(json_response(StatusCode::OK, &card))
 }
@@ -123,13 +124,16 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
 async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let clock = state.ops.clock.clone();
-    let out = state.ops.write(move |tx| ops::auto_map(tx, &clock, &id)).await?;
+    let out = state.ops.write(move |tx| mappings::auto_map(tx, &clock, &id)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
 async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let out = state.ops.read_off_thread(move |c| ops::mappings_view(c, &id)).await?;
+    let out = state
+        .ops
+        .read_off_thread(move |c| mappings::mappings_view(c, &id))
+        .await?;
     Ok(json_response(StatusCode::OK, &out))
 }
 
@@ -151,7 +155,7 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
     let clock = state.ops.clock.clone();
     let row = state
         .ops
-        .write(move |tx| ops::map_account(tx, &clock, &id, &account_id, &psa_id))
+        .write(move |tx| mappings::map_account(tx, &clock, &id, &account_id, &psa_id))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
 }
@@ -162,7 +166,7 @@ async fn unmap_account(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
     let clock = state.ops.clock.clone();
     let row = state
         .ops
-        .write(move |tx| ops::unmap_account(tx, &clock, &id, &account_id))
+        .write(move |tx| mappings::unmap_account(tx, &clock, &id, &account_id))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
 }
@@ -185,7 +189,7 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
     let clock = state.ops.clock.clone();
     let row = state
         .ops
-        .write(move |tx| ops::map_service(tx, &clock, &id, &service_id, &products))
+        .write(move |tx| mappings::map_service(tx, &clock, &id, &service_id, &products))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
 }
@@ -196,7 +200,7 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
     let clock = state.ops.clock.clone();
     let row = state
         .ops
-        .write(move |tx| ops::unmap_service(tx, &clock, &id, &service_id))
+        .write(move |tx| mappings::unmap_service(tx, &clock, &id, &service_id))
         .await?;
     Ok(json_response(StatusCode::OK, &row))
 }
