@@ -74,6 +74,7 @@ pub fn parts(
             truncated: false,
             lints: vec![],
             fault: None,
+            parity: None,
         });
     });
     let strict = state.config.strict_types;

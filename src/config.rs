@@ -149,6 +149,40 @@ pub struct Config {
     #[arg(help_heading = "Network", long, env = "SYNTH_SIM_WORKERS", default_value_t = 0)]
     pub workers: usize,
 
+    /// Shadow mode: every vendor API call is also sent to this upstream (production's base URL,
+    /// e.g. https://app.usegradient.com) and the two answers compared (GET /sim/parity). The
+    /// simulator's own answer never waits for it.
+    #[arg(help_heading = "Shadow", long, env = "SYNTH_SIM_SHADOW")]
+    pub shadow: Option<String>,
+
+    /// The GRADIENT-TOKEN the upstream accepts (your seeded account's), sent in place of the
+    /// call's own; shown nowhere.
+    #[arg(
+        help_heading = "Shadow",
+        long,
+        env = "SYNTH_SIM_SHADOW_TOKEN",
+        hide_env_values = true
+    )]
+    pub shadow_token: Option<Secret>,
+
+    /// Send writes (POST, PATCH) upstream too, not only reads: the upstream is your real account.
+    #[arg(
+        help_heading = "Shadow",
+        long,
+        env = "SYNTH_SIM_SHADOW_WRITES",
+        default_value_t = false
+    )]
+    pub shadow_writes: bool,
+
+    /// How long an upstream answer may take before the call counts as unreachable.
+    #[arg(
+        help_heading = "Shadow",
+        long,
+        env = "SYNTH_SIM_SHADOW_TIMEOUT_MS",
+        default_value_t = 5000
+    )]
+    pub shadow_timeout_ms: u64,
+
     /// Print nothing per vendor API call (by default each call prints one line).
     #[arg(help_heading = "Journal", long, env = "SYNTH_SIM_QUIET", default_value_t = false)]
     pub quiet: bool,
@@ -253,6 +287,40 @@ impl Config {
             deterministic: false,
             random_seed: None,
             command: None,
+            shadow: None,
+            shadow_token: None,
+            shadow_writes: false,
+            shadow_timeout_ms: 5000,
         }
+    }
+}
+
+/// A credential given on the command line: its `Debug` shows nothing of it, so no log of the
+/// settings can leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_string())
     }
 }

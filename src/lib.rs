@@ -13,6 +13,7 @@ pub(crate) mod gate;
 pub(crate) mod ops;
 pub mod process;
 pub(crate) mod scenarios;
+pub(crate) mod shadow;
 pub mod state;
 pub mod store;
 pub(crate) mod tls;
@@ -58,6 +59,9 @@ pub enum StartError {
     Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
     Tls(String),
+    /// A `--shadow` setting that cannot work, named by its flag.
+    #[error("{0}")]
+    Shadow(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -70,6 +74,7 @@ impl Application {
             // Beyond loopback, the partner side is never open without a token.
             config.control_token = Some(domain::ids::ApiKey::secret().expose().to_string());
         }
+        let upstream = shadow_settings(&config).map_err(StartError::Shadow)?;
         let (seed_name, seed_text) = store::seed_parse::source(config.seed.as_deref()).map_err(StartError::Seed)?;
         let db_err = |source| StartError::Database {
             path: config.db.clone(),
@@ -130,6 +135,9 @@ impl Application {
         let allowed_hosts = api::guard::allowed_hosts(&config.bind, &config.allowed_hosts);
         let state = aweb::Data::new(AppState::new(config, store, seed, clock, allowed_hosts));
         state::spawn_workers(state.clone());
+        if let (Some(url), Some(token)) = (upstream, state.config.shadow_token.clone()) {
+            state::start_shadow(&state, url, token)?;
+        }
         let app_state = state.clone();
         // A stop waits at most this long for calls in flight before it closes them.
         let server = HttpServer::new(move || build_app(app_state.clone())).shutdown_timeout(5);
@@ -179,6 +187,22 @@ impl Application {
     pub fn server(self) -> Server {
         self.server
     }
+}
+
+/// The upstream of `--shadow`, checked before anything starts: a URL that cannot work, a
+/// missing token or `--shadow-writes` alone are refused, each naming its flag.
+fn shadow_settings(config: &Config) -> Result<Option<reqwest::Url>, String> {
+    let Some(raw) = &config.shadow else {
+        if config.shadow_writes || config.shadow_token.is_some() {
+            return Err("--shadow-writes and --shadow-token need --shadow URL (the upstream to compare with)".into());
+        }
+        return Ok(None);
+    };
+    let url = shadow::parse_upstream(raw)?;
+    if config.shadow_token.as_ref().is_none_or(|t| t.expose().is_empty()) {
+        return Err("--shadow needs --shadow-token TOKEN: the GRADIENT-TOKEN the upstream accepts".into());
+    }
+    Ok(Some(url))
 }
 
 /// The app factory: every route, middleware and error handler. Tests use it through

@@ -4,10 +4,11 @@
 
 use crate::api::vendor_api::copies::Copies;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::gate::{Gate, GateSettings};
 use crate::ops::snapshots::Snapshots;
 use crate::ops::Ops;
+use crate::shadow::Shadow;
 use crate::store::seed::Seed;
 use crate::store::Store;
 use actix_web::web;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub(crate) allowed_hosts: Vec<String>,
     /// The vendor API's copies of stored answers (see `api::vendor_api::copies`).
     pub(crate) vendor_api: Copies,
+    /// Shadow mode's upstream, under `--shadow` (see `shadow`).
+    pub(crate) shadow: std::sync::OnceLock<Shadow>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             snapshots: Snapshots::default(),
             allowed_hosts,
             vendor_api: Copies::default(),
+            shadow: std::sync::OnceLock::new(),
             seed: parking_lot::RwLock::new(seed),
             scenario: tokio::sync::Mutex::new(()),
             config,
@@ -66,6 +70,21 @@ impl AppState {
     pub(crate) fn strict_types(&self) -> bool {
         self.config.strict_types
     }
+}
+
+/// Starts shadow mode's thread. Its verdicts mark the journal and print `parity:` lines; it
+/// holds the state weakly, so a stopped simulator's thread ends with it.
+pub fn start_shadow(state: &web::Data<AppState>, upstream: reqwest::Url, token: Secret) -> std::io::Result<()> {
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    let marker: crate::shadow::Marker = Box::new(move |entry_id, verdict, line| {
+        if let Some(s) = weak.upgrade() {
+            s.gate.mark_parity(entry_id, verdict, line);
+        }
+    });
+    let timeout = Duration::from_millis(state.config.shadow_timeout_ms);
+    let shadow = Shadow::start(upstream, token, state.config.shadow_writes, timeout, marker)?;
+    let _ = state.shadow.set(shadow);
+    Ok(())
 }
 
 /// The background workers: the debounced billing rebuild and the alert queue.

@@ -14,7 +14,7 @@ import { renderJournal } from './journal.js';
 
 const ROUTES = [
   { re: /^#\/integrations\/?$/, nav: 'integrations', render: renderIntegrations, title: 'Integrations' },
-  { re: /^#\/setup\/([^/]+)\/?$/, nav: 'integrations', render: renderSetup, title: 'Integration setup' },
+  { re: /^#\/setup\/([^/]+)(?:\/([a-z_]+))?\/?$/, nav: 'integrations', render: renderSetup, title: 'Integration setup' },
   { re: /^#\/billing\/?$/, nav: 'billing', render: renderBilling, title: 'Billing' },
   { re: /^#\/tickets\/?$/, nav: 'tickets', render: renderTickets, title: 'Tickets' },
   { re: /^#\/qa\/?$/, nav: 'qa', render: renderQa, title: 'QA checklist' },
@@ -38,7 +38,7 @@ async function route() {
   const hash = location.hash || '#/integrations';
   const r = ROUTES.find((x) => x.re.test(hash));
   if (!r) { navigate('#/integrations'); return; }
-  const params = hash.match(r.re).slice(1).map(decodeURIComponent);
+  const params = hash.match(r.re).slice(1).map((p) => (p === undefined ? undefined : decodeURIComponent(p)));
   if (currentCtx) for (const fn of currentCtx.cleanups) { try { fn(); } catch { /* ignore */ } }
   const ctx = makeCtx();
   currentCtx = ctx;
@@ -67,7 +67,7 @@ function renderHeaderIntegration() {
     h('a', { href: `#/setup/${encodeURIComponent(card.id)}`, class: 'hdr-integration', testid: 'header-integration', title: 'The integration you are looking at' },
       h('span', { class: 'hdr-label' }, 'Integration'),
       h('span', { class: 'hdr-vendor', testid: 'header-integration-name' }, card.vendorName),
-      h('span', { class: ['hdr-state', `state-${card.state}`], testid: 'header-integration-state' }, card.stateLabel || card.state)));
+      h('span', { class: ['hdr-state', `state-${card.state}`, (card.status === 'error' || card.status === 'disabled') && card.state !== 'ready_to_connect' && 'state-error'], testid: 'header-integration-state', title: card.stateLabel || card.state }, card.stateLabel || card.state)));
 }
 
 function renderPartner() {

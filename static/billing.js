@@ -16,7 +16,13 @@ const TYPE_LABEL = { new_revenue: 'New Revenue', reconcile: 'Reconcile', no_chan
 const ACTIONED = new Set(['approved', 'adjusted', 'dismissed', 'actioned']);
 
 // View settings survive navigation within the session.
-const prefs = { view: 'card', groupBy: 'account', search: '', vendorId: '', includeActioned: false };
+const prefs = { view: 'card', groupBy: 'account', search: '', vendorId: '', includeActioned: false, type: '' };
+
+// Cards are drawn a page at a time (more as the partner scrolls): 10,000 cards at once were a
+// page 442,000 px tall that took seconds to lay out.
+const PAGE = 120;
+const TILES = [['reconcile', 'Reconcile', 'summary-reconcile'], ['new_revenue', 'New Revenue', 'summary-new-revenue'],
+  ['no_change', 'No Change', 'summary-no-change'], ['psa_only', 'PSA only', 'summary-psa-only']];
 
 export async function renderBilling(main, _params, ctx) {
   const page = new BillingPage(main, ctx);
@@ -48,6 +54,9 @@ class BillingPage {
   setData(data) {
     this.data = data || { cards: [] };
     this.cards = new Map((this.data.cards || []).map((c) => [c.id, c]));
+    // What the search box looks in, lower-cased once rather than on every keystroke.
+    this.haystack = new Map((this.data.cards || []).map((c) => [c.id,
+      [c.serviceName, c.productCode, c.accountName, c.contractName, ...(c.vendors || []).map((v) => v.name)].filter(Boolean).join('\n').toLowerCase()]));
     for (const id of [...this.selected]) if (!this.cards.has(id)) this.selected.delete(id);
   }
 
@@ -80,12 +89,12 @@ class BillingPage {
     const viewToggle = h('div', { class: 'seg', role: 'group', 'aria-label': 'View' },
       ['card', 'list'].map((v) => h('button', {
         type: 'button', class: ['seg-btn', prefs.view === v && 'active'], testid: `view-${v}`, 'aria-pressed': String(prefs.view === v),
-        onclick: async () => { if (prefs.view === v) return; prefs.view = v; await this.load().catch((e) => toastError(e)); },
+        onclick: () => { if (prefs.view === v) return; prefs.view = v; this.renderPage(); this.main.querySelector(`[data-testid=view-${v}]`).focus(); },
       }, v === 'card' ? 'Card view' : 'List view')));
     const groupSel = prefs.view === 'list' ? h('label', { class: 'inline-label' }, 'Group by ',
       h('select', {
         class: 'input', testid: 'billing-group-by',
-        onchange: async (e) => { prefs.groupBy = e.target.value; await this.load().catch((er) => toastError(er)); },
+        onchange: (e) => { prefs.groupBy = e.target.value; this.renderPage(); },
       }, [['account', `${terms(d).account} (accounts)`], ['service', 'Services'], ['contract', `${terms(d).contract} (contracts)`]].map(([v, l]) => h('option', { value: v, selected: prefs.groupBy === v }, l)))) : null;
     const actionedToggle = h('label', { class: 'toggle' },
       h('input', { type: 'checkbox', testid: 'billing-include-actioned', checked: prefs.includeActioned, onchange: async (e) => { prefs.includeActioned = e.target.checked; await this.load().catch((er) => toastError(er)); } }),
@@ -108,6 +117,7 @@ class BillingPage {
           button('RELOAD', { iconName: 'refresh', testid: 'btn-billing-reload', title: 'Read the last rebuild again (as a browser reload)', onClick: (b) => this.reload(b) }),
           button('REBUILD', { kind: 'primary', testid: 'btn-billing-rebuild', title: 'Rebuild the billing view now (POST /sim/billing/rebuild)', onClick: (b) => this.rebuild(b) }))),
       this.summary,
+      roundNote(d),
       h('div', { class: 'toolbar', testid: 'billing-toolbar' },
         viewToggle,
         h('div', { class: 'search-box' }, icon('search'), searchInput),
@@ -120,10 +130,9 @@ class BillingPage {
   visibleCards() {
     const q = prefs.search.trim().toLowerCase();
     return [...this.cards.values()].filter((c) => {
+      if (prefs.type && c.type !== prefs.type) return false;
       if (prefs.vendorId && !(c.vendors || []).some((v) => v.id === prefs.vendorId)) return false;
-      if (!q) return true;
-      return [c.serviceName, c.productCode, c.accountName, c.contractName, ...(c.vendors || []).map((v) => v.name)]
-        .some((s) => s && String(s).toLowerCase().includes(q));
+      return !q || this.haystack.get(c.id).includes(q);
     });
   }
 
@@ -133,7 +142,9 @@ class BillingPage {
     const vis = new Set(visible.map((c) => c.id));
     const out = [];
     const placed = new Set();
-    const serverGroups = Array.isArray(this.data.groups) ? this.data.groups : [];
+    // The server's groups when they are the grouping asked for; switching views regroups here,
+    // without asking the server for 10,000 cards again.
+    const serverGroups = Array.isArray(this.data.groups) && (this.data.groupBy || 'service') === groupBy ? this.data.groups : [];
     for (const g of serverGroups) {
       const cards = (g.cardIds || []).filter((id) => vis.has(id) && !placed.has(id)).map((id) => this.cards.get(id));
       cards.forEach((c) => placed.add(c.id));
@@ -141,16 +152,17 @@ class BillingPage {
     }
     // Anything the server's groups did not cover (or no groups at all): group here.
     const rest = visible.filter((c) => !placed.has(c.id));
+    // As the server groups: keys and titles alike, groups in the order of their first card.
     const keyOf = (c) => groupBy === 'account' ? [c.psaAccountId, c.accountName]
-      : groupBy === 'contract' ? [c.contractId || c.contractName, `${c.accountName} · ${c.contractName}`]
-        : [c.productId || c.serviceName, c.productCode ? `${c.serviceName} (${c.productCode})` : c.serviceName];
+      : groupBy === 'contract' ? [c.contractId || `new:${c.psaAccountId}`, c.contractName ? `${c.accountName} — ${c.contractName}` : `${c.accountName} — no contract (New Revenue)`]
+        : [c.productId || c.serviceName, c.serviceName];
     const local = new Map();
     for (const c of rest) {
       const [k, t] = keyOf(c);
       if (!local.has(k)) local.set(k, { key: k, title: t, cards: [] });
       local.get(k).cards.push(c);
     }
-    out.push(...[...local.values()].sort((a, b) => String(a.title).localeCompare(String(b.title))));
+    out.push(...local.values());
     return out;
   }
 
@@ -159,28 +171,60 @@ class BillingPage {
     const count = (t) => all.filter((c) => c.type === t).length;
     const rev = all.reduce((s, c) => s + (Number(c.revenueChange) || 0), 0);
     const prof = all.reduce((s, c) => s + (Number(c.profitChange) || 0), 0);
+    // The type tiles filter the cards (press again to show every type).
+    const tile = ([type, label, testid]) => h('button', {
+      type: 'button', class: ['stat', 'stat-filter', prefs.type === type && 'active'], testid: `tile-${type}`,
+      'aria-pressed': String(prefs.type === type), title: prefs.type === type ? 'Show every type again' : `Show only ${label} cards`,
+      onclick: () => { prefs.type = prefs.type === type ? '' : type; this.renderResults(); },
+    }, h('span', { class: 'stat-label' }, label), h('strong', { class: 'stat-value', testid }, String(count(type))));
     mount(this.summary,
-      stat('Reconcile', count('reconcile'), 'summary-reconcile'),
-      stat('New Revenue', count('new_revenue'), 'summary-new-revenue'),
-      stat('No Change', count('no_change'), 'summary-no-change'),
-      stat('PSA only', count('psa_only'), 'summary-psa-only'),
+      TILES.map(tile),
       stat('Revenue change', fmtMoney(rev), 'summary-revenue', signClass(rev)),
       stat('Profit change', fmtMoney(prof), 'summary-profit', signClass(prof)));
   }
 
-  renderResults() {
+  /** Draw the cards the filters leave, the first `keep` of them (at least a page) at once. */
+  renderResults({ keep = 0 } = {}) {
     this.renderSummary();
     const visible = this.visibleCards();
+    this.visibleCount = visible.length;
+    this.flat = [];
+    this.groupEls = new Map();
+    this.shown = 0;
+    if (this.observer) { this.observer.disconnect(); this.observer = null; }
     if (this.cards.size === 0) {
       mount(this.results, emptyState('No service cards', 'The PSA has no active contract lines, or every card has been actioned this billing period.'));
     } else if (visible.length === 0) {
-      mount(this.results, emptyState('No card matches', 'Change the search or the vendor filter.'));
-    } else if (prefs.view === 'card') {
-      mount(this.results, this.groups(visible).map((g) => this.cardGroup(g)));
+      mount(this.results, emptyState('No card matches', prefs.type ? `No ${TYPE_LABEL[prefs.type]} card matches: press its tile again, or change the search or the vendor filter.` : 'Change the search or the vendor filter.'));
     } else {
-      mount(this.results, this.listTable(this.groups(visible)));
+      for (const g of this.groups(visible)) for (const c of g.cards) this.flat.push({ g, c });
+      this.container = prefs.view === 'card' ? h('div', { class: 'card-groups' }) : this.listTable();
+      this.moreBtn = h('button', { type: 'button', class: 'btn btn-ghost list-more', testid: 'billing-more', onclick: () => this.appendPage() });
+      mount(this.results, this.container, this.moreBtn);
+      this.appendPage(Math.max(PAGE, keep));
+      // The next page comes on its own as the partner scrolls near the end.
+      if ('IntersectionObserver' in window) {
+        this.observer = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting) && this.ctx.alive()) this.appendPage(); }, { rootMargin: '600px' });
+        this.observer.observe(this.moreBtn);
+      }
     }
     this.renderBulkBar();
+  }
+
+  appendPage(n = PAGE) {
+    const end = Math.min(this.flat.length, this.shown + n);
+    for (let i = this.shown; i < end; i += 1) {
+      const { g, c } = this.flat[i];
+      let ge = this.groupEls.get(g.key);
+      if (!ge) { ge = prefs.view === 'card' ? this.cardGroup(g) : this.listGroup(g); this.groupEls.set(g.key, ge); }
+      ge.add(c);
+    }
+    this.shown = end;
+    const rest = this.flat.length - end;
+    this.results.dataset.shown = String(end);
+    this.results.dataset.total = String(this.flat.length);
+    this.moreBtn.hidden = rest <= 0;
+    this.moreBtn.textContent = `Show more (${rest.toLocaleString('en-US')} of ${this.flat.length.toLocaleString('en-US')} cards left)`;
   }
 
   groupTotals(g) {
@@ -191,25 +235,33 @@ class BillingPage {
       h('span', {}, 'Profit change ', h('strong', { class: signClass(prof), testid: 'group-profit' }, fmtMoney(prof))));
   }
 
+  /** A group's section (its header counts every card of the group, drawn or not); `add` puts a
+   * card in it. Cards with vendor usage, then the PSA-only ones in a grid of their own: mixed in
+   * one grid, the short PSA-only cards stretch to the taller ones' height and leave white gaps. */
   cardGroup(g) {
-    return h('section', { class: 'card-group', testid: 'billing-group', dataset: { groupKey: g.key, groupTitle: g.title } },
+    const section = h('section', { class: 'card-group', testid: 'billing-group', dataset: { groupKey: g.key, groupTitle: g.title } },
       h('header', { class: 'group-head' },
         h('h2', { testid: 'group-title' }, g.title, h('span', { class: 'col-count' }, String(g.cards.length))),
-        this.groupTotals(g)),
-      this.cardGrids(g.cards));
-  }
-
-  /** Cards with vendor usage, then the PSA-only ones in a grid of their own: mixed in one grid,
-   * the short PSA-only cards stretch to the taller ones' height and leave white gaps. */
-  cardGrids(cards) {
-    const usage = cards.filter((c) => c.type !== 'psa_only');
-    const psaOnly = cards.filter((c) => c.type === 'psa_only');
-    return [
-      usage.length ? h('div', { class: 'svc-grid' }, usage.map((c) => this.serviceCard(c))) : null,
-      psaOnly.length ? h('div', { class: ['svc-grid', 'svc-grid-psa', usage.length && 'after-usage'], testid: 'psa-only-grid' },
-        usage.length ? h('p', { class: 'grid-note muted small' }, `PSA only: ${psaOnly.length} line${psaOnly.length === 1 ? '' : 's'} with no vendor usage`) : null,
-        psaOnly.map((c) => this.serviceCard(c))) : null,
-    ];
+        this.groupTotals(g)));
+    this.container.appendChild(section);
+    const usage = g.cards.filter((c) => c.type !== 'psa_only').length;
+    const psaOnly = g.cards.length - usage;
+    let usageGrid = null;
+    let psaGrid = null;
+    return {
+      add: (c) => {
+        if (c.type !== 'psa_only') {
+          if (!usageGrid) usageGrid = section.appendChild(h('div', { class: 'svc-grid' }));
+          usageGrid.appendChild(this.serviceCard(c));
+          return;
+        }
+        if (!psaGrid) {
+          psaGrid = section.appendChild(h('div', { class: ['svc-grid', 'svc-grid-psa', usage && 'after-usage'], testid: 'psa-only-grid' },
+            usage ? h('p', { class: 'grid-note muted small' }, `PSA only: ${psaOnly} line${psaOnly === 1 ? '' : 's'} with no vendor usage`) : null));
+        }
+        psaGrid.appendChild(this.serviceCard(c));
+      },
+    };
   }
 
   actionable(c) { return c.type !== 'psa_only' && !ACTIONED.has(c.state); }
@@ -301,33 +353,40 @@ class BillingPage {
     ];
   }
 
-  listTable(groups) {
+  listTable() {
     const head = h('thead', {}, h('tr', {},
       h('th', { class: 'col-check' }, this.selectAllBox()), h('th', {}, 'Type'), h('th', {}, 'Service'), h('th', {}, terms(this.data).account), h('th', {}, terms(this.data).contract),
       h('th', { class: 'num' }, 'PSA'), h('th', { class: 'num' }, 'Vendor'), h('th', { class: 'num' }, 'Difference'),
       h('th', { class: 'num' }, 'Revenue change'), h('th', { class: 'num' }, 'Profit change'), h('th', {}, 'Actions')));
-    const bodies = groups.map((g) => h('tbody', { testid: 'billing-group', dataset: { groupKey: g.key, groupTitle: g.title } },
+    this.table = h('table', { class: 'table billing-table', testid: 'billing-table' }, head);
+    return h('div', { class: 'table-wrap' }, this.table);
+  }
+
+  listGroup(g) {
+    const body = h('tbody', { testid: 'billing-group', dataset: { groupKey: g.key, groupTitle: g.title } },
       h('tr', { class: 'group-row' }, h('th', { colspan: '11' },
-        h('div', { class: 'group-row-inner' }, h('span', { testid: 'group-title' }, g.title, h('span', { class: 'col-count' }, String(g.cards.length))), this.groupTotals(g)))),
-      g.cards.map((c) => {
-        const vendorCell = c.type !== 'psa_only' ? h('span', { testid: 'card-vendor-qty' }, fmtQty(c.vendorQuantity))
-          : c.feed === 'none' ? h('span', { class: 'plug-off', testid: 'card-no-feed' }, icon('plug-off', { size: 18, title: 'No integration feeds this line' }))
-            : h('span', { testid: 'card-no-count' }, '-');
-        const v = c.type !== 'psa_only';
-        return h('tr', { class: ['svc-row', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card', dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' } },
-          h('td', { class: 'col-check' }, this.checkbox(c)),
-          h('td', {}, typeBadge(c) || h('span', { class: 'muted small' }, 'PSA only')),
-          h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
-          h('td', { testid: 'card-account' }, c.accountName),
-          c.type === 'new_revenue' ? h('td', {}, this.agreementPicker(c)) : h('td', { testid: 'card-contract' }, c.contractName || '—'),
-          h('td', { class: 'num', testid: 'card-psa-qty' }, fmtQty(c.psaQuantity ?? 0)),
-          h('td', { class: 'num' }, vendorCell),
-          h('td', { class: ['num', v && signClass(c.difference)], testid: v ? 'card-difference' : null }, v ? fmtSigned(c.difference) : ''),
-          h('td', { class: ['num', v && signClass(c.revenueChange)], testid: v ? 'card-revenue' : null }, v ? fmtMoney(c.revenueChange) : ''),
-          h('td', { class: ['num', v && signClass(c.profitChange)], testid: v ? 'card-profit' : null }, v ? fmtMoney(c.profitChange) : ''),
-          h('td', {}, this.actionable(c) ? h('div', { class: 'row-actions' }, this.actionButtons(c)) : null));
-      })));
-    return h('div', { class: 'table-wrap' }, h('table', { class: 'table billing-table', testid: 'billing-table' }, head, bodies));
+        h('div', { class: 'group-row-inner' }, h('span', { testid: 'group-title' }, g.title, h('span', { class: 'col-count' }, String(g.cards.length))), this.groupTotals(g)))));
+    this.table.appendChild(body);
+    return { add: (c) => body.appendChild(this.listRow(c)) };
+  }
+
+  listRow(c) {
+    const vendorCell = c.type !== 'psa_only' ? h('span', { testid: 'card-vendor-qty' }, fmtQty(c.vendorQuantity))
+      : c.feed === 'none' ? h('span', { class: 'plug-off', testid: 'card-no-feed' }, icon('plug-off', { size: 18, title: 'No integration feeds this line' }))
+        : h('span', { testid: 'card-no-count' }, '-');
+    const v = c.type !== 'psa_only';
+    return h('tr', { class: ['svc-row', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card', dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' } },
+      h('td', { class: 'col-check' }, this.checkbox(c)),
+      h('td', {}, typeBadge(c) || h('span', { class: 'muted small' }, 'PSA only')),
+      h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
+      h('td', { testid: 'card-account' }, c.accountName),
+      c.type === 'new_revenue' ? h('td', {}, this.agreementPicker(c)) : h('td', { testid: 'card-contract' }, c.contractName || '—'),
+      h('td', { class: 'num', testid: 'card-psa-qty' }, fmtQty(c.psaQuantity ?? 0)),
+      h('td', { class: 'num' }, vendorCell),
+      h('td', { class: ['num', v && signClass(c.difference)], testid: v ? 'card-difference' : null }, v ? fmtSigned(c.difference) : ''),
+      h('td', { class: ['num', v && signClass(c.revenueChange)], testid: v ? 'card-revenue' : null }, v ? fmtMoney(c.revenueChange) : ''),
+      h('td', { class: ['num', v && signClass(c.profitChange)], testid: v ? 'card-profit' : null }, v ? fmtMoney(c.profitChange) : ''),
+      h('td', {}, this.actionable(c) ? h('div', { class: 'row-actions' }, this.actionButtons(c)) : null));
   }
 
   selectAllBox() {
@@ -336,7 +395,7 @@ class BillingPage {
       onchange: (e) => {
         const ids = this.visibleCards().filter((c) => this.actionable(c)).map((c) => c.id);
         for (const id of ids) { if (e.target.checked) this.selected.add(id); else this.selected.delete(id); }
-        this.renderResults();
+        this.syncSelection();
       },
     });
   }
@@ -346,7 +405,7 @@ class BillingPage {
     const dateInput = h('input', { type: 'date', class: 'input input-date', testid: 'bulk-effective-date', 'aria-label': 'Effective date for bulk approval (optional)' });
     const selectVisible = () => {
       for (const c of this.visibleCards()) if (this.actionable(c)) this.selected.add(c.id);
-      this.renderResults();
+      this.syncSelection();
     };
     if (n === 0) {
       const any = this.visibleCards().some((c) => this.actionable(c));
@@ -366,14 +425,26 @@ class BillingPage {
       button('DISMISS', { small: true, testid: 'bulk-dismiss', onClick: (b) => this.bulk('dismiss', b) }),
       h('span', { class: 'spacer' }),
       button('SELECT ALL SHOWN', { small: true, testid: 'bulk-select-all', onClick: selectVisible }),
-      button('CLEAR', { kind: 'ghost', small: true, testid: 'bulk-clear', onClick: () => { this.selected.clear(); this.renderResults(); } }));
+      button('CLEAR', { kind: 'ghost', small: true, testid: 'bulk-clear', onClick: () => { this.selected.clear(); this.syncSelection(); } }));
+  }
+
+  /** Tick what is selected among the cards drawn, without drawing them again. */
+  syncSelection() {
+    for (const box of this.results.querySelectorAll('[data-testid=card-select]')) {
+      const host = box.closest('[data-testid=service-card]');
+      const on = this.selected.has(host.dataset.cardId);
+      box.checked = on;
+      host.classList.toggle('selected', on);
+    }
+    this.renderBulkBar();
   }
 
   removeCards(ids) {
+    const gone = new Set(ids);
     for (const id of ids) { this.cards.delete(id); this.selected.delete(id); }
-    if (this.data && Array.isArray(this.data.cards)) this.data.cards = this.data.cards.filter((c) => !ids.includes(c.id));
+    if (this.data && Array.isArray(this.data.cards)) this.data.cards = this.data.cards.filter((c) => !gone.has(c.id));
     if (prefs.includeActioned) return; // they stay, marked; reload shows their new state
-    this.renderResults();
+    this.renderResults({ keep: this.shown });
   }
 
   async act(c, action, btn, body) {
@@ -443,6 +514,27 @@ class BillingPage {
       if (btn.isConnected) setBusy(btn, false);
     }
   }
+}
+
+/** When this round's usage leaves nothing to act on, say why rather than look broken: cards
+ * actioned earlier this billing period stay off the dashboard (or read No Change) until the
+ * vendor's quantity changes, as in production. */
+function roundNote(d) {
+  const usage = (d.cards || []).filter((c) => c.type !== 'psa_only');
+  const open = usage.filter((c) => !ACTIONED.has(c.state));
+  const n = d.actionedCount || 0;
+  const allNoChange = usage.length > 0 && usage.every((c) => c.type === 'no_change');
+  if (n > 0 && (open.length === 0 || allNoChange)) {
+    return h('p', { class: 'notice notice-info small', testid: 'billing-round-note' }, icon('info', { size: 14 }), ' ',
+      `${n} card${n === 1 ? ' was' : 's were'} approved, adjusted or dismissed earlier this billing period (${d.period}), and the vendor's quantities have not changed since: `,
+      open.length === 0 ? 'they stay off the dashboard until next month, as in production (tick Show actioned to see them). ' : 'approvals wrote them into the PSA, so every card reads No Change. ',
+      'New values from the vendor bring a card back.');
+  }
+  if (allNoChange && open.length) {
+    return h('p', { class: 'notice notice-info small', testid: 'billing-round-note' }, icon('info', { size: 14 }), ' ',
+      'Every card with vendor usage reads No Change: the vendor\'s counts equal the PSA quantities, so there is nothing to approve.');
+  }
+  return null;
 }
 
 /** One badge per card. New Revenue's "New" mark is part of it, not a second badge beside it. */

@@ -118,7 +118,8 @@ export function fmtDateTime(s, fallback = '—', { ms = false } = {}) {
 }
 
 let currency = 'USD';
-export function setCurrency(c) { if (c) currency = c; }
+let money = null; // one formatter, made once: making one per figure was most of a page's cost
+export function setCurrency(c) { if (c && c !== currency) { currency = c; money = null; } }
 
 /** Money with its sign: +$27.00, -$4.50, $0.00. */
 export function fmtMoney(n, { signed = true } = {}) {
@@ -126,7 +127,8 @@ export function fmtMoney(n, { signed = true } = {}) {
   const v = Number(n);
   let abs;
   try {
-    abs = new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(Math.abs(v));
+    if (!money) money = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+    abs = money.format(Math.abs(v));
   } catch {
     abs = '$' + Math.abs(v).toFixed(2);
   }

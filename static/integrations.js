@@ -4,7 +4,7 @@
 import { h, mount, fmtDateTime } from './dom.js';
 import { post, enc } from './api.js';
 import { loadIntegrations, updateCard, setCurrentIntegration, navigate } from './state.js';
-import { openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, statusRepeatsState, emptyState, withBusy } from './ui.js';
+import { openModal, confirmDialog, toast, toastError, button, stateBadge, stateHint, isKickoff, emptyState, withBusy } from './ui.js';
 
 const MODULE_LABEL = { alerts: 'Alerts', billing: 'Billing' };
 
@@ -25,14 +25,18 @@ export async function renderIntegrations(main, _params, ctx) {
 function integrationCard(c) {
   const connected = c.state !== 'ready_to_connect';
   const actions = [];
+  const disconnect = (kind) => button('DISCONNECT', { kind, testid: 'btn-disconnect', onClick: () => disconnectFlow(c, { after: () => navigate('#/integrations') }) });
   if (c.state === 'ready_to_connect') {
     actions.push(button('CONNECT', { kind: 'primary', testid: 'btn-connect', onClick: (b) => startConnect(c, b) }));
+  } else if (isKickoff(c)) {
+    // The QA steps' first step is to disconnect: that is the main action of a fresh start.
+    actions.push(disconnect('primary'), button('CONTINUE SETUP', { testid: 'btn-continue-setup', onClick: () => openSetup(c) }));
   } else if (c.state === 'setup') {
     actions.push(button('CONTINUE SETUP', { kind: 'primary', testid: 'btn-continue-setup', onClick: () => openSetup(c) }));
   } else {
     actions.push(button('VIEW INTEGRATION', { kind: 'primary', testid: 'btn-view-integration', onClick: () => openSetup(c) }));
   }
-  if (connected) actions.push(button('DISCONNECT', { kind: 'danger-ghost', testid: 'btn-disconnect', onClick: () => disconnectFlow(c, { after: () => navigate('#/integrations') }) }));
+  if (connected && !isKickoff(c)) actions.push(disconnect('danger-ghost'));
 
   const facts = connected ? h('dl', { class: 'facts' },
     fact('Accounts received', c.accountCount, 'card-account-count'),
@@ -50,7 +54,8 @@ function integrationCard(c) {
     h('div', { class: 'vendor-logo', 'aria-hidden': 'true' }, initials(c.vendorName)),
     h('div', { class: 'int-card-title' },
       h('h2', { testid: 'integration-vendor-name' }, c.vendorName),
-      h('div', { class: 'int-card-sub' }, stateBadge(c), connected && !statusRepeatsState(c) ? statusBadge(c.status) : null))),
+      h('div', { class: 'int-card-sub' }, stateBadge(c)))),
+  stateHint(c),
   h('div', { class: 'chips' }, (c.vendorModules || []).map((m) => h('span', {
     class: ['chip', connected && (c.modules || []).includes(m) ? 'chip-on' : null], title: connected ? ((c.modules || []).includes(m) ? 'Integrated' : 'Offered by the vendor, not selected') : 'Offered by the vendor',
   }, MODULE_LABEL[m] || m))),

@@ -246,7 +246,7 @@ class JournalPage {
     h('td', { class: 'col-caret' }, caret),
     h('td', { class: 'nowrap', testid: 'journal-time', title: r.at || '' }, fmtTime(r.at)),
     h('td', {}, h('span', { class: ['method', `method-${String(r.method || '').toLowerCase()}`], testid: 'journal-method' }, r.method || '')),
-    h('td', { class: 'j-path' }, h('code', { testid: 'journal-path' }, r.path || r.route || ''), r.query ? h('code', { class: 'muted' }, `?${r.query}`) : null),
+    h('td', { class: 'j-path' }, h('code', { testid: 'journal-path' }, breakable(r.path || r.route || '')), r.query ? h('code', { class: 'muted' }, breakable(`?${r.query}`)) : null),
     h('td', {}, statusBadge(r.status)),
     h('td', { class: 'num nowrap', testid: 'journal-duration' }, fmtDuration(r.durationMs)),
     h('td', { class: 'j-integration', testid: 'journal-integration' }, integrationName(r)),
@@ -338,4 +338,10 @@ function entryDetail(r) {
       h('div', { class: 'j-col' },
         h('h3', {}, 'Response ', statusBadge(r.status, 'journal-detail-status')),
         bodyBlock('Body', r.responseBody, 'journal-response-body', r.truncated))));
+}
+
+/** A path as text with line-break chances after its separators (/ ? & =), so a long path wraps
+ * between its segments, never in the middle of a word. */
+function breakable(text) {
+  return String(text).split(/(?<=[/?&=])/).flatMap((part, i) => (i ? [document.createElement('wbr'), part] : [part]));
 }

@@ -1,9 +1,17 @@
-// Account Mapping / Service Mapping: PSA items on the left, the vendor's items (blue cards) on the
-// right. Map by dragging a PSA item onto a vendor card, or with the select on each vendor card.
+// Account Mapping / Service Mapping: PSA items on the left (a column that stays in view), the
+// vendor's items (blue cards) on the right. Map by dragging a PSA item onto a vendor card, or
+// with the searchable picker on each card. Both columns are paged and searched on their own,
+// so a real MSP's 1,000 companies and 5,000 vendor accounts stay quick.
 
 import { h, mount, icon } from './dom.js';
 import { get, put, del, post, enc } from './api.js';
 import { toast, toastError, button, withBusy, emptyState, loading, errorPanel } from './ui.js';
+import { combobox } from './combobox.js';
+import { keyOf, closestFirst, typeAhead } from './closest.js';
+
+const PSA_PAGE = 100;
+const VENDOR_PAGE = 60;
+const PICKER_ROWS = 12;
 
 /**
  * Build the mapping editor. kind: 'accounts' | 'services'.
@@ -12,18 +20,23 @@ import { toast, toastError, button, withBusy, emptyState, loading, errorPanel } 
 export function mappingEditor(integrationId, kind, { onChange } = {}) {
   const isAcc = kind === 'accounts';
   const noun = isAcc ? 'account' : 'service';
+  const psaNoun = isAcc ? 'account' : 'product';
   let data = null;
-  let search = '';
+  let psa = [];
+  let psaById = new Map();
+  let psaIndex = new Map();
+  let psaKeys = [];
+  let psaTexts = [];
+  let vendorQuery = '';
+  let psaQuery = '';
   let hideMapped = false;
+  let closestTo = null; // the vendor item whose closest PSA names the left column shows first
+  let psaLimit = PSA_PAGE;
+  let vendorLimit = VENDOR_PAGE;
 
   const counter = h('span', { class: 'map-counter', testid: 'map-counter' });
-  const searchInput = h('input', {
-    type: 'search', class: 'input', placeholder: isAcc ? 'Search accounts' : 'Search services or product codes',
-    'aria-label': `Search ${noun}s`, testid: 'map-search',
-    oninput: (e) => { search = e.target.value.trim().toLowerCase(); renderColumns(); },
-  });
   const hideToggle = h('label', { class: 'toggle', testid: 'hide-mapped-label' },
-    h('input', { type: 'checkbox', testid: 'hide-mapped', onchange: (e) => { hideMapped = e.target.checked; renderColumns(); } }),
+    h('input', { type: 'checkbox', testid: 'hide-mapped', onchange: (e) => { hideMapped = e.target.checked; psaLimit = PSA_PAGE; vendorLimit = VENDOR_PAGE; renderLeft(); renderRight(); } }),
     h('span', {}, 'Hide mapped'));
   const autoBtn = button('AUTO-MAP EXACT NAMES', {
     testid: 'btn-auto-map', iconName: 'check', small: true,
@@ -37,63 +50,80 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
   });
   const reloadBtn = button('RELOAD', { testid: 'btn-reload-mappings', iconName: 'refresh', small: true, onClick: (b) => withBusy(b, reload) });
 
-  const left = h('div', { class: 'map-col map-left', testid: 'psa-column' });
-  const right = h('div', { class: 'map-col map-right', testid: 'vendor-column' });
+  const psaSearch = searchInput(isAcc ? 'Search PSA accounts' : 'Search PSA products or codes', 'psa-search', (v) => {
+    psaQuery = v; closestTo = null; psaLimit = PSA_PAGE; renderLeft();
+  });
+  const vendorSearch = searchInput(isAcc ? 'Search vendor accounts' : 'Search vendor services', 'vendor-search', (v) => {
+    vendorQuery = v; vendorLimit = VENDOR_PAGE; renderRight();
+  });
+  const leftCount = h('span', { class: 'col-count', testid: 'psa-count' });
+  const rightCount = h('span', { class: 'col-count', testid: 'vendor-count' });
+  const closestChip = h('div', { class: 'closest-chip', testid: 'closest-chip', hidden: true });
+  const leftList = h('div', { class: 'psa-scroll', testid: 'psa-scroll' });
+  const rightList = h('div', { class: 'vendor-scroll' });
+  const left = h('div', { class: 'map-col map-left', testid: 'psa-column' },
+    h('h3', { class: 'col-title' }, isAcc ? 'PSA accounts' : 'PSA services (products)', leftCount),
+    h('div', { class: 'search-box' }, icon('search'), psaSearch),
+    closestChip,
+    h('p', { class: 'col-hint' }, `Drag onto a vendor ${noun} to map it.`),
+    leftList);
+  const right = h('div', { class: 'map-col map-right', testid: 'vendor-column' },
+    h('h3', { class: 'col-title' }, isAcc ? 'Vendor accounts' : 'Vendor services', rightCount),
+    h('div', { class: 'search-box' }, icon('search'), vendorSearch),
+    h('p', { class: 'col-hint' }, isAcc ? 'What the vendor created with POST /organization/accounts.' : 'The vendor\'s services (SKUs) and this organization\'s services.'),
+    rightList);
   const body = h('div', { class: 'map-body' }, loading());
 
   const el = h('section', { class: 'mapping', testid: `mapping-${kind}`, dataset: { kind } },
-    h('div', { class: 'map-toolbar' },
-      h('div', { class: 'search-box' }, icon('search'), searchInput),
-      hideToggle, counter,
-      h('span', { class: 'spacer' }), autoBtn, reloadBtn),
+    h('div', { class: 'map-toolbar' }, hideToggle, counter, h('span', { class: 'spacer' }), autoBtn, reloadBtn),
     body);
 
-  function psaItems() { return isAcc ? data.psaAccounts || [] : data.psaProducts || []; }
   function vendorItems() { return isAcc ? data.accounts || [] : data.services || []; }
   function mappedIds(item) {
     if (isAcc) return item.psaAccountId ? [item.psaAccountId] : [];
     return Array.isArray(item.psaProductIds) ? item.psaProductIds : [];
   }
   function psaLabel(p) { return isAcc ? p.name : `${p.productCode} · ${p.name}`; }
-  function psaById(id) { return psaItems().find((p) => p.id === id); }
+  function usedIds() { return new Set(vendorItems().flatMap(mappedIds)); }
 
-  function matches(text) { return !search || String(text || '').toLowerCase().includes(search); }
-
-  function renderColumns() {
-    if (!data) return;
+  function renderCounter() {
     const vItems = vendorItems();
-    const used = new Set(vItems.flatMap(mappedIds));
     const mappedCount = vItems.filter((v) => mappedIds(v).length).length;
     counter.textContent = `${mappedCount} of ${vItems.length} vendor ${noun}${vItems.length === 1 ? '' : 's'} mapped`;
     counter.dataset.mapped = String(mappedCount);
     counter.dataset.total = String(vItems.length);
+  }
 
-    const lefts = psaItems().filter((p) => matches(p.name) || (!isAcc && matches(p.productCode)))
-      .filter((p) => !(hideMapped && used.has(p.id)));
-    mount(left,
-      h('h3', { class: 'col-title' }, isAcc ? 'PSA accounts' : 'PSA services (products)',
-        h('span', { class: 'col-count' }, String(lefts.length))),
-      h('p', { class: 'col-hint' }, 'Drag onto a vendor ' + noun + ' to map it.'),
-      lefts.length ? h('ul', { class: 'psa-list' }, lefts.map((p) => psaRow(p, used.has(p.id))))
-        : h('p', { class: 'muted small' }, search ? 'Nothing matches the search.' : hideMapped ? `Every PSA ${isAcc ? 'account' : 'product'} is mapped.` : 'No PSA items.'));
+  // ---- left: the PSA column ------------------------------------------------------------------
+  function psaShown(used) {
+    const q = psaQuery.trim().toLowerCase();
+    let list;
+    if (closestTo) list = closestFirst(psa, psaKeys, closestTo.name);
+    else if (q) list = psa.filter((p, i) => psaTexts[i].includes(q));
+    else list = psa;
+    return hideMapped ? list.filter((p) => !used.has(p.id)) : list;
+  }
 
-    const rights = vItems.filter((v) => matches(v.name) || matches(v.description) || mappedIds(v).some((id) => { const p = psaById(id); return p && (matches(p.name) || (!isAcc && matches(p.productCode))); }))
-      .filter((v) => !(hideMapped && mappedIds(v).length));
-    mount(right,
-      h('h3', { class: 'col-title' }, isAcc ? 'Vendor accounts' : 'Vendor services',
-        h('span', { class: 'col-count' }, String(rights.length))),
-      h('p', { class: 'col-hint' }, isAcc ? 'What the vendor created with POST /organization/accounts.' : 'The vendor\'s services (SKUs) and this organization\'s services.'),
-      vItems.length === 0
-        ? emptyState(`No vendor ${noun}s yet`, isAcc
-          ? 'The vendor has not sent any account. Its code must create them (POST /api/vendor-api/organization/accounts); then press RELOAD.'
-          : 'The vendor has not created any service. Its code must create them (POST /api/vendor-api/service); then press RELOAD.')
-        : rights.length ? h('div', { class: 'vendor-list' }, rights.map(vendorCard))
-          : h('p', { class: 'muted small' }, search ? 'Nothing matches the search.' : `Every vendor ${noun} is mapped.`));
+  function renderLeft() {
+    if (!data) return;
+    const used = usedIds();
+    const shown = psaShown(used);
+    leftCount.textContent = String(shown.length);
+    if (closestTo) {
+      mount(closestChip, h('span', {}, 'Closest to ', h('strong', {}, closestTo.name), ' first'),
+        h('button', { type: 'button', class: 'icon-btn', testid: 'closest-clear', 'aria-label': 'Back to the PSA list in its order', onclick: () => { closestTo = null; renderLeft(); } }, icon('x', { size: 14 })));
+      closestChip.hidden = false;
+    } else closestChip.hidden = true;
+    const page = shown.slice(0, psaLimit);
+    mount(leftList,
+      page.length ? h('ul', { class: 'psa-list' }, page.map((p) => psaRow(p, used.has(p.id))))
+        : h('p', { class: 'muted small' }, psaQuery ? 'Nothing matches the search.' : hideMapped ? `Every PSA ${psaNoun} is mapped.` : 'No PSA items.'),
+      more(shown.length - page.length, 'map-more-psa', () => { psaLimit += PSA_PAGE; renderLeft(); }));
   }
 
   function psaRow(p, used) {
     return h('li', {
-      class: ['psa-item', used && 'is-used'], draggable: 'true', tabindex: '-1', testid: 'psa-item',
+      class: ['psa-item', used && 'is-used'], draggable: 'true', testid: 'psa-item',
       dataset: { psaId: p.id, psaName: p.name, productCode: isAcc ? null : p.productCode },
       ondragstart: (e) => {
         e.dataTransfer.setData('text/plain', p.id);
@@ -110,24 +140,57 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
     used ? h('span', { class: 'used-dot', title: 'Already mapped' }, icon('check', { size: 12 })) : null);
   }
 
+  // ---- right: the vendor cards ---------------------------------------------------------------
+  function vendorShown() {
+    const q = vendorQuery.trim().toLowerCase();
+    return vendorItems().filter((v) => {
+      if (hideMapped && mappedIds(v).length) return false;
+      if (!q) return true;
+      if (String(v.name || '').toLowerCase().includes(q) || String(v.description || '').toLowerCase().includes(q)) return true;
+      return mappedIds(v).some((id) => { const p = psaById.get(id); return p && psaLabel(p).toLowerCase().includes(q); });
+    });
+  }
+
+  function renderRight() {
+    if (!data) return;
+    renderCounter();
+    const vItems = vendorItems();
+    const shown = vendorShown();
+    rightCount.textContent = String(shown.length);
+    const page = shown.slice(0, vendorLimit);
+    mount(rightList,
+      vItems.length === 0
+        ? emptyState(`No vendor ${noun}s yet`, isAcc
+          ? 'The vendor has not sent any account. Its code must create them (POST /api/vendor-api/organization/accounts); then press RELOAD.'
+          : 'The vendor has not created any service. Its code must create them (POST /api/vendor-api/service); then press RELOAD.')
+        : page.length ? h('div', { class: 'vendor-list' }, page.map(vendorCard))
+          : h('p', { class: 'muted small' }, vendorQuery ? 'Nothing matches the search.' : `Every vendor ${noun} is mapped.`),
+      more(shown.length - page.length, 'map-more-vendor', () => { vendorLimit += VENDOR_PAGE; renderRight(); }));
+  }
+
+  function pickerOptions(v, query) {
+    const ids = mappedIds(v);
+    const pool = psa.filter((p) => !ids.includes(p.id));
+    const q = query.trim().toLowerCase();
+    const list = q ? typeAhead(pool, pool.map((p) => psaTexts[psaIndex.get(p.id)]), q, PICKER_ROWS)
+      : closestFirst(pool, pool.map((p) => psaKeys[psaIndex.get(p.id)]), v.name).slice(0, PICKER_ROWS);
+    return list.map((p) => ({ id: p.id, text: psaLabel(p) }));
+  }
+
   function vendorCard(v) {
     const ids = mappedIds(v);
-    const options = psaItems().filter((p) => !ids.includes(p.id) || isAcc);
-    const select = h('select', {
-      class: 'input map-select', testid: 'map-select', 'aria-label': `Map ${v.name} to a PSA ${isAcc ? 'account' : 'product'}`,
-      dataset: { vendorItemId: v.id },
-      onchange: async (e) => {
-        const val = e.target.value;
-        if (!val) return;
-        e.target.disabled = true;
-        await mapTo(v, val);
-      },
-    },
-    h('option', { value: '' }, isAcc ? (ids.length ? 'Change PSA account…' : 'Map to PSA account…') : (ids.length ? 'Add a PSA product…' : 'Map to PSA product…')),
-    options.map((p) => h('option', { value: p.id, selected: false, disabled: isAcc && ids.includes(p.id) }, psaLabel(p))));
+    const picker = combobox({
+      label: `Map ${v.name} to a PSA ${psaNoun}`,
+      placeholder: isAcc ? (ids.length ? 'Change PSA account…' : 'Type a PSA account…') : (ids.length ? 'Add a PSA product…' : 'Type a PSA product or code…'),
+      testid: 'map-picker',
+      emptyText: `No PSA ${psaNoun} matches`,
+      options: (q) => pickerOptions(v, q),
+      onPick: (psaId) => mapTo(v, psaId),
+    });
+    picker.input.dataset.vendorItemId = v.id;
 
     const mappedList = ids.length ? h('ul', { class: 'mapped-list' }, ids.map((id) => {
-      const p = psaById(id);
+      const p = psaById.get(id);
       return h('li', { class: 'mapped-pill', testid: 'mapped-target', dataset: { psaId: id } },
         icon('arrow', { size: 12 }),
         h('span', { class: 'mapped-name', testid: 'mapped-target-name' }, p ? psaLabel(p) : (isAcc && v.psaAccountName) || id),
@@ -148,21 +211,37 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
         card.classList.remove('drop-over');
         el.classList.remove('is-dragging');
         const psaId = e.dataTransfer.getData('application/x-psa-id') || e.dataTransfer.getData('text/plain');
-        if (psaId && psaById(psaId)) await mapTo(v, psaId);
+        if (psaId && psaById.has(psaId)) await mapTo(v, psaId);
       },
     },
     h('div', { class: 'vendor-card-head' },
       h('div', { class: 'vendor-card-title' },
         h('strong', { class: 'vendor-item-name', testid: 'vendor-item-name' }, v.name),
         v.kind === 'organization' ? h('span', { class: 'chip chip-small', title: 'Created for this partner only' }, 'org') : null),
-      v.source ? h('span', { class: ['source-badge', `source-${v.source}`], testid: 'source-badge', title: v.source === 'auto' ? 'Mapped automatically (exact name match)' : 'Mapped by hand' }, v.source) : null),
+      h('div', { class: 'vendor-card-tools' },
+        v.source ? h('span', { class: ['source-badge', `source-${v.source}`], testid: 'source-badge', title: v.source === 'auto' ? 'Mapped automatically (exact name match)' : 'Mapped by hand' }, v.source) : null,
+        h('button', {
+          type: 'button', class: 'icon-btn card-filter', testid: 'card-filter', title: `Show the PSA ${psaNoun}s closest to this name first`,
+          'aria-label': `Filter: PSA ${psaNoun}s closest to ${v.name} first`,
+          onclick: () => showClosest(v),
+        }, icon('search', { size: 14 })))),
     v.description ? h('p', { class: 'vendor-item-desc' }, v.description) : null,
     h('div', { class: 'vendor-card-id' }, `id ${v.id}`),
     mappedList,
-    select);
+    picker.el);
     return card;
   }
 
+  function showClosest(v) {
+    closestTo = { id: v.id, name: v.name };
+    psaQuery = '';
+    psaSearch.value = '';
+    psaLimit = PSA_PAGE;
+    renderLeft();
+    leftList.scrollTop = 0;
+  }
+
+  // ---- changes -----------------------------------------------------------------------------
   async function mapTo(v, psaId) {
     try {
       let row;
@@ -170,18 +249,16 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
         row = await put(`/sim/integrations/${enc(integrationId)}/mappings/accounts/${enc(v.id)}`, { psaAccountId: psaId });
       } else {
         const ids = mappedIds(v);
-        if (ids.includes(psaId)) { renderColumns(); return; }
+        if (ids.includes(psaId)) { afterChange(v); return; }
         row = await put(`/sim/integrations/${enc(integrationId)}/mappings/services/${enc(v.id)}`, { psaProductIds: [...ids, psaId] });
       }
       applyRow(v, row, isAcc ? { psaAccountId: psaId, source: 'manual' } : { psaProductIds: [...mappedIds(v), psaId], source: 'manual' });
-      const p = psaById(psaId);
+      const p = psaById.get(psaId);
       toast(`Mapped ${v.name} → ${p ? psaLabel(p) : psaId}`);
     } catch (e) {
       toastError(e, `Could not map ${v.name}`);
     }
-    renderColumns();
-    refocus(v.id);
-    if (onChange) onChange(data);
+    afterChange(v);
   }
 
   async function unmap(v, psaId, btn) {
@@ -196,13 +273,28 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
         row = await put(`/sim/integrations/${enc(integrationId)}/mappings/services/${enc(v.id)}`, { psaProductIds: remaining });
         applyRow(v, row, { psaProductIds: remaining });
       }
-      const p = psaById(psaId);
+      const p = psaById.get(psaId);
       toast(isAcc || mappedIds(v).length === 0 ? `Unmapped ${v.name}` : `Removed ${p ? psaLabel(p) : psaId} from ${v.name}`, 'info');
     } catch (e) {
       toastError(e, `Could not unmap ${v.name}`);
     }
-    renderColumns();
-    refocus(v.id);
+    afterChange(v);
+  }
+
+  /** Redraw what a change touched: the counter, the PSA marks, and the one card (or the page of
+   * cards when hiding mapped ones moved it out); focus stays on that card or the next one. */
+  function afterChange(v) {
+    const selector = (id) => `[data-testid=vendor-item][data-vendor-item-id="${CSS.escape(id)}"]`;
+    const old = rightList.querySelector(selector(v.id));
+    const next = old && old.nextElementSibling ? old.nextElementSibling.dataset.vendorItemId : null;
+    if (old && !(hideMapped && mappedIds(v).length)) {
+      old.replaceWith(vendorCard(v));
+      renderCounter();
+    } else renderRight();
+    renderLeft();
+    const target = rightList.querySelector(selector(v.id)) || (next && rightList.querySelector(selector(next)));
+    const input = target && target.querySelector('[data-testid=map-picker]');
+    if (input) input.focus();
     if (onChange) onChange(data);
   }
 
@@ -212,16 +304,21 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
     else Object.assign(v, fallback);
   }
 
-  function refocus(id) {
-    const s = right.querySelector(`select[data-vendor-item-id="${CSS.escape(id)}"]`);
-    if (s) s.focus();
+  function index() {
+    psa = isAcc ? data.psaAccounts || [] : data.psaProducts || [];
+    psaById = new Map(psa.map((p) => [p.id, p]));
+    psaIndex = new Map(psa.map((p, i) => [p.id, i]));
+    psaKeys = psa.map((p) => keyOf(p.name));
+    psaTexts = psa.map((p) => (isAcc ? p.name : `${p.productCode} · ${p.name}`).toLowerCase());
   }
 
   async function reload() {
     try {
       data = await get(`/sim/integrations/${enc(integrationId)}/mappings`);
-      mount(body, h('div', { class: 'map-columns' }, left, right));
-      renderColumns();
+      index();
+      if (!body.contains(left)) mount(body, h('div', { class: 'map-columns' }, left, right));
+      renderLeft();
+      renderRight();
       if (onChange) onChange(data);
     } catch (e) {
       mount(body, errorPanel(e, reload));
@@ -229,4 +326,18 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
   }
 
   return { el, reload, get data() { return data; } };
+}
+
+function searchInput(label, testid, onChange) {
+  return h('input', {
+    type: 'search', class: 'input', placeholder: label, 'aria-label': label, testid,
+    oninput: (e) => onChange(e.target.value),
+  });
+}
+
+/** "Show 60 more of 4,940": the rest of a long list, a page at a time. */
+function more(rest, testid, onMore) {
+  if (rest <= 0) return null;
+  return h('button', { type: 'button', class: 'btn btn-ghost btn-sm list-more', testid, onclick: onMore },
+    `Show more (${rest.toLocaleString('en-US')} left)`);
 }

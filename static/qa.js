@@ -166,10 +166,11 @@ function integrationPanel(q, report, fresh) {
           h('span', { class: ['badge', q.passed ? (warned(q) ? 'status-warn' : 'status-active') : 'status-pending'], testid: 'qa-passed' }, h('span', { class: 'dot' }), q.passed ? (q.verdict || 'QA passed') : 'In progress')),
         h('div', { class: 'qa-sub muted small' },
           h('span', { testid: 'qa-count' }, `${doneCount} of ${steps.length} steps done`),
-          q.cycle !== undefined && q.cycle !== null ? h('span', {}, ` · connection cycle ${q.cycle}`) : null,
+          // One numbering: the QA rounds below (the connection's own cycle counts the seed's kickoff too).
+          current && current.round ? h('span', { testid: 'qa-current-round' }, ` · round ${current.round}`) : null,
           current ? h('span', {}, ' · now: ', h('strong', { class: 'qa-now', testid: 'qa-now' }, current.title)) : null),
         progressBar(doneCount, steps.length, 'qa-progress'))),
-    q.passed ? passedBanner(q, vendorName) : null,
+    q.passed ? passedBanner(q, vendorName) : reportWaits(steps.length - doneCount),
     h('div', { class: 'qa-rounds' },
       rounds.map((r) => roundSection(q, r, steps.filter((s) => (s.round || 1) === r), fresh))),
     lintSection(q, report));
@@ -195,6 +196,16 @@ function passedBanner(q, vendorName) {
       h('span', { class: 'qa-report-label' }, 'Download report'),
       h('a', { class: 'btn btn-ghost btn-sm', href: jsonHref, download: file, testid: 'qa-report-json', title: 'The report as JSON (GET /sim/qa/report)' }, downloadIcon(), 'JSON'),
       h('a', { class: 'btn btn-primary btn-sm', href: htmlHref, target: '_blank', rel: 'noopener', testid: 'qa-report-html', title: 'A printable page, in a new tab' }, icon('external', { size: 14 }), 'Printable page')));
+}
+
+/** Where the report will be, before QA passes: the buttons show, disabled, with why. */
+function reportWaits(left) {
+  const why = `The report is ready to keep once QA passes: ${left} step${left === 1 ? '' : 's'} left.`;
+  return h('div', { class: 'qa-report-links qa-report-waiting', testid: 'qa-report-links' },
+    h('span', { class: 'qa-report-label' }, 'Download report'),
+    h('button', { type: 'button', class: 'btn btn-ghost btn-sm', disabled: true, testid: 'qa-report-json', title: why, 'aria-describedby': 'qa-report-why' }, downloadIcon(), 'JSON'),
+    h('button', { type: 'button', class: 'btn btn-ghost btn-sm', disabled: true, testid: 'qa-report-html', title: why, 'aria-describedby': 'qa-report-why' }, icon('external', { size: 14 }), 'Printable page'),
+    h('span', { class: 'muted small', id: 'qa-report-why', testid: 'qa-report-why' }, why));
 }
 
 /** A download arrow (static markup, built node by node like dom.js's icons). */

@@ -14,16 +14,25 @@ export function openModal({ title, body, actions, testid = 'modal', wide = false
   return new Promise((resolve) => {
     const previous = document.activeElement;
     let done = false;
+    let restoreInert = () => {};
     const close = (value) => {
       if (done) return;
       done = true;
       overlay.remove();
+      restoreInert();
       document.removeEventListener('keydown', onKey, true);
       if (previous && previous.focus) previous.focus();
       resolve(value === undefined ? null : value);
     };
     const onKey = (e) => {
-      if (e.key === 'Escape') { e.stopPropagation(); close(null); }
+      if (e.key === 'Escape') { e.stopPropagation(); close(null); return; }
+      if (e.key === 'Tab') { trapTab(e, dialog); return; }
+      // Enter in a field submits the dialog's form (its primary action), as a form would.
+      if (e.key === 'Enter' && primary && e.target instanceof HTMLInputElement && dialog.contains(e.target)
+        && !['button', 'submit', 'checkbox', 'file'].includes(e.target.type)) {
+        e.preventDefault();
+        if (!primary.disabled) primary.click();
+      }
     };
     const errorBox = h('div', { class: 'modal-error', testid: 'modal-error', role: 'alert', hidden: true });
     const buttons = (actions || [{ label: 'OK', kind: 'primary', testid: 'modal-ok', value: true }]).map((a) => {
@@ -56,11 +65,41 @@ export function openModal({ title, body, actions, testid = 'modal', wide = false
       errorBox,
       h('div', { class: 'modal-actions' }, buttons));
     const overlay = h('div', { class: 'modal-overlay', onmousedown: (e) => { if (e.target === overlay) close(null); } }, dialog);
+    const list = actions || [];
+    const at = (pred) => list.findIndex(pred);
+    const primary = buttons[at((a) => a.kind === 'primary')] || null;
+    const danger = at((a) => a.kind === 'danger') >= 0;
     modalRoot().appendChild(overlay);
+    restoreInert = makePageInert();
     document.addEventListener('keydown', onKey, true);
-    const focusTarget = dialog.querySelector('input, select') || buttons[buttons.length - 1];
+    // The safe action first: a dialog that destroys something opens on CANCEL, so a stray Enter
+    // cannot disconnect or reset; a form opens on its first field.
+    const safe = buttons[at((a) => a.kind === 'ghost' || a.value === false || a.value === null)];
+    const focusTarget = danger ? (safe || dialog.querySelector('[data-testid=modal-close]'))
+      : dialog.querySelector('.modal-body input, .modal-body select, .modal-body textarea') || primary || buttons[buttons.length - 1];
     if (focusTarget) focusTarget.focus();
   });
+}
+
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Tab and Shift+Tab go round the dialog's own controls, never to the page behind. */
+function trapTab(e, dialog) {
+  const items = [...dialog.querySelectorAll(FOCUSABLE)].filter((el) => el.offsetParent !== null || el === document.activeElement);
+  if (!items.length) { e.preventDefault(); return; }
+  const first = items[0];
+  const last = items[items.length - 1];
+  const inside = dialog.contains(document.activeElement);
+  if (e.shiftKey && (document.activeElement === first || !inside)) { e.preventDefault(); last.focus(); } else if (!e.shiftKey && (document.activeElement === last || !inside)) { e.preventDefault(); first.focus(); }
+}
+
+/** Everything but the dialogs and the toasts goes inert while a dialog is open (no click, no
+ * focus, hidden from assistive technology); answers how to undo it. */
+function makePageInert() {
+  const keep = new Set([modalRoot(), toastRoot()]);
+  const made = [...document.body.children].filter((el) => !keep.has(el) && el.tagName !== 'SCRIPT' && !el.inert);
+  for (const el of made) el.inert = true;
+  return () => { for (const el of made) el.inert = false; };
 }
 
 /** Confirmation dialog; resolves true when confirmed. `onConfirm` runs inside (errors stay in the dialog). */
@@ -137,14 +176,29 @@ export function statusBadge(status, testid = 'integration-status') {
     h('span', { class: 'dot' }), status ? STATUS_TEXT[status] || status : 'No token yet');
 }
 
+/** The card's one status (the server's label, in production's words). */
 export function stateBadge(card, testid = 'integration-state') {
-  return h('span', { class: ['state-label', `state-${card.state}`], testid, dataset: { state: card.state, status: card.status || '' } }, card.stateLabel || card.state);
+  return h('span', { class: ['state-label', `state-${card.state}`, isFailing(card) && 'state-error'], testid, dataset: { state: card.state, status: card.status || '' } }, card.stateLabel || card.state);
 }
 
-/** The state label and the status badge say the same word ("Active" and "● Active"): show one. */
-export function statusRepeatsState(card) {
-  const status = card.status ? STATUS_TEXT[card.status] || card.status : '';
-  return Boolean(status) && String(card.stateLabel || '').toLowerCase() === String(status).toLowerCase();
+export function isFailing(card) { return card.state !== 'ready_to_connect' && (card.status === 'error' || card.status === 'disabled'); }
+
+/** The seeded integration, connected with the kickoff key before QA began. */
+export function isKickoff(card) { return card.state === 'setup' && /^Connected before QA/.test(card.stateLabel || ''); }
+
+/** What to do about a card's state, when it needs saying: an error, or the kickoff connection. */
+export function stateHint(card, testid = 'state-hint') {
+  if (isFailing(card)) {
+    return h('p', { class: 'notice notice-error small', testid, role: 'status' }, icon('alert', { size: 14 }), ' ',
+      card.status === 'error'
+        ? 'The vendor\'s code set the status to error: no usage or alert is taken. Fix the integration on the vendor side; its code sets the status back to pending (or active) once it authenticates. If its key was lost, generate a new API token.'
+        : 'The vendor\'s code set the status to disabled: no usage or alert is taken until it sets pending or active again. To start over, DISCONNECT and connect again.');
+  }
+  if (isKickoff(card)) {
+    return h('p', { class: 'notice notice-info small', testid }, icon('info', { size: 14 }), ' ',
+      'Gradient connected this integration with the kickoff key before your QA. The QA steps start by disconnecting it: press DISCONNECT, then CONNECT again.');
+  }
+  return null;
 }
 
 export function emptyState(title, text, extra) {

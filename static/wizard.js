@@ -5,7 +5,7 @@ import { h, mount, icon, fmtDateTime } from './dom.js';
 import { get, post, put, enc } from './api.js';
 import { updateCard, setCurrentIntegration, navigate } from './state.js';
 import {
-  openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, statusRepeatsState, withBusy, copyText,
+  openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, stateHint, isFailing, withBusy, copyText,
 } from './ui.js';
 import { startConnect, disconnectFlow, stepLabel } from './integrations.js';
 import { mappingEditor } from './mapping.js';
@@ -15,9 +15,21 @@ const STEPS = ['connect_to_vendor', 'account_mapping', 'service_mapping', 'revie
 // Keys are shown once: kept in memory for this page only, dropped when the user leaves it.
 const shownKeys = new Map();
 
-export async function renderSetup(main, [id], ctx) {
-  const card = await get(`/sim/integrations/${enc(id)}`);
+/** The wizard's step is in the URL (#/setup/{id}/{step}): a reload opens it, Back goes to the
+ * step before. A step the server refuses (NEXT not lit) falls back to the card's own. */
+export async function renderSetup(main, [id, step], ctx) {
+  let card = await get(`/sim/integrations/${enc(id)}`);
   if (!ctx.alive()) return;
+  if (card.state === 'setup' && STEPS.includes(step) && step !== card.step) {
+    try {
+      const r = await post(`/sim/integrations/${enc(id)}/step`, { step });
+      card = r && r.id === card.id && r.state ? r : await get(`/sim/integrations/${enc(id)}`);
+    } catch (e) {
+      toast(`${stepLabel(step)} is not open yet: ${e.message}`, 'info');
+    }
+    if (!ctx.alive()) return;
+  }
+  history.replaceState(null, '', setupHash(card));
   updateCard(card);
   setCurrentIntegration(card.id);
   ctx.onLeave(() => shownKeys.delete(id));
@@ -60,8 +72,9 @@ class SetupPage {
       h('div', {},
         h('a', { href: '#/integrations', class: 'back-link', testid: 'back-to-integrations' }, '← Integrations'),
         h('h1', { testid: 'setup-vendor-name' }, c.vendorName),
-        h('div', { class: 'head-badges' }, stateBadge(c, 'setup-state'), c.state !== 'ready_to_connect' && !statusRepeatsState(c) ? statusBadge(c.status, 'setup-status') : null,
-          c.modules && c.modules.length && c.state !== 'ready_to_connect' ? h('span', { class: 'muted small' }, `Modules: ${c.modules.map((m) => m[0].toUpperCase() + m.slice(1)).join(' & ')}`) : null)),
+        h('div', { class: 'head-badges' }, stateBadge(c, 'setup-state'),
+          c.modules && c.modules.length && c.state !== 'ready_to_connect' ? h('span', { class: 'muted small' }, `Modules: ${c.modules.map((m) => m[0].toUpperCase() + m.slice(1)).join(' & ')}`) : null),
+        stateHint(c, 'setup-state-hint')),
       h('div', { class: 'page-actions' },
         c.state !== 'ready_to_connect' ? button('DISCONNECT', { kind: 'danger-ghost', testid: 'btn-disconnect', onClick: () => this.disconnect() }) : null));
 
@@ -108,6 +121,8 @@ class SetupPage {
       const r = await post(`/sim/integrations/${enc(this.id)}/step`, { step });
       if (r && r.id === this.id && r.state) this.setCard(r);
       if (this.card.step !== step || !r || !r.state) await this.refreshCard();
+      // A step of its own in the history: Back returns to the step before.
+      if (location.hash !== setupHash(this.card)) history.pushState(null, '', setupHash(this.card));
       this.render();
       window.scrollTo(0, 0);
     }, (e) => toastError(e, e.status === 409 ? 'NEXT is not available yet' : 'Could not change step'));
@@ -270,7 +285,7 @@ class SetupPage {
       h('div', { class: 'step-intro' },
         h('h2', {}, isAcc ? 'Account Mapping' : 'Service Mapping'),
         h('p', { class: 'muted' }, isAcc
-          ? 'Match each vendor account to the PSA company it bills. Exact name matches were mapped automatically; map the rest by dragging a PSA account onto a vendor account, or with the select on the card.'
+          ? 'Match each vendor account to the PSA company it bills. Exact name matches were mapped automatically; map the rest by dragging a PSA account onto a vendor account, or with the picker on the card (type a few letters; the closest names come first).'
           : 'Match each vendor service to the PSA product(s) its usage updates. A service may feed several PSA products.')),
       editor.el,
       !isAcc && (this.card.modules || []).includes('alerts') ? this.alertBoardSection() : null,
@@ -356,10 +371,10 @@ class SetupPage {
       body = h('div', { class: 'step-body' },
         h('section', { class: 'panel connected-panel', testid: 'connected-panel' },
           h('div', { class: 'connected-head' },
-            h('span', { class: 'big-check' }, icon('check', { size: 22 })),
+            isFailing(c) ? h('span', { class: 'big-check big-alert' }, icon('alert', { size: 22 })) : h('span', { class: 'big-check' }, icon('check', { size: 22 })),
             h('div', {},
               h('h2', { testid: 'connected-label' }, c.stateLabel || 'Connected'),
-              h('p', { class: 'muted' }, c.status === 'active'
+              isFailing(c) ? stateHint(c, 'connected-hint') : h('p', { class: 'muted' }, c.status === 'active'
                 ? 'Usage or alerts have arrived. The Billing page shows the vendor quantities after its next rebuild.'
                 : 'Setup is finished. No imported results yet: the status turns active with the vendor\'s first usage count or alert.'))),
           h('dl', { class: 'facts facts-wide' },
@@ -382,6 +397,10 @@ class SetupPage {
   }
 }
 SetupPage.autoOn = false;
+
+function setupHash(card) {
+  return `#/setup/${enc(card.id)}${card.state === 'setup' && card.step ? `/${card.step}` : ''}`;
+}
 
 function keyPanel(keys) {
   const rows = [

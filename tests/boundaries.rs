@@ -204,6 +204,10 @@ const FLOORS: &[(&str, &[(&str, &str)])] = &[
             ("ops/", "one transaction per operation"),
             ("config.rs", "the settings, read by the floors above"),
             (
+                "shadow/",
+                "shadow mode: each vendor call sent on to the upstream after its answer, and compared",
+            ),
+            (
                 "demo_vendor/",
                 "the demo vendor: a client of the API, its flags part of the settings",
             ),
@@ -707,4 +711,27 @@ fn the_graph_reader_sees_paths_groups_supers_and_inline_modules() {
     assert_eq!(found[0], ["2 files:", "a/b.rs", "a/c.rs", "a/b.rs"]);
     assert_eq!(floor_of("api/sim/qa.rs"), Some(1));
     assert_eq!(floor_of("domain/qa.rs"), Some(FLOORS.len() - 1));
+}
+
+/// A source a reader can hold: split a file that grows past this along the concepts inside it.
+const MAX_LINES: usize = 600;
+
+#[test]
+fn no_source_file_is_over_600_lines() {
+    let sources = sources();
+    let long: Vec<String> = sources
+        .iter()
+        .map(|s| (s.text.lines().count(), &s.path))
+        .filter(|(n, _)| *n > MAX_LINES)
+        .map(|(n, p)| format!("src/{p}: {n} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "split these along the concepts inside them (at most {MAX_LINES} lines each):\n{}",
+        long.join("\n")
+    );
+    assert!(
+        sources.iter().any(|s| s.text.lines().count() > MAX_LINES / 2),
+        "the line count no longer finds the large files: update the test"
+    );
 }

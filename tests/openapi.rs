@@ -78,6 +78,7 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/tickets"),
     ("GET", "/sim/alerts"),
     ("GET", "/sim/journal"),
+    ("GET", "/sim/parity"),
     ("GET", "/sim/qa"),
     ("GET", "/sim/qa/report"),
     ("GET", "/sim/integrations"),
@@ -963,7 +964,7 @@ async fn sim_answers_match_the_document() {
     let at = |suffix: &str| format!("{i}{suffix}");
 
     for path in [
-        "/health", "/info", "/psa", "/tickets", "/alerts", "/journal", "/billing",
+        "/health", "/info", "/psa", "/tickets", "/alerts", "/journal", "/billing", "/parity",
     ] {
         sim(&app, ck, "GET", path, path, None, 200).await;
     }

@@ -142,7 +142,27 @@ async fn record(
     let (http_req, response) = res.into_parts();
     let (response, out_body) = response.into_parts();
     let out_bytes = sent.unknown_route_wording(status, &call.method, collect(out_body).await);
-    state.gate.record(Finished {
+    // Shadow mode's copy of the call, taken before the record consumes it; sent after.
+    let shadowed = state.shadow.get().map(|shadow| {
+        let copy = crate::shadow::Call {
+            entry_id: 0,
+            method: call.method.clone(),
+            target: with_query(&sent.path, &sent.query),
+            shown: with_query(&sent.path, &crate::gate::redact::redact_query(&sent.query)),
+            route: route.clone(),
+            content_type: http_req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            token_sent: call.token.is_some(),
+            body: call.raw.clone(),
+            sim_status: status,
+            sim_body: out_bytes.clone(),
+        };
+        (shadow, copy)
+    });
+    let entry_id = state.gate.record(Finished {
         started: call.started,
         method: call.method,
         path: sent.path,
@@ -156,6 +176,10 @@ async fn record(
         request_body: &call.raw,
         response_body: &out_bytes,
     });
+    if let Some((shadow, mut copy)) = shadowed {
+        copy.entry_id = entry_id;
+        shadow.offer(copy);
+    }
     ServiceResponse::new(http_req, response.set_body(BoxBody::new(out_bytes)))
 }
 

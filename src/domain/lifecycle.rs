@@ -11,22 +11,29 @@ pub struct Card {
     pub status: Option<IntegrationStatus>,
 }
 
+/// The seeded integration's label while it holds the kickoff key, in the QA steps' words.
+pub const KICKOFF_LABEL: &str = "Connected before QA: disconnect to start";
+
 impl Card {
+    /// One status per card, in production's words (Ready to Connect, Pending connection,
+    /// Connected); a vendor-set `error` or `disabled` is said as such, whatever the step.
     pub fn label(self) -> &'static str {
         match (self.state, self.status) {
             (CardState::ReadyToConnect, _) => "Ready to Connect",
+            (_, Some(IntegrationStatus::Error)) => "Connection error",
+            (_, Some(IntegrationStatus::Disabled)) => "Disabled",
             (CardState::Setup, _) => "Pending connection",
-            (CardState::Connected, Some(IntegrationStatus::Active)) => "Active",
             (CardState::Connected, _) => "Connected",
         }
     }
 
     /// The label of a card whose partner key may be the kickoff key Gradient hands the vendor
-    /// with its seeded account: such a card is connected and waiting for the vendor's first
-    /// calls, not for a connection.
+    /// with its seeded account: connected before QA began, so the QA steps' first step,
+    /// "disconnect it", is what the partner does first.
     pub fn label_with_key(self, kickoff_key: bool) -> &'static str {
-        match self.state {
-            CardState::Setup if kickoff_key => "Connected with the kickoff key",
+        match (self.state, self.status) {
+            (_, Some(IntegrationStatus::Error | IntegrationStatus::Disabled)) => self.label(),
+            (CardState::Setup, _) if kickoff_key => KICKOFF_LABEL,
             _ => self.label(),
         }
     }
@@ -127,13 +134,21 @@ mod tests {
         );
         assert_eq!(
             card(CardState::Connected, Some(IntegrationStatus::Active)).label(),
-            "Active"
+            "Connected"
         );
         let seeded = card(CardState::Setup, Some(IntegrationStatus::Inactive));
-        assert_eq!(seeded.label_with_key(true), "Connected with the kickoff key");
+        assert_eq!(seeded.label_with_key(true), "Connected before QA: disconnect to start");
         assert_eq!(seeded.label_with_key(false), "Pending connection");
         let done = card(CardState::Connected, Some(IntegrationStatus::Active));
-        assert_eq!(done.label_with_key(true), "Active");
+        assert_eq!(done.label_with_key(true), "Connected");
+        // An error is said as an error, never as "Connected".
+        for state in [CardState::Setup, CardState::Connected] {
+            assert_eq!(
+                card(state, Some(IntegrationStatus::Error)).label_with_key(true),
+                "Connection error"
+            );
+            assert_eq!(card(state, Some(IntegrationStatus::Disabled)).label(), "Disabled");
+        }
     }
 
     #[test]

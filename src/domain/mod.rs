@@ -9,6 +9,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod lint;
 pub(crate) mod mapping;
 pub(crate) mod mistakes;
+pub(crate) mod parity;
 pub mod psa;
 pub(crate) mod qa;
 pub(crate) mod qa_facts;

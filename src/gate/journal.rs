@@ -34,6 +34,10 @@ pub struct JournalEntry {
     pub lints: Vec<Lint>,
     /// The id of the fault rule that hit this call, if one did.
     pub fault: Option<u64>,
+    /// Shadow mode's verdict on this call, once the upstream answered: `different` or
+    /// `unreachable` (a call whose answers agreed is not marked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parity: Option<String>,
 }
 
 impl JournalEntry {
@@ -195,6 +199,14 @@ impl Journal {
         ring.entries.push_back((weight, entry));
     }
 
+    /// Marks an entry still in the ring with shadow mode's verdict.
+    pub fn mark_parity(&self, id: u64, verdict: &str) {
+        let mut ring = self.entries.lock();
+        if let Some((_, e)) = ring.entries.iter_mut().rev().find(|(_, e)| e.id == id) {
+            e.parity = Some(verdict.to_string());
+        }
+    }
+
     pub fn clear(&self) {
         let mut ring = self.entries.lock();
         ring.entries.clear();
@@ -346,6 +358,7 @@ mod tests {
             truncated: false,
             lints: vec![],
             fault: None,
+            parity: None,
         }
     }
 

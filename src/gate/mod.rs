@@ -166,7 +166,16 @@ impl Gate {
 
     /// Records a finished call in the journal (bodies bounded, credentials redacted) and prints
     /// its line on the terminal.
-    pub fn record(&self, call: Finished<'_>) {
+    /// Marks a recorded call with shadow mode's verdict, and prints its `parity:` line.
+    pub fn mark_parity(&self, entry_id: u64, verdict: &str, line: Option<&str>) {
+        self.journal.mark_parity(entry_id, verdict);
+        if let (Some(t), Some(line)) = (&self.terminal, line) {
+            t.print(line);
+        }
+    }
+
+    /// Journals the call (and prints its line); answers the entry's id.
+    pub fn record(&self, call: Finished<'_>) -> u64 {
         let (request_body, req_cut) = journal::clip(call.request_body, self.body_limit);
         let (mut response_body, res_cut) = journal::clip(call.response_body, self.body_limit);
         let query = redact::redact_query(&call.query);
@@ -197,11 +206,14 @@ impl Gate {
             truncated: req_cut || res_cut,
             lints: call.notes.lints,
             fault: call.fault,
+            parity: None,
         };
         if let Some(t) = &self.terminal {
             t.print(&entry.terminal_line());
         }
+        let id = entry.id;
         self.journal.push(entry);
+        id
     }
 }
 

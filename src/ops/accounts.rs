@@ -62,6 +62,9 @@ pub async fn create(
             PropertyKind::OrgService => Event::ServicesCreated { ids },
         };
         events::record(tx, Some(&integration_id), cycle, &now, &event)?;
+        if kind == PropertyKind::Account {
+            super::automap::auto_map_arrivals(tx, &clock, &integration_id, &seen)?;
+        }
         new.iter().map(|p| stored(tx, kind, &integration_id, &p.id)).collect()
     })
     .await

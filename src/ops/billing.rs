@@ -94,6 +94,10 @@ pub struct BillingView {
     pub group_by: String,
     pub cards: Vec<CardView>,
     pub groups: Vec<Group>,
+    /// Cards actioned this billing period (approved, adjusted or dismissed) whose vendor
+    /// quantity has not changed since: off the dashboard unless `includeActioned`. The page
+    /// names them when a round's usage shows no open card.
+    pub actioned_count: usize,
     /// The partner's PSA: its words for account, contract and service, and its date rules.
     pub psa: PsaInfo,
 }
@@ -191,6 +195,7 @@ pub fn view_of(
     // of every other product would bury it. Stable, so the PSA's order holds within each part;
     // groups follow their first card, so groups with usage come first too.
     all.sort_by_key(|v| v.card.vendor_quantity.is_none());
+    let actioned_count = all.iter().filter(|v| v.state != ServiceCardState::Open).count();
     let needle = q.search.as_deref().map(str::to_lowercase).filter(|s| !s.is_empty());
     let mut cards: Vec<CardView> = all
         .into_iter()
@@ -267,6 +272,7 @@ pub fn view_of(
         group_by: group_by.into(),
         cards,
         groups,
+        actioned_count,
         psa: psa_info(c, clock, partner_id)?,
     })
 }

@@ -87,6 +87,9 @@ pub fn act(
         kind.check_date(d).map_err(ApiError::validation_one)?;
     }
     let mut written = None;
+    // The line an approved New Revenue card adds: its own card must not come back this month
+    // as an open No Change card.
+    let mut added_line = None;
     if action != CardAction::Dismiss {
         let qty = quantity.or(card.vendor_quantity).ok_or_else(|| {
             ApiError::Conflict(
@@ -120,33 +123,37 @@ pub fn act(
                         ))
                     })?,
                 };
+                let line = clock.object_id().into_string();
                 psa::add_line(
                     tx,
                     partner_id,
-                    clock.object_id().as_str(),
+                    &line,
                     &agreement.0,
                     &card.product_id,
                     qty,
                     &effective,
                     &now,
                 )?;
+                added_line = Some(line);
             }
         }
         written = Some((qty, effective));
     }
-    billing::record_action(
-        tx,
-        &billing::ActionRecord {
-            partner_id,
-            card_id: &card.id,
-            period: &clock.period(),
-            action: action.past(),
-            vendor_quantity: card.vendor_quantity,
-            quantity,
-            effective_date: written.as_ref().map(|w| w.1.as_str()),
-        },
-        &now,
-    )?;
+    for card_id in std::iter::once(&card.id).chain(added_line.as_ref()) {
+        billing::record_action(
+            tx,
+            &billing::ActionRecord {
+                partner_id,
+                card_id,
+                period: &clock.period(),
+                action: action.past(),
+                vendor_quantity: card.vendor_quantity,
+                quantity,
+                effective_date: written.as_ref().map(|w| w.1.as_str()),
+            },
+            &now,
+        )?;
+    }
     events::record_for_partner(
         tx,
         partner_id,

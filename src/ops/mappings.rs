@@ -2,115 +2,17 @@
 //! every unmapped account and service whose name equals a PSA item's, and each account and
 //! service is mapped and unmapped by hand; the mappings view shows both steps at once.
 
+use super::automap::{auto_map_accounts, auto_map_services, mappable_services, Mappable};
 use super::integrations::{card_of, lifecycle, load, IntegrationCard};
 use crate::clock::Clock;
 use crate::domain::catalog::SetupStep;
 use crate::domain::event::{Event, MappingSource};
-use crate::domain::mapping::exact_name_matches;
 use crate::error::{ApiError, ApiResult};
 use crate::store::accounts::{self, PropertyKind};
 use crate::store::integrations::{self, IntegrationRow};
-use crate::store::vendors;
 use crate::store::{events, mappings, psa};
 use rusqlite::Connection;
 use serde::Serialize;
-use std::collections::HashMap;
-
-/// Auto-maps unmapped accounts whose names equal a PSA company's, character for character.
-fn auto_map_accounts(tx: &Connection, clock: &Clock, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
-    let candidates: Vec<(String, String)> = psa::visible_companies(tx, &i.partner_id)?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let unmapped: Vec<_> = accounts::list(tx, PropertyKind::Account, &i.id)?
-        .into_iter()
-        .filter(|a| !a.is_mapped)
-        .collect();
-    let matches = exact_name_matches(unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())), &candidates);
-    let names: HashMap<&str, &str> = unmapped.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
-    for (account, company) in &matches {
-        mappings::map_account(tx, &i.id, account, company, "auto", now, &clock.object_id())?;
-        // An exact-name match: the account and the PSA company carry the same name.
-        let name = names.get(account.as_str()).copied();
-        events::record(
-            tx,
-            Some(&i.id),
-            i.cycle,
-            now,
-            &Event::AccountMapped {
-                account_id: account.clone(),
-                name: name.map(String::from),
-                psa_account_id: company.clone(),
-                psa_account_name: name.map(String::from),
-                source: MappingSource::Auto,
-            },
-        )?;
-    }
-    Ok(matches.len())
-}
-
-/// A service the integration can map: a vendor-level one or one of the partner's organization.
-struct Mappable {
-    id: String,
-    name: String,
-    description: String,
-    kind: &'static str,
-}
-
-/// Every service the integration can map, vendor-level ones first.
-fn mappable_services(c: &Connection, i: &IntegrationRow) -> ApiResult<Vec<Mappable>> {
-    let mut out: Vec<_> = vendors::services(c, &i.vendor_id)?
-        .into_iter()
-        .map(|s| Mappable {
-            id: s.id,
-            name: s.name,
-            description: s.description,
-            kind: "vendor",
-        })
-        .collect();
-    out.extend(
-        accounts::list(c, PropertyKind::OrgService, &i.id)?
-            .into_iter()
-            .map(|s| Mappable {
-                id: s.id,
-                name: s.name,
-                description: s.description,
-                kind: "organization",
-            }),
-    );
-    Ok(out)
-}
-
-fn auto_map_services(tx: &Connection, i: &IntegrationRow, now: &str) -> ApiResult<usize> {
-    let candidates: Vec<(String, String)> = psa::products(tx, &i.partner_id)?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
-    let mut unmapped = vec![];
-    for s in mappable_services(tx, i)? {
-        if !mappings::is_service_mapped(tx, &i.id, &s.id)? {
-            unmapped.push(s);
-        }
-    }
-    let matches = exact_name_matches(unmapped.iter().map(|s| (s.id.as_str(), s.name.as_str())), &candidates);
-    for (service, product) in &matches {
-        mappings::map_service(tx, &i.id, service, std::slice::from_ref(product), "auto", now)?;
-        let name = unmapped.iter().find(|s| &s.id == service).map(|s| s.name.as_str());
-        events::record(
-            tx,
-            Some(&i.id),
-            i.cycle,
-            now,
-            &Event::ServiceMapped {
-                service_id: service.clone(),
-                name: name.map(String::from),
-                psa_product_ids: vec![product.clone()],
-                source: MappingSource::Auto,
-            },
-        )?;
-    }
-    Ok(matches.len())
-}
 
 /// NEXT (or a step picked directly): entering a mapping step auto-maps what matches by name.
 pub fn enter_step(tx: &Connection, clock: &Clock, id: &str, step: SetupStep) -> ApiResult<IntegrationCard> {
@@ -120,7 +22,7 @@ pub fn enter_step(tx: &Connection, clock: &Clock, id: &str, step: SetupStep) -> 
     integrations::set_step(tx, id, step)?;
     match step {
         SetupStep::AccountMapping => {
-            auto_map_accounts(tx, clock, &i, &now)?;
+            auto_map_accounts(tx, clock, &i, &now, None)?;
         }
         SetupStep::ServiceMapping => {
             auto_map_services(tx, &i, &now)?;
@@ -144,7 +46,7 @@ pub fn auto_map(tx: &Connection, clock: &Clock, id: &str) -> ApiResult<AutoMappe
     require_mapping_allowed(&i)?;
     let now = clock.now_iso();
     Ok(AutoMapped {
-        accounts: auto_map_accounts(tx, clock, &i, &now)?,
+        accounts: auto_map_accounts(tx, clock, &i, &now, None)?,
         services: auto_map_services(tx, &i, &now)?,
     })
 }

@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod activity;
 pub(crate) mod alerting;
 pub(crate) mod alerts;
+pub(crate) mod automap;
 pub(crate) mod billing;
 pub(crate) mod cards;
 pub(crate) mod control;

@@ -70,11 +70,25 @@ test('demo vendor portal: authenticate, portal URL, accounts and services, usage
     assert.equal(await page.getByTestId('connection').getAttribute('data-state'), 'disconnected');
   });
 
+  await step('the later steps wait for Authenticate; a refused key\'s error clears once a good key is accepted', async () => {
+    for (const id of ['btn-sync-setup', 'btn-sync-usage', 'btn-send-alert', 'btn-disconnect']) {
+      assert.equal(await page.getByTestId(id).isDisabled(), true, `${id} waits for Authenticate`);
+      assert.equal(await page.getByTestId(id).getAttribute('title'), 'Authenticate first (step 1)');
+    }
+    await page.getByTestId('partner-key').fill('not-the-key');
+    await page.getByTestId('btn-authenticate').click();
+    const bad = await settled(page, 'connect-result');
+    assert.equal(bad.kind, 'error', bad.text);
+    assert.equal(await page.getByTestId('btn-sync-setup').isDisabled(), true, 'still waiting after a refused key');
+  });
+
   await step('Authenticate: GET organization, then PATCH status pending; NEXT lights up in Synthesize', async () => {
     await page.getByTestId('partner-key').fill(partnerKey);
     await page.getByTestId('btn-authenticate').click();
     const r = await settled(page, 'connect-result');
     assert.equal(r.kind, 'ok', r.text);
+    assert.equal(await page.getByTestId('connection').getAttribute('data-state'), 'connected', 'the refused key\'s badge is gone');
+    assert.equal(await page.getByTestId('btn-sync-setup').isDisabled(), false, 'the later steps open');
     const log = await logOf(page, 'connect');
     assert.deepEqual(log.map((e) => `${e.method} ${e.path} ${e.status}`), [
       'GET /api/vendor-api/organization 200',

@@ -33,6 +33,14 @@ test('a presenter pushes scenarios from the demo portal and the billing page sho
 
   await step('Under-billed: one click, then Reconcile cards with revenue to gain', async () => {
     await page.locator('[data-testid=scenario-button][data-scenario=under-billed]').click();
+    // It resets the simulator first: it asks, and Cancel keeps everything.
+    await page.getByTestId('scenario-confirm').waitFor();
+    assert.match(await page.getByTestId('scenario-confirm').textContent(), /resets the simulator/);
+    await page.getByTestId('scenario-confirm-no').click();
+    assert.equal(await page.getByTestId('scenario-confirm').isHidden(), true);
+    assert.equal(await page.getByTestId('scenario-result').getAttribute('data-status'), null, 'nothing ran');
+    await page.locator('[data-testid=scenario-button][data-scenario=under-billed]').click();
+    await page.getByTestId('scenario-confirm-yes').click();
     const result = page.getByTestId('scenario-result');
     await eventually(async () => assert.equal(await result.getAttribute('data-status'), 'done', await text(result)), { timeout: 30_000 });
     assert.match(await text(result), /Under-billed: 4 account\(s\), 6 count\(s\) → 6 Reconcile/);

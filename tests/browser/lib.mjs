@@ -135,6 +135,11 @@ export const q = (s) => JSON.stringify(String(s));
 export const card = (page, vendorName) => page.locator(`[data-testid=integration-card][data-vendor-name=${q(vendorName)}]`);
 export const vendorItem = (page, name) => page.locator(`[data-testid=vendor-item][data-vendor-item-name=${q(name)}]`);
 export const psaItem = (page, name) => page.locator(`[data-testid=psa-item][data-psa-name=${q(name)}]`);
+/** Map a vendor card with its searchable picker: type the PSA label, pick the exact option. */
+export async function pickPsa(vendorCard, label) {
+  await vendorCard.getByTestId('map-picker').fill(label);
+  await vendorCard.locator(`[data-testid=combobox-option][data-label=${q(label)}]`).click();
+}
 export const serviceCard = (page, account, code) => page.locator(`[data-testid=service-card][data-account-name=${q(account)}][data-product-code=${q(code)}]`);
 
 /** Confirm the open modal (our own dialog, never window.confirm). */

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BASE, openBrowser, shot, gotoConsole, vendorClient, expectStatus, eventually, text, sim,
-  card, vendorItem, psaItem, serviceCard, confirmModal, SEEDED_VENDOR, steps,
+  card, vendorItem, psaItem, pickPsa, serviceCard, confirmModal, SEEDED_VENDOR, steps,
 } from './lib.mjs';
 
 let b;
@@ -27,7 +27,11 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     const c = card(page, SEEDED_VENDOR);
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'setup', 'the seeded integration starts connected (setup)');
-    assert.equal(await text(c.getByTestId('integration-state')), 'Connected with the kickoff key');
+    assert.equal(await text(c.getByTestId('integration-state')), 'Connected before QA: disconnect to start');
+    // The QA steps' first step is the card's main action: DISCONNECT, not CONTINUE SETUP.
+    assert.match(await c.getByTestId('btn-disconnect').getAttribute('class'), /btn-primary/);
+    assert.doesNotMatch(await c.getByTestId('btn-continue-setup').getAttribute('class'), /btn-primary/);
+    assert.match(await text(c.getByTestId('state-hint')), /QA steps start by disconnecting/);
     await shot(page, '01-integrations-seeded');
   });
 
@@ -145,10 +149,10 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     assert.equal(await acme.getAttribute('data-mapped'), 'true');
     assert.equal(await text(acme.getByTestId('mapped-target-name')), 'Acme Corp');
     assert.equal(await text(acme.getByTestId('source-badge')), 'auto');
-    // "Cedar Ridge Law LLP" is no exact match of "Cedar Ridge Law, LLP": map it with the select.
+    // "Cedar Ridge Law LLP" is no exact match of "Cedar Ridge Law, LLP": map it with the picker.
     const cedar = vendorItem(page, 'Cedar Ridge Law LLP');
     assert.equal(await cedar.getAttribute('data-mapped'), 'false');
-    await cedar.getByTestId('map-select').selectOption({ label: 'Cedar Ridge Law, LLP' });
+    await pickPsa(cedar, 'Cedar Ridge Law, LLP');
     await eventually(async () => assert.equal(await text(vendorItem(page, 'Cedar Ridge Law LLP').getByTestId('mapped-target-name')), 'Cedar Ridge Law, LLP'));
     assert.equal(await text(vendorItem(page, 'Cedar Ridge Law LLP').getByTestId('source-badge')), 'manual');
     // Drag "Bluebird Dental Group" onto the vendor's "Bluebird Dental".
@@ -156,9 +160,9 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     await eventually(async () => assert.equal(await text(vendorItem(page, 'Bluebird Dental').getByTestId('mapped-target-name')), 'Bluebird Dental Group'));
     assert.equal(await text(page.getByTestId('map-counter')), '3 of 3 vendor accounts mapped');
     // Search and Hide mapped.
-    await page.getByTestId('map-search').fill('cedar');
+    await page.getByTestId('vendor-search').fill('cedar');
     await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 1));
-    await page.getByTestId('map-search').fill('');
+    await page.getByTestId('vendor-search').fill('');
     await page.getByTestId('hide-mapped').check();
     await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 0));
     await page.getByTestId('hide-mapped').uncheck();
@@ -174,10 +178,10 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     await page.getByTestId('service-mapping-step').waitFor();
     await vendorItem(page, 'Pelican EDR Agent').waitFor();
     const edr = () => vendorItem(page, 'Pelican EDR Agent');
-    await edr().getByTestId('map-select').selectOption({ label: EDR_LABEL });
+    await pickPsa(edr(), EDR_LABEL);
     await eventually(async () => assert.equal(await edr().getByTestId('mapped-target').count(), 1));
     // A second product keeps the first.
-    await edr().getByTestId('map-select').selectOption({ label: NETMON_LABEL });
+    await pickPsa(edr(), NETMON_LABEL);
     await eventually(async () => assert.deepEqual(await edr().getByTestId('mapped-target-name').allTextContents(), [EDR_LABEL, NETMON_LABEL]));
     // ✕ removes only NET-MON.
     await edr().locator(`[data-testid=mapped-target]`).filter({ hasText: 'NET-MON' }).getByTestId('unmap').click();
@@ -296,8 +300,8 @@ test('QA steps: disconnect, connect, token, vendor sync, mapping, finish, usage 
     await c.waitFor();
     assert.equal(await c.getAttribute('data-state'), 'connected');
     assert.equal(await c.getByTestId('integration-state').getAttribute('data-status'), 'active');
-    assert.equal(await c.getByTestId('integration-status').count(), 0, '"Active" once, not "Active ● Active"');
-    assert.equal(await text(c.getByTestId('integration-state')), 'Active');
+    assert.equal(await c.getByTestId('integration-status').count(), 0, 'one status per card, not a state and a status');
+    assert.equal(await text(c.getByTestId('integration-state')), 'Connected');
     await shot(page, '11-integrations-active');
   });
 

@@ -102,6 +102,12 @@ test('QA checklist page updates itself through two rounds and offers the report;
     assert.match(await text(current().getByTestId('qa-hint-text')), /Press DISCONNECT on the integration/);
     assert.equal(await page.getByTestId('qa-hint').count(), 1, 'only the current step carries a hint');
     assert.equal(await text(page.getByTestId('qa-count')), '0 of 26 steps done');
+    // The report's place shows before QA passes, disabled, saying why; one numbering (rounds).
+    assert.equal(await page.getByTestId('qa-report-json').isDisabled(), true);
+    assert.equal(await page.getByTestId('qa-report-html').isDisabled(), true);
+    assert.equal(await text(page.getByTestId('qa-report-why')), 'The report is ready to keep once QA passes: 26 steps left.');
+    assert.equal(await text(page.getByTestId('qa-current-round')), '· round 1');
+    assert.doesNotMatch(await text(page.getByTestId('qa-integration')), /cycle/);
     assert.equal(await page.getByTestId('qa-passed-banner').count(), 0);
     assert.match(await text(page.getByTestId('qa-live')), /Live/);
     // Proof that nothing below reloads the page: this marker would be gone.
@@ -232,6 +238,8 @@ test('QA checklist page updates itself through two rounds and offers the report;
     assert.equal(await text(first.getByTestId('journal-status')), '401');
     assert.equal(await text(first.getByTestId('journal-method')), 'GET');
     assert.equal(await text(first.getByTestId('journal-path')), '/api/vendor-api/organization');
+    // It wraps between its segments, not mid-word.
+    assert.equal(await first.getByTestId('journal-path').locator('wbr').count(), 3);
     assert.equal(await text(first.getByTestId('journal-integration')), '—');
 
     const numeric = page.locator(`[data-testid=journal-row][data-method=POST][data-route=${q('/api/vendor-api/organization/accounts')}][data-lint-count="1"]`);

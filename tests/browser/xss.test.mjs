@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   openBrowser, shot, gotoConsole, vendorClient, expectStatus, eventually, text, sim, simOk,
-  vendorItem, steps,
+  vendorItem, pickPsa, steps,
 } from './lib.mjs';
 
 const IMG = '<img src=x onerror=alert(1)>';
@@ -55,7 +55,7 @@ test('XSS: vendor-supplied names render literally and no dialog fires', { timeou
     assert.equal(await page.locator('[data-testid=vendor-column] img').count(), 0, 'no <img> element was created');
     assert.equal(await page.locator('main script').count(), 0, 'no <script> element was created');
     // Map it with the select: the mapped pill and the toast stay text too.
-    await item.getByTestId('map-select').selectOption({ label: 'Acme Corp' });
+    await pickPsa(item, 'Acme Corp');
     await eventually(async () => assert.equal(await vendorItem(page, IMG).getAttribute('data-mapped'), 'true'));
     const toastText = await page.getByTestId('toast').filter({ hasText: 'Mapped' }).first().textContent();
     assert.ok(toastText.includes(IMG), `the toast shows the name literally: ${toastText}`);
@@ -70,7 +70,7 @@ test('XSS: vendor-supplied names render literally and no dialog fires', { timeou
     assert.equal(await svc.getByTestId('vendor-item-name').textContent(), SVC);
     assert.equal(await page.locator('[data-testid=vendor-column] b').count(), 0);
     assert.equal(await page.locator('[data-testid=vendor-column] img').count(), 0);
-    await svc.getByTestId('map-select').selectOption({ label: 'SEC-EDR · Managed EDR - Per Endpoint' });
+    await pickPsa(svc, 'SEC-EDR · Managed EDR - Per Endpoint');
     await eventually(async () => assert.equal(await vendorItem(page, SVC).getAttribute('data-mapped'), 'true'));
     await page.getByTestId('btn-next').click();
     await page.getByTestId('review-accounts').waitFor();

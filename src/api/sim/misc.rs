@@ -20,7 +20,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/psa", web::get().to(get_psa))
         .route("/tickets", web::get().to(tickets))
         .route("/alerts", web::get().to(list_alerts))
-        .route("/journal", web::get().to(journal));
+        .route("/journal", web::get().to(journal))
+        .route("/parity", web::get().to(parity));
 }
 
 async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -189,4 +190,14 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartn
         StatusCode::OK,
         &json!({"total": state.gate.journal.len(), "matching": matching, "capacity": state.config.journal_size, "bytes": state.gate.journal.bytes(), "maxBytes": state.config.journal_bytes, "entries": entries}),
     ))
+}
+
+/// Shadow mode's comparison so far (`--shadow`): counts, the differing calls, and what the
+/// calls showed of the guessed rules.
+async fn parity(state: web::Data<AppState>) -> HttpResponse {
+    let report = match state.shadow.get() {
+        Some(shadow) => shadow.report(),
+        None => crate::shadow::report_off(),
+    };
+    json_response(actix_web::http::StatusCode::OK, &report)
 }
