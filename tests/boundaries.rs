@@ -184,6 +184,7 @@ const FLOORS: &[(&str, &[(&str, &str)])] = &[
                 "certify/",
                 "the qa runner: starts a simulator of its own and is its client",
             ),
+            ("process.rs", "what the process asks of its operating system at start"),
         ],
     ),
     (
