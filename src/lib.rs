@@ -13,6 +13,7 @@ pub(crate) mod error;
 pub(crate) mod gate;
 pub(crate) mod ops;
 pub mod process;
+pub(crate) mod scenario_gate;
 pub(crate) mod scenarios;
 pub(crate) mod shadow;
 pub mod state;
@@ -223,6 +224,8 @@ pub fn build_app(
         .app_data(state)
         // The control API's bodies (the vendor API reads its own, see `api::body`).
         .app_data(aweb::PayloadConfig::new(api::guard::SIM_BODY_LIMIT))
+        // Inside the guard: a refused request neither interrupts a scenario nor is one's step.
+        .wrap(from_fn(api::sim::scenarios::scenario_calls))
         .wrap(from_fn(api::middleware::json_errors))
         .wrap(from_fn(api::middleware::stray_calls))
         .wrap(from_fn(api::express::case_insensitive))

@@ -7,11 +7,22 @@
 
 use crate::demo_vendor::{self, Account, DataSet, Gradient, Service, Usage};
 use crate::error::{ApiError, ApiResult};
+use crate::scenario_gate::Run;
+pub use crate::scenario_gate::RUN_HEADER;
 use crate::state::AppState;
 use crate::store::seed::{Seed, SeedAgreement, SeedCompany, SeedLine};
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// The 409 of a scenario interrupted, naming what interrupted it.
+pub(crate) fn interrupted(name: &str, by: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "The scenario {name:?} was interrupted by {by} from another client: it stopped there, and the state is \
+         what that left. Run the scenario again to play it whole."
+    ))
+}
 
 /// A scenario as `GET /sim/scenarios` lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -284,18 +295,42 @@ pub async fn run(state: &AppState, name: &str) -> ApiResult<Outcome> {
         .iter()
         .find(|s| s.name == name)
         .ok_or_else(|| ApiError::NotFound(format!("No scenario found with name: {name}")))?;
-    let _one_at_a_time = state
-        .scenario
+    let gate = &state.scenario;
+    let _one_at_a_time = gate
+        .one_at_a_time
         .try_lock()
         .map_err(|_| ApiError::Conflict("A scenario is already running: wait for it to finish".into()))?;
+    let run = Arc::new(Run {
+        id: crate::domain::ids::ApiKey::secret().expose().to_string(),
+        interrupted_by: Default::default(),
+        steps: Default::default(),
+    });
+    *gate.current.lock() = Some(run.clone());
+    let out = play(state, scenario, &run).await;
+    *gate.current.lock() = None;
+    // Whatever a step answered once interrupted, the interruption is the reason.
+    match run.interrupted() {
+        Some(by) => Err(interrupted(scenario.name, &by)),
+        None => out,
+    }
+}
+
+async fn play(state: &AppState, scenario: &Scenario, run: &Run) -> ApiResult<Outcome> {
+    let name = scenario.name;
     let started = Instant::now();
     let current = state.seed.read().clone();
     let plan = plan(name, &current).expect("every listed scenario has a plan");
     let keys = plan.seed.demo_keys();
-    crate::ops::control::reset_to(&state.ops, &state.gate, plan.seed).await?;
+    {
+        // The scenario's own reset is a step too: an interruption waits for it.
+        let Some(_step) = run.step().await else {
+            return Err(ApiError::Conflict("interrupted".into()));
+        };
+        crate::ops::control::reset_to(&state.ops, &state.gate, plan.seed).await?;
+    }
 
     let base = self_url(state);
-    let http = self_client(state)?;
+    let http = self_client(state, &run.id)?;
     let partner = Partner {
         http: http.clone(),
         base: base.clone(),
@@ -422,8 +457,12 @@ fn self_url(state: &AppState) -> String {
 /// A client for this server's own address. Under `--tls` its certificate names the host the
 /// partner uses, not necessarily the bind address, and the connection goes to the socket this
 /// process listens on: so the certificate is not checked for these calls only.
-fn self_client(state: &AppState) -> ApiResult<reqwest::Client> {
+fn self_client(state: &AppState, run_id: &str) -> ApiResult<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let id = reqwest::header::HeaderValue::from_str(run_id).map_err(ApiError::internal)?;
+    headers.insert(RUN_HEADER, id);
     reqwest::Client::builder()
+        .default_headers(headers)
         .timeout(std::time::Duration::from_secs(30))
         .danger_accept_invalid_certs(https(state))
         .build()

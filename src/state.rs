@@ -23,8 +23,8 @@ pub struct AppState {
     pub(crate) gate: Gate,
     /// What RESET goes back to; `POST /sim/reset {"seed": NAME}` switches to an embedded seed.
     pub(crate) seed: parking_lot::RwLock<Seed>,
-    /// One scenario at a time: two would interleave their calls.
-    pub(crate) scenario: tokio::sync::Mutex<()>,
+    /// One scenario at a time (two would interleave their calls), and what interrupted it.
+    pub(crate) scenario: crate::scenario_gate::ScenarioGate,
     /// Saved states by name (`/sim/snapshots`), kept in memory; export writes one to a file.
     pub(crate) snapshots: Snapshots,
     /// The host names /sim and the console answer to (see `api::guard::allowed_hosts`).
@@ -57,7 +57,7 @@ impl AppState {
             vendor_api: Copies::default(),
             shadow: std::sync::OnceLock::new(),
             seed: parking_lot::RwLock::new(seed),
-            scenario: tokio::sync::Mutex::new(()),
+            scenario: Default::default(),
             config,
         }
     }

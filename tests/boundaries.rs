@@ -196,6 +196,7 @@ const FLOORS: &[(&str, &[(&str, &str)])] = &[
             ),
             ("web.rs", "the console and the OpenAPI documents"),
             ("state.rs", "the wiring the handlers are handed: one field per part"),
+            ("scenario_gate.rs", "who may interrupt a scenario, held by the wiring"),
             (
                 "scenarios.rs",
                 "a client of this server's own API, run by POST /sim/scenarios",

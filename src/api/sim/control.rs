@@ -145,6 +145,8 @@ async fn save_snapshot(state: web::Data<AppState>, body: web::Bytes) -> ApiResul
 
 async fn restore_snapshot(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let name = path_param(&req, "name");
+    let what = format!("the restore of snapshot {name:?}");
+    state.scenario.interrupt(super::scenarios::run_id(&req), what).await;
     let out = state.snapshots.restore(&state.ops, &state.gate, &name).await?;
     Ok(json_response(StatusCode::OK, &out))
 }

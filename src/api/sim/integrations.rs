@@ -81,6 +81,8 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
 
 async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    let what = format!("a new token for integration {id}");
+    state.scenario.interrupt(super::scenarios::run_id(&req), what).await;
     let clock = state.ops.clock.clone();
     let keys = state.ops.write(move |tx| ops::generate_token(tx, &clock, &id)).await?;
     Ok(json_response(StatusCode::OK, &keys))
@@ -217,6 +219,8 @@ async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpR
 
 async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    let what = format!("a disconnect of integration {id}");
+    state.scenario.interrupt(super::scenarios::run_id(&req), what).await;
     let clock = state.ops.clock.clone();
     let out = state
         .ops

@@ -94,7 +94,7 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
 /// Back to the seed in one transaction (a failure leaves everything as it was); journal cleared.
 /// `{"seed": NAME}` switches to another embedded seed first (only embedded ones: the control
 /// API reads no files).
-async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
+async fn reset(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
     let value = sim_body(&body)?;
     let chosen = match value.get("seed") {
         None | Some(serde_json::Value::Null) => None,
@@ -110,6 +110,10 @@ async fn reset(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpRe
             Some(s)
         }
     };
+    state
+        .scenario
+        .interrupt(super::scenarios::run_id(&req), "a reset (POST /sim/reset)")
+        .await;
     let name = control::reset(&state.ops, &state.gate, &state.seed, chosen).await?;
     Ok(json_response(StatusCode::OK, &json!({"status": "ok", "seed": name})))
 }
