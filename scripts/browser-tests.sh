@@ -33,8 +33,11 @@ if [ "$NODE_MAJOR" -lt 20 ]; then
   log "node $(node --version) is too old: the tests need Node 20 or newer"
   exit 1
 fi
-if [ ! -d "$TESTS/node_modules/playwright-core" ]; then
-  log "installing playwright-core (npm ci)"
+# Every package the tests' package.json names (playwright-core, har-validator, ...), installed once.
+MISSING="$(cd "$TESTS" && node -e 'const p = require("./package.json"); const fs = require("fs");
+  console.log(Object.keys({ ...p.dependencies, ...p.devDependencies }).filter((d) => !fs.existsSync(`node_modules/${d}`)).join(" "))')"
+if [ -n "$MISSING" ]; then
+  log "installing $MISSING (npm ci)"
   (cd "$TESTS" && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; }) >&2
 fi
 

@@ -2,7 +2,8 @@
 # The test command of the README: every Rust test (unit and integration, each spawning the real
 # server on port 0), then the partner console's browser tests in headless Chromium (installed by
 # scripts/browser-tests.sh when missing), then property-based checks of both OpenAPI documents
-# (scripts/fuzz.sh). SKIP_BROWSER=1 or SKIP_FUZZ=1 leave those out. The CI example of the README
+# (scripts/fuzz.sh), the Windows build under Wine (scripts/windows-smoke.sh) and the workflows'
+# lint (scripts/actionlint.sh). SKIP_BROWSER=1, SKIP_FUZZ=1 or SKIP_WINDOWS=1 leave those out. The CI example of the README
 # (examples/python, pytest) runs right after the Rust tests.
 #
 # Each stage's whole output (cargo's, apt's, npm's, pip's) goes to target/test-logs/STAGE.log;
@@ -41,6 +42,11 @@ count_fuzz() {
   awk '/ generated, / { for (i = 2; i <= NF; i++) { if ($(i) ~ /^passed,?$/) p += $(i-1); if ($(i) ~ /^failed,?$/) f += $(i-1) } }
        /^fuzz: .*: failed$/ { docs++ }
        END { if (f == 0) f = docs; print p + 0, f + 0 }' "$1"
+}
+
+count_plain() {
+  # A script of ours closes with the plain line "N passed, N failed".
+  awk '/^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 } END { print p + 0, f + 0 }' "$1"
 }
 
 # While a stage runs, a line a minute says it is alive and what its log last said (cargo's
@@ -120,6 +126,13 @@ if [ -z "${SKIP_FUZZ:-}" ]; then
   run fuzz count_fuzz "schemathesis into a virtualenv under target/ (once), then both OpenAPI documents" \
     env SIM_NO_BUILD=1 scripts/fuzz.sh
 fi
+
+if [ -z "${SKIP_WINDOWS:-}" ]; then
+  run windows count_plain "the Windows .exe: rustup target, mingw-w64 and Wine installed when missing, a cross-build (minutes on a first run), then a smoke test under Wine" \
+    scripts/windows-smoke.sh
+fi
+run workflows count_plain "actionlint into a virtualenv under target/ (once), then each GitHub Actions workflow" \
+  scripts/actionlint.sh
 
 echo "stages: ${STAGES[*]} (passed/failed)"
 echo "summary: $TOTAL_PASSED passed, $TOTAL_FAILED failed"

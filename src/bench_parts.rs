@@ -69,6 +69,7 @@ pub fn parts(
             vendor_id: Some("65a0c0ffee0000000000d3e0".into()),
             token: Some(GradientToken::key_hint(token)),
             request_headers: recorded_headers(&headers),
+            response_headers: vec![("content-type".into(), "application/json; charset=utf-8".into())],
             request_body,
             response_body,
             truncated: false,

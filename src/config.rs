@@ -19,7 +19,7 @@ QA checklist: http://127.0.0.1:8080/#/qa (the port you chose); the API reference
 
 /// synthesize-sim: a local simulator of Gradient MSP's Synthesize platform.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "synthesize-sim", version, about, after_help = AFTER_HELP)]
+#[command(name = "synthesize-sim", version = env!("SIM_VERSION"), about, after_help = AFTER_HELP)]
 pub struct Config {
     /// Address to listen on.
     #[arg(help_heading = "Network", long, env = "SYNTH_SIM_BIND", default_value = "127.0.0.1")]

@@ -192,12 +192,20 @@ fn banner(url: &str, db: &str, keys: &DemoKeys, kickoff_live: bool, quiet: bool,
     out
 }
 
-/// SIGINT and SIGTERM (Ctrl+C elsewhere), as one stream of signal names.
+/// SIGINT and SIGTERM; on Windows Ctrl+C, Ctrl+Break and the console window closing; as one stream
+/// of names. Every handler is installed when this is made, before the banner.
 struct Signals {
     #[cfg(unix)]
     int: tokio::signal::unix::Signal,
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+    #[cfg(windows)]
+    ctrl_break: tokio::signal::windows::CtrlBreak,
+    /// Windows gives a closing console a few seconds: enough to finish the calls in flight.
+    #[cfg(windows)]
+    ctrl_close: tokio::signal::windows::CtrlClose,
 }
 
 impl Signals {
@@ -210,8 +218,15 @@ impl Signals {
                 term: signal(SignalKind::terminate())?,
             })
         }
-        #[cfg(not(unix))]
-        Ok(Signals {})
+        #[cfg(windows)]
+        {
+            use tokio::signal::windows;
+            Ok(Signals {
+                ctrl_c: windows::ctrl_c()?,
+                ctrl_break: windows::ctrl_break()?,
+                ctrl_close: windows::ctrl_close()?,
+            })
+        }
     }
 
     async fn next(&mut self) -> &'static str {
@@ -222,10 +237,13 @@ impl Signals {
                 _ = self.term.recv() => "SIGTERM",
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(windows)]
         {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl+C"
+            tokio::select! {
+                _ = self.ctrl_c.recv() => "Ctrl+C",
+                _ = self.ctrl_break.recv() => "Ctrl+Break",
+                _ = self.ctrl_close.recv() => "console closed",
+            }
         }
     }
 }

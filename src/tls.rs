@@ -164,19 +164,42 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// The start-up lines for HTTPS: where the CA is and how to trust it on each system.
 pub fn startup_text(ca_file: &Path) -> String {
     let ca = ca_file.canonicalize().unwrap_or_else(|_| ca_file.to_path_buf());
-    let ca = ca.display();
+    let ca = display_path(&ca);
     format!(
         "  HTTPS CA            {ca}\n\
          \x20   trust it once (docs/production-url.md):\n\
-         \x20   Windows   certutil -user -addstore Root \"{ca}\"\n\
+         \x20   Windows   Import-Certificate -FilePath \"{ca}\" -CertStoreLocation Cert:\\CurrentUser\\Root\n\
          \x20   macOS     sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain \"{ca}\"\n\
          \x20   Linux     sudo cp \"{ca}\" /usr/local/share/ca-certificates/synthesize-sim.crt && sudo update-ca-certificates\n"
     )
 }
 
+/// A path as its system's user writes it. On Windows, `canonicalize` answers the verbatim form
+/// (`\\?\C:\...`), which PowerShell and `certutil` take but nobody types: the prefix goes.
+fn display_path(path: &Path) -> String {
+    let shown = path.display().to_string();
+    match shown.strip_prefix(r"\\?\") {
+        Some(rest) if !rest.starts_with("UNC\\") => rest.to_string(),
+        _ => shown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_shown_as_typed() {
+        assert_eq!(
+            display_path(Path::new(r"\\?\C:\Users\dev\synthesize-sim-ca.pem")),
+            r"C:\Users\dev\synthesize-sim-ca.pem"
+        );
+        assert_eq!(
+            display_path(Path::new(r"\\?\UNC\server\share\ca.pem")),
+            r"\\?\UNC\server\share\ca.pem"
+        );
+        assert_eq!(display_path(Path::new("/home/dev/ca.pem")), "/home/dev/ca.pem");
+    }
 
     #[test]
     fn the_local_ca_is_created_once_and_reused() {

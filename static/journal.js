@@ -6,7 +6,7 @@
 import { h, mount, icon, fmtDateTime, priorityLabel } from './dom.js';
 import { get, qs } from './api.js';
 import { state } from './state.js';
-import { button, emptyState } from './ui.js';
+import { button, emptyState, toastError } from './ui.js';
 
 const LIMIT = 200;
 const AUTO_MS = 3000;
@@ -51,6 +51,24 @@ function query(f) {
     lint: f.lint ? 'true' : '',
     limit: LIMIT,
   });
+}
+
+/**
+ * Downloads the calls the filters show as HAR 1.2 (GET /sim/journal?format=har), for devtools,
+ * Playwright's routeFromHAR, Postman or Insomnia. Fetched rather than linked, so that it is the
+ * chosen partner's journal.
+ */
+async function downloadHar(f) {
+  const params = new URLSearchParams(query(f).slice(1));
+  params.delete('limit');
+  params.set('format', 'har');
+  const har = await get(`/sim/journal?${params}`);
+  const url = URL.createObjectURL(new Blob([JSON.stringify(har, null, 2)], { type: 'application/json' }));
+  const a = h('a', { href: url, download: 'synthesize-sim-journal.har', hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function activeFilters(f) {
@@ -127,6 +145,11 @@ class JournalPage {
           h('p', { class: 'subtitle' }, 'Every call the vendor API received, newest first, with what it answered and the lint the simulator found. Click a row for the request and the response.')),
         h('div', { class: 'page-actions' },
           h('label', { class: 'toggle', title: `Re-read the journal every ${AUTO_MS / 1000} s while this page is open` }, autoBox, 'Auto-refresh'),
+          button('DOWNLOAD HAR', {
+            testid: 'btn-download-har',
+            title: 'The calls these filters show, as HAR 1.2 (devtools, Playwright, Postman, Insomnia)',
+            onClick: () => downloadHar(f).catch((e) => toastError(e, 'Download HAR')),
+          }),
           button('REFRESH', { iconName: 'refresh', testid: 'btn-refresh-journal', onClick: () => this.reload() }))),
       h('form', { class: 'toolbar journal-filters', testid: 'journal-filters', role: 'search', onsubmit: (e) => { e.preventDefault(); this.reload(); } },
         h('label', { class: 'search-box' }, icon('search'), routeInput),

@@ -54,7 +54,8 @@ async fn app_usegradient_com_is_served_with_a_certificate_from_the_local_ca() {
         "Windows",
         "macOS",
         "Linux",
-        "certutil",
+        "Import-Certificate -FilePath",
+        r"-CertStoreLocation Cert:\CurrentUser\Root",
         "security add-trusted-cert",
         "update-ca-certificates",
     ] {

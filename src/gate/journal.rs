@@ -28,6 +28,10 @@ pub struct JournalEntry {
     /// The partner key the GRADIENT-TOKEN carried, by its last four characters (`…a9b6`).
     pub token: Option<String>,
     pub request_headers: Vec<(String, String)>,
+    /// The answer's headers, redacted as the request's are; absent in journals saved before
+    /// they were kept.
+    #[serde(default)]
+    pub response_headers: Vec<(String, String)>,
     pub request_body: Option<Body>,
     pub response_body: Option<Body>,
     pub truncated: bool,
@@ -136,6 +140,7 @@ impl JournalEntry {
         let headers = self
             .request_headers
             .iter()
+            .chain(&self.response_headers)
             .map(|(k, v)| k.len() + v.len() + 48)
             .sum::<usize>();
         let lints = self
@@ -158,6 +163,26 @@ pub struct JournalFilter {
     pub since: Option<String>,
     pub lint: Option<bool>,
     pub limit: Option<usize>,
+}
+
+impl JournalFilter {
+    fn matches(&self, e: &JournalEntry) -> bool {
+        self.route
+            .as_ref()
+            .is_none_or(|r| e.route.contains(r.as_str()) || e.path.contains(r.as_str()))
+            && self.method.as_ref().is_none_or(|m| e.method.eq_ignore_ascii_case(m))
+            && self.status.is_none_or(|s| e.status == s)
+            && self
+                .integration_id
+                .as_ref()
+                .is_none_or(|i| e.integration_id.as_deref() == Some(i.as_str()))
+            && self
+                .integration_ids
+                .as_ref()
+                .is_none_or(|ids| e.integration_id.as_ref().is_some_and(|i| ids.contains(i)))
+            && self.since.as_ref().is_none_or(|s| e.at.as_str() >= s.as_str())
+            && self.lint.is_none_or(|l| l != e.lints.is_empty())
+    }
 }
 
 impl Journal {
@@ -233,34 +258,31 @@ impl Journal {
         self.entries.lock().entries.len()
     }
 
-    /// Newest first.
     /// Newest first, at most `limit`; also answers how many entries match in all.
     pub fn query(&self, f: &JournalFilter) -> (usize, Vec<JournalEntry>) {
         let ring = self.entries.lock();
         let limit = f.limit.unwrap_or(200).min(MAX_QUERY_LIMIT);
         let mut matching = 0;
         let mut out = Vec::with_capacity(limit.min(ring.entries.len()));
-        for e in ring.entries.iter().rev().map(|(_, e)| e).filter(|e| {
-            f.route
-                .as_ref()
-                .is_none_or(|r| e.route.contains(r.as_str()) || e.path.contains(r.as_str()))
-                && f.method.as_ref().is_none_or(|m| e.method.eq_ignore_ascii_case(m))
-                && f.status.is_none_or(|s| e.status == s)
-                && f.integration_id
-                    .as_ref()
-                    .is_none_or(|i| e.integration_id.as_deref() == Some(i.as_str()))
-                && f.integration_ids
-                    .as_ref()
-                    .is_none_or(|ids| e.integration_id.as_ref().is_some_and(|i| ids.contains(i)))
-                && f.since.as_ref().is_none_or(|s| e.at.as_str() >= s.as_str())
-                && f.lint.is_none_or(|l| l != e.lints.is_empty())
-        }) {
+        for e in ring.entries.iter().rev().map(|(_, e)| e).filter(|e| f.matches(e)) {
             matching += 1;
             if out.len() < limit {
                 out.push(e.clone());
             }
         }
         (matching, out)
+    }
+
+    /// Every entry that matches, oldest first, whatever `limit` says: the whole record of a run
+    /// (the HAR export), bounded by the ring itself.
+    pub fn matching(&self, f: &JournalFilter) -> Vec<JournalEntry> {
+        let ring = self.entries.lock();
+        ring.entries
+            .iter()
+            .map(|(_, e)| e)
+            .filter(|e| f.matches(e))
+            .cloned()
+            .collect()
     }
 
     /// What the QA checklist needs of one integration's calls, oldest first: when, the status,
@@ -353,6 +375,7 @@ mod tests {
             vendor_id: None,
             token: None,
             request_headers: vec![],
+            response_headers: vec![],
             request_body: None,
             response_body: None,
             truncated: false,

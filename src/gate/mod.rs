@@ -18,6 +18,7 @@
 //!   takes.
 
 pub(crate) mod faults;
+pub(crate) mod har;
 pub(crate) mod journal;
 pub(crate) mod ratelimit;
 pub(crate) mod redact;
@@ -117,6 +118,8 @@ pub struct Finished<'a> {
     pub route: String,
     pub status: u16,
     pub headers: &'a HeaderMap,
+    /// The answer's headers (a 429's `Retry-After`, the content type), for the journal's HAR.
+    pub response_headers: &'a HeaderMap,
     pub token: Option<&'a str>,
     /// What the middleware and the handler learned (caller, lint).
     pub notes: CallNotes,
@@ -201,6 +204,7 @@ impl Gate {
             vendor_id: call.notes.vendor_id,
             token: call.token.map(GradientToken::key_hint),
             request_headers: redact::recorded_headers(call.headers),
+            response_headers: redact::recorded_headers(call.response_headers),
             request_body,
             response_body,
             truncated: req_cut || res_cut,
@@ -321,6 +325,7 @@ mod tests {
                 route: "/api/vendor-api/nowhere".into(),
                 status: 404,
                 headers: &headers,
+                response_headers: &HeaderMap::new(),
                 token: Some(&token),
                 notes: CallNotes {
                     integration_id: Some("i1".into()),

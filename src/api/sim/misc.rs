@@ -176,6 +176,28 @@ async fn journal(state: web::Data<AppState>, req: HttpRequest, partner: SimPartn
             None => None,
         },
     };
+    match get("format").as_deref() {
+        None | Some("json") => {}
+        Some("har") => {
+            // The URLs as this client reached the simulator, so a replay matches them.
+            let info = req.connection_info();
+            let base = format!("{}://{}", info.scheme(), info.host());
+            let har = crate::gate::har::document(&state.gate.journal.matching(&filter), &base);
+            let mut res = json_response(StatusCode::OK, &har);
+            res.headers_mut().insert(
+                actix_web::http::header::CONTENT_DISPOSITION,
+                actix_web::http::header::HeaderValue::from_static(
+                    "attachment; filename=\"synthesize-sim-journal.har\"",
+                ),
+            );
+            return Ok(res);
+        }
+        Some(other) => {
+            return Err(ApiError::validation_one(format!(
+                "format must be one of the following values: json, har (got {other:?})"
+            )))
+        }
+    }
     let (matching, entries) = state.gate.journal.query(&filter);
     Ok(json_response(
         StatusCode::OK,
