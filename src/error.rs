@@ -1,6 +1,7 @@
 //! The one error type. Every failure, ours or actix's, leaves through it, so the wire shape
 //! (NestJS's `{statusCode, message, error}`) never drifts between routes.
 
+use crate::store::StorageKind;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
@@ -47,6 +48,14 @@ pub enum ApiError {
     /// 507: the database's disk is full (SQLITE_FULL); nothing of the call was stored.
     #[error("The simulator's database disk is full; nothing was stored. Free disk space and retry.")]
     StorageFull,
+    /// 503: the database file may not be written, failed on disk, or was deleted under the
+    /// server (see `store::failure`); nothing of the call was stored.
+    #[error("{}", storage_message(*kind, file.as_deref(), detail))]
+    Storage {
+        kind: crate::store::StorageKind,
+        file: Option<String>,
+        detail: String,
+    },
     #[error("Internal server error")]
     Internal(String),
 }
@@ -94,6 +103,7 @@ impl ResponseError for ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Injected { status, .. } => *status,
             ApiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Storage { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,16 +123,59 @@ impl ResponseError for ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
-        if crate::store::is_disk_full(&e) {
-            return ApiError::StorageFull;
+        match crate::store::failure::storage_kind(&e) {
+            Some(StorageKind::DiskFull) => ApiError::StorageFull,
+            Some(kind) => ApiError::Storage {
+                kind,
+                file: None,
+                detail: e.to_string(),
+            },
+            None => ApiError::internal(e),
         }
-        ApiError::internal(e)
     }
 }
 
 impl crate::store::StorageFailure for ApiError {
-    fn is_disk_full(&self) -> bool {
-        matches!(self, ApiError::StorageFull)
+    fn storage_kind(&self) -> Option<StorageKind> {
+        match self {
+            ApiError::StorageFull => Some(StorageKind::DiskFull),
+            ApiError::Storage { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    fn on_file(self, name: &str) -> Self {
+        match self {
+            ApiError::Storage {
+                kind,
+                file: None,
+                detail,
+            } => ApiError::Storage {
+                kind,
+                file: Some(name.to_string()),
+                detail,
+            },
+            other => other,
+        }
+    }
+}
+
+/// A storage failure as the caller reads it: what happened, to which file, and what to do.
+fn storage_message(kind: StorageKind, file: Option<&str>, detail: &str) -> String {
+    let file = file.unwrap_or("(its file)");
+    match kind {
+        StorageKind::Gone => format!(
+            "The simulator's database file {file} was deleted or replaced while the simulator ran; nothing was stored, \
+             and writes are refused until it restarts. Restart synthesize-sim: it creates {file} afresh from the seed."
+        ),
+        StorageKind::ReadOnly => format!(
+            "The simulator's database {file} may not be written ({detail}); nothing was stored. \
+             Make the file, its -wal and -shm files and their folder writable, then retry."
+        ),
+        StorageKind::Io | StorageKind::DiskFull => format!(
+            "The simulator's database {file} failed on disk ({detail}); nothing was stored. \
+             Check the disk and the file (and its -wal beside it), then retry or restart synthesize-sim."
+        ),
     }
 }
 
@@ -233,6 +286,15 @@ mod tests {
                 ApiError::StorageFull,
                 507,
                 json!({"statusCode":507,"message":"The simulator's database disk is full; nothing was stored. Free disk space and retry.","error":"Insufficient Storage"}),
+            ),
+            (
+                ApiError::Storage {
+                    kind: StorageKind::ReadOnly,
+                    file: Some("sim.db".into()),
+                    detail: "attempt to write a readonly database".into(),
+                },
+                503,
+                json!({"statusCode":503,"message":"The simulator's database sim.db may not be written (attempt to write a readonly database); nothing was stored. Make the file, its -wal and -shm files and their folder writable, then retry.","error":"Service Unavailable"}),
             ),
             (
                 ApiError::Internal("disk on fire".into()),

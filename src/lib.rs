@@ -11,6 +11,7 @@ pub mod domain;
 pub(crate) mod error;
 pub(crate) mod gate;
 pub(crate) mod ops;
+pub mod process;
 pub(crate) mod scenarios;
 pub(crate) mod shadow;
 pub mod state;

@@ -26,6 +26,9 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Err(e) = synthesize_sim::process::raise_open_files_limit() {
+        log::warn!("the open-files limit stays as it is ({e}): many connections at once may be refused");
+    }
     let db = config.db.clone();
     let bind = config.bind.clone();
     let bind_addr = config.bind.clone();
@@ -99,7 +102,13 @@ async fn main() -> std::process::ExitCode {
         }
     });
     let stopped = server.await;
+    // A clean stop leaves one self-contained file: the WAL copied back, the lock released.
+    let closed = state.ops.store.close();
     state.flush_terminal();
+    if let Err(e) = closed {
+        eprintln!("synthesize-sim: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
     match stopped {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -180,6 +180,7 @@ const FLOORS: &[(&str, &[(&str, &str)])] = &[
             ("lib.rs", "builds the application from its parts"),
             ("tls.rs", "the listener's certificates, set up at start"),
             ("bench_parts.rs", "the benchmark's handle on the parts"),
+            ("process.rs", "what the process asks of its operating system at start"),
         ],
     ),
     (

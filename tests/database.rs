@@ -51,7 +51,10 @@ async fn another_programs_database_is_refused_untouched() {
 async fn a_newer_schema_is_refused_and_an_older_file_is_adopted() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sim.db");
-    drop(Application::build(config_on(&path)).unwrap());
+    let first = Application::build(config_on(&path)).unwrap();
+    // Stopped cleanly: the file is free for the next start.
+    first.state.ops.store.close().unwrap();
+    drop(first);
     let c = rusqlite::Connection::open(&path).unwrap();
     let (app_id, version): (i32, i32) = c
         .query_row("SELECT * FROM pragma_application_id, pragma_user_version", [], |r| {
@@ -124,5 +127,45 @@ async fn a_full_disk_says_so_and_health_reports_it() {
     t.vendor("POST", "/organization/accounts", Some(json!(big)))
         .await
         .ok(201);
+    assert_eq!(t.sim("GET", "/health", None).await.ok(200), json!({"status": "ok"}));
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_a_storage_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sim.db");
+    let app = Application::build(config_on(&path)).unwrap();
+    let state = app.state.clone();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.server());
+    let t = TestApp {
+        base,
+        client: reqwest::Client::new(),
+        token: token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
+    };
+    // SQLite answers SQLITE_READONLY, as for a file or folder made read-only under it.
+    state
+        .ops
+        .store
+        .on_writer(|c| c.pragma_update(None, "query_only", true).unwrap());
+    let body = json!([{"id": "ro-1", "name": "Read only"}]);
+    for _ in 0..3 {
+        let r = t.vendor("POST", "/organization/accounts", Some(body.clone())).await;
+        assert_eq!(r.status, 503, "{}", r.text);
+        assert_eq!(r.body["error"], "Service Unavailable");
+        let message = r.body["message"].as_str().unwrap();
+        assert!(message.contains(path.to_str().unwrap()), "names the file: {message}");
+        assert!(message.contains("may not be written"), "{message}");
+        assert!(message.contains("nothing was stored"), "{message}");
+    }
+    let health = t.sim("GET", "/health", None).await;
+    assert_eq!(health.status, 503);
+    assert_eq!(health.body["status"], "storage_error");
+    assert!(health.body["message"].as_str().unwrap().contains("may not be written"));
+    state
+        .ops
+        .store
+        .on_writer(|c| c.pragma_update(None, "query_only", false).unwrap());
+    t.vendor("POST", "/organization/accounts", Some(body)).await.ok(201);
     assert_eq!(t.sim("GET", "/health", None).await.ok(200), json!({"status": "ok"}));
 }

@@ -449,3 +449,56 @@ async fn a_stalled_body_on_the_partner_side_times_out_too() {
     .await
     .ok(201);
 }
+
+/// Sends raw bytes (headers that are not text included) over a fresh connection; the status.
+async fn raw_bytes(addr: &str, request: Vec<u8>) -> (u16, String) {
+    let addr = addr.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(&request).unwrap();
+        let mut out = vec![];
+        let _ = stream.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        (text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0), text)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_unreadable_or_doubled_host_or_origin_is_foreign_not_absent() {
+    let app = spawn().await;
+    let addr = addr_of(&app);
+    let before = app.stored().await;
+    let disconnect = format!("/sim/integrations/{INTEGRATION}/disconnect");
+    let sent = |head: Vec<u8>| {
+        let mut r = format!("POST {disconnect} HTTP/1.1\r\n").into_bytes();
+        r.extend(head);
+        r.extend(b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+        r
+    };
+    // A Host of bytes that are not text (a rebinding page cannot read as ours).
+    let mut host = b"Host: ".to_vec();
+    host.extend(b"evil\xff.example\r\n");
+    let (status, text) = raw_bytes(&addr, sent(host)).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("Host header that is not readable"), "{text}");
+    // Two Hosts, the first ours: refused (the HTTP parser itself answers 400 to most).
+    let two = format!("Host: {addr}\r\nHost: evil.example\r\n").into_bytes();
+    let status = raw_bytes(&addr, sent(two)).await.0;
+    assert!(status == 403 || status == 400, "{status}");
+    // An Origin that is not text, with our own Host.
+    let mut origin = format!("Host: {addr}\r\nOrigin: http://").into_bytes();
+    origin.extend(b"\xe9vil.example\r\n");
+    let (status, text) = raw_bytes(&addr, sent(origin)).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("Origin header that is not readable"), "{text}");
+    // Nothing happened; the same request with readable headers and no Origin goes through.
+    assert_eq!(app.stored().await, before);
+    let fine = format!("Host: {addr}\r\n").into_bytes();
+    assert_eq!(raw_bytes(&addr, sent(fine)).await.0, 200);
+}

@@ -10,14 +10,23 @@ use synthesize_sim::config::Config;
 use synthesize_sim::Application;
 
 fn start(tweak: impl FnOnce(&mut Config)) -> (u16, Option<String>) {
+    let (port, note, _) = start_keeping_store(tweak);
+    (port, note)
+}
+
+/// `start`, and the store, to close it (a clean stop) before another start on its file.
+fn start_keeping_store(
+    tweak: impl FnOnce(&mut Config),
+) -> (u16, Option<String>, std::sync::Arc<synthesize_sim::store::Store>) {
     let mut config = Config::for_tests();
     config.tls = true;
     tweak(&mut config);
     let app = Application::build(config).expect("simulator builds with --tls");
     assert_eq!(app.scheme(), "https");
     let (port, note) = (app.port(), app.tls_note());
+    let store = app.state.ops.store.clone();
     tokio::spawn(app.server());
-    (port, note)
+    (port, note, store)
 }
 
 fn client(root_pem: Option<&[u8]>, port: u16) -> reqwest::Client {
@@ -45,7 +54,7 @@ async fn get_vendor(client: &reqwest::Client, base: &str) -> reqwest::Result<(u1
 async fn app_usegradient_com_is_served_with_a_certificate_from_the_local_ca() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sim.db").to_string_lossy().into_owned();
-    let (port, note) = start(|c| c.db = db.clone());
+    let (port, note, store) = start_keeping_store(|c| c.db = db.clone());
     let ca_file = dir.path().join("synthesize-sim-ca.pem");
     let ca = std::fs::read(&ca_file).expect("the CA is kept beside the database");
     let note = note.expect("start-up text names the CA");
@@ -81,6 +90,7 @@ async fn app_usegradient_com_is_served_with_a_certificate_from_the_local_ca() {
     assert!(err.is_connect() || err.is_request(), "{err:?}");
 
     // A second start keeps the CA: trusting it once is enough.
+    store.close().unwrap();
     let (port2, _) = start(|c| c.db = db.clone());
     assert_eq!(std::fs::read(&ca_file).unwrap(), ca);
     let (status, _) = get_vendor(

@@ -23,7 +23,7 @@ async fn a_bulk_sync_on_a_file_database_reads_back_at_once_and_survives_a_restar
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sim.db").to_str().unwrap().to_string();
     let db2 = db.clone();
-    let mut app = spawn_with(move |c| c.db = db2).await;
+    let (mut app, store) = spawn_with_store(move |c| c.db = db2).await;
     let service = app.mapped_setup().await;
     // 3,000 more accounts in three bulk bodies, each read back by the very next request.
     for chunk in 0..3 {
@@ -67,7 +67,8 @@ async fn a_bulk_sync_on_a_file_database_reads_back_at_once_and_survives_a_restar
         "50 count(s) accepted for mapped accounts and services"
     );
     let before = app.snapshot().await;
-    // A second simulator on the same file (as after a restart) sees all of it.
+    // A second simulator on the same file (after a clean stop, as at a restart) sees all of it.
+    store.close().unwrap();
     let mut again = spawn_with(move |c| c.db = db).await;
     again.token = app.token.clone();
     assert!(again.snapshot().await == before, "the state after a restart differs");

@@ -5,7 +5,9 @@
 //! body-parser's order: the parser is chosen by Content-Type; its charset is checked (415);
 //! the body is read up to the limit (413); it is decoded (invalid bytes become U+FFFD) and
 //! parsed (400). Only a JSON or form content type is parsed; any other leaves the body unread.
+//! A gzip or deflate body is inflated first, within the same limit (see `inflate`).
 
+use crate::api::inflate::{self, Coding};
 use crate::domain::lint::{Lint, LintCode};
 use crate::error::ApiError;
 use actix_web::dev::{Payload, ServiceRequest};
@@ -56,8 +58,25 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
 
-    // raw-body refuses a declared length over the limit without reading a byte.
-    let mut unread = declared.is_some_and(|n| n > limit);
+    // body-parser inflates what it parses, and only a request that has a body; the rest is
+    // read as it is (and bounded).
+    let has_body = declared.is_some() || req.headers().contains_key(header::TRANSFER_ENCODING);
+    let coding = match kind {
+        BodyKind::Json | BodyKind::Form if has_body => {
+            inflate::coding(req.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()))
+        }
+        _ => Coding::Identity,
+    };
+    let mut inflater = inflate::Inflater::new(&coding, limit);
+    // What the coding refused: 415 (before a byte is read), 413 past the limit once inflated,
+    // 400 for a broken stream.
+    let mut refused = match &coding {
+        Coding::Unsupported(name) => Some(inflate::unsupported(name)),
+        _ => None,
+    };
+    // raw-body refuses a declared length over the limit without reading a byte; a compressed
+    // body's declared length is not what the limit counts.
+    let mut unread = refused.is_some() || (inflater.is_none() && declared.is_some_and(|n| n > limit));
     let mut bytes = web::BytesMut::new();
     let mut broken = None;
     if !unread {
@@ -74,11 +93,26 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
                     break;
                 }
             };
+            if let Some(i) = &mut inflater {
+                if let Err(stop) = i.feed(&chunk) {
+                    refused = Some(stopped(stop));
+                    unread = true;
+                    break;
+                }
+                continue;
+            }
             if bytes.len() + chunk.len() > limit {
                 unread = true;
                 break;
             }
             bytes.extend_from_slice(&chunk);
+        }
+    }
+    // The journal keeps the body as the parser read it, inflated.
+    if let (Some(i), None, false) = (inflater.take(), &refused, unread) {
+        match i.finish() {
+            Ok(inflated) => bytes.extend_from_slice(&inflated),
+            Err(stop) => refused = Some(stopped(stop)),
         }
     }
     let raw = bytes.freeze();
@@ -90,6 +124,7 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
         // The charset is checked before the body is read, so a 415 wins over a 413.
         BodyKind::Json => match check_json_charset(charset.as_deref()) {
             Err(e) => Err(e),
+            Ok(_) if refused.is_some() => Err(refused.take().expect("checked")),
             Ok(_) if unread => Err(ApiError::PayloadTooLarge),
             Ok(decoder) => {
                 let text = decode(&raw, decoder, charset.is_none(), &mut lints);
@@ -99,6 +134,7 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
         BodyKind::Form => match charset.as_deref() {
             // body-parser 1.x's urlencoded parser takes UTF-8 only.
             Some(c) if c != "utf-8" => Err(unsupported_charset(c)),
+            _ if refused.is_some() => Err(refused.take().expect("checked")),
             _ if unread => Err(ApiError::PayloadTooLarge),
             _ => {
                 let text = decode(&raw, Decoder::Utf8, charset.is_none(), &mut lints);
@@ -145,6 +181,13 @@ pub async fn read(req: &mut ServiceRequest, limit: usize, timeout: Duration) -> 
         unread,
         broken: is_broken,
     })
+}
+
+fn stopped(stop: inflate::Stop) -> ApiError {
+    match stop {
+        inflate::Stop::TooLarge => ApiError::PayloadTooLarge,
+        inflate::Stop::Broken(e) => e,
+    }
 }
 
 /// The next chunk of the body; a stalled body answers 408 and broken framing (a malformed

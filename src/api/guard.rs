@@ -69,10 +69,34 @@ fn forbidden(message: impl Into<String>) -> ApiError {
     ApiError::Forbidden(message.into())
 }
 
+/// A header that is there: its text, or a refusal when it is not readable (bytes outside
+/// visible ASCII) or sent twice. Such a header is foreign, never absent: treating it as absent
+/// would let a request past the checks by garbling the very header they read.
+fn present_header<'r>(
+    req: &'r ServiceRequest,
+    name: header::HeaderName,
+    label: &str,
+) -> Result<Option<&'r str>, ApiError> {
+    let mut values = req.headers().get_all(&name);
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(forbidden(format!(
+            "a request with more than one {label} header may not drive the simulator"
+        )));
+    }
+    first.to_str().map(Some).map_err(|_| {
+        forbidden(format!(
+            "a {label} header that is not readable text may not drive the simulator"
+        ))
+    })
+}
+
 /// The Host check: refuses a name this machine was not told it has.
 fn check_host(req: &ServiceRequest, allowed: &[String]) -> Result<(), ApiError> {
     // HTTP/1.0 clients may send no Host; browsers always do, so the check loses nothing.
-    let Some(host) = header_str(req, header::HOST) else {
+    let Some(host) = present_header(req, header::HOST, "Host")? else {
         return Ok(());
     };
     let name = host_name(host);
@@ -89,7 +113,7 @@ fn check_origin(req: &ServiceRequest) -> Result<(), ApiError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let Some(origin) = header_str(req, header::ORIGIN) else {
+    let Some(origin) = present_header(req, header::ORIGIN, "Origin")? else {
         return Ok(());
     };
     let own = header_str(req, header::HOST).map(|h| h.trim().to_ascii_lowercase());

@@ -4,6 +4,7 @@
 pub(crate) mod body;
 pub mod express;
 pub mod guard;
+pub(crate) mod inflate;
 pub(crate) mod middleware;
 pub(crate) mod reply;
 pub(crate) mod sim;

@@ -172,7 +172,13 @@ impl From<rusqlite::Error> for Probe {
 }
 
 impl crate::store::StorageFailure for Probe {
-    fn is_disk_full(&self) -> bool {
-        false
+    fn storage_kind(&self) -> Option<crate::store::StorageKind> {
+        None
+    }
+}
+
+impl std::fmt::Display for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_ref().err().map_or("", String::as_str))
     }
 }

@@ -12,7 +12,8 @@ pub(crate) mod alerts;
 pub(crate) mod billing;
 pub mod epochs;
 pub(crate) mod events;
-mod failure;
+pub mod failure;
+pub mod file;
 pub(crate) mod integrations;
 pub(crate) mod mappings;
 pub(crate) mod partners;
@@ -26,7 +27,7 @@ pub(crate) mod vendors;
 mod writer;
 
 pub use epochs::{EpochCache, Epochs, Watch};
-pub use failure::{is_disk_full, StorageFailure};
+pub use failure::{StorageFailure, StorageKind};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::sync::atomic::Ordering;
@@ -213,6 +214,11 @@ impl Store {
     /// loses nothing, only a power cut can drop the last transactions, and writes are ~4x faster
     /// than one fsync per request. Refuses a foreign or newer database before writing to it.
     pub fn open(path: &str) -> Result<Self, OpenError> {
+        // One server per file: the lock is taken before the file is even opened.
+        let mut file = (path != ":memory:")
+            .then(|| file::DbFile::claim(path))
+            .transpose()
+            .map_err(OpenError::Refused)?;
         let conn = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
@@ -246,7 +252,10 @@ impl Store {
             meta_set(&tx, DERIVED_MARKER, "1")?;
         }
         tx.commit()?;
-        let writer = writer::Writer::start(conn, epochs)
+        if let Some(f) = &mut file {
+            f.opened();
+        }
+        let writer = writer::Writer::start(conn, epochs, file)
             .map_err(|e| OpenError::Refused(format!("no thread for the writer: {e}")))?;
         let mut readers = vec![];
         if path != ":memory:" {
@@ -301,7 +310,7 @@ impl Store {
     /// failing request changes nothing.
     pub fn write<T, E>(&self, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<rusqlite::Error> + StorageFailure,
+        E: From<rusqlite::Error> + StorageFailure + std::fmt::Display,
     {
         let mut conn = self.writer.hold();
         self.writer.write_on(&mut conn, f)
@@ -315,7 +324,7 @@ impl Store {
     /// embedded seed). `foreign_keys` is a no-op inside a transaction, hence set around it.
     pub fn write_seed<T, E>(&self, f: impl FnOnce(&Transaction) -> Result<T, E>) -> Result<T, E>
     where
-        E: From<rusqlite::Error> + StorageFailure,
+        E: From<rusqlite::Error> + StorageFailure + std::fmt::Display,
     {
         let mut conn = self.writer.hold();
         conn.pragma_update(None, "foreign_keys", "OFF")?;
@@ -340,7 +349,7 @@ impl Store {
     pub fn write_grouped<T, E, F>(&self, f: F) -> Ticket<T, E>
     where
         T: Send + 'static,
-        E: From<rusqlite::Error> + StorageFailure + Send + 'static,
+        E: From<rusqlite::Error> + StorageFailure + std::fmt::Display + Send + 'static,
         F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
     {
         self.writer.submit(f)
@@ -359,13 +368,25 @@ impl Store {
 
     /// True while writes fail for a full disk.
     pub fn disk_full(&self) -> bool {
-        self.writer.disk_full.load(Ordering::Relaxed)
+        self.storage_failure().is_some_and(|(k, _)| k == StorageKind::DiskFull)
+    }
+
+    /// The storage failure writes are in, if any (`/sim/health`): the file deleted or
+    /// replaced (looked at now, so that it is seen even before a write tries), else the
+    /// failure of the last write, until one commits again.
+    pub fn storage_failure(&self) -> Option<(StorageKind, String)> {
+        if let Some(f) = &self.writer.file {
+            if !f.still_there() {
+                return Some((StorageKind::Gone, failure::gone_message(f.path())));
+            }
+        }
+        self.writer.failures.current()
     }
 
     /// `write`, now, if the writer is free; else hands `f` back to run where waiting is harmless.
     pub fn try_write<T, E, F>(&self, f: F) -> Result<Result<T, E>, F>
     where
-        E: From<rusqlite::Error> + StorageFailure,
+        E: From<rusqlite::Error> + StorageFailure + std::fmt::Display,
         F: FnOnce(&Transaction) -> Result<T, E>,
     {
         let Some(mut conn) = self.writer.try_hold() else {
@@ -385,11 +406,55 @@ impl Store {
     }
 }
 
-impl Drop for Store {
-    fn drop(&mut self) {
+impl Store {
+    /// Closes the database, for a clean stop: what is queued is written, then the WAL is copied
+    /// back into the file and removed, every connection closed and the lock released, so that
+    /// the `.db` file alone holds every acknowledged write (whoever copies or commits "the"
+    /// database loses nothing). Later writes are refused. Errors are said, not hidden.
+    pub fn close(&self) -> Result<(), String> {
+        if self.writer.closed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        // The queue first (its writes are acknowledged once committed), then no more writes.
         self.writer.close();
+        self.writer.closed.store(true, Ordering::Relaxed);
         if let Some(c) = self.writer.checkpointer.get() {
             c.stop();
+        }
+        let Some(file) = &self.writer.file else {
+            return Ok(()); // :memory: goes with the process
+        };
+        let closed_conn = || Connection::open_in_memory().map_err(|e| e.to_string());
+        for r in &self.readers {
+            let mut c = r.lock();
+            *c = closed_conn()?;
+        }
+        let mut w = self.writer.hold();
+        let checkpoint = w
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0))
+            .map_err(|e| format!("{}: checkpoint at stop: {e}", file.path()));
+        // The last connection to close deletes the WAL (SQLite does so once it is copied back).
+        let real = std::mem::replace(&mut *w, closed_conn()?);
+        drop(w);
+        let closed = real
+            .close()
+            .map_err(|(_, e)| format!("{}: closing the database: {e}", file.path()));
+        file.release();
+        match checkpoint {
+            Ok(0) => closed,
+            Ok(_) => Err(format!(
+                "{}: the WAL could not be copied back whole at stop (a reader held it); the -wal file beside it holds the rest",
+                file.path()
+            )),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            log::error!("{e}");
         }
     }
 }

@@ -15,7 +15,8 @@
 //! (which takes the queue after queuing it) or handed to the thread, which is woken for it.
 
 use super::epochs::Epochs;
-use super::failure::StorageFailure;
+use super::failure::{gone_error, Failures, StorageFailure, StorageKind};
+use super::file::DbFile;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rusqlite::{Connection, Transaction};
 use std::panic::{self, AssertUnwindSafe};
@@ -29,9 +30,13 @@ pub(super) struct Writer {
     /// Wakes the group-commit thread.
     queued: Condvar,
     pub(super) epochs: Arc<Epochs>,
-    /// Set while writes fail for a full disk (SQLITE_FULL), cleared by the next write that
-    /// commits; `/sim/health` reports it.
-    pub(super) disk_full: AtomicBool,
+    /// The storage failure writes are in (a full disk, a read-only file, an I/O error), cleared
+    /// by the next write that commits; `/sim/health` reports it.
+    pub(super) failures: Failures,
+    /// A file database's lock and identity: a write first checks the file is still there.
+    pub(super) file: Option<DbFile>,
+    /// The store was closed (a clean stop): writes are refused.
+    pub(super) closed: AtomicBool,
     /// A file database's WAL is checkpointed off the request path (see `Checkpointer`).
     pub(super) checkpointer: OnceLock<Arc<Checkpointer>>,
     group_commit: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -61,10 +66,11 @@ impl<T, E: From<rusqlite::Error>> Ticket<T, E> {
 pub(super) trait Job: Send {
     /// Runs inside the batch's transaction; answers whether its changes are kept.
     fn run(&mut self, tx: &Transaction) -> bool;
-    /// Whether it failed for a full disk.
-    fn disk_full(&self) -> bool;
-    /// After its batch committed (`None`) or failed: hands the answer to its caller.
-    fn settle(self: Box<Self>, failed: Option<&rusqlite::Error>);
+    /// The storage failure it failed with, if any, and its message.
+    fn storage_failure(&self) -> Option<(StorageKind, String)>;
+    /// After its batch committed (`None`) or failed: hands the answer to its caller, a storage
+    /// failure naming `file`.
+    fn settle(self: Box<Self>, failed: Option<&rusqlite::Error>, file: &str);
 }
 
 struct Queued<T, E, F> {
@@ -76,7 +82,7 @@ struct Queued<T, E, F> {
 impl<T, E, F> Job for Queued<T, E, F>
 where
     T: Send,
-    E: From<rusqlite::Error> + StorageFailure + Send,
+    E: From<rusqlite::Error> + StorageFailure + std::fmt::Display + Send,
     F: FnOnce(&Transaction) -> Result<T, E> + Send,
 {
     fn run(&mut self, tx: &Transaction) -> bool {
@@ -100,17 +106,21 @@ where
         keep
     }
 
-    fn disk_full(&self) -> bool {
-        matches!(&self.out, Some(Err(e)) if e.is_disk_full())
+    fn storage_failure(&self) -> Option<(StorageKind, String)> {
+        match &self.out {
+            Some(Err(e)) => e.storage_kind().map(|k| (k, e.to_string())),
+            _ => None,
+        }
     }
 
-    fn settle(mut self: Box<Self>, failed: Option<&rusqlite::Error>) {
+    fn settle(mut self: Box<Self>, failed: Option<&rusqlite::Error>, file: &str) {
         let out = match (self.out.take(), failed) {
             // Not run (the batch could not begin), or its changes went with the batch.
             (None, Some(e)) | (Some(Ok(_)), Some(e)) => Err(E::from(copy_error(e))),
             (None, None) => Err(E::from(lost())),
             (Some(out), _) => out,
         };
+        let out = out.map_err(|e| e.on_file(file));
         // The caller may have gone (its connection closed): the write stands all the same.
         let _ = self.answer.send(out);
     }
@@ -138,13 +148,15 @@ fn lost() -> rusqlite::Error {
 
 impl Writer {
     /// The writer, and its group-commit thread.
-    pub(super) fn start(conn: Connection, epochs: Arc<Epochs>) -> std::io::Result<Arc<Self>> {
+    pub(super) fn start(conn: Connection, epochs: Arc<Epochs>, file: Option<DbFile>) -> std::io::Result<Arc<Self>> {
         let writer = Arc::new(Writer {
             conn: Mutex::new(conn),
             queue: Mutex::new(Queue::default()),
             queued: Condvar::new(),
             epochs,
-            disk_full: AtomicBool::new(false),
+            failures: Failures::default(),
+            file,
+            closed: AtomicBool::new(false),
             checkpointer: OnceLock::new(),
             group_commit: Mutex::new(None),
         });
@@ -208,8 +220,13 @@ impl Writer {
         f: impl FnOnce(&Transaction) -> Result<T, E>,
     ) -> Result<T, E>
     where
-        E: From<rusqlite::Error> + StorageFailure,
+        E: From<rusqlite::Error> + StorageFailure + std::fmt::Display,
     {
+        if let Err(e) = self.may_write() {
+            let e = E::from(e);
+            self.ended(false, e.storage_kind().map(|k| (k, e.to_string())));
+            return Err(e);
+        }
         let out: Result<T, E> = (|| {
             // IMMEDIATE: the write lock is taken (or waited for) at BEGIN, never upgraded from a
             // read snapshot mid-transaction, which SQLite may refuse with "database is locked"
@@ -219,27 +236,47 @@ impl Writer {
             tx.commit()?;
             Ok(out)
         })();
+        let out = out.map_err(|e| e.on_file(self.file_name()));
         match &out {
-            Ok(_) => self.ended(true, false),
-            Err(e) => self.ended(false, e.is_disk_full()),
+            Ok(_) => self.ended(true, None),
+            Err(e) => self.ended(false, e.storage_kind().map(|k| (k, e.to_string()))),
         }
         out
     }
 
-    /// After a transaction ended, on the held writer: committed, or rolled back as a whole.
-    /// Keeps the disk-full flag, wakes the checkpointer, and moves the epochs of what a commit
-    /// changed.
-    fn ended(&self, committed: bool, disk_full: bool) {
-        if disk_full {
-            log::error!("the database's disk is full: writes fail until space is freed");
-            self.disk_full.store(true, Ordering::Relaxed);
+    /// The database file, as failures name it.
+    fn file_name(&self) -> &str {
+        self.file.as_ref().map_or(":memory:", DbFile::path)
+    }
+
+    /// Whether a write may begin: not once the store is closed, nor once its file is gone
+    /// (a commit would go to a file nobody can open again).
+    fn may_write(&self) -> rusqlite::Result<()> {
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(failure(
+                rusqlite::ffi::SQLITE_MISUSE,
+                "the database is closed: synthesize-sim is stopping".into(),
+            ));
+        }
+        match &self.file {
+            Some(f) if !f.still_there() => Err(gone_error(f.path())),
+            _ => Ok(()),
+        }
+    }
+
+    /// After a transaction ended, on the held writer: committed, or rolled back as a whole
+    /// (`failure` says whether for storage). Keeps the failures `/sim/health` reports, wakes the
+    /// checkpointer, and moves the epochs of what a commit changed.
+    fn ended(&self, committed: bool, failure: Option<(StorageKind, String)>) {
+        if let Some((kind, message)) = &failure {
+            self.failures.failed(*kind, message);
         }
         if !committed {
             self.epochs.rolled_back();
             return;
         }
-        if !disk_full {
-            self.disk_full.store(false, Ordering::Relaxed);
+        if failure.is_none() && self.failures.any() {
+            self.failures.committed();
         }
         self.epochs.committed();
         if let Some(c) = self.checkpointer.get() {
@@ -252,18 +289,26 @@ impl Writer {
     pub(super) fn submit<T, E, F>(&self, f: F) -> Ticket<T, E>
     where
         T: Send + 'static,
-        E: From<rusqlite::Error> + StorageFailure + Send + 'static,
+        E: From<rusqlite::Error> + StorageFailure + std::fmt::Display + Send + 'static,
         F: FnOnce(&Transaction) -> Result<T, E> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let job = Box::new(Queued {
+            f: Some(f),
+            out: None,
+            answer: tx,
+        });
         let alone = {
             let mut q = self.queue.lock();
-            q.jobs.push(Box::new(Queued {
-                f: Some(f),
-                out: None,
-                answer: tx,
-            }));
-            q.jobs.len() == 1 && !q.closed
+            if q.closed {
+                // No thread is left to run it: answered at once.
+                drop(q);
+                let closed = self.may_write().err().unwrap_or_else(lost);
+                job.settle(Some(&closed), self.file_name());
+                return Ticket { answer: rx };
+            }
+            q.jobs.push(job);
+            q.jobs.len() == 1
         };
         // Not alone: the writer is not even tried, so a caller never holds it up for the thread.
         match alone.then(|| self.try_hold()).flatten() {
@@ -282,18 +327,24 @@ impl Writer {
         let jobs = std::mem::take(&mut self.queue.lock().jobs);
         // A write alone needs no savepoint: its transaction is rolled back whole if it fails.
         let alone = jobs.len() == 1;
+        let file = self.file_name();
         let mut jobs = jobs.into_iter().peekable();
         while jobs.peek().is_some() {
-            let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+            let began = self
+                .may_write()
+                .and_then(|()| conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate));
+            let tx = match began {
                 Ok(tx) => tx,
                 Err(e) => {
-                    self.ended(false, e.is_disk_full());
-                    jobs.for_each(|j| j.settle(Some(&e)));
+                    let e = e.on_file(file);
+                    self.ended(false, e.storage_kind().map(|k| (k, e.to_string())));
+                    jobs.for_each(|j| j.settle(Some(&e), file));
                     return;
                 }
             };
             let mut done: Vec<Box<dyn Job>> = vec![];
-            let (mut kept, mut broken, mut disk_full) = (false, false, false);
+            let (mut kept, mut broken) = (false, false);
+            let mut storage: Option<(StorageKind, String)> = None;
             for mut job in jobs.by_ref() {
                 let step = |sql: &str| {
                     if alone {
@@ -302,11 +353,11 @@ impl Writer {
                     tx.prepare_cached(sql).and_then(|mut s| s.execute([]).map(|_| ()))
                 };
                 if let Err(e) = step("SAVEPOINT job") {
-                    job.settle(Some(&e));
+                    job.settle(Some(&e), file);
                     continue;
                 }
                 let keep = job.run(&tx);
-                disk_full |= job.disk_full();
+                storage = storage.or_else(|| job.storage_failure());
                 done.push(job);
                 // SQLite rolls the whole transaction back by itself on some errors (a full
                 // disk, an I/O error): what this batch kept went with it.
@@ -336,10 +387,14 @@ impl Writer {
             } else {
                 tx.rollback().err()
             };
-            let disk_full = disk_full || failed.as_ref().is_some_and(|e| e.is_disk_full());
-            self.ended(failed.is_none() && kept, disk_full);
+            let failed = failed.map(|e| e.on_file(file));
+            let storage = storage.or_else(|| {
+                let e = failed.as_ref()?;
+                e.storage_kind().map(|k| (k, e.to_string()))
+            });
+            self.ended(failed.is_none() && kept, storage);
             for job in done {
-                job.settle(failed.as_ref());
+                job.settle(failed.as_ref(), file);
             }
         }
     }
@@ -355,7 +410,12 @@ impl Writer {
 pub(crate) struct Checkpointer {
     state: Mutex<(bool, bool)>, // (writes since the last checkpoint, stop)
     wake: parking_lot::Condvar,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
+
+/// How often an idle server looks whether its database file is still there, so that a deleted
+/// file is said on the terminal even before a write is refused for it.
+const FILE_LOOK: Duration = Duration::from_secs(1);
 
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
 /// SQLite's own automatic checkpoint threshold: a WAL longer than this is checkpointed to the
@@ -370,12 +430,14 @@ impl Checkpointer {
         let me = Arc::new(Checkpointer {
             state: Mutex::new((false, false)),
             wake: parking_lot::Condvar::new(),
+            thread: Mutex::new(None),
         });
         let worker = me.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("wal-checkpoint".into())
             .spawn(move || worker.run(conn, writer))
             .expect("a thread for WAL checkpoints");
+        *me.thread.lock() = Some(thread);
         Ok(me)
     }
 
@@ -392,7 +454,12 @@ impl Checkpointer {
             {
                 let mut s = self.state.lock();
                 while !s.0 && !s.1 {
-                    self.wake.wait(&mut s);
+                    if self.wake.wait_for(&mut s, FILE_LOOK).timed_out() {
+                        if let Some(file) = writer.upgrade().as_ref().and_then(|w| w.file.as_ref()) {
+                            // Says it on the terminal the first time (see `file`).
+                            let _ = file.still_there();
+                        }
+                    }
                 }
                 if s.1 {
                     return;
@@ -431,8 +498,12 @@ impl Checkpointer {
         }
     }
 
+    /// Ends the thread, and waits for it (its connection closed with it).
     pub(super) fn stop(&self) {
         self.state.lock().1 = true;
         self.wake.notify_one();
+        if let Some(thread) = self.thread.lock().take() {
+            let _ = thread.join();
+        }
     }
 }

@@ -24,19 +24,29 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_with_store(tweak).await.0
+}
+
+/// `spawn_with`, and the store, so that a test can close it (as a clean stop does) before
+/// another simulator opens the same file: one server per database file.
+pub async fn spawn_with_store(
+    tweak: impl FnOnce(&mut Config),
+) -> (TestApp, std::sync::Arc<synthesize_sim::store::Store>) {
     let mut config = Config::for_tests();
     tweak(&mut config);
     let app = Application::build(config).expect("simulator builds");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let store = app.state.ops.store.clone();
     tokio::spawn(app.server());
-    TestApp {
+    let app = TestApp {
         base,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
         token: GradientToken::encode(VENDOR_KEY, KICKOFF_PARTNER_KEY),
-    }
+    };
+    (app, store)
 }
 
 /// A response read whole: status, content type, JSON body (Null when not JSON).

@@ -26,11 +26,20 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 
 async fn health(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     state.ops.read(|c| Ok(crate::store::ping(c)?)).await?;
-    if state.ops.store.disk_full() {
-        // Reads still work, writes do not: not healthy, and saying why.
+    // Reads may still work while writes do not: not healthy, and saying why.
+    if let Some((kind, message)) = state.ops.store.storage_failure() {
+        use crate::store::StorageKind;
+        let (status, message) = match kind {
+            StorageKind::DiskFull => (
+                "disk_full",
+                "The database's disk is full: every write fails until space is freed.".to_string(),
+            ),
+            StorageKind::Gone => ("database_deleted", message),
+            StorageKind::ReadOnly | StorageKind::Io => ("storage_error", message),
+        };
         return Ok(json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({"status": "disk_full", "message": "The database's disk is full: every write fails until space is freed."}),
+            &json!({"status": status, "message": message}),
         ));
     }
     Ok(json_response(StatusCode::OK, &json!({"status": "ok"})))
