@@ -54,6 +54,8 @@ test('no serious or critical accessibility violation on the console\'s pages', a
       await open(page, '#/integrations');
       await card(page, SEEDED_VENDOR).getByTestId('btn-disconnect').click();
       await page.getByTestId('disconnect-dialog').waitFor();
+      // Read once the dialog's opening transitions have ended: mid-fade, axe sees blended colours.
+      await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))));
       for (const v of await violations(page)) found.push(`disconnect dialog: ${v}`);
       await page.keyboard.press('Escape');
       assert.deepEqual(found, []);
