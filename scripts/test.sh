@@ -115,7 +115,7 @@ run() {
 
 # The Rust stage builds the debug binary the other stages run (each binary is built once).
 run rust count_rust "compiling, then running; a first build takes 5 to 10 minutes on two cores" \
-  cargo test --all-targets
+  cargo test --all-targets --no-fail-fast
 run examples count_pytest "pytest into a virtualenv under target/ (once), then the example's tests" \
   env SIM_NO_BUILD=1 scripts/examples.sh
 if [ -z "${SKIP_BROWSER:-}" ]; then
