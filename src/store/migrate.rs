@@ -28,7 +28,7 @@ pub(crate) fn columns_of(c: &Connection, table: &str) -> rusqlite::Result<Vec<St
 /// rebuilt with it (a column cannot be added to a primary key or a UNIQUE constraint in
 /// place), every row given to the file's partner; global events name that partner; the
 /// billing view moves from `meta` to its own table. A fresh or current file is left alone.
-pub fn migrate_to_partners(conn: &Connection) -> rusqlite::Result<()> {
+pub fn migrate_to_partners(conn: &Connection, schema: &str) -> rusqlite::Result<()> {
     let mut stale = vec![];
     for table in PARTNER_TABLES {
         let cols = columns_of(conn, table)?;
@@ -61,7 +61,7 @@ pub fn migrate_to_partners(conn: &Connection) -> rusqlite::Result<()> {
         for table in &stale {
             tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO v1_{table}"))?;
         }
-        tx.execute_batch(super::SCHEMA)?;
+        tx.execute_batch(schema)?;
         for table in &stale {
             let cols = columns_of(&tx, &format!("v1_{table}"))?.join(", ");
             tx.execute(
@@ -83,11 +83,18 @@ pub fn migrate_to_partners(conn: &Connection) -> rusqlite::Result<()> {
             [],
         )?;
         // The indexes of the rebuilt tables went with the old ones.
-        tx.execute_batch(super::SCHEMA)?;
+        tx.execute_batch(schema)?;
         tx.commit()
     })();
     conn.pragma_update(None, "legacy_alter_table", "OFF")?;
     out
+}
+
+/// Every upgrade, oldest first, for a file about to be opened with `schema` (this build's DDL).
+/// Foreign keys must be off: the first rebuilds tables that reference each other.
+pub fn upgrade(conn: &Connection, schema: &str) -> rusqlite::Result<()> {
+    migrate_to_partners(conn, schema)?;
+    drop_unread_columns(conn)
 }
 
 /// Columns schema 2 wrote and nothing read, dropped by schema 3: each QA fact's tally of

@@ -30,7 +30,7 @@ mod writer;
 pub use epochs::{EpochCache, Epochs, Watch};
 pub use failure::{StorageFailure, StorageKind};
 use migrate::columns_of;
-pub use migrate::{migrate_to_partners, PARTNER_TABLES};
+pub use migrate::PARTNER_TABLES;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::sync::atomic::Ordering;
@@ -157,8 +157,7 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Before foreign keys are on: the upgrades rebuild tables that reference each other.
-        migrate_to_partners(&conn)?;
-        migrate::drop_unread_columns(&conn)?;
+        migrate::upgrade(&conn, SCHEMA)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // One transaction: a new file's 40 tables and indexes were as many commits.
         let tx = conn.unchecked_transaction()?;
