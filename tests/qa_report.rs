@@ -156,3 +156,40 @@ async fn the_demo_portals_calls_after_a_disconnect_are_left_out_of_the_report() 
     assert_eq!(r["calls"]["recorded"], 3);
     assert_eq!(r["calls"]["demoPortalAfterDisconnect"], 2);
 }
+
+#[tokio::test]
+async fn open_vendor_portal_as_json_answers_a_missing_url_without_a_404() {
+    let app = spawn().await;
+    app.disconnect().await;
+    app.connect().await;
+    let path = format!("/integrations/{INTEGRATION}/vendor-portal");
+    // What the console asks: an answer to show, not an error in the partner's browser console.
+    let r = app.sim("GET", &format!("{path}?format=json"), None).await.ok(200);
+    assert_eq!(r["url"], Value::Null);
+    let message = r["message"].as_str().unwrap();
+    assert!(message.contains("has not set an integration portal URL"), "{message}");
+    // The redirecting form keeps its 404, with the same words.
+    let plain = app.sim("GET", &path, None).await;
+    assert_eq!(plain.status, 404);
+    assert_eq!(plain.body["message"], message);
+    // Pressed either way, the step is done (with its warning).
+    let q = app.sim("GET", "/qa", None).await.ok(200)[0].clone();
+    let portal = q["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "portal_opened")
+        .unwrap()
+        .clone();
+    assert_eq!(portal["done"], true);
+    assert!(portal["warning"].is_string(), "{portal}");
+    // An unknown integration is still a 404.
+    let unknown = app
+        .sim(
+            "GET",
+            "/integrations/65a0c0ffee0000000000ffff/vendor-portal?format=json",
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+}
