@@ -36,7 +36,9 @@ impl Runner {
                 Some(url) => Ok(url.to_string()),
                 None => Err(format!(
                     "OPEN VENDOR PORTAL showed a blank page: {}",
-                    v["message"].as_str().unwrap_or("the vendor set no integration portal URL")
+                    v["message"]
+                        .as_str()
+                        .unwrap_or("the vendor set no integration portal URL")
                 )),
             },
             Err(e) => Err(format!("OPEN VENDOR PORTAL showed a blank page: {}", e.message)),
