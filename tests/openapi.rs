@@ -1350,7 +1350,8 @@ async fn sim_answers_match_the_document() {
     // Its own clock: moved, read, handed back; an unknown partner is a 404.
     let c = "/partners/{id}/clock";
     let theirs = format!("/partners/{other}/clock");
-    sim(&app, ck, "POST", c, &theirs, Some(json!({"advanceMs": 86_400_000})), 200).await;
+    let day = Some(json!({"advanceMs": 86_400_000}));
+    sim(&app, ck, "POST", c, &theirs, day, 200).await;
     sim(&app, ck, "POST", c, &theirs, Some(json!({"advanceMs": -1})), 400).await;
     sim(&app, ck, "GET", c, &theirs, None, 200).await;
     sim(&app, ck, "DELETE", c, &theirs, None, 200).await;
