@@ -18,6 +18,7 @@ pub(crate) mod integrations;
 pub(crate) mod mappings;
 pub(crate) mod partners;
 pub(crate) mod psa;
+pub(crate) mod runs;
 pub mod seed;
 pub mod seed_parse;
 pub mod seeding;
@@ -478,7 +479,10 @@ fn in_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
-pub const STATE_TABLES: [&str; 22] = [
+pub const STATE_TABLES: [&str; 25] = [
+    "sync_baseline",
+    "sync_run_pair",
+    "sync_run",
     "event",
     "billing_view",
     "csv_usage",
