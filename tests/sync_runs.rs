@@ -194,6 +194,18 @@ async fn counts_refused_for_an_unmapped_pair_are_counted_per_pair() {
     assert_eq!(refused[0]["accountId"], "ghost-1");
     assert_eq!(refused[0]["counts"], 2);
     assert_eq!(refused[0]["unitCount"], 4.0);
+    let only = app
+        .sim("GET", &format!("/runs/{}?kind=notMapped", run["id"]), None)
+        .await
+        .ok(200);
+    assert_eq!(only["pairs"], json!([refused[0]]));
+    assert_eq!(only["pairsTotal"], 1);
+    assert_eq!(
+        app.sim("GET", &format!("/runs/{}?kind=other", run["id"]), None)
+            .await
+            .status,
+        400
+    );
 }
 
 #[tokio::test]

@@ -122,11 +122,26 @@ pub fn close_by_rebuild(tx: &Connection, clock: &Clock, partner_id: &str, cards:
     Ok(())
 }
 
-/// How much of the runs to show.
+/// Which of a run's pairs to show.
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {
     pub offset: i64,
     pub limit: i64,
+    /// Only pairs of this kind, as the answer names it (`card`, `count`, `notMapped`).
+    pub kind: Option<&'static str>,
+}
+
+/// A pair kind as the answer names it, to the stored one.
+pub fn parse_kind(s: &str) -> Option<&'static str> {
+    ["card", "count", "notMapped"].into_iter().find(|k| *k == s)
+}
+
+fn stored_kind(kind: &str) -> &'static str {
+    match kind {
+        "notMapped" => "refused",
+        "card" => "card",
+        _ => "count",
+    }
 }
 
 fn mark_json(m: &Option<Mark>) -> Value {
@@ -160,17 +175,25 @@ fn pair_json(p: &PairRow) -> Value {
 /// A run's pairs: stored once it closed; for the open run, its refusals so far and its counts
 /// summed from the history as they stand.
 fn run_pairs(c: &Connection, partner_id: &str, run: &RunRow, page: Paging) -> ApiResult<(Vec<Value>, i64)> {
+    let kind = page.kind.map(stored_kind);
     if run.ended_at.is_some() {
-        let pairs = store::pairs(c, run.id, page.offset, page.limit)?;
-        return Ok((pairs.iter().map(pair_json).collect(), store::pair_count(c, run.id)?));
+        let pairs = store::pairs(c, run.id, kind, page.offset, page.limit)?;
+        return Ok((
+            pairs.iter().map(pair_json).collect(),
+            store::pair_count(c, run.id, kind)?,
+        ));
     }
-    let mut all: Vec<Value> = store::pairs(c, run.id, 0, i64::MAX)?.iter().map(pair_json).collect();
+    let mut all: Vec<Value> = store::pairs(c, run.id, None, 0, i64::MAX)?
+        .iter()
+        .map(pair_json)
+        .collect();
     for p in store::count_pairs(c, partner_id, run.history_after, None)? {
         all.push(json!({
             "kind": "count", "integrationId": p.integration_id, "accountId": p.account_id,
             "serviceId": p.service_id, "counts": p.counts, "unitCount": p.unit_count, "noBuild": p.no_build,
         }));
     }
+    all.retain(|p| page.kind.is_none_or(|k| p["kind"] == k));
     let total = all.len() as i64;
     let shown = all
         .into_iter()
@@ -221,6 +244,7 @@ pub fn list(
             Paging {
                 offset: 0,
                 limit: pair_limit,
+                kind: None,
             },
         )?;
         out.push(run_json(run, pending, pairs, total));

@@ -291,15 +291,22 @@ fn parse_mark(s: Option<String>) -> Option<Mark> {
 }
 
 /// A run's pairs, cards first (changed ones before the unchanged), then refused, then counts.
-pub fn pairs(c: &Connection, run_id: i64, offset: i64, limit: i64) -> rusqlite::Result<Vec<PairRow>> {
+/// `kind` as stored: `card`, `count` or `refused`; none for every kind.
+pub fn pairs(
+    c: &Connection,
+    run_id: i64,
+    kind: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<PairRow>> {
     let mut st = c.prepare_cached(
         "SELECT kind, integration_id, account_id, service_id, counts, unit_count, no_build, card_id, change, counted,
            psa_account_id, account_name, product_id, service_name, old_mark, new_mark
-         FROM sync_run_pair WHERE run_id = ?1
+         FROM sync_run_pair WHERE run_id = ?1 AND (?4 IS NULL OR kind = ?4)
          ORDER BY CASE kind WHEN 'card' THEN (CASE change WHEN 'unchanged' THEN 1 ELSE 0 END) WHEN 'refused' THEN 2 ELSE 3 END, seq
          LIMIT ?3 OFFSET ?2",
     )?;
-    let rows = st.query_map(params![run_id, offset, limit], |r| {
+    let rows = st.query_map(params![run_id, offset, limit, kind], |r| {
         Ok(PairRow {
             kind: r.get(0)?,
             integration_id: r.get(1)?,
@@ -322,10 +329,12 @@ pub fn pairs(c: &Connection, run_id: i64, offset: i64, limit: i64) -> rusqlite::
     rows.collect()
 }
 
-pub fn pair_count(c: &Connection, run_id: i64) -> rusqlite::Result<i64> {
-    c.cached_row("SELECT COUNT(*) FROM sync_run_pair WHERE run_id = ?1", [run_id], |r| {
-        r.get(0)
-    })
+pub fn pair_count(c: &Connection, run_id: i64, kind: Option<&str>) -> rusqlite::Result<i64> {
+    c.cached_row(
+        "SELECT COUNT(*) FROM sync_run_pair WHERE run_id = ?1 AND (?2 IS NULL OR kind = ?2)",
+        params![run_id, kind],
+        |r| r.get(0),
+    )
 }
 
 /// The ids of a run's cards by how they changed (`changed` holds new and changed cards; gone

@@ -49,9 +49,16 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner)
 
 async fn one(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    let kind = match query_pairs(&req).into_iter().find(|(k, _)| k == "kind") {
+        None => None,
+        Some((_, v)) => Some(runs::parse_kind(&v).ok_or_else(|| {
+            ApiError::validation_one("kind must be one of the following values: card, count, notMapped")
+        })?),
+    };
     let page = Paging {
         offset: number(&req, "offset", 0, 0, i64::from(i32::MAX))?,
         limit: number(&req, "limit", 500, 1, 10_000)?,
+        kind,
     };
     let pending = state.ops.rebuild.is_pending(&partner.id);
     let v = state
