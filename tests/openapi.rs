@@ -714,6 +714,15 @@ fn enums_are_the_domain_enums() {
     let stored: Vec<&str> = IntegrationStatus::ALL.iter().map(|s| s.as_str()).collect();
     assert_eq!(enum_of(&sim, "/components/schemas/IntegrationStatus/enum"), stored);
     assert_eq!(enum_of(&sim, "/components/schemas/Module/enum"), MODULES.to_vec());
+    let psas: Vec<&str> = synthesize_sim::domain::psa::PsaKind::ALL
+        .iter()
+        .map(|k| k.key())
+        .collect();
+    assert_eq!(enum_of(&sim, "/components/schemas/PsaInfo/properties/kind/enum"), psas);
+    assert_eq!(
+        enum_of(&sim, "/components/schemas/NewPartner/properties/psa/enum"),
+        psas
+    );
 }
 
 #[tokio::test]

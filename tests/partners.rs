@@ -514,7 +514,7 @@ async fn creating_a_partner_refuses_bad_input_and_writes_nothing() {
         (
             json!({"psa": "kaseya"}),
             400,
-            json!(["psa must be one of the following values: connectwise, autotask, halopsa"]),
+            json!(["psa must be one of the following values: connectwise, autotask, halopsa, bms, pulseway, syncro"]),
         ),
         (
             json!({"name": ""}),
