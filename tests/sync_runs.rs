@@ -326,3 +326,68 @@ async fn the_card_history_follows_the_last_rebuilt_runs() {
     let r = app.sim("GET", "/billing/history?runs=0", None).await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn a_snapshot_file_from_before_sync_runs_still_imports() {
+    let mut app = spawn().await;
+    let service = app.mapped_setup().await;
+    app.count(&service, "acme-1", 50.0).await.ok(201);
+    runs_after_rebuild(&app, "").await;
+    let before = app.billing().await["cards"].clone();
+    app.sim("POST", "/snapshots", Some(json!({"name": "now"})))
+        .await
+        .ok(201);
+    let mut file = app.sim("GET", "/snapshots/now/export", None).await.ok(200);
+    // As a build of schema 2 wrote it: no run tables.
+    file["schemaVersion"] = json!("2");
+    for t in ["sync_run", "sync_run_pair", "sync_baseline"] {
+        assert!(
+            file["tables"].as_object_mut().unwrap().remove(t).is_some(),
+            "{t} is exported"
+        );
+    }
+    app.sim("POST", "/snapshots/import?name=old", Some(file)).await.ok(201);
+    app.sim("POST", "/snapshots/old/restore", None).await.ok(200);
+    assert_eq!(app.sim("GET", "/runs", None).await.ok(200)["runs"], json!([]));
+    assert_eq!(app.billing().await["cards"], before);
+    app.count(&service, "acme-1", 52.0).await.ok(201);
+    let runs = runs_after_rebuild(&app, "").await;
+    let acme = card_pair(&runs[0], "Acme Corp").unwrap();
+    assert_eq!(
+        (
+            acme["old"]["vendorQuantity"].clone(),
+            acme["new"]["vendorQuantity"].clone()
+        ),
+        (json!(50.0), json!(52.0))
+    );
+}
+
+#[tokio::test]
+async fn a_database_file_from_before_sync_runs_opens_and_records_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sim.db");
+    let path = db.to_str().unwrap().to_string();
+    let (mut app, store) = spawn_with_store(|c| c.db = path.clone()).await;
+    let service = app.mapped_setup().await;
+    let token = app.token.clone();
+    store.close().unwrap();
+    drop(store);
+    // As a build of schema 2 left it.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "DROP TABLE sync_run; DROP TABLE sync_run_pair; DROP TABLE sync_baseline;
+         UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    c.pragma_update(None, "user_version", 2).unwrap();
+    drop(c);
+    let path = db.to_str().unwrap().to_string();
+    let mut reopened = spawn_with(|c| c.db = path).await;
+    reopened.token = token;
+    assert_eq!(reopened.sim("GET", "/runs", None).await.ok(200)["runs"], json!([]));
+    reopened.count(&service, "acme-1", 50.0).await.ok(201);
+    assert_eq!(runs_after_rebuild(&reopened, "").await[0]["counts"], 1);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let version: i32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, synthesize_sim::store::USER_VERSION);
+}

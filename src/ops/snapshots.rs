@@ -148,12 +148,17 @@ impl Snapshots {
 }
 
 /// The 400 for an imported file that is not a snapshot this build can restore.
-/// A file of schema 1 (from before isolated partners) as this build writes it: its rows become
-/// its one partner's. A file of any other schema is left for the caller to refuse.
+/// A file of an older schema as this build writes it, one step at a time: schema 1 (from before
+/// isolated partners) gives its rows to its one partner; schema 2 (before sync runs) gets empty
+/// run tables. A file of any other schema is left for the caller to refuse.
 pub fn upgrade(doc: &mut Value) -> ApiResult<()> {
     if doc["schemaVersion"] == json!("1") {
         snapshot::upgrade_v1(&mut doc["tables"]).map_err(bad_file)?;
-        doc["schemaVersion"] = json!(crate::store::SCHEMA_VERSION);
+        doc["schemaVersion"] = json!("2");
+    }
+    if doc["schemaVersion"] == json!("2") {
+        snapshot::upgrade_to_runs(&mut doc["tables"]).map_err(bad_file)?;
+        doc["schemaVersion"] = json!("3");
     }
     Ok(())
 }

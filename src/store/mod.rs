@@ -37,7 +37,7 @@ use writer::Checkpointer;
 pub use writer::Ticket;
 
 const SCHEMA: &str = include_str!("schema.sql");
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 /// `PRAGMA application_id` of a synthesize-sim database ("SYNS"): another program's SQLite
 /// file is told apart before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x5359_4E53;
@@ -45,8 +45,9 @@ pub const APPLICATION_ID: i32 = 0x5359_4E53;
 /// tables, columns, indexes); one that an older build could not read bumps it, and an older
 /// build then refuses the file instead of answering 500s. 2: the PSA, card actions, CSV usage
 /// and the billing view belong to a partner (isolated partners); a file of schema 1 is
-/// migrated at open (`migrate_to_partners`).
-pub const USER_VERSION: i32 = 2;
+/// migrated at open (`migrate_to_partners`). 3: sync runs (`sync_run`, `sync_run_pair`,
+/// `sync_baseline`), created at open; an older build would keep them through its resets.
+pub const USER_VERSION: i32 = 3;
 
 /// Why a database file was not opened.
 #[derive(Debug, thiserror::Error)]
