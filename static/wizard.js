@@ -216,7 +216,7 @@ class SetupPage {
       try {
         const r = await get(`/sim/integrations/${enc(this.id)}/vendor-portal?format=json`);
         const url = r && r.url;
-        if (!url) throw Object.assign(new Error('The vendor has not set an integration portal URL'), { status: 404 });
+        if (!url) throw Object.assign(new Error((r && r.message) || 'The vendor has not set an integration portal URL'), { status: 404 });
         this.portalResult = { url };
         // Still inside the click's user activation: browsers let this tab open.
         window.open(safeHref(url), '_blank', 'noopener');

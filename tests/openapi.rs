@@ -560,6 +560,12 @@ async fn browsers_get_the_reference_page_and_tools_get_json() {
     assert_eq!(status, 200);
     assert!(ct.contains("javascript"), "{ct}");
     assert!(js.len() > 500_000);
+    // Nothing remote: Redoc's badge logo is served as an empty inline image.
+    assert!(
+        !js.contains("https://cdn.redoc.ly/"),
+        "the bundle names no remote image"
+    );
+    assert!(js.contains("data:image/svg+xml,"));
     let (status, _, licence) = get_with(&app, "/vendor/redoc/LICENSE", &[]).await;
     assert_eq!(status, 200);
     assert!(licence.contains("MIT"), "{licence}");

@@ -338,8 +338,8 @@ async fn a_snapshot_file_from_before_sync_runs_still_imports() {
         .await
         .ok(201);
     let mut file = app.sim("GET", "/snapshots/now/export", None).await.ok(200);
-    // As a build of schema 2 wrote it: no run tables.
-    file["schemaVersion"] = json!("2");
+    // As a build of schema 3 wrote it: no run tables.
+    file["schemaVersion"] = json!("3");
     for t in ["sync_run", "sync_run_pair", "sync_baseline"] {
         assert!(
             file["tables"].as_object_mut().unwrap().remove(t).is_some(),
@@ -372,14 +372,14 @@ async fn a_database_file_from_before_sync_runs_opens_and_records_them() {
     let token = app.token.clone();
     store.close().unwrap();
     drop(store);
-    // As a build of schema 2 left it.
+    // As a build of schema 3 left it.
     let c = rusqlite::Connection::open(&db).unwrap();
     c.execute_batch(
         "DROP TABLE sync_run; DROP TABLE sync_run_pair; DROP TABLE sync_baseline;
-         UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+         UPDATE meta SET value = '3' WHERE key = 'schema_version';",
     )
     .unwrap();
-    c.pragma_update(None, "user_version", 2).unwrap();
+    c.pragma_update(None, "user_version", 3).unwrap();
     drop(c);
     let path = db.to_str().unwrap().to_string();
     let mut reopened = spawn_with(|c| c.db = path).await;

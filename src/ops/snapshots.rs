@@ -147,22 +147,27 @@ impl Snapshots {
     }
 }
 
-/// The 400 for an imported file that is not a snapshot this build can restore.
-/// A file of an older schema as this build writes it, one step at a time: schema 1 (from before
-/// isolated partners) gives its rows to its one partner; schema 2 (before sync runs) gets empty
-/// run tables. A file of any other schema is left for the caller to refuse.
+/// A file of an older schema as this build writes it, one step at a time: schema 1 (from
+/// before isolated partners) gives its rows to its one partner; schema 2 loses a column nothing
+/// read; schema 3 (before sync runs) gets empty run tables. A file of any other schema is left
+/// for the caller to refuse.
 pub fn upgrade(doc: &mut Value) -> ApiResult<()> {
-    if doc["schemaVersion"] == json!("1") {
-        snapshot::upgrade_v1(&mut doc["tables"]).map_err(bad_file)?;
-        doc["schemaVersion"] = json!("2");
-    }
-    if doc["schemaVersion"] == json!("2") {
-        snapshot::upgrade_to_runs(&mut doc["tables"]).map_err(bad_file)?;
-        doc["schemaVersion"] = json!("3");
+    type Step = fn(&mut Value) -> Result<(), String>;
+    let steps: [(&str, Step, &str); 3] = [
+        ("1", snapshot::upgrade_v1, "2"),
+        ("2", snapshot::upgrade_v2, "3"),
+        ("3", snapshot::upgrade_to_runs, "4"),
+    ];
+    for (from, step, to) in steps {
+        if doc["schemaVersion"] == json!(from) {
+            step(&mut doc["tables"]).map_err(bad_file)?;
+            doc["schemaVersion"] = json!(to);
+        }
     }
     Ok(())
 }
 
+/// The 400 for an imported file that is not a snapshot this build can restore.
 pub fn bad_file(m: impl std::fmt::Display) -> ApiError {
     ApiError::validation_one(format!("snapshot file: {m}"))
 }
