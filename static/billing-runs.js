@@ -70,7 +70,7 @@ export class SyncStrip {
         h('span', { class: 'sync-when', testid: 'sync-when', title: fmtDateTime(at), dataset: { at } },
           r.open ? `Sync in progress since ${hhmm(r.startedAt)}: ` : `Last sync ${hhmm(at)}: `),
         parts),
-      r.flagged ? h('p', { class: 'notice notice-warn small', testid: 'sync-flag' }, `This sync's counts are not on the billing page: ${r.flag}.`) : null,
+      r.flagged ? h('p', { class: 'notice notice-warn small', testid: 'sync-flag' }, `Flagged: ${r.flag}. They are not on the billing page until a rebuild (REBUILD builds them now).`) : null,
       r.rebuildPending ? h('p', { class: 'muted small', testid: 'sync-pending' }, 'The billing rebuild that ends this sync is pending; reload in a moment.') : null);
   }
 
@@ -79,6 +79,8 @@ export class SyncStrip {
     if (!filter || filter === 'notMapped' || !this.run) return true;
     return this.ids[filter].has(c.id);
   }
+
+  filtering() { return !!filter && !!this.run; }
 
   /** Refused counts have no card: their filter shows the pairs instead. */
   replacesCards() { return filter === 'notMapped' && !!this.run; }

@@ -205,7 +205,8 @@ class BillingPage {
     } else if (this.cards.size === 0) {
       mount(this.results, emptyState('No service cards', 'The PSA has no active contract lines, or every card has been actioned this billing period.'));
     } else if (visible.length === 0) {
-      mount(this.results, emptyState('No card matches', prefs.type ? `No ${TYPE_LABEL[prefs.type]} card matches: press its tile again, or change the search or the vendor filter.` : 'Change the search or the vendor filter.'));
+      const undo = this.sync.filtering() ? 'press the last sync\'s number again' : prefs.type ? 'press its tile again' : '';
+      mount(this.results, emptyState('No card matches', undo ? `No ${prefs.type ? `${TYPE_LABEL[prefs.type]} ` : ''}card matches: ${undo}, or change the search or the vendor filter.` : 'Change the search or the vendor filter.'));
     } else {
       for (const g of this.groups(visible)) for (const c of g.cards) this.flat.push({ g, c });
       this.container = prefs.view === 'card' ? h('div', { class: 'card-groups' }) : this.listTable();
@@ -223,7 +224,7 @@ class BillingPage {
 
   appendPage(n = PAGE) {
     const end = Math.min(this.flat.length, this.shown + n);
-    this.sync.fill(this.flat.slice(this.shown, end).map((x) => x.c));
+    if (prefs.view === 'card') this.sync.fill(this.flat.slice(this.shown, end).map((x) => x.c));
     for (let i = this.shown; i < end; i += 1) {
       const { g, c } = this.flat[i];
       let ge = this.groupEls.get(g.key);
@@ -391,7 +392,7 @@ class BillingPage {
     return h('tr', { class: ['svc-row', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card', dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' } },
       h('td', { class: 'col-check' }, this.checkbox(c)),
       h('td', {}, typeBadge(c) || h('span', { class: 'muted small' }, 'PSA only')),
-      h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
+      h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null, this.sync.mark(c)),
       h('td', { testid: 'card-account' }, c.accountName),
       c.type === 'new_revenue' ? h('td', {}, this.agreementPicker(c)) : h('td', { testid: 'card-contract' }, c.contractName || '—'),
       h('td', { class: 'num', testid: 'card-psa-qty' }, fmtQty(c.psaQuantity ?? 0)),

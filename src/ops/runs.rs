@@ -209,9 +209,9 @@ fn run_json(run: &RunRow, pending: bool, pairs: Vec<Value>, total: i64) -> Value
     let flagged = !run.rebuilt && run.counts > 0 && !(open && pending);
     let flag = flagged.then_some({
         if run.no_build_counts > 0 {
-            "counts sent with no_build=true that no billing rebuild followed: the billing page does not show them"
+            "counts sent with no_build=true that no billing rebuild followed"
         } else {
-            "counts that no billing rebuild followed: the billing page does not show them"
+            "counts that no billing rebuild followed"
         }
     });
     json!({
