@@ -121,7 +121,7 @@ pub async fn set_count(
     }
     let refusal = refused.lock().take();
     if let Some(r) = refusal.filter(|_| out.result.is_err()) {
-        let clock = ops.clock.clone();
+        let clock = ops.clock_of(&r.partner_id);
         // The 404 stands whatever happens here: a failure to note it is only logged.
         if let Err(e) = ops
             .write_grouped(move |tx| note_refused(tx, &r, &clock.now_iso()))
