@@ -72,6 +72,9 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/seeds"),
     ("GET", "/sim/partners"),
     ("POST", "/sim/partners"),
+    ("GET", "/sim/partners/{id}/clock"),
+    ("POST", "/sim/partners/{id}/clock"),
+    ("DELETE", "/sim/partners/{id}/clock"),
     ("POST", "/sim/session"),
     ("GET", "/sim/openapi.json"),
     ("GET", "/sim/psa"),
@@ -102,6 +105,9 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sim/billing/cards/{cardId}/approve"),
     ("POST", "/sim/billing/cards/{cardId}/adjust"),
     ("POST", "/sim/billing/cards/{cardId}/dismiss"),
+    ("GET", "/sim/billing/history"),
+    ("GET", "/sim/runs"),
+    ("GET", "/sim/runs/{id}"),
     ("GET", "/sim/faults"),
     ("POST", "/sim/faults"),
     ("DELETE", "/sim/faults"),
@@ -1174,6 +1180,18 @@ async fn sim_answers_match_the_document() {
     let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2, "status": 1});
     app.vendor("POST", "/alerting/acme-1", Some(alert)).await.ok(201);
     sim(&app, ck, "POST", "/billing/rebuild", "/billing/rebuild", None, 200).await;
+    // The rebuild closed the count's sync run.
+    let runs = sim(&app, ck, "GET", "/runs", "/runs", None, 200).await;
+    sim(&app, ck, "GET", "/runs", "/runs?limit=0", None, 400).await;
+    let run = format!("/runs/{}", runs["runs"][0]["id"]);
+    let detail = sim(&app, ck, "GET", "/runs/{id}", &run, None, 200).await;
+    sim(&app, ck, "GET", "/runs/{id}", "/runs/999999", None, 404).await;
+    sim(&app, ck, "GET", "/runs/{id}", &format!("{run}?limit=0"), None, 400).await;
+    let fed = detail["cardIds"]["counted"][0].as_str().expect("the count fed a card");
+    let history = format!("/billing/history?cardIds={fed}");
+    sim(&app, ck, "GET", "/billing/history", &history, None, 200).await;
+    let bad = "/billing/history?runs=0";
+    sim(&app, ck, "GET", "/billing/history", bad, None, 400).await;
     let list = "/billing?view=list&groupBy=account&includeActioned=true";
     sim(&app, ck, "GET", "/billing", list, None, 200).await;
 
@@ -1350,6 +1368,18 @@ async fn sim_answers_match_the_document() {
     sim(&app, ck, "POST", p, p, Some(nobody), 404).await;
     sim(&app, ck, "GET", p, p, None, 200).await;
     let other = made["partnerId"].as_str().unwrap().to_string();
+    // Its own clock: moved, read, handed back; an unknown partner is a 404.
+    let c = "/partners/{id}/clock";
+    let theirs = format!("/partners/{other}/clock");
+    let day = Some(json!({"advanceMs": 86_400_000}));
+    sim(&app, ck, "POST", c, &theirs, day, 200).await;
+    sim(&app, ck, "POST", c, &theirs, Some(json!({"advanceMs": -1})), 400).await;
+    sim(&app, ck, "GET", c, &theirs, None, 200).await;
+    sim(&app, ck, "DELETE", c, &theirs, None, 200).await;
+    let nobody_clock = format!("/partners/{UNKNOWN_OBJECT_ID}/clock");
+    sim(&app, ck, "GET", c, &nobody_clock, None, 404).await;
+    sim(&app, ck, "POST", c, &nobody_clock, Some(json!({"freeze": true})), 404).await;
+    sim(&app, ck, "DELETE", c, &nobody_clock, None, 404).await;
     let not_theirs = format!("{i}?partnerId={other}");
     sim(&app, ck, "GET", "/integrations/{id}", &not_theirs, None, 404).await;
     for path in [

