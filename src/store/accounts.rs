@@ -103,7 +103,15 @@ pub fn insert(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
         kind.table()
     ))?
-    .execute(params![integration_id, p.id, p.name, p.description, p.is_arrears, now, seq])?;
+    .execute(params![
+        integration_id,
+        p.id,
+        p.name,
+        p.description,
+        p.is_arrears,
+        now,
+        seq
+    ])?;
     Ok(())
 }
 
