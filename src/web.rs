@@ -112,7 +112,7 @@ fn openapi(req: &HttpRequest, doc: &Doc, negotiate: bool) -> HttpResponse {
             .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
             .insert_header((header::VARY, "Accept"))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
-            // Everything the page needs comes from the simulator; Redoc's remote logo is refused.
+            // Everything the page needs comes from the simulator, and nothing else may be loaded.
             .insert_header((header::CONTENT_SECURITY_POLICY, REFERENCE_CSP))
             .body(html);
     }
@@ -140,14 +140,34 @@ async fn index() -> HttpResponse {
     serve("index.html").unwrap_or_else(|| HttpResponse::NotFound().finish())
 }
 
+/// Redoc's sidebar badge loads its logo from Redoc's CDN. The page hides the badge, but the image
+/// would still be asked for (and refused by the page's CSP: an error in the console), so the
+/// bundle, kept as published, is served with an empty inline image in that one place.
+const REDOC_BUNDLE: &str = "vendor/redoc/redoc.standalone.js";
+const REDOC_REMOTE_LOGO: &str = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+const BLANK_SVG: &str = "data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27/%3E";
+
+fn redoc_offline(published: &[u8]) -> &'static [u8] {
+    static BUNDLE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BUNDLE.get_or_init(|| {
+        String::from_utf8_lossy(published)
+            .replace(REDOC_REMOTE_LOGO, BLANK_SVG)
+            .into_bytes()
+    })
+}
+
 fn serve(path: &str) -> Option<HttpResponse> {
     let file = Console::get(path)?;
     let mime = mime_guess::from_path(path).first_or_octet_stream();
+    let body = match path {
+        REDOC_BUNDLE => actix_web::web::Bytes::from_static(redoc_offline(&file.data)),
+        _ => actix_web::web::Bytes::from(file.data.into_owned()),
+    };
     Some(
         HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, mime.as_ref()))
             .insert_header((header::CACHE_CONTROL, "no-cache"))
-            .body(file.data.into_owned()),
+            .body(body),
     )
 }
 

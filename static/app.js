@@ -76,6 +76,10 @@ function renderPartner() {
   el.textContent = info && info.partner ? info.partner.name : 'Partner';
   const psa = document.getElementById('partner-psa');
   psa.textContent = info && info.partner && info.partner.psa ? info.partner.psa : '';
+  // What Gradient's setup wizard asks for to connect this PSA, on hover.
+  const fields = info && info.psa && info.psa.setupFields;
+  psa.title = fields && fields.length ? `PSA connection: ${fields.map((f) => f.label).join(', ')}` : '';
+  psa.dataset.psaKind = (info && info.psa && info.psa.kind) || '';
   renderSwitcher();
 }
 

@@ -259,7 +259,10 @@ function lintSection(q, report) {
   return h('section', { class: 'qa-lint', testid: 'qa-lint', dataset: { count: lints ? String(lints.length) : '' } },
     h('div', { class: 'qa-round-head' },
       h('h3', {}, 'Lint findings', h('span', { class: 'qa-round-what' }, ' · what works here but would hurt in production')),
-      calls ? h('span', { class: 'muted small', testid: 'qa-calls' }, `${calls.recorded} vendor API call(s) recorded, ${calls.failed} failed · `, journalLink) : null),
+      calls ? h('span', { class: 'muted small', testid: 'qa-calls' }, `${calls.recorded} vendor API call(s) recorded, ${calls.failed} failed`,
+        // The demo portal's presses with a revoked key are the person playing the vendor, not its code.
+        calls.demoPortalAfterDisconnect ? `, ${calls.demoPortalAfterDisconnect} from the demo vendor portal after a disconnect left out` : '',
+        ' · ', journalLink) : null),
     lints === null
       ? h('p', { class: 'muted small' }, 'The report (GET /sim/qa/report) did not answer; the findings show up here once it does.')
       : lints.length === 0

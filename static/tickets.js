@@ -3,6 +3,7 @@
 import { h, mount, fmtDateTime, priorityLabel } from './dom.js';
 import { get } from './api.js';
 import { button, emptyState, withBusy } from './ui.js';
+import { state } from './state.js';
 
 const STATUS = { 1: 'New', 2: 'In Progress', 3: 'Waiting', 4: 'Scheduled', 5: 'Resolved', 6: 'Closed' };
 
@@ -11,11 +12,13 @@ export async function renderTickets(main, _params, ctx) {
   if (!ctx.alive()) return;
   const boards = (data && data.boards) || [];
   const total = boards.reduce((n, b) => n + (b.tickets || []).length, 0);
+  // The partner's PSA's word for a board (ConnectWise Board, Autotask Queue, Halo Team, ...).
+  const boardWord = ((state.info && state.info.psa && state.info.psa.terms.board) || 'Board').toLowerCase();
   mount(main,
     h('div', { class: 'page-head' },
       h('div', {},
         h('h1', {}, 'Tickets'),
-        h('p', { class: 'subtitle' }, `Alerts from vendors become tickets on the PSA board chosen for each integration. ${total} ticket${total === 1 ? '' : 's'} on ${boards.length} board${boards.length === 1 ? '' : 's'}.`)),
+        h('p', { class: 'subtitle', testid: 'tickets-subtitle' }, `Alerts from vendors become tickets on the PSA ${boardWord} chosen for each integration. ${total} ticket${total === 1 ? '' : 's'} on ${boards.length} ${boardWord}${boards.length === 1 ? '' : 's'}.`)),
       h('div', { class: 'page-actions' },
         button('REFRESH', { iconName: 'refresh', testid: 'btn-refresh-tickets', onClick: (b) => withBusy(b, () => renderTickets(main, _params, ctx)) }))),
     total === 0 ? emptyState('No tickets yet', 'When the vendor sends an alert (POST /api/vendor-api/alerting/{accountId}) for a mapped account, it becomes a ticket here a moment later.') : null,

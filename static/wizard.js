@@ -3,7 +3,7 @@
 
 import { h, mount, icon, fmtDateTime } from './dom.js';
 import { get, post, put, enc } from './api.js';
-import { updateCard, setCurrentIntegration, navigate } from './state.js';
+import { updateCard, setCurrentIntegration, navigate, state } from './state.js';
 import {
   openModal, confirmDialog, toast, toastError, button, statusBadge, stateBadge, stateHint, isFailing, withBusy, copyText,
 } from './ui.js';
@@ -216,7 +216,7 @@ class SetupPage {
       try {
         const r = await get(`/sim/integrations/${enc(this.id)}/vendor-portal?format=json`);
         const url = r && r.url;
-        if (!url) throw Object.assign(new Error('The vendor has not set an integration portal URL'), { status: 404 });
+        if (!url) throw Object.assign(new Error((r && r.message) || 'The vendor has not set an integration portal URL'), { status: 404 });
         this.portalResult = { url };
         // Still inside the click's user activation: browsers let this tab open.
         window.open(safeHref(url), '_blank', 'noopener');
@@ -298,7 +298,7 @@ class SetupPage {
   alertBoardSection() {
     const sel = h('select', { class: 'input', testid: 'alert-board-select', 'aria-label': 'PSA board for alerts', disabled: true }, h('option', { value: '' }, 'Loading boards…'));
     const section = h('section', { class: 'panel', testid: 'alert-board-section' },
-      h('h2', {}, 'Alerts: PSA board'),
+      h('h2', { testid: 'alert-board-title' }, `Alerts: PSA ${((state.info && state.info.psa && state.info.psa.terms.board) || 'Board').toLowerCase()}`),
       h('p', { class: 'muted' }, 'Alerts the vendor sends become tickets on this board.'),
       sel);
     get('/sim/psa').then((psa) => {

@@ -557,6 +557,12 @@ async fn browsers_get_the_reference_page_and_tools_get_json() {
     assert_eq!(status, 200);
     assert!(ct.contains("javascript"), "{ct}");
     assert!(js.len() > 500_000);
+    // Nothing remote: Redoc's badge logo is served as an empty inline image.
+    assert!(
+        !js.contains("https://cdn.redoc.ly/"),
+        "the bundle names no remote image"
+    );
+    assert!(js.contains("data:image/svg+xml,"));
     let (status, _, licence) = get_with(&app, "/vendor/redoc/LICENSE", &[]).await;
     assert_eq!(status, 200);
     assert!(licence.contains("MIT"), "{licence}");
@@ -711,6 +717,15 @@ fn enums_are_the_domain_enums() {
     let stored: Vec<&str> = IntegrationStatus::ALL.iter().map(|s| s.as_str()).collect();
     assert_eq!(enum_of(&sim, "/components/schemas/IntegrationStatus/enum"), stored);
     assert_eq!(enum_of(&sim, "/components/schemas/Module/enum"), MODULES.to_vec());
+    let psas: Vec<&str> = synthesize_sim::domain::psa::PsaKind::ALL
+        .iter()
+        .map(|k| k.key())
+        .collect();
+    assert_eq!(enum_of(&sim, "/components/schemas/PsaInfo/properties/kind/enum"), psas);
+    assert_eq!(
+        enum_of(&sim, "/components/schemas/NewPartner/properties/psa/enum"),
+        psas
+    );
 }
 
 #[tokio::test]

@@ -132,3 +132,100 @@ async fn a_reset_switches_the_seed_and_refuses_unknown_names() {
     let seeds = app.sim("GET", "/seeds", None).await.ok(200);
     assert_eq!(seeds[2]["current"], true);
 }
+
+/// Gradient's six PSAs: Kaseya BMS, Pulseway PSA and Syncro are seeded like the first three,
+/// each with its own words (BMS and Pulseway bill through contracts and services, Syncro through
+/// recurring invoices and their line items), the fields its setup guide asks for, and a sync
+/// that shows every card type.
+#[tokio::test]
+async fn bms_pulseway_and_syncro_each_have_their_words_setup_fields_and_every_card_type() {
+    let cases = [
+        (
+            "bms",
+            "Kaseya BMS",
+            ["Account", "Contract", "Service", "Queue"],
+            "Company Name (Tenant ID)",
+            "Managed Services Contract",
+        ),
+        (
+            "pulseway",
+            "Pulseway PSA",
+            ["Account", "Contract", "Service", "Queue"],
+            "FQDN",
+            "Managed Services Contract",
+        ),
+        (
+            "syncro",
+            "Syncro",
+            [
+                "Customer",
+                "Recurring Invoice",
+                "Recurring Invoice Line Item",
+                "Issue Type",
+            ],
+            "Domain Prefix",
+            "Monthly Managed Services",
+        ),
+    ];
+    for (key, psa, [account, contract, service, board], field, contract_name) in cases {
+        let app = spawn_with(|c| c.seed = Some(key.into())).await;
+        let info = app.sim("GET", "/info", None).await.ok(200);
+        assert_eq!(info["partner"]["psa"], psa);
+        assert_eq!(info["psa"]["kind"], key);
+        let fields: Vec<&str> = info["psa"]["setupFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["label"].as_str().unwrap())
+            .collect();
+        assert!(fields.contains(&field), "{key}: {fields:?}");
+
+        let shown = app.sim("POST", "/scenarios/decimal-usage", None).await.ok(200);
+        assert_eq!(shown["cards"], json!({"reconcile": 1, "new_revenue": 2}), "{key}");
+        let b = app.billing().await;
+        assert_eq!(
+            b["psa"]["terms"],
+            json!({"account": account, "contract": contract, "service": service, "board": board}),
+            "{key}"
+        );
+        assert_eq!(b["psa"]["effectiveRule"], "first_of_next_month");
+        assert_eq!(b["psa"]["approvalDate"], json!(first_of_next_month()));
+        assert_eq!(
+            card_for(&b, "Harbor View Realty", "BKP-GB").unwrap()["contractName"],
+            contract_name
+        );
+        assert!(b["cards"].as_array().unwrap().iter().any(|c| c["type"] == "psa_only"));
+        let in_sync = app.sim("POST", "/scenarios/all-in-sync", None).await.ok(200);
+        assert_eq!(in_sync["cards"], json!({"no_change": 9}), "{key}");
+        // The inactive contract's customer and the prospect never reach Synthesize.
+        let names = app.mappings().await["psaAccounts"].to_string();
+        assert!(
+            !names.contains("Orchard Dental Studio") && !names.contains("Kestrel Ventures"),
+            "{key}"
+        );
+    }
+}
+
+/// A partner of each new PSA is created beside the seed's, copying that PSA's seed.
+#[tokio::test]
+async fn a_partner_may_be_created_on_each_of_the_six_psas() {
+    let app = spawn().await;
+    for (key, psa) in [
+        ("connectwise", "ConnectWise PSA"),
+        ("autotask", "Datto Autotask PSA"),
+        ("halopsa", "HaloPSA"),
+        ("bms", "Kaseya BMS"),
+        ("pulseway", "Pulseway PSA"),
+        ("syncro", "Syncro"),
+    ] {
+        let made = app.sim("POST", "/partners", Some(json!({"psa": key}))).await.ok(201);
+        assert_eq!(made["psa"], psa);
+        let id = made["partnerId"].as_str().unwrap();
+        let b = app.sim("GET", &format!("/billing?partnerId={id}"), None).await.ok(200);
+        assert_eq!(b["psa"]["kind"], key);
+        assert!(
+            !b["cards"].as_array().unwrap().is_empty(),
+            "{key}: its seed's PSA lines"
+        );
+    }
+}

@@ -32,7 +32,15 @@ impl Runner {
     /// OPEN VENDOR PORTAL as the console presses it: the URL, or the blank page's reason.
     pub(super) async fn open_portal(&self) -> Result<String, String> {
         match self.console.on("GET", "/vendor-portal?format=json", None).await {
-            Ok(v) => Ok(v["url"].as_str().unwrap_or_default().to_string()),
+            Ok(v) => match v["url"].as_str() {
+                Some(url) => Ok(url.to_string()),
+                None => Err(format!(
+                    "OPEN VENDOR PORTAL showed a blank page: {}",
+                    v["message"]
+                        .as_str()
+                        .unwrap_or("the vendor set no integration portal URL")
+                )),
+            },
             Err(e) => Err(format!("OPEN VENDOR PORTAL showed a blank page: {}", e.message)),
         }
     }

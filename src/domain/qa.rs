@@ -35,6 +35,9 @@ pub struct Checklist {
     pub verdict: &'static str,
     /// The first step not done, if any.
     pub current_step: Option<String>,
+    /// The QA round that step belongs to (1 or 2); none once passed. The only numbering the
+    /// checklist shows: a connection's own cycle number counts the seed's kickoff too.
+    pub round: Option<u8>,
     pub steps: Vec<Step>,
 }
 
@@ -73,6 +76,16 @@ impl QaFacts {
             _ => (cycles.last().copied(), None),
         };
         (start, round1, round2)
+    }
+
+    /// Which QA round a connection is (1 or 2), if it is one of them: what lint findings say
+    /// instead of the connection's cycle number.
+    pub fn round_of(&self, cycle: i64) -> Option<u8> {
+        match self.rounds() {
+            (_, Some(r1), _) if r1 == cycle => Some(1),
+            (_, _, Some(r2)) if r2 == cycle => Some(2),
+            _ => None,
+        }
     }
 
     /// Whether every step of a round was done in this connection.
@@ -242,6 +255,7 @@ impl QaFacts {
             verdict,
             passed: current.is_none(),
             current_step: current.map(|i| steps[i].key.clone()),
+            round: current.map(|i| steps[i].round),
             steps,
         }
     }
@@ -381,6 +395,11 @@ mod tests {
         assert!(c.steps.iter().all(|s| s.hint.is_none()));
         assert_eq!(c.verdict, "QA passed");
         assert!(c.steps.iter().all(|s| s.warning.is_none()));
+        assert_eq!(c.round, None, "no round in progress once passed");
+        assert_eq!(
+            (qa.round_of(2), qa.round_of(3), qa.round_of(1)),
+            (Some(1), Some(2), None)
+        );
     }
 
     #[test]
@@ -478,6 +497,8 @@ mod tests {
         };
         let c = qa.checklist();
         assert_eq!(c.current_step.as_deref(), Some("disconnected_at_start"));
+        assert_eq!(c.round, Some(1));
+        assert_eq!(qa.round_of(1), None, "the kickoff connection is no QA round");
         assert!(!c.passed);
     }
 }

@@ -99,7 +99,14 @@ pub struct CallFact {
     pub lints: Vec<Lint>,
     /// An accepted count, and whether it asked for no rebuild (`no_build=true`).
     pub accepted_count: Option<bool>,
+    /// Made by the simulator's own demo vendor portal (it sends `DEMO_PORTAL_HEADER`), not by
+    /// the vendor's code.
+    pub demo_portal: bool,
 }
+
+/// The header the built-in demo vendor portal's calls carry, so the QA report can tell the
+/// person playing the vendor by hand from the vendor's code.
+pub const DEMO_PORTAL_HEADER: &str = "x-sim-demo-portal";
 
 /// What the handlers learn about a call, read back by the journal once the response is built.
 #[derive(Debug, Default, Clone)]
@@ -326,6 +333,7 @@ impl Journal {
                         .iter()
                         .any(|(k, v)| k == "no_build" && crate::domain::validate::parse_bool(v) == Some(true))
                 }),
+                demo_portal: e.request_headers.iter().any(|(k, _)| k == DEMO_PORTAL_HEADER),
             })
             .collect()
     }

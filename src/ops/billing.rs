@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::domain::billing::{action_still_hides, build_cards, cents, ServiceCard, ServiceCardState};
 use crate::domain::event::Event;
-use crate::domain::psa::{EffectiveRule, PsaKind, Terms};
+use crate::domain::psa::{EffectiveRule, PsaKind, SetupField, Terms};
 use crate::error::ApiResult;
 use crate::store::{billing, events, mappings, psa, usage};
 use rusqlite::Connection;
@@ -112,6 +112,8 @@ pub struct PsaInfo {
     /// The date an Approve made today takes effect.
     pub approval_date: String,
     pub takes_decimals: bool,
+    /// What Gradient's setup wizard asks for to connect this PSA.
+    pub setup_fields: &'static [SetupField],
 }
 
 pub fn psa_info(c: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<PsaInfo> {
@@ -124,6 +126,7 @@ pub fn psa_info(c: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<Ps
         effective_rule: kind.effective_rule(),
         approval_date: kind.approval_date(clock.now().date_naive()).to_string(),
         takes_decimals: kind.takes_decimals(),
+        setup_fields: kind.setup_fields(),
     })
 }
 

@@ -109,15 +109,18 @@ pub fn remove_psa_company(tx: &Connection, clock: &Clock, partner_id: &str, id: 
 /// kickoff integration still holds its kickoff key.
 pub struct Overview {
     pub partner: Option<Partner>,
+    /// The partner's PSA: its words, date rules and setup fields, for every console page.
+    pub psa: super::billing::PsaInfo,
     pub vendors: Vec<(String, String)>,
     pub kickoff_live: bool,
 }
 
 /// The overview for one partner: the kickoff keys are the seeded partner's, so another
 /// partner's console shows none.
-pub fn overview(c: &Connection, partner_id: &str, kickoff_integration: &str) -> ApiResult<Overview> {
+pub fn overview(c: &Connection, clock: &Clock, partner_id: &str, kickoff_integration: &str) -> ApiResult<Overview> {
     Ok(Overview {
         partner: psa::partner(c, partner_id)?,
+        psa: super::billing::psa_info(c, clock, partner_id)?,
         vendors: vendors::list(c)?.into_iter().map(|v| (v.id, v.name)).collect(),
         kickoff_live: integrations::get(c, kickoff_integration)?
             .is_some_and(|i| i.partner_key_plain.is_some() && i.partner_id == partner_id),

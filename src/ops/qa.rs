@@ -20,7 +20,8 @@ pub struct IntegrationQa {
     pub vendor_name: String,
     pub passed: bool,
     pub verdict: &'static str,
-    pub cycle: i64,
+    /// The QA round in progress (1 or 2), none once passed: the only numbering shown.
+    pub round: Option<u8>,
     pub current_step: Option<String>,
     pub steps: Vec<crate::domain::qa::Step>,
 }
@@ -131,6 +132,7 @@ pub fn facts(
         passed,
         verdict,
         current_step,
+        round,
         steps,
     } = qa.checklist();
     Ok((
@@ -141,7 +143,7 @@ pub fn facts(
             vendor_name: vendor.name,
             passed,
             verdict,
-            cycle: i.cycle,
+            round,
             current_step,
             steps,
         },
@@ -189,19 +191,23 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
                 &Lint::new(
                     LintCode::NoBuildOnCount,
                     format!(
-                        "all {} count(s) of connection {cycle} were sent with no_build=true: usage never showed",
-                        c.accepted
+                        "all {} count(s) of {} were sent with no_build=true: usage never showed",
+                        c.accepted,
+                        connection_name(qa, *cycle)
                     ),
                 ),
                 c.first_at.as_deref(),
             );
         }
     }
+    // Connections the partner made with CONNECT: the seed's kickoff connection is the demo's
+    // state, not the vendor's doing, and never counts against the vendor.
     let cycles: std::collections::BTreeSet<i64> = qa
         .facts
         .iter()
         .filter(|f| !f.global && matches!(f.event, Event::Authenticated {}))
         .map(|f| f.cycle)
+        .filter(|&cycle| partner_connected(qa, cycle))
         .collect();
     for cycle in cycles {
         let lit = qa
@@ -224,7 +230,10 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
             add(
                 &Lint::new(
                     LintCode::StatusNeverPending,
-                    format!("connection {cycle}: the vendor authenticated but never set the status to pending"),
+                    format!(
+                        "{}: the vendor authenticated but never set the status to pending",
+                        connection_name(qa, cycle)
+                    ),
                 ),
                 None,
             );
@@ -242,7 +251,13 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
             Some(read),
         );
     }
-    if !qa.portal_url_set {
+    // Only once the vendor has called: before that, the seed's state is not the vendor's doing.
+    let vendor_called = !journal.is_empty()
+        || qa
+            .facts
+            .iter()
+            .any(|f| !f.global && matches!(f.event, Event::Authenticated {}));
+    if !qa.portal_url_set && vendor_called {
         add(
             &Lint::new(
                 LintCode::PortalUrlNeverSet,
@@ -252,6 +267,45 @@ pub fn lint_summary(qa: &QaFacts, journal: &[CallFact]) -> Vec<LintSummary> {
         );
     }
     by_code.into_values().collect()
+}
+
+/// Whether the partner began this connection with CONNECT (the seed's kickoff one it did not).
+fn partner_connected(qa: &QaFacts, cycle: i64) -> bool {
+    qa.facts
+        .iter()
+        .any(|f| !f.global && f.cycle == cycle && matches!(f.event, Event::Connected { .. }))
+}
+
+/// A connection as findings name it: by its QA round, the numbering the checklist shows (a
+/// cycle number counts the seed's kickoff connection too).
+fn connection_name(qa: &QaFacts, cycle: i64) -> String {
+    match qa.round_of(cycle) {
+        Some(round) => format!("round {round}'s connection"),
+        None if !partner_connected(qa, cycle) => "the seeded kickoff connection".into(),
+        None => "a connection outside the QA rounds (one left behind by reconnecting)".into(),
+    }
+}
+
+/// The calls a report counts, and how many it leaves out: the calls the simulator's own demo
+/// vendor portal made after a disconnect and before the next Generate API Token. The portal
+/// keeps the revoked key in its field until a new one is pasted, so those are the person
+/// playing the vendor by hand, not calls a vendor's code made.
+pub fn reported_calls(qa: &QaFacts, journal: &[CallFact]) -> (Vec<CallFact>, usize) {
+    let mut marks: Vec<(&str, bool)> = qa
+        .facts
+        .iter()
+        .filter(|f| !f.global)
+        .filter_map(|f| match f.event {
+            Event::Disconnected(_) => Some((f.at.as_str(), true)),
+            Event::TokenGenerated { .. } => Some((f.at.as_str(), false)),
+            _ => None,
+        })
+        .collect();
+    marks.sort();
+    let after_disconnect = |at: &str| marks.iter().rev().find(|(t, _)| *t <= at).is_some_and(|(_, d)| *d);
+    let (left_out, kept): (Vec<&CallFact>, Vec<&CallFact>) =
+        journal.iter().partition(|c| c.demo_portal && after_disconnect(&c.at));
+    (kept.into_iter().cloned().collect(), left_out.len())
 }
 
 /// The journal's route patterns of Get Vendor and Set Unit Count.
@@ -279,23 +333,50 @@ fn catalogue_read_without_count<'a>(qa: &QaFacts, journal: &'a [CallFact]) -> Op
     (!counted).then_some(read)
 }
 
-/// The report a vendor keeps: what was tested, when, the evidence for each step, the findings.
-pub fn report(qa: &IntegrationQa, facts: &QaFacts, journal: &[CallFact], generated_at: &str) -> Value {
-    let lints = lint_summary(facts, journal);
+/// Who the report is about besides the vendor: the partner, its PSA, and the seed it began from.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub partner_id: String,
+    pub partner_name: String,
+    pub psa: String,
+    pub seed: String,
+}
+
+/// The partner an integration belongs to, as the report names it.
+pub fn subject(c: &Connection, partner_id: &str, seed: &str) -> ApiResult<Subject> {
+    let p = crate::store::psa::partner(c, partner_id)?.ok_or_else(|| ApiError::internal("partner vanished"))?;
+    Ok(Subject {
+        partner_id: p.id,
+        partner_name: p.name,
+        psa: p.psa,
+        seed: seed.to_string(),
+    })
+}
+
+/// The report a vendor keeps: what was tested, when, for which partner, PSA and seed, the
+/// evidence for each step, the findings.
+pub fn report(qa: &IntegrationQa, facts: &QaFacts, journal: &[CallFact], about: &Subject, generated_at: &str) -> Value {
+    let (journal, left_out) = reported_calls(facts, journal);
+    let lints = lint_summary(facts, &journal);
     let calls = journal.len();
     let failed = journal.iter().filter(|e| e.status >= 400).count();
     json!({
         "generatedAt": generated_at,
         "simulator": format!("synthesize-sim {}", env!("CARGO_PKG_VERSION")),
+        "partnerId": about.partner_id,
+        "partnerName": about.partner_name,
+        "psa": about.psa,
+        "seed": about.seed,
         "integrationId": qa.integration_id,
         "vendorId": qa.vendor_id,
         "vendorName": qa.vendor_name,
         "passed": qa.passed,
         "verdict": qa.verdict,
+        "round": qa.round,
         "currentStep": qa.current_step,
         "steps": qa.steps,
         "lint": lints,
-        "calls": {"recorded": calls, "failed": failed},
+        "calls": {"recorded": calls, "failed": failed, "demoPortalAfterDisconnect": left_out},
         "advice": lints.iter().map(|l| advice(l.code).1).collect::<Vec<_>>(),
     })
 }

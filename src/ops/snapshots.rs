@@ -147,17 +147,22 @@ impl Snapshots {
     }
 }
 
-/// The 400 for an imported file that is not a snapshot this build can restore.
-/// A file of schema 1 (from before isolated partners) as this build writes it: its rows become
-/// its one partner's. A file of any other schema is left for the caller to refuse.
+/// A file of an older schema as this build writes it, one step at a time: schema 1 (from
+/// before isolated partners) gives its rows to its one partner; schema 2 loses a column nothing
+/// read. A file of any other schema is left for the caller to refuse.
 pub fn upgrade(doc: &mut Value) -> ApiResult<()> {
-    if doc["schemaVersion"] == json!("1") {
-        snapshot::upgrade_v1(&mut doc["tables"]).map_err(bad_file)?;
-        doc["schemaVersion"] = json!(crate::store::SCHEMA_VERSION);
+    type Step = fn(&mut Value) -> Result<(), String>;
+    let steps: [(&str, Step, &str); 2] = [("1", snapshot::upgrade_v1, "2"), ("2", snapshot::upgrade_v2, "3")];
+    for (from, step, to) in steps {
+        if doc["schemaVersion"] == json!(from) {
+            step(&mut doc["tables"]).map_err(bad_file)?;
+            doc["schemaVersion"] = json!(to);
+        }
     }
     Ok(())
 }
 
+/// The 400 for an imported file that is not a snapshot this build can restore.
 pub fn bad_file(m: impl std::fmt::Display) -> ApiError {
     ApiError::validation_one(format!("snapshot file: {m}"))
 }

@@ -1,6 +1,6 @@
 //! The event log: partner actions and the vendor calls that matter, for the QA checklist.
-//! Each event also folds into `qa_fact` (first occurrence and tally per integration, cycle,
-//! kind and variant), so the checklist reads a few rows however long the history grows.
+//! Each event also folds into `qa_fact` (first occurrence and items brought per integration,
+//! cycle, kind and variant), so the checklist reads a few rows however long the history grows.
 
 use crate::domain::event::Event;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -66,9 +66,9 @@ fn fold(
     detail_text: &str,
 ) -> rusqlite::Result<()> {
     let mut st = c.prepare_cached(
-        "INSERT INTO qa_fact (integration_id, cycle, kind, variant, first_id, first_at, first_detail, events, items)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
-         ON CONFLICT(integration_id, cycle, kind, variant) DO UPDATE SET events = events + 1, items = items + excluded.items",
+        "INSERT INTO qa_fact (integration_id, cycle, kind, variant, first_id, first_at, first_detail, items)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(integration_id, cycle, kind, variant) DO UPDATE SET items = items + excluded.items",
     )?;
     st.execute(params![
         integration_id,

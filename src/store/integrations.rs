@@ -28,8 +28,7 @@ pub struct IntegrationRow {
 
 /// `last_synced_at` is the last count of the integration's current cycle, kept in its count
 /// summary: a count then writes nothing to the integration's row, so the copies of that row
-/// made for the key check stay current under a stream of counts (see `store::epochs`). The
-/// row's own `last_synced_at` column is no longer written (files of earlier builds have it).
+/// made for the key check stay current under a stream of counts (see `store::epochs`).
 const COLS: &str = "id, vendor_id, partner_id, state, step, status, modules, partner_key_hint, partner_key_plain,
     token_generated_at, token_first_used_at, connected_at, finished_at,
     (SELECT s.last_at FROM count_summary s WHERE s.integration_id = integration.id AND s.cycle = integration.cycle),
@@ -119,7 +118,7 @@ pub fn connect(c: &Connection, id: &str, modules: &[String], now: &str) -> rusql
     c.execute(
         "UPDATE integration SET state = 'setup', step = 'connect_to_vendor', status = NULL, modules = ?2,
            connected_at = ?3, finished_at = NULL, token_generated_at = NULL, token_first_used_at = NULL,
-           last_synced_at = NULL, cycle = cycle + 1
+           cycle = cycle + 1
          WHERE id = ?1",
         params![id, modules_to_json(modules), now],
     )?;

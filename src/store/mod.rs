@@ -16,6 +16,7 @@ pub mod failure;
 pub mod file;
 pub(crate) mod integrations;
 pub(crate) mod mappings;
+pub mod migrate;
 pub(crate) mod partners;
 pub(crate) mod psa;
 pub mod seed;
@@ -28,6 +29,8 @@ mod writer;
 
 pub use epochs::{EpochCache, Epochs, Watch};
 pub use failure::{StorageFailure, StorageKind};
+use migrate::columns_of;
+pub use migrate::PARTNER_TABLES;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use std::sync::atomic::Ordering;
@@ -36,7 +39,7 @@ use writer::Checkpointer;
 pub use writer::Ticket;
 
 const SCHEMA: &str = include_str!("schema.sql");
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 /// `PRAGMA application_id` of a synthesize-sim database ("SYNS"): another program's SQLite
 /// file is told apart before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x5359_4E53;
@@ -44,8 +47,9 @@ pub const APPLICATION_ID: i32 = 0x5359_4E53;
 /// tables, columns, indexes); one that an older build could not read bumps it, and an older
 /// build then refuses the file instead of answering 500s. 2: the PSA, card actions, CSV usage
 /// and the billing view belong to a partner (isolated partners); a file of schema 1 is
-/// migrated at open (`migrate_to_partners`).
-pub const USER_VERSION: i32 = 2;
+/// migrated at open (`migrate_to_partners`). 3: three columns nothing read are dropped
+/// (`migrate::UNREAD_COLUMNS`; a build of schema 2 would still write them).
+pub const USER_VERSION: i32 = 3;
 
 /// Why a database file was not opened.
 #[derive(Debug, thiserror::Error)]
@@ -111,92 +115,6 @@ fn check_identity(conn: &Connection, path: &str) -> Result<(), OpenError> {
     Ok(())
 }
 
-/// Tables whose rows belong to one partner since schema 2 (each has a `partner_id` column).
-pub const PARTNER_TABLES: [&str; 8] = [
-    "psa_company",
-    "psa_agreement",
-    "psa_product",
-    "psa_line",
-    "psa_board",
-    "psa_ticket",
-    "card_action",
-    "csv_usage",
-];
-
-/// A table's column names, none if it does not exist (the migration and snapshot import).
-fn columns_of(c: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut st = c.prepare(&format!("PRAGMA table_info({table})"))?;
-    let cols = st.query_map([], |r| r.get::<_, String>(1))?;
-    cols.collect()
-}
-
-/// Schema 1 to 2, in one transaction: a file of a build from before isolated partners had one
-/// partner and global PSA rows. Each table of `PARTNER_TABLES` still without `partner_id` is
-/// rebuilt with it (a column cannot be added to a primary key or a UNIQUE constraint in
-/// place), every row given to the file's partner; global events name that partner; the
-/// billing view moves from `meta` to its own table. A fresh or current file is left alone.
-pub fn migrate_to_partners(conn: &Connection) -> rusqlite::Result<()> {
-    let mut stale = vec![];
-    for table in PARTNER_TABLES {
-        let cols = columns_of(conn, table)?;
-        if !cols.is_empty() && !cols.iter().any(|c| c == "partner_id") {
-            stale.push(table);
-        }
-    }
-    let event_cols = columns_of(conn, "event")?;
-    let stale_events = !event_cols.is_empty() && !event_cols.iter().any(|c| c == "partner_id");
-    if stale.is_empty() && !stale_events {
-        return Ok(());
-    }
-    // Renamed tables keep their old references as written, so the rebuilt tables are the
-    // ones every reference names once the old ones are dropped.
-    conn.pragma_update(None, "legacy_alter_table", "ON")?;
-    let out = (|| {
-        let tx = conn.unchecked_transaction()?;
-        let partner: String = tx.query_row(
-            "SELECT COALESCE((SELECT id FROM partner ORDER BY rowid LIMIT 1), '')",
-            [],
-            |r| r.get(0),
-        )?;
-        if stale_events {
-            tx.execute_batch("ALTER TABLE event ADD COLUMN partner_id TEXT; DROP INDEX IF EXISTS event_by_kind_at;")?;
-            tx.execute(
-                "UPDATE event SET partner_id = ?1 WHERE integration_id IS NULL",
-                [&partner],
-            )?;
-        }
-        for table in &stale {
-            tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO v1_{table}"))?;
-        }
-        tx.execute_batch(SCHEMA)?;
-        for table in &stale {
-            let cols = columns_of(&tx, &format!("v1_{table}"))?.join(", ");
-            tx.execute(
-                &format!("INSERT INTO {table} (partner_id, {cols}) SELECT ?1, {cols} FROM v1_{table}"),
-                [&partner],
-            )?;
-        }
-        for table in stale.iter().rev() {
-            tx.execute_batch(&format!("DROP TABLE v1_{table}"))?;
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO billing_view (partner_id, cards, built_at)
-             SELECT ?1, c.value, b.value FROM meta c JOIN meta b ON b.key = 'billing_built_at'
-             WHERE c.key = 'billing_cards' AND ?1 <> ''",
-            [&partner],
-        )?;
-        tx.execute(
-            "DELETE FROM meta WHERE key IN ('billing_cards', 'billing_built_at')",
-            [],
-        )?;
-        // The indexes of the rebuilt tables went with the old ones.
-        tx.execute_batch(SCHEMA)?;
-        tx.commit()
-    })();
-    conn.pragma_update(None, "legacy_alter_table", "OFF")?;
-    out
-}
-
 /// `PRAGMA cache_size` while a seed is written: 32 MiB (negative: KiB), room for the large
 /// seed's pages with the billing view's.
 const SEED_CACHE_SIZE: i64 = -32 * 1024;
@@ -238,8 +156,8 @@ impl Store {
             conn.pragma_update(None, "journal_size_limit", 16 << 20)?;
         }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Before foreign keys are on: the migration rebuilds tables that reference each other.
-        migrate_to_partners(&conn)?;
+        // Before foreign keys are on: the upgrades rebuild tables that reference each other.
+        migrate::upgrade(&conn, SCHEMA)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // One transaction: a new file's 40 tables and indexes were as many commits.
         let tx = conn.unchecked_transaction()?;

@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS integration (
   state TEXT NOT NULL, step TEXT, status TEXT, modules TEXT NOT NULL,
   partner_key_hash TEXT UNIQUE, partner_key_hint TEXT, partner_key_plain TEXT,
   token_generated_at TEXT, token_first_used_at TEXT, connected_at TEXT, finished_at TEXT,
-  last_synced_at TEXT, alert_board_id TEXT, cycle INTEGER NOT NULL DEFAULT 1);
+  alert_board_id TEXT, cycle INTEGER NOT NULL DEFAULT 1);
 
 -- Keys that once worked: a call with one is still a 401, but the journal can say why.
 CREATE TABLE IF NOT EXISTS revoked_key (
@@ -142,16 +142,16 @@ CREATE INDEX IF NOT EXISTS integration_by_partner ON integration (partner_id);
 
 -- What the QA checklist reads, kept up to date as events are recorded: per integration, cycle,
 -- kind and variant (a status_set's status, whether a portal_opened had a URL), the first event
--- and how many there were. `/sim/qa` reads these few rows instead of every event.
+-- and the items all of them brought. `/sim/qa` reads these few rows instead of every event.
 CREATE TABLE IF NOT EXISTS qa_fact (
   integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, kind TEXT NOT NULL, variant TEXT NOT NULL,
   first_id INTEGER NOT NULL, first_at TEXT NOT NULL, first_detail TEXT NOT NULL,
-  events INTEGER NOT NULL DEFAULT 0, items INTEGER NOT NULL DEFAULT 0,
+  items INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (integration_id, cycle, kind, variant));
 
 -- The counts accepted per integration and cycle, summed as they arrive (was an aggregate over
 -- every count ever received on each poll of the checklist).
 CREATE TABLE IF NOT EXISTS count_summary (
   integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, accepted INTEGER NOT NULL DEFAULT 0,
-  with_no_build INTEGER NOT NULL DEFAULT 0, first_at TEXT, last_at TEXT, last_built_at TEXT,
+  with_no_build INTEGER NOT NULL DEFAULT 0, first_at TEXT, last_at TEXT,
   PRIMARY KEY (integration_id, cycle));

@@ -13,6 +13,9 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("flamingo", include_str!("../../seed/flamingo.json")),
     ("autotask", include_str!("../../seed/autotask.json")),
     ("halopsa", include_str!("../../seed/halopsa.json")),
+    ("bms", include_str!("../../seed/bms.json")),
+    ("pulseway", include_str!("../../seed/pulseway.json")),
+    ("syncro", include_str!("../../seed/syncro.json")),
     // 1,000 companies, 10,000 contract lines, 50 products: grown from a small file by `generate`.
     ("large", include_str!("../../seed/large.json")),
 ];

@@ -136,6 +136,32 @@ pub fn upgrade_v1(tables: &mut Value) -> Result<(), String> {
     Ok(())
 }
 
+/// A dump of schema 2 as schema 3 writes it: without the columns nothing read
+/// (`migrate::UNREAD_COLUMNS`), as `drop_unread_columns` does to a database file. Only
+/// `integration.last_synced_at` is in a dump (the other two are in derived tables, never
+/// exported); a column already absent is no error.
+pub fn upgrade_v2(tables: &mut Value) -> Result<(), String> {
+    let obj = tables.as_object_mut().ok_or("tables must be an object")?;
+    for (table, column) in super::migrate::UNREAD_COLUMNS {
+        let Some(t) = obj.get_mut(table) else { continue };
+        let Some(at) = t["columns"]
+            .as_array()
+            .and_then(|c| c.iter().position(|v| v.as_str() == Some(column)))
+        else {
+            continue;
+        };
+        t["columns"].as_array_mut().expect("checked").remove(at);
+        for (i, row) in t["rows"].as_array_mut().into_iter().flatten().enumerate() {
+            let row = row
+                .as_array_mut()
+                .filter(|r| r.len() > at)
+                .ok_or_else(|| format!("{table}.rows[{i}] is shorter than its columns"))?;
+            row.remove(at);
+        }
+    }
+    Ok(())
+}
+
 /// How many rows a dump holds.
 pub fn row_count(tables: &Value) -> usize {
     tables

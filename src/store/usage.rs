@@ -34,11 +34,10 @@ pub fn set_count(c: &Connection, n: &NewCount, now: &str) -> rusqlite::Result<()
     ])?;
     // The running summary the checklist reads, instead of aggregating the history each time.
     let mut summary = c.prepare_cached(
-        "INSERT INTO count_summary (integration_id, cycle, accepted, with_no_build, first_at, last_at, last_built_at)
-         VALUES (?1, ?2, 1, ?3, ?4, ?4, CASE WHEN ?3 = 0 THEN ?4 END)
+        "INSERT INTO count_summary (integration_id, cycle, accepted, with_no_build, first_at, last_at)
+         VALUES (?1, ?2, 1, ?3, ?4, ?4)
          ON CONFLICT(integration_id, cycle) DO UPDATE SET accepted = accepted + 1,
-           with_no_build = with_no_build + excluded.with_no_build, last_at = excluded.last_at,
-           last_built_at = COALESCE(excluded.last_built_at, last_built_at)",
+           with_no_build = with_no_build + excluded.with_no_build, last_at = excluded.last_at",
     )?;
     summary.execute(params![n.integration_id, n.cycle, n.no_build as i64, now])?;
     Ok(())
@@ -51,7 +50,6 @@ pub struct CountSummary {
     pub with_no_build: i64,
     pub first_at: Option<String>,
     pub last_at: Option<String>,
-    pub last_built_at: Option<String>,
 }
 
 fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<CountSummary> {
@@ -60,14 +58,13 @@ fn summary_row(r: &rusqlite::Row) -> rusqlite::Result<CountSummary> {
         with_no_build: r.get(1)?,
         first_at: r.get(2)?,
         last_at: r.get(3)?,
-        last_built_at: r.get(4)?,
     })
 }
 
 /// The counts accepted in one QA cycle of an integration: one row, kept as counts arrive.
 pub fn summary(c: &Connection, integration_id: &str, cycle: i64) -> rusqlite::Result<CountSummary> {
     c.prepare_cached(
-        "SELECT accepted, with_no_build, first_at, last_at, last_built_at FROM count_summary
+        "SELECT accepted, with_no_build, first_at, last_at FROM count_summary
          WHERE integration_id = ?1 AND cycle = ?2",
     )?
     .query_row(params![integration_id, cycle], summary_row)
@@ -78,7 +75,6 @@ pub fn summary(c: &Connection, integration_id: &str, cycle: i64) -> rusqlite::Re
             with_no_build: 0,
             first_at: None,
             last_at: None,
-            last_built_at: None,
         })
     })
 }
@@ -87,8 +83,7 @@ pub fn summary(c: &Connection, integration_id: &str, cycle: i64) -> rusqlite::Re
 #[cfg(test)]
 pub fn summary_from_history(c: &Connection, integration_id: &str, cycle: i64) -> rusqlite::Result<CountSummary> {
     c.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(no_build), 0), MIN(received_at), MAX(received_at),
-           (SELECT MAX(received_at) FROM unit_count_history WHERE integration_id = ?1 AND cycle = ?2 AND no_build = 0)
+        "SELECT COUNT(*), COALESCE(SUM(no_build), 0), MIN(received_at), MAX(received_at)
          FROM unit_count_history WHERE integration_id = ?1 AND cycle = ?2",
         params![integration_id, cycle],
         summary_row,
@@ -100,9 +95,8 @@ pub fn resummarise(c: &Connection) -> rusqlite::Result<()> {
     // Row by row: an epoch watches the summaries (see `store::epochs`).
     c.execute("DELETE FROM count_summary WHERE 1", [])?;
     c.execute(
-        "INSERT INTO count_summary (integration_id, cycle, accepted, with_no_build, first_at, last_at, last_built_at)
-         SELECT integration_id, cycle, COUNT(*), SUM(no_build), MIN(received_at), MAX(received_at),
-           MAX(CASE WHEN no_build = 0 THEN received_at END)
+        "INSERT INTO count_summary (integration_id, cycle, accepted, with_no_build, first_at, last_at)
+         SELECT integration_id, cycle, COUNT(*), SUM(no_build), MIN(received_at), MAX(received_at)
          FROM unit_count_history GROUP BY integration_id, cycle",
         [],
     )?;

@@ -117,6 +117,36 @@ test('RESET to the Autotask seed: Autotask words and first-of-month dates on car
   assert.deepEqual(errors, []);
 });
 
+test('RESET to the Syncro seed: the header, billing cards and tickets page speak Syncro', { timeout: 120_000 }, async (t) => {
+  const { page, errors } = b;
+  const step = steps(t);
+  await step('the header names Syncro and, on hover, the fields its setup asks for', async () => {
+    await simOk('POST', '/sim/reset', { seed: 'syncro' });
+    await simOk('POST', '/sim/scenarios/decimal-usage');
+    await page.goto('about:blank');
+    await gotoConsole(page, '#/billing');
+    const psa = page.locator('#partner-psa');
+    await eventually(async () => assert.equal(await text(psa), 'Syncro'));
+    assert.equal(await psa.getAttribute('data-psa-kind'), 'syncro');
+    assert.equal(await psa.getAttribute('title'), 'PSA connection: API Key, Domain Prefix');
+  });
+  await step('cards name the recurring invoice their line item is on', async () => {
+    const gb = serviceCard(page, 'Harbor View Realty', 'BKP-GB');
+    await gb.waitFor();
+    assert.equal(await text(gb.getByTestId('card-contract-term')), 'Recurring Invoice:');
+    assert.equal(await text(gb.getByTestId('card-contract')), 'Monthly Managed Services');
+    const rule = page.getByTestId('billing-psa');
+    assert.match(await text(rule), new RegExp(`Syncro: approvals take effect on ${firstOfNextMonth()}`));
+    await shot(page, '64-syncro-billing');
+  });
+  await step('the tickets page says issue types, Syncro\'s word for boards', async () => {
+    await gotoConsole(page, '#/tickets');
+    await eventually(async () => assert.match(await text(page.getByTestId('tickets-subtitle')), /on the PSA issue type chosen .* on 3 issue types\./));
+  });
+  await simOk('POST', '/sim/reset', { seed: 'flamingo' });
+  assert.deepEqual(errors, []);
+});
+
 test('CSV usage import: every bad row is listed, a good file puts usage on cards marked CSV', { timeout: 120_000 }, async (t) => {
   const { page, errors } = b;
   const step = steps(t);

@@ -542,3 +542,40 @@ pub fn ids(list: &Value) -> Vec<&str> {
         .map(|a| a["id"].as_str().unwrap())
         .collect()
 }
+
+/// What a partner sees, to compare a state before and after a migration.
+pub async fn partner_view(app: &TestApp) -> Value {
+    let mut billing = app.billing().await;
+    billing["pendingRebuild"] = Value::Null;
+    json!({
+        "psa": app.sim("GET", "/psa", None).await.ok(200),
+        "billing": billing,
+        "qa": app.sim("GET", "/qa", None).await.ok(200),
+        "integrations": app.sim("GET", "/integrations", None).await.ok(200),
+        "tickets": app.sim("GET", "/tickets", None).await.ok(200),
+        "accounts": app.vendor("GET", "/organization/accounts", None).await.ok(200),
+    })
+}
+
+/// A state worth migrating: mapped, counted, a card dismissed, a CSV import, a rebuild. Answers
+/// the counted service's id.
+pub async fn busy_state(app: &mut TestApp) -> String {
+    let service = app.mapped_setup().await;
+    app.count(&service, "acme-1", 21.0).await.ok(201);
+    app.sim(
+        "POST",
+        "/usage/csv",
+        Some(json!({"csv": "Account Name,SKU,Quantity\nHarbor View Realty,BKP-GB,262.75\n"})),
+    )
+    .await
+    .ok(200);
+    let billing = app.rebuild().await;
+    let card = card_for(&billing, "Cedar Ridge Law, LLP", "SEC-EDR").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.sim("POST", &format!("/billing/cards/{card}/dismiss"), None)
+        .await
+        .ok(200);
+    service
+}

@@ -51,9 +51,10 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
         (seed.demo_keys(), seed.name.clone())
     };
     let integration_id = keys.integration_id.clone();
+    let clock = state.ops.clock.clone();
     let seen = state
         .ops
-        .read(move |c| control::overview(c, &partner.id, &integration_id))
+        .read(move |c| control::overview(c, &clock, &partner.id, &integration_id))
         .await?;
     let vendor_list: Vec<_> = seen
         .vendors
@@ -75,6 +76,7 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
         &json!({
             "version": env!("CARGO_PKG_VERSION"),
             "partner": seen.partner,
+            "psa": seen.psa,
             "vendors": vendor_list,
             "vendorApiKey": keys.vendor_api_key,
             "demoKeys": demo_keys,

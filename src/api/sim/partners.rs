@@ -77,13 +77,6 @@ async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(json_response(StatusCode::OK, &json!({"partners": list})))
 }
 
-/// The PSAs a partner may be created with: (the `psa` value, the embedded seed holding it).
-const PSAS: [(&str, PsaKind); 3] = [
-    ("connectwise", PsaKind::ConnectWise),
-    ("autotask", PsaKind::Autotask),
-    ("halopsa", PsaKind::HaloPsa),
-];
-
 /// What `POST /sim/partners` asks for, checked whole before anything is written.
 struct Request {
     name: Option<String>,
@@ -112,13 +105,13 @@ fn parse(body: &Value) -> ApiResult<Request> {
     let psa = match obj.get("psa") {
         None | Some(Value::Null) => None,
         Some(v) => {
-            let wanted = v.as_str().map(str::to_ascii_lowercase);
-            let found = PSAS.iter().find(|(key, _)| Some(*key) == wanted.as_deref());
+            // Each PSA's partner copies the embedded seed of that PSA (see `ops::partners::template`).
+            let found = v.as_str().and_then(PsaKind::parse);
             if found.is_none() {
-                let keys: Vec<&str> = PSAS.iter().map(|(k, _)| *k).collect();
+                let keys: Vec<&str> = PsaKind::ALL.iter().map(|k| k.key()).collect();
                 errors.push(format!("psa must be one of the following values: {}", keys.join(", ")));
             }
-            found.map(|(_, kind)| *kind)
+            found
         }
     };
     let vendor_id = match obj.get("vendorId") {

@@ -3,7 +3,7 @@
 use super::extract::SimPartner;
 use crate::api::query_value;
 use crate::error::{json_response, ApiResult};
-use crate::ops::qa::{facts, report, IntegrationQa};
+use crate::ops::qa::{facts, report, subject, IntegrationQa};
 use crate::state::AppState;
 use crate::store::integrations;
 use actix_web::http::{header, StatusCode};
@@ -43,16 +43,20 @@ async fn all(
         })
         .await?;
     let now = clock.now_iso();
+    let seed = state.seed.read().name.clone();
     let mut out = vec![];
     for (id, partner_id) in ids {
         let pending = state.ops.rebuild.is_pending(&partner_id);
         let journal = state.gate.journal.call_facts(&id);
-        let now = now.clone();
+        let (now, seed) = (now.clone(), seed.clone());
         let item = state
             .ops
             .read(move |c| {
                 let (qa_facts, qa) = facts(c, &id, &journal, pending)?;
-                let rep = with_report.then(|| report(&qa, &qa_facts, &journal, &now));
+                let rep = match with_report {
+                    true => Some(report(&qa, &qa_facts, &journal, &subject(c, &partner_id, &seed)?, &now)),
+                    false => None,
+                };
                 Ok((qa, rep))
             })
             .await?;
@@ -115,7 +119,10 @@ fn render_html(reports: &[Value]) -> String {
             .flatten()
             .any(|s| s["warning"].is_string());
         body.push_str(&format!(
-            "<section><h2>{} <span class=\"verdict {}\">{}</span></h2><p class=\"meta\">Integration {} · generated {} · {}</p>",
+            "<section><h2>{} <span class=\"verdict {}\">{}</span></h2>\
+<dl class=\"about\"><dt>Partner</dt><dd data-testid=\"report-partner\">{}</dd><dt>PSA</dt><dd data-testid=\"report-psa\">{}</dd>\
+<dt>Seed</dt><dd data-testid=\"report-seed\">{}</dd><dt>Integration</dt><dd>{}</dd></dl>\
+<p class=\"meta\">Generated {} · {}</p>",
             text(&r["vendorName"]),
             match (passed, warned) {
                 (true, false) => "pass",
@@ -123,6 +130,9 @@ fn render_html(reports: &[Value]) -> String {
                 _ => "open",
             },
             text(&r["verdict"]),
+            text(&r["partnerName"]),
+            text(&r["psa"]),
+            text(&r["seed"]),
             text(&r["integrationId"]),
             when(&r["generatedAt"]),
             text(&r["simulator"]),
@@ -167,19 +177,30 @@ fn render_html(reports: &[Value]) -> String {
             }
             body.push_str("</tbody></table>");
         }
+        let left_out = r["calls"]["demoPortalAfterDisconnect"].as_u64().unwrap_or(0);
+        let left_out = match left_out {
+            0 => String::new(),
+            n => format!(
+                " Left out: {n} call(s) the built-in demo vendor portal made after a disconnect, with the key it revoked."
+            ),
+        };
         body.push_str(&format!(
-            "<p class=\"meta\">Vendor API calls recorded: {} ({} failed).</p></section>",
+            "<p class=\"meta\" data-testid=\"report-calls\">Vendor API calls recorded: {} ({} failed).{left_out}</p></section>",
             r["calls"]["recorded"], r["calls"]["failed"]
         ));
     }
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Synthesize integration QA report</title>\
+<link rel=\"icon\" href=\"data:,\">\
 <style>body{{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d1d2b}}h1{{font-size:1.4rem}}\
 table{{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}}td,th{{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}}\
 tr.todo td{{color:#8a4b00}}tr.done td:first-child{{color:#0a7a3b}}tr.warn td:first-child{{color:#b86e00;font-weight:700}}\
 .warn{{background:#fff1d6;color:#8a4b00}}.verdict{{font-size:.9rem;padding:.1rem .5rem;border-radius:1rem}}\
 .pass{{background:#d9f7e6;color:#0a7a3b}}.open{{background:#fff1d6;color:#8a4b00}}.meta{{color:#666;font-size:.85rem}}\
-@media print{{body{{margin:0}}}}</style></head><body><h1>Synthesize integration QA report</h1>\
+.about{{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.25rem 0}}.about dt{{color:#555}}.about dd{{margin:0}}\
+.print{{float:right;font:inherit;padding:.35rem .9rem;border:1px solid #8a8aa0;border-radius:.3rem;background:#fff;cursor:pointer}}\
+@media print{{body{{margin:0}}.print{{display:none}}}}</style></head><body>\
+<button type=\"button\" class=\"print\" data-testid=\"report-print\" onclick=\"window.print()\">Print</button><h1>Synthesize integration QA report</h1>\
 <p class=\"meta\">Gradient MSP's \"Steps to QA the Integration\", checked by synthesize-sim from what the integration actually did.</p>{body}</body></html>"
     )
 }
