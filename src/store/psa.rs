@@ -189,9 +189,13 @@ pub fn add_line(
     effective: &str,
     now: &str,
 ) -> rusqlite::Result<()> {
+    // Last of its partner's lines (positions order lines only within a partner): a seek of
+    // `line_by_partner`, where the maximum over every partner's lines was a scan of them all,
+    // once per New Revenue card a bulk approve adds.
     c.prepare_cached(
         "INSERT INTO psa_line (id, partner_id, agreement_id, product_id, quantity, effective_date, updated_at, position)
-         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(position), 0) + 1 FROM psa_line))",
+         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6,
+           (SELECT COALESCE(MAX(position), 0) + 1 FROM psa_line WHERE partner_id = ?7))",
     )?
     .execute(params![id, agreement_id, product_id, quantity, effective, now, partner_id])?;
     Ok(())
