@@ -1,14 +1,19 @@
 //! The simulator's one source of time and of fresh ids. Everything that stamps a date, computes
 //! a billing period, waits for a debounce or an alert, or mints an id, key or message id goes
-//! through the `Clock` in the app state, so that `/sim/clock` can freeze, set and advance time
-//! for all of it at once, and `--deterministic` can make every id repeat run after run.
+//! through a `Clock`, so that `/sim/clock` can freeze, set and advance time for all of it at
+//! once, and `--deterministic` can make every id repeat run after run. A partner may have a
+//! clock of its own (`Clocks`, `/sim/partners/{id}/clock`): its partner-scoped work reads that
+//! one, every other partner the global one. All clocks share one id source and one wake-up, so
+//! ids stay unique and a sleeper wakes whichever clock is moved.
 //! Nothing else in the crate reads the system time (a test holds to that).
 
 use crate::domain::ids::{ApiKey, ObjectId};
 use chrono::{DateTime, Duration as TimeDelta, TimeZone, Utc};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -29,7 +34,12 @@ pub struct Reading {
 
 pub struct Clock {
     mode: Mutex<Mode>,
-    /// Bumped on every change, so that sleepers wake when time is moved by hand.
+    shared: Arc<Shared>,
+}
+
+/// What every clock of one simulator shares.
+struct Shared {
+    /// Bumped on every change of any clock, so that sleepers wake when time is moved by hand.
     moved: watch::Sender<u64>,
     random: Mutex<StdRng>,
     /// Under `--deterministic`, ids carry a counter in place of the creation second, so that
@@ -64,10 +74,26 @@ impl Clock {
     fn build(mode: Mode, random: StdRng, deterministic: Option<Mutex<u32>>) -> Self {
         Clock {
             mode: Mutex::new(mode),
-            moved: watch::channel(0).0,
-            random: Mutex::new(random),
-            deterministic,
+            shared: Arc::new(Shared {
+                moved: watch::channel(0).0,
+                random: Mutex::new(random),
+                deterministic,
+            }),
         }
+    }
+
+    /// A clock that reads what this one reads now (frozen or running alike) and then moves on
+    /// its own; ids still come from the one shared source.
+    fn fork(&self) -> Self {
+        Clock {
+            mode: Mutex::new(*self.mode.lock()),
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Whether this clock stands still (a sleeper on it waits for a move, not for time).
+    pub fn is_frozen(&self) -> bool {
+        matches!(*self.mode.lock(), Mode::Frozen { .. })
     }
 
     fn system_now() -> DateTime<Utc> {
@@ -116,7 +142,7 @@ impl Clock {
                 frozen: matches!(*mode, Mode::Frozen { .. }),
             }
         };
-        self.moved.send_modify(|n| *n = n.wrapping_add(1));
+        self.shared.moved.send_modify(|n| *n = n.wrapping_add(1));
         reading
     }
 
@@ -160,7 +186,7 @@ impl Clock {
     /// Waits until the clock reads `deadline` or later, or until the clock is moved by hand
     /// (the caller re-checks what it waits for). A frozen clock only wakes by being moved.
     pub async fn wait_until(&self, deadline: DateTime<Utc>) {
-        let mut moved = self.moved.subscribe();
+        let mut moved = self.shared.moved.subscribe();
         let (now, frozen) = {
             let mode = *self.mode.lock();
             (Self::now_in(mode), matches!(mode, Mode::Frozen { .. }))
@@ -186,7 +212,7 @@ impl Clock {
     /// A fresh ObjectId-shaped id: 4 bytes of creation second (a counter under
     /// `--deterministic`), then 8 random bytes.
     pub fn object_id(&self) -> ObjectId {
-        let secs = match &self.deterministic {
+        let secs = match &self.shared.deterministic {
             Some(n) => {
                 let mut n = n.lock();
                 *n = n.wrapping_add(1);
@@ -196,31 +222,97 @@ impl Clock {
         };
         let mut bytes = [0u8; 12];
         bytes[..4].copy_from_slice(&secs.to_be_bytes());
-        self.random.lock().fill_bytes(&mut bytes[4..]);
+        self.shared.random.lock().fill_bytes(&mut bytes[4..]);
         ObjectId::from_bytes(bytes)
     }
 
     /// A fresh API key: 128 random bits.
     pub fn api_key(&self) -> ApiKey {
         let mut bytes = [0u8; 16];
-        self.random.lock().fill_bytes(&mut bytes);
+        self.shared.random.lock().fill_bytes(&mut bytes);
         ApiKey::from_bytes(bytes)
     }
 
     /// An alert's message id: a UUID v4, as production returns.
     pub fn message_id(&self) -> String {
         let mut bytes = [0u8; 16];
-        self.random.lock().fill_bytes(&mut bytes);
+        self.shared.random.lock().fill_bytes(&mut bytes);
         uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
     }
 
     /// True with probability `p` (fault injection), from the same seeded source.
     pub fn chance(&self, p: f64) -> bool {
-        self.random.lock().gen_bool(p.clamp(0.0, 1.0))
+        self.shared.random.lock().gen_bool(p.clamp(0.0, 1.0))
     }
 
     pub fn is_deterministic(&self) -> bool {
-        self.deterministic.is_some()
+        self.shared.deterministic.is_some()
+    }
+}
+
+/// The global clock and the partners' own: a partner without one reads the global clock, so
+/// `/sim/clock` keeps driving every partner that was never given its own.
+pub struct Clocks {
+    global: Arc<Clock>,
+    own: RwLock<HashMap<String, Arc<Clock>>>,
+}
+
+impl Clocks {
+    pub fn new(global: Arc<Clock>) -> Self {
+        Clocks {
+            global,
+            own: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn global(&self) -> &Arc<Clock> {
+        &self.global
+    }
+
+    /// The clock a partner's work reads: its own, else the global one.
+    pub fn of(&self, partner_id: &str) -> Arc<Clock> {
+        self.own(partner_id).unwrap_or_else(|| self.global.clone())
+    }
+
+    pub fn own(&self, partner_id: &str) -> Option<Arc<Clock>> {
+        self.own.read().get(partner_id).cloned()
+    }
+
+    /// The partner's own clock, made on first use from what the global clock reads now.
+    pub fn own_or_new(&self, partner_id: &str) -> Arc<Clock> {
+        if let Some(c) = self.own(partner_id) {
+            return c;
+        }
+        self.own
+            .write()
+            .entry(partner_id.to_string())
+            .or_insert_with(|| Arc::new(self.global.fork()))
+            .clone()
+    }
+
+    /// The partner follows the global clock again; true if it had its own.
+    pub fn release(&self, partner_id: &str) -> bool {
+        let had = self.own.write().remove(partner_id).is_some();
+        if had {
+            self.global.shared.moved.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        had
+    }
+
+    /// Drops every partner's own clock (a reset: each partner follows `/sim/clock` again).
+    pub fn release_all(&self) {
+        self.own.write().clear();
+        self.global.shared.moved.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Whether some partner has its own clock (else every "now" is the global one).
+    pub fn any_own(&self) -> bool {
+        !self.own.read().is_empty()
+    }
+
+    /// Wakes on the next move of any clock.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.global.shared.moved.subscribe()
     }
 }
 
@@ -260,6 +352,40 @@ mod tests {
         c.set(t);
         assert!((c.now() - t).num_seconds().abs() < 5);
         assert!(c.freeze().frozen);
+    }
+
+    /// A partner's own clock starts where the global one stands and then moves alone; the
+    /// others, and the global clock, keep their time; ids stay unique across clocks.
+    #[test]
+    fn a_partners_own_clock_moves_alone() {
+        let t = parse_time("2027-01-31T12:00:00.000Z").unwrap();
+        let clocks = Clocks::new(Arc::new(Clock::from_settings(Some(t), Some(1))));
+        assert!(!clocks.any_own());
+        let a = clocks.own_or_new("a");
+        assert!(Arc::ptr_eq(&a, &clocks.own_or_new("a")));
+        a.advance(86_400_000);
+        assert_eq!(clocks.of("a").now_iso(), "2027-02-01T12:00:00.000Z");
+        assert_eq!(clocks.of("b").now(), t);
+        assert_eq!(clocks.global().now(), t);
+        clocks.global().advance(1_000);
+        assert_eq!(clocks.of("a").now_iso(), "2027-02-01T12:00:00.000Z");
+        assert_eq!(clocks.of("b").now_iso(), "2027-01-31T12:00:01.000Z");
+        assert_ne!(a.object_id(), clocks.global().object_id());
+        assert!(clocks.release("a") && !clocks.release("a"));
+        assert_eq!(clocks.of("a").now_iso(), "2027-01-31T12:00:01.000Z");
+    }
+
+    /// A sleeper on one clock wakes when another is moved (it re-checks what it waits for).
+    #[tokio::test]
+    async fn moving_any_clock_wakes_the_sleepers() {
+        let t = parse_time("2027-01-31T12:00:00.000Z").unwrap();
+        let clocks = Arc::new(Clocks::new(Arc::new(Clock::from_settings(Some(t), None))));
+        let mut moved = clocks.subscribe();
+        clocks.own_or_new("a").advance(5);
+        tokio::time::timeout(Duration::from_secs(5), moved.changed())
+            .await
+            .expect("woken")
+            .unwrap();
     }
 
     #[test]

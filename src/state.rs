@@ -93,7 +93,7 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     tokio::spawn(async move {
         loop {
             for partner in s.ops.rebuild.due().await {
-                let clock = s.ops.clock.clone();
+                let clock = s.ops.clock_of(&partner);
                 let p = partner.clone();
                 let out = s
                     .ops
@@ -114,12 +114,14 @@ pub fn spawn_workers(state: web::Data<AppState>) {
     });
     tokio::spawn(async move {
         loop {
-            let clock = state.ops.clock.clone();
+            // Subscribed before processing, so that a move meanwhile still wakes the wait.
+            let mut moved = state.ops.clocks.subscribe();
+            let clocks = state.ops.clocks.clone();
             let next = state
                 .ops
-                .write_off_thread(move |tx| crate::ops::alerts::process_due(tx, &clock))
+                .write_off_thread(move |tx| crate::ops::alerts::process_due(tx, &clocks))
                 .await;
-            // Waits on the simulator's clock: advancing it past an alert's delay processes it.
+            // Waits on the partners' clocks: advancing one past an alert's delay processes it.
             let wait_ms = match next {
                 Ok(Some(ms)) => ms.clamp(1, 60_000),
                 Ok(None) => 60_000,
@@ -128,9 +130,9 @@ pub fn spawn_workers(state: web::Data<AppState>) {
                     1_000
                 }
             };
-            let until = state.ops.clock.now() + chrono::Duration::milliseconds(wait_ms as i64);
             tokio::select! {
-                _ = state.ops.clock.wait_until(until) => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait_ms)) => {}
+                _ = moved.changed() => {}
                 _ = state.ops.alerts_wakeup.notified() => {}
             }
         }

@@ -72,6 +72,9 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/seeds"),
     ("GET", "/sim/partners"),
     ("POST", "/sim/partners"),
+    ("GET", "/sim/partners/{id}/clock"),
+    ("POST", "/sim/partners/{id}/clock"),
+    ("DELETE", "/sim/partners/{id}/clock"),
     ("POST", "/sim/session"),
     ("GET", "/sim/openapi.json"),
     ("GET", "/sim/psa"),
@@ -1350,6 +1353,18 @@ async fn sim_answers_match_the_document() {
     sim(&app, ck, "POST", p, p, Some(nobody), 404).await;
     sim(&app, ck, "GET", p, p, None, 200).await;
     let other = made["partnerId"].as_str().unwrap().to_string();
+    // Its own clock: moved, read, handed back; an unknown partner is a 404.
+    let c = "/partners/{id}/clock";
+    let theirs = format!("/partners/{other}/clock");
+    let day = Some(json!({"advanceMs": 86_400_000}));
+    sim(&app, ck, "POST", c, &theirs, day, 200).await;
+    sim(&app, ck, "POST", c, &theirs, Some(json!({"advanceMs": -1})), 400).await;
+    sim(&app, ck, "GET", c, &theirs, None, 200).await;
+    sim(&app, ck, "DELETE", c, &theirs, None, 200).await;
+    let nobody_clock = format!("/partners/{UNKNOWN_OBJECT_ID}/clock");
+    sim(&app, ck, "GET", c, &nobody_clock, None, 404).await;
+    sim(&app, ck, "POST", c, &nobody_clock, Some(json!({"freeze": true})), 404).await;
+    sim(&app, ck, "DELETE", c, &nobody_clock, None, 404).await;
     let not_theirs = format!("{i}?partnerId={other}");
     sim(&app, ck, "GET", "/integrations/{id}", &not_theirs, None, 404).await;
     for path in [

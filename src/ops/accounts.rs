@@ -37,7 +37,7 @@ pub async fn create(
     new: Vec<NewProperty>,
 ) -> Outcome<Vec<Property>> {
     let (integration_id, cycle) = (integration.id.clone(), integration.cycle);
-    let clock = ops.clock.clone();
+    let clock = ops.clock_of(&integration.partner_id);
     super::write(ops, access, move |tx, lints| {
         let mut seen = HashSet::new();
         for p in &new {
@@ -89,11 +89,12 @@ fn blanked_by(before: &Property, u: &PropertyUpdate) -> Vec<String> {
 pub async fn update_many(
     ops: &Ops,
     access: &impl Access,
-    integration_id: String,
+    integration: &IntegrationRow,
     kind: PropertyKind,
     patches: Vec<PropertyPatch>,
 ) -> Outcome<Vec<Property>> {
-    let clock = ops.clock.clone();
+    let clock = ops.clock_of(&integration.partner_id);
+    let integration_id = integration.id.clone();
     super::write(ops, access, move |tx, lints| {
         let now = clock.now_iso();
         let mut out = vec![];
@@ -118,12 +119,13 @@ pub async fn update_many(
 pub async fn update_one(
     ops: &Ops,
     access: &impl Access,
-    integration_id: String,
+    integration: &IntegrationRow,
     kind: PropertyKind,
     id: String,
     update: PropertyUpdate,
 ) -> Outcome<Property> {
-    let clock = ops.clock.clone();
+    let clock = ops.clock_of(&integration.partner_id);
+    let integration_id = integration.id.clone();
     super::write(ops, access, move |tx, lints| {
         let before = accounts::get(tx, kind, &integration_id, &id)?.ok_or_else(|| not_found(kind, &id))?;
         if let Some(n) = update.new_id.as_deref().filter(|n| *n != id) {

@@ -12,7 +12,7 @@ use rusqlite::Connection;
 /// authenticated (the checklist's first step).
 pub async fn first_call(ops: &Ops, integration: &IntegrationRow) -> ApiResult<()> {
     let (id, cycle) = (integration.id.clone(), integration.cycle);
-    let clock = ops.clock.clone();
+    let clock = ops.clock_of(&integration.partner_id);
     ops.write(move |tx| {
         let now = clock.now_iso();
         if integrations::mark_token_used(tx, &id, &now)? {

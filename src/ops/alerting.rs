@@ -27,7 +27,9 @@ pub struct NewAlert {
 
 /// Queues the alert for the configured delay and wakes the queue; answers the queued row.
 pub async fn queue(ops: &Ops, access: &impl Access, integration: &IntegrationRow, new: NewAlert) -> Outcome<AlertRow> {
-    let now = ops.clock.now_iso();
+    // The alert's delay runs on its partner's clock.
+    let clock = ops.clock_of(&integration.partner_id);
+    let now = clock.now_iso();
     let alert = AlertRow {
         message_id: ops.clock.message_id(),
         integration_id: integration.id.clone(),
@@ -47,7 +49,7 @@ pub async fn queue(ops: &Ops, access: &impl Access, integration: &IntegrationRow
         message: Some("Alert queued".into()),
         status_code: None,
         created_at: now.clone(),
-        due_at_ms: ops.clock.now_ms() + ops.alert_delay_ms as i64,
+        due_at_ms: clock.now_ms() + ops.alert_delay_ms as i64,
         processed_at: None,
     };
     let out = super::write(ops, access, move |tx, _| {
@@ -73,9 +75,9 @@ pub async fn queue(ops: &Ops, access: &impl Access, integration: &IntegrationRow
 /// One of the integration's alerts, as it stands now: anything due is processed first, so the
 /// answer never lags the queue's delay.
 pub async fn debug(ops: &Ops, access: &impl Access, integration_id: String, message_id: String) -> Outcome<AlertRow> {
-    let clock = ops.clock.clone();
+    let clocks = ops.clocks.clone();
     super::write(ops, access, move |tx, _| {
-        process_due(tx, &clock)?;
+        process_due(tx, &clocks)?;
         let alert = alerts::get(tx, &message_id)?.filter(|a| a.integration_id == integration_id);
         alert.ok_or_else(|| Rejection::NotFound(format!("No alert found with messageId: {message_id}")).into())
     })

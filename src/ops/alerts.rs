@@ -2,21 +2,41 @@
 //! board, or fails with the reason the debug route reports.
 
 use super::activity::vendor_activity;
-use crate::clock::Clock;
+use crate::clock::{Clock, Clocks};
 use crate::domain::catalog::AlertState;
 use crate::domain::event::{Activity, Event};
 use crate::error::ApiResult;
 use crate::store::{alerts, events, integrations, mappings, psa};
 use rusqlite::Connection;
 
-/// Processes every alert that is due; answers how long until the next one is, if any.
-pub fn process_due(tx: &Connection, clock: &Clock) -> ApiResult<Option<u64>> {
-    let now = clock.now_ms();
-    for alert in alerts::due(tx, now)? {
-        process(tx, clock, &alert)?;
+/// Processes every alert that is due, each on its partner's clock; answers how long until the
+/// next one is due on a running clock, if any (one on a frozen clock waits for a move).
+pub fn process_due(tx: &Connection, clocks: &Clocks) -> ApiResult<Option<u64>> {
+    if !clocks.any_own() {
+        // Every partner on the global clock: one query, as before partners had clocks.
+        let clock = clocks.global();
+        let now = clock.now_ms();
+        for alert in alerts::due(tx, now)? {
+            process(tx, clock, &alert)?;
+        }
+        let next = alerts::next_due_ms(tx)?.filter(|_| !clock.is_frozen());
+        return Ok(next.map(|d| (d - now).max(1) as u64));
     }
-    let next = alerts::next_due_ms(tx)?;
-    Ok(next.map(|d| (d - now).max(1) as u64))
+    for (partner_id, _) in alerts::next_due_by_partner(tx)? {
+        let clock = clocks.of(&partner_id);
+        for alert in alerts::due_for_partner(tx, &partner_id, clock.now_ms())? {
+            process(tx, &clock, &alert)?;
+        }
+    }
+    let mut soonest: Option<u64> = None;
+    for (partner_id, due) in alerts::next_due_by_partner(tx)? {
+        let clock = clocks.of(&partner_id);
+        if !clock.is_frozen() {
+            let ms = (due - clock.now_ms()).max(1) as u64;
+            soonest = Some(soonest.map_or(ms, |s| s.min(ms)));
+        }
+    }
+    Ok(soonest)
 }
 
 fn process(tx: &Connection, clock: &Clock, alert: &alerts::AlertRow) -> ApiResult<()> {

@@ -20,6 +20,8 @@ use serde::Serialize;
 /// and clears what lives in memory: the journal, the fault rules, the rate-limit windows.
 pub async fn reset_to(ops: &Ops, gate: &Gate, seed: Seed) -> ApiResult<()> {
     ops.rebuild.cancel_all();
+    // Back to the seed: every partner follows `/sim/clock` again.
+    ops.clocks.release_all();
     let clock = ops.clock.clone();
     ops.write_seed(move |tx| {
         let seeded = seeding::apply_seeded(tx, &seed, &clock.now_iso())?;
@@ -125,6 +127,10 @@ pub fn overview(c: &Connection, clock: &Clock, partner_id: &str, kickoff_integra
         kickoff_live: integrations::get(c, kickoff_integration)?
             .is_some_and(|i| i.partner_key_plain.is_some() && i.partner_id == partner_id),
     })
+}
+
+pub fn partner_exists(c: &Connection, id: &str) -> ApiResult<bool> {
+    Ok(crate::store::partners::exists(c, id)?)
 }
 
 /// The ids of one partner's integrations: whose calls its journal shows.

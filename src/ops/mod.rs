@@ -23,7 +23,7 @@ pub(crate) mod usage;
 #[cfg(test)]
 mod tests;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Clocks};
 use crate::domain::lint::{Lint, Linted};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Store;
@@ -38,8 +38,10 @@ use tokio::sync::Notify;
 /// (the debounced billing rebuild, the alert queue). Nothing else of the application.
 pub struct Ops {
     pub store: Arc<Store>,
-    /// The one source of time and of fresh ids (see `clock`).
+    /// The global clock (`/sim/clock`) and the one source of fresh ids (see `clock`).
     pub clock: Arc<Clock>,
+    /// The partners' own clocks: partner-scoped work reads `clock_of` (see `clock::Clocks`).
+    pub clocks: Arc<Clocks>,
     pub(crate) rebuild: Debouncer,
     /// Wakes the alert queue's worker (a queued alert, a restored snapshot).
     pub(crate) alerts_wakeup: Notify,
@@ -54,13 +56,33 @@ impl Ops {
         rebuild_debounce: std::time::Duration,
         alert_delay_ms: u64,
     ) -> Self {
+        let clocks = Arc::new(Clocks::new(clock.clone()));
         Ops {
             store: Arc::new(store),
-            rebuild: Debouncer::new(rebuild_debounce, clock.clone()),
+            rebuild: Debouncer::new(rebuild_debounce, clocks.clone()),
             clock,
+            clocks,
             alerts_wakeup: Notify::new(),
             alert_delay_ms,
         }
+    }
+
+    /// The clock a partner's work reads: its own if it has one, else the global clock.
+    pub fn clock_of(&self, partner_id: &str) -> Arc<Clock> {
+        self.clocks.of(partner_id)
+    }
+
+    /// The clock of an integration's partner. Reads the integration only when some partner has
+    /// a clock of its own (else every partner reads the global clock).
+    pub(crate) async fn clock_of_integration(&self, integration_id: &str) -> ApiResult<Arc<Clock>> {
+        if !self.clocks.any_own() {
+            return Ok(self.clock.clone());
+        }
+        let id = integration_id.to_string();
+        let partner = self
+            .read(move |c| Ok(crate::store::integrations::get(c, &id)?.map(|i| i.partner_id)))
+            .await?;
+        Ok(partner.map_or_else(|| self.clock.clone(), |p| self.clock_of(&p)))
     }
 
     /// Runs a read: right here when a read connection is free (the common case: a key lookup

@@ -23,7 +23,7 @@ pub async fn set_status(
     patch: StatusPatch,
 ) -> Outcome<(IntegrationRow, String)> {
     let (id, cycle) = (integration.id.clone(), integration.cycle);
-    let clock = ops.clock.clone();
+    let clock = ops.clock_of(&integration.partner_id);
     super::write(ops, access, move |tx, lints| {
         let before = integrations::get(tx, &id)?.and_then(|i| i.status);
         lints.extend(crate::domain::lint::across::status_demoted(before, patch.status));

@@ -287,24 +287,23 @@ fn connection_name(qa: &QaFacts, cycle: i64) -> String {
 }
 
 /// The calls a report counts, and how many it leaves out: the calls the simulator's own demo
-/// vendor portal made after a disconnect and before the next Generate API Token. The portal
-/// keeps the revoked key in its field until a new one is pasted, so those are the person
-/// playing the vendor by hand, not calls a vendor's code made.
+/// vendor portal made after a disconnect that were refused for the revoked key. The portal keeps
+/// the old key in its field until a new one is pasted, so those are the person playing the vendor
+/// by hand pressing its buttons, not calls a vendor's code made. (Told by the key the call was
+/// refused for, not by times alone: a call and a disconnect can share a millisecond.)
 pub fn reported_calls(qa: &QaFacts, journal: &[CallFact]) -> (Vec<CallFact>, usize) {
-    let mut marks: Vec<(&str, bool)> = qa
+    let first_disconnect = qa
         .facts
         .iter()
-        .filter(|f| !f.global)
-        .filter_map(|f| match f.event {
-            Event::Disconnected(_) => Some((f.at.as_str(), true)),
-            Event::TokenGenerated { .. } => Some((f.at.as_str(), false)),
-            _ => None,
-        })
-        .collect();
-    marks.sort();
-    let after_disconnect = |at: &str| marks.iter().rev().find(|(t, _)| *t <= at).is_some_and(|(_, d)| *d);
-    let (left_out, kept): (Vec<&CallFact>, Vec<&CallFact>) =
-        journal.iter().partition(|c| c.demo_portal && after_disconnect(&c.at));
+        .filter(|f| !f.global && matches!(f.event, Event::Disconnected(_)))
+        .map(|f| f.at.as_str())
+        .min();
+    let stale = |c: &CallFact| {
+        c.demo_portal
+            && first_disconnect.is_some_and(|d| d <= c.at.as_str())
+            && c.lints.iter().any(|l| l.code == LintCode::RevokedToken)
+    };
+    let (left_out, kept): (Vec<&CallFact>, Vec<&CallFact>) = journal.iter().partition(|c| stale(c));
     (kept.into_iter().cloned().collect(), left_out.len())
 }
 

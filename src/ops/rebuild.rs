@@ -1,7 +1,7 @@
 //! The debounced billing rebuild: one rebuild per partner once its calls stop for the quiet
 //! time, as production's billing views do.
 
-use crate::clock::Clock;
+use crate::clock::Clocks;
 use chrono::{DateTime, Utc};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,10 +14,10 @@ use tokio::sync::Notify;
 /// back or trigger another's rebuild).
 pub struct Debouncer {
     quiet: Duration,
-    /// Per partner, on the simulator's clock, so that advancing it past the quiet time
-    /// releases the rebuild.
+    /// Per partner, on the partner's clock, so that advancing it past the quiet time releases
+    /// the rebuild.
     deadlines: Mutex<BTreeMap<String, DateTime<Utc>>>,
-    clock: Arc<Clock>,
+    clocks: Arc<Clocks>,
     /// Partners whose rebuild is due and not yet committed, so that "pending" never reads
     /// false while the rebuild is still running.
     running: Mutex<BTreeSet<String>>,
@@ -25,10 +25,10 @@ pub struct Debouncer {
 }
 
 impl Debouncer {
-    pub(crate) fn new(quiet: Duration, clock: Arc<Clock>) -> Self {
+    pub(crate) fn new(quiet: Duration, clocks: Arc<Clocks>) -> Self {
         Debouncer {
             quiet,
-            clock,
+            clocks,
             deadlines: Mutex::new(BTreeMap::new()),
             running: Mutex::new(BTreeSet::new()),
             notify: Notify::new(),
@@ -37,7 +37,7 @@ impl Debouncer {
 
     pub(crate) fn request(&self, partner_id: &str) {
         let quiet = chrono::Duration::from_std(self.quiet).unwrap_or(chrono::Duration::zero());
-        let deadline = self.clock.now() + quiet;
+        let deadline = self.clocks.of(partner_id).now() + quiet;
         let mut deadlines = self.deadlines.lock();
         let pushed_back = match deadlines.get_mut(partner_id) {
             Some(at) => {
@@ -87,33 +87,50 @@ impl Debouncer {
     /// and answers them.
     pub(crate) async fn due(&self) -> Vec<String> {
         loop {
-            let earliest = self.deadlines.lock().values().min().copied();
-            match earliest {
-                None => self.notify.notified().await,
-                Some(d) if self.clock.now() >= d => {
-                    let now = self.clock.now();
-                    let mut deadlines = self.deadlines.lock();
-                    let ready: Vec<String> = deadlines
-                        .iter()
-                        .filter(|(_, at)| **at <= now)
-                        .map(|(p, _)| p.clone())
-                        .collect();
-                    if ready.is_empty() {
-                        continue;
-                    }
-                    let mut running = self.running.lock();
-                    for p in &ready {
-                        deadlines.remove(p);
+            // Subscribed before reading, so that a move in between still wakes the wait.
+            let mut moved = self.clocks.subscribe();
+            let deadlines: Vec<(String, DateTime<Utc>)> =
+                self.deadlines.lock().iter().map(|(p, d)| (p.clone(), *d)).collect();
+            if deadlines.is_empty() {
+                self.notify.notified().await;
+                continue;
+            }
+            // Each partner's deadline on its own clock; a frozen clock's only passes by a move.
+            let mut ready = vec![];
+            let mut soonest: Option<Duration> = None;
+            for (p, d) in &deadlines {
+                let clock = self.clocks.of(p);
+                let now = clock.now();
+                if now >= *d {
+                    ready.push((p.clone(), *d));
+                } else if !clock.is_frozen() {
+                    let left = (*d - now).to_std().unwrap_or_default();
+                    soonest = Some(soonest.map_or(left, |s| s.min(left)));
+                }
+            }
+            if !ready.is_empty() {
+                let mut deadlines = self.deadlines.lock();
+                let mut running = self.running.lock();
+                let mut released = vec![];
+                for (p, d) in ready {
+                    // Pushed back meanwhile by a new call: not yet.
+                    if deadlines.get(&p) == Some(&d) {
+                        deadlines.remove(&p);
                         running.insert(p.clone());
-                    }
-                    return ready;
-                }
-                Some(d) => {
-                    tokio::select! {
-                        _ = self.clock.wait_until(d) => {}
-                        _ = self.notify.notified() => {}
+                        released.push(p);
                     }
                 }
+                if !released.is_empty() {
+                    return released;
+                }
+                continue;
+            }
+            // Capped, so that a long wait re-reads a clock whose system time jumped.
+            let wait = soonest.unwrap_or(Duration::from_secs(60)).min(Duration::from_secs(60));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = moved.changed() => {}
+                _ = self.notify.notified() => {}
             }
         }
     }
@@ -128,8 +145,9 @@ mod tests {
     #[tokio::test]
     async fn a_pushed_back_deadline_releases_the_rebuild_after_the_last_call_only() {
         let t0 = "2027-01-31T12:00:00Z".parse().unwrap();
-        let clock = Arc::new(Clock::from_settings(Some(t0), Some(0)));
-        let debouncer = Arc::new(Debouncer::new(Duration::from_secs(60), clock.clone()));
+        let clock = Arc::new(crate::clock::Clock::from_settings(Some(t0), Some(0)));
+        let clocks = Arc::new(Clocks::new(clock.clone()));
+        let debouncer = Arc::new(Debouncer::new(Duration::from_secs(60), clocks.clone()));
         let due = |d: Arc<Debouncer>| async move { tokio::time::timeout(Duration::from_millis(100), d.due()).await };
         debouncer.request("p1");
         assert!(due(debouncer.clone()).await.is_err(), "frozen before the quiet time");

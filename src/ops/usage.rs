@@ -42,7 +42,8 @@ pub async fn set_count(
     vendor_id: String,
     count: NewCount,
 ) -> Outcome<()> {
-    let clock = ops.clock.clone();
+    // Stamped on the partner's clock, whose month the count belongs to.
+    let clock = ops.clock_of(&integration.partner_id);
     let no_build = count.no_build;
     // Each partner has its own billing view: the rebuild asked for is this one's.
     let partner_id = integration.partner_id.clone();

@@ -113,6 +113,27 @@ pub fn due(c: &Connection, now_ms: i64) -> rusqlite::Result<Vec<AlertRow>> {
     rows.collect()
 }
 
+/// The pending alerts of one partner's integrations that are due by `now_ms` (the partner's
+/// own clock's time).
+pub fn due_for_partner(c: &Connection, partner_id: &str, now_ms: i64) -> rusqlite::Result<Vec<AlertRow>> {
+    let mut st = c.prepare(&format!(
+        "SELECT {COLS} FROM alert WHERE state = ?3 AND due_at_ms <= ?2
+           AND integration_id IN (SELECT id FROM integration WHERE partner_id = ?1) ORDER BY due_at_ms"
+    ))?;
+    let rows = st.query_map(params![partner_id, now_ms, AlertState::Pending.as_str()], row)?;
+    rows.collect()
+}
+
+/// Per partner with pending alerts: when its next one is due (ms since the epoch).
+pub fn next_due_by_partner(c: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut st = c.prepare(
+        "SELECT i.partner_id, MIN(a.due_at_ms) FROM alert a JOIN integration i ON i.id = a.integration_id
+          WHERE a.state = 'pending' GROUP BY i.partner_id",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 /// When the next pending alert is due (ms since the epoch), if any is pending.
 pub fn next_due_ms(c: &Connection) -> rusqlite::Result<Option<i64>> {
     c.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {

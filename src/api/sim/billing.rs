@@ -33,7 +33,7 @@ fn view_query(req: &HttpRequest) -> ViewQuery {
 async fn get_billing(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
     let pending = state.ops.rebuild.is_pending(&partner.id);
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     let v = state
         .ops
         .read_off_thread(move |c| view(c, &clock, &partner.id, &q, pending))
@@ -44,7 +44,7 @@ async fn get_billing(state: web::Data<AppState>, req: HttpRequest, partner: SimP
 async fn rebuild_now(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let q = view_query(&req);
     state.ops.rebuild.cancel(&partner.id);
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     let v = state
         .ops
         .write_off_thread(move |tx| rebuild_view(tx, &clock, &partner.id, &q))
@@ -93,7 +93,7 @@ async fn card_action(
         Some(_) => return Err(ApiError::validation_one("agreementId must be a non-empty string")),
     };
     let id = card_id.clone();
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     let written = state
         .ops
         .write_off_thread(move |tx| act(tx, &clock, &partner.id, &id, action, effective, quantity, agreement))
@@ -125,7 +125,7 @@ async fn bulk(state: web::Data<AppState>, partner: SimPartner, body: web::Bytes)
     let (effective, _) = action_fields(&value)?;
     let count = ids.len();
     // All or nothing: one transaction for the whole selection.
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     state
         .ops
         .write(move |tx| act_on_all(tx, &clock, &partner.id, &ids, action, effective))

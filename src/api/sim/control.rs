@@ -1,9 +1,10 @@
-//! The control plane for CI: time travel (`/sim/clock`), snapshots of the whole state
-//! (`/sim/snapshots`), and partner-side events a vendor must survive (`/sim/psa/companies`).
+//! The control plane for CI: time travel (`/sim/clock`, and a partner's own clock at
+//! `/sim/partners/{id}/clock`), snapshots of the whole state (`/sim/snapshots`), and
+//! partner-side events a vendor must survive (`/sim/psa/companies`).
 
 use super::extract::{sim_body, SimPartner};
 use crate::api::{path_param, query_value};
-use crate::clock::parse_time;
+use crate::clock::{parse_time, Clock};
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::gate::JournalEntry;
 use crate::ops::control::{self, ClockMove};
@@ -21,6 +22,9 @@ const MAX_ADVANCE_MS: i64 = 100 * 366 * 86_400_000;
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/clock", web::get().to(get_clock))
         .route("/clock", web::post().to(move_clock))
+        .route("/partners/{id}/clock", web::get().to(get_partner_clock))
+        .route("/partners/{id}/clock", web::post().to(move_partner_clock))
+        .route("/partners/{id}/clock", web::delete().to(release_partner_clock))
         .route("/snapshots", web::get().to(list_snapshots))
         .route("/snapshots", web::post().to(save_snapshot))
         .service(
@@ -34,19 +38,67 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/psa/companies/{id}", web::delete().to(remove_company));
 }
 
-fn clock_body(state: &AppState) -> Value {
-    let r = state.ops.clock.reading();
+fn clock_body(clock: &Clock) -> Value {
+    let r = clock.reading();
     json!({"now": crate::domain::iso(r.now), "frozen": r.frozen})
 }
 
 async fn get_clock(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    Ok(json_response(StatusCode::OK, &clock_body(&state)))
+    Ok(json_response(StatusCode::OK, &clock_body(&state.ops.clock)))
 }
 
 /// `{"freeze": bool}`, `{"set": ISO}`, `{"advanceMs": n}`, or several at once: the whole body
 /// is checked before the clock moves; a frozen clock then lands exactly on `set` plus `advanceMs`.
 async fn move_clock(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<HttpResponse> {
-    let value = sim_body(&body)?;
+    let m = clock_move(&body)?;
+    control::move_clock(&state.ops.clock, m);
+    Ok(json_response(StatusCode::OK, &clock_body(&state.ops.clock)))
+}
+
+/// A partner's clock as its partner-scoped work reads it; `own` is false while it follows
+/// the global clock.
+fn partner_clock_body(state: &AppState, partner_id: &str) -> Value {
+    let own = state.ops.clocks.own(partner_id);
+    let mut body = clock_body(&own.clone().unwrap_or_else(|| state.ops.clock.clone()));
+    body["own"] = json!(own.is_some());
+    body
+}
+
+async fn known_partner(state: &AppState, id: &str) -> ApiResult<()> {
+    let checked = id.to_string();
+    if state.ops.read(move |c| control::partner_exists(c, &checked)).await? {
+        Ok(())
+    } else {
+        Err(super::extract::unknown(id))
+    }
+}
+
+async fn get_partner_clock(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    known_partner(&state, &id).await?;
+    Ok(json_response(StatusCode::OK, &partner_clock_body(&state, &id)))
+}
+
+/// The bodies of `/sim/clock`, for one partner's time only: the first move gives the partner
+/// a clock of its own, starting from what the global clock reads.
+async fn move_partner_clock(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
+    let m = clock_move(&body)?;
+    let id = path_param(&req, "id");
+    known_partner(&state, &id).await?;
+    control::move_clock(&state.ops.clocks.own_or_new(&id), m);
+    Ok(json_response(StatusCode::OK, &partner_clock_body(&state, &id)))
+}
+
+/// The partner follows the global clock again.
+async fn release_partner_clock(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    known_partner(&state, &id).await?;
+    state.ops.clocks.release(&id);
+    Ok(json_response(StatusCode::OK, &partner_clock_body(&state, &id)))
+}
+
+fn clock_move(body: &[u8]) -> ApiResult<ClockMove> {
+    let value = sim_body(body)?;
     let obj = value
         .as_object()
         .ok_or_else(|| ApiError::validation_one("the body must be a JSON object"))?;
@@ -100,15 +152,11 @@ async fn move_clock(state: web::Data<AppState>, body: web::Bytes) -> ApiResult<H
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    control::move_clock(
-        &state.ops.clock,
-        ClockMove {
-            freeze,
-            set,
-            advance_ms: advance,
-        },
-    );
-    Ok(json_response(StatusCode::OK, &clock_body(&state)))
+    Ok(ClockMove {
+        freeze,
+        set,
+        advance_ms: advance,
+    })
 }
 
 fn check_name(name: &str) -> ApiResult<()> {
@@ -217,7 +265,7 @@ async fn import_snapshot(state: web::Data<AppState>, req: HttpRequest, body: web
 /// The PSA loses a company (see `ops::control::remove_psa_company`).
 async fn remove_company(state: web::Data<AppState>, req: HttpRequest, partner: SimPartner) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     let p = partner.id.clone();
     let removed = state
         .ops

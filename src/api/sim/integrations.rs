@@ -71,7 +71,7 @@ async fn connect(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes)
         ),
         Some(_) => return Err(ApiError::validation_one("modules must be an array of strings")),
     };
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let card = state
         .ops
         .write(move |tx| ops::connect(tx, &clock, &id, requested))
@@ -83,7 +83,7 @@ async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
     let id = path_param(&req, "id");
     let what = format!("a new token for integration {id}");
     state.scenario.interrupt(super::scenarios::run_id(&req), what).await;
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let keys = state.ops.write(move |tx| ops::generate_token(tx, &clock, &id)).await?;
     Ok(json_response(StatusCode::OK, &keys))
 }
@@ -91,7 +91,7 @@ async fn token(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpRe
 async fn vendor_portal(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let want_json = crate::api::query_value(&req, "format").as_deref() == Some("json");
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let opened = state
         .ops
         .write(move |tx| ops::open_vendor_portal(tx, &clock, &id))
@@ -124,7 +124,7 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
                 SetupStep::ALL.map(|s| s.as_str()).join(", ")
             ))
         })?;
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let card = state
         .ops
         .write(move |tx| mappings::enter_step(tx, &clock, &id, step))
@@ -134,7 +134,7 @@ async fn step(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) ->
 
 async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let out = state.ops.write(move |tx| mappings::auto_map(tx, &clock, &id)).await?;
     Ok(json_response(StatusCode::OK, &out))
 }
@@ -163,7 +163,7 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
                 "psaAccountId must be a string".into(),
             ])
         })?;
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let row = state
         .ops
         .write(move |tx| mappings::map_account(tx, &clock, &id, &account_id, &psa_id))
@@ -174,7 +174,7 @@ async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::By
 async fn unmap_account(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let account_id = path_param(&req, "accountId");
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let row = state
         .ops
         .write(move |tx| mappings::unmap_account(tx, &clock, &id, &account_id))
@@ -197,7 +197,7 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
             .collect::<ApiResult<_>>()?,
         _ => return Err(ApiError::validation_one("psaProductIds must be an array")),
     };
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let row = state
         .ops
         .write(move |tx| mappings::map_service(tx, &clock, &id, &service_id, &products))
@@ -208,7 +208,7 @@ async fn map_service(state: web::Data<AppState>, req: HttpRequest, body: web::By
 async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     let service_id = path_param(&req, "serviceId");
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let row = state
         .ops
         .write(move |tx| mappings::unmap_service(tx, &clock, &id, &service_id))
@@ -218,7 +218,7 @@ async fn unmap_service(state: web::Data<AppState>, req: HttpRequest) -> ApiResul
 
 async fn finish(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let card = state
         .ops
         .write_off_thread(move |tx| ops::finish(tx, &clock, &id))
@@ -230,7 +230,7 @@ async fn disconnect(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
     let id = path_param(&req, "id");
     let what = format!("a disconnect of integration {id}");
     state.scenario.interrupt(super::scenarios::run_id(&req), what).await;
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of_integration(&id).await?;
     let out = state
         .ops
         .write_off_thread(move |tx| ops::disconnect(tx, &clock, &id))

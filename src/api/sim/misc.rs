@@ -51,7 +51,7 @@ async fn info(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<Http
         (seed.demo_keys(), seed.name.clone())
     };
     let integration_id = keys.integration_id.clone();
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     let seen = state
         .ops
         .read(move |c| control::overview(c, &clock, &partner.id, &integration_id))

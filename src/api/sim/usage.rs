@@ -46,7 +46,7 @@ async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Byte
         Some(Value::Bool(b)) => *b,
         Some(_) => return Err(ApiError::validation_one("aggregate must be a boolean value")),
     };
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     let file = CsvImport {
         text,
         file_name,
@@ -61,7 +61,7 @@ async fn import(state: web::Data<AppState>, partner: SimPartner, body: web::Byte
 }
 
 async fn remove(state: web::Data<AppState>, partner: SimPartner) -> ApiResult<HttpResponse> {
-    let clock = state.ops.clock.clone();
+    let clock = state.ops.clock_of(&partner.id);
     let p = partner.id.clone();
     let removed = state
         .ops

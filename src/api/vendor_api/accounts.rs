@@ -232,7 +232,7 @@ async fn update_bulk(state: web::Data<AppState>, caller: Partner, req: HttpReque
         Some(PropertyPatch { id: id?, update })
     })
     .err_into()
-    .and_then(|patches| ops::update_many(&state.ops, &caller.grant, caller.integration.id, kind, patches))
+    .and_then(|patches| ops::update_many(&state.ops, &caller.grant, &caller.integration, kind, patches))
     .await
     .map(|rows| json_response(StatusCode::OK, &items(kind, &rows)))
 }
@@ -258,7 +258,7 @@ async fn update_one(
     let body = crate::api::body::of(&req);
     one_update(&body.value, body.form, state.strict_types())
         .err_into()
-        .and_then(|update| ops::update_one(&state.ops, &caller.grant, caller.integration.id, kind, id, update))
+        .and_then(|update| ops::update_one(&state.ops, &caller.grant, &caller.integration, kind, id, update))
         .await
         .map(|row| {
             let body = match kind {
