@@ -5,6 +5,8 @@
 //! public vendor API with the `demo-vendor` client, the partner through `/sim`. Finally it
 //! rebuilds the billing view, so the cards are there when it answers.
 
+mod month;
+
 use crate::demo_vendor::{self, Account, DataSet, Gradient, Service, Usage};
 use crate::error::{ApiError, ApiResult};
 use crate::scenario_gate::Run;
@@ -33,45 +35,55 @@ pub struct Scenario {
     pub description: &'static str,
     /// The card types it ends on.
     pub shows: &'static [&'static str],
+    /// The named events it plays, in order (the month in the life has them; the others are one
+    /// sync each).
+    pub steps: &'static [&'static str],
 }
 
-pub const SCENARIOS: [Scenario; 6] = [
+pub const SCENARIOS: [Scenario; 7] = [
     Scenario {
         name: "all-in-sync",
         title: "All in sync",
         description: "Pelican's counts equal the PSA quantities: every card it feeds reads No Change.",
         shows: &["no_change"],
+        steps: &[],
     },
     Scenario {
         name: "under-billed",
         title: "Under-billed",
         description: "More endpoints and mailboxes than the PSA bills: Reconcile cards with revenue to gain.",
         shows: &["reconcile"],
+        steps: &[],
     },
     Scenario {
         name: "over-billed",
         title: "Over-billed",
         description: "Fewer endpoints than the PSA bills: Reconcile cards with negative revenue change.",
         shows: &["reconcile"],
+        steps: &[],
     },
     Scenario {
         name: "new-revenue",
         title: "New revenue",
         description: "Security training used by customers whose contract has no such line: New Revenue cards.",
         shows: &["new_revenue"],
+        steps: &[],
     },
     Scenario {
         name: "decimal-usage",
         title: "Decimal usage (storage in GB)",
         description: "Backup storage counted in GB with decimals: a Reconcile card on the per-GB line and New Revenue for customers without one.",
         shows: &["reconcile", "new_revenue"],
+        steps: &[],
     },
     Scenario {
         name: "large-msp",
         title: "A large MSP",
         description: "300 more customers in the PSA and at Pelican, mapped by name: hundreds of cards of every type.",
         shows: &["no_change", "reconcile", "new_revenue"],
+        steps: &[],
     },
+    month::SCENARIO,
 ];
 
 /// How many customers the large MSP adds to the seed.
@@ -79,6 +91,9 @@ pub const LARGE_MSP_CUSTOMERS: usize = 300;
 
 /// What a scenario resets to, what the vendor sends and how the partner maps it.
 struct Plan {
+    /// Run right after the reset, with the seed partner's id (a month in the life gives it a
+    /// clock of its own).
+    clock: Option<fn(&AppState, &str)>,
     seed: Seed,
     data: DataSet,
     /// Vendor account id → PSA company name, for names that do not auto-map.
@@ -192,6 +207,7 @@ fn plan(name: &str, current: &Seed) -> Option<Plan> {
     .map(|(s, code)| (s.to_string(), vec![code.to_string()]))
     .collect();
     Some(Plan {
+        clock: None,
         seed,
         data,
         accounts,
@@ -287,7 +303,19 @@ pub struct Outcome {
     pub retries: u32,
     /// Cards with usage after the rebuild, by type.
     pub cards: Value,
+    /// The named events played, each at the partner's time (empty for one-sync scenarios).
+    pub steps: Vec<StepDone>,
     pub duration_ms: u128,
+}
+
+/// One named event of a scenario, as it happened.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepDone {
+    pub name: &'static str,
+    /// The partner's time when it happened.
+    pub at: String,
+    pub detail: String,
 }
 
 pub async fn run(state: &AppState, name: &str) -> ApiResult<Outcome> {
@@ -319,14 +347,71 @@ async fn play(state: &AppState, scenario: &Scenario, run: &Run) -> ApiResult<Out
     let name = scenario.name;
     let started = Instant::now();
     let current = state.seed.read().clone();
+    if name == month::SCENARIO.name {
+        return month::play(state, scenario, run, current, started).await;
+    }
     let plan = plan(name, &current).expect("every listed scenario has a plan");
+    let mut set_up = set_up(state, run, plan).await?;
+    let plan = &set_up.plan;
+    // The vendor's usage, then the billing view as the partner would see it after a reload.
+    let report = demo_vendor::sync_usage(&set_up.vendor, &set_up.ids, &plan.data.usage)
+        .await
+        .map_err(failed)?;
+    let billing = set_up.partner.sim("POST", "/billing/rebuild", json!({})).await?;
+    Ok(Outcome {
+        scenario: scenario.name,
+        title: scenario.title,
+        accounts: plan.data.accounts.len(),
+        counts_accepted: report.accepted,
+        not_mapped: std::mem::take(&mut set_up.not_mapped)
+            .into_iter()
+            .chain(report.not_mapped)
+            .collect(),
+        retries: set_up.vendor.retries(),
+        cards: cards_by_type(&billing),
+        steps: vec![],
+        duration_ms: started.elapsed().as_millis(),
+    })
+}
+
+/// Cards with vendor usage, counted by type.
+fn cards_by_type(billing: &Value) -> Value {
+    let mut cards = serde_json::Map::new();
+    for c in billing["cards"].as_array().into_iter().flatten() {
+        if c["vendorQuantity"].is_number() {
+            let t = c["type"].as_str().unwrap_or("other").to_string();
+            let n = cards.get(&t).and_then(Value::as_u64).unwrap_or(0);
+            cards.insert(t, json!(n + 1));
+        }
+    }
+    Value::Object(cards)
+}
+
+/// Where a scenario stands once both sides set the integration up.
+struct SetUp {
+    plan: Plan,
+    partner: Partner,
+    vendor: Gradient,
+    /// Vendor service name → Gradient's id.
+    ids: std::collections::BTreeMap<String, String>,
+    not_mapped: Vec<String>,
+}
+
+/// Resets to the plan's seed, then plays the setup both sides do: the vendor authenticates,
+/// sets pending and its portal URL, sends services and accounts; the partner maps (exact
+/// names map themselves, the plan's others by hand), reviews and finishes.
+async fn set_up(state: &AppState, run: &Run, plan: Plan) -> ApiResult<SetUp> {
     let keys = plan.seed.demo_keys();
     {
         // The scenario's own reset is a step too: an interruption waits for it.
         let Some(_step) = run.step().await else {
             return Err(ApiError::Conflict("interrupted".into()));
         };
-        crate::ops::control::reset_to(&state.ops, &state.gate, plan.seed).await?;
+        crate::ops::control::reset_to(&state.ops, &state.gate, plan.seed.clone()).await?;
+    }
+    // A month in the life moves the partner's own clock from here on (see `month`).
+    if let Some(prepare) = &plan.clock {
+        prepare(state, &crate::store::seed::partner_id(&plan.seed));
     }
 
     let base = self_url(state);
@@ -404,29 +489,12 @@ async fn play(state: &AppState, scenario: &Scenario, run: &Run) -> ApiResult<Out
     }
     partner.post("/step", json!({"step": "review"})).await?;
     partner.post("/finish", json!({})).await?;
-
-    // The vendor's usage, then the billing view as the partner would see it after a reload.
-    let report = demo_vendor::sync_usage(&vendor, &ids, &plan.data.usage)
-        .await
-        .map_err(failed)?;
-    let billing = partner.sim("POST", "/billing/rebuild", json!({})).await?;
-    let mut cards = serde_json::Map::new();
-    for c in billing["cards"].as_array().into_iter().flatten() {
-        if c["vendorQuantity"].is_number() {
-            let t = c["type"].as_str().unwrap_or("other").to_string();
-            let n = cards.get(&t).and_then(Value::as_u64).unwrap_or(0);
-            cards.insert(t, json!(n + 1));
-        }
-    }
-    Ok(Outcome {
-        scenario: scenario.name,
-        title: scenario.title,
-        accounts: plan.data.accounts.len(),
-        counts_accepted: report.accepted,
-        not_mapped: report.not_mapped,
-        retries: vendor.retries(),
-        cards: Value::Object(cards),
-        duration_ms: started.elapsed().as_millis(),
+    Ok(SetUp {
+        plan,
+        partner,
+        vendor,
+        ids,
+        not_mapped: vec![],
     })
 }
 

@@ -6,6 +6,7 @@ import { get, post, enc, qs } from './api.js';
 import { state } from './state.js';
 import { openCsvImport } from './csv-import.js';
 import { openModal, toast, toastError, button, withBusy, emptyState, setBusy } from './ui.js';
+import { SyncStrip } from './billing-runs.js';
 
 // The partner's PSA names things its own way (ConnectWise: Company / Agreement; Autotask:
 // Account / Contract; HaloPSA: Customer / Recurring Invoice); the server says which.
@@ -41,11 +42,15 @@ class BillingPage {
     this.results = h('div', { class: 'billing-results', testid: 'billing-results' });
     this.bulkBar = h('div', { class: 'bulk-bar', testid: 'bulk-bar', hidden: true });
     this.summary = h('div', { class: 'billing-summary', testid: 'billing-summary' });
+    this.sync = new SyncStrip(this);
   }
 
   async load() {
     const groupBy = prefs.view === 'card' ? 'service' : prefs.groupBy;
-    const data = await get(`/sim/billing${qs({ view: prefs.view, groupBy, includeActioned: prefs.includeActioned ? 'true' : '' })}`);
+    const [data] = await Promise.all([
+      get(`/sim/billing${qs({ view: prefs.view, groupBy, includeActioned: prefs.includeActioned ? 'true' : '' })}`),
+      // The strip is extra: a failure leaves the page without it rather than without cards.
+      this.sync.load().catch(() => { this.sync.run = null; })]);
     if (!this.ctx.alive()) return;
     this.setData(data);
     this.renderPage();
@@ -68,7 +73,7 @@ class BillingPage {
     await withBusy(btn, async () => {
       const groupBy = prefs.view === 'card' ? 'service' : prefs.groupBy;
       const data = await post(`/sim/billing/rebuild${qs({ view: prefs.view, groupBy, includeActioned: prefs.includeActioned ? 'true' : '' })}`);
-      if (data && Array.isArray(data.cards)) { this.setData(data); this.renderPage(); } else await this.load();
+      if (data && Array.isArray(data.cards)) { await this.sync.load().catch(() => {}); this.setData(data); this.renderPage(); } else await this.load();
       toast('Billing view rebuilt', 'info', 2500);
     });
   }
@@ -116,6 +121,7 @@ class BillingPage {
           button('IMPORT CSV', { testid: 'btn-csv-import', title: 'Usage from a CSV file, the other usage source (POST /sim/usage/csv)', onClick: async () => { if (await openCsvImport()) await this.load(); } }),
           button('RELOAD', { iconName: 'refresh', testid: 'btn-billing-reload', title: 'Read the last rebuild again (as a browser reload)', onClick: (b) => this.reload(b) }),
           button('REBUILD', { kind: 'primary', testid: 'btn-billing-rebuild', title: 'Rebuild the billing view now (POST /sim/billing/rebuild)', onClick: (b) => this.rebuild(b) }))),
+      this.sync.el,
       this.summary,
       roundNote(d),
       h('div', { class: 'toolbar', testid: 'billing-toolbar' },
@@ -124,6 +130,7 @@ class BillingPage {
         vendorSel, groupSel, actionedToggle),
       this.bulkBar,
       this.results);
+    this.sync.render();
     this.renderResults();
   }
 
@@ -131,6 +138,7 @@ class BillingPage {
     const q = prefs.search.trim().toLowerCase();
     return [...this.cards.values()].filter((c) => {
       if (prefs.type && c.type !== prefs.type) return false;
+      if (!this.sync.keeps(c)) return false;
       if (prefs.vendorId && !(c.vendors || []).some((v) => v.id === prefs.vendorId)) return false;
       return !q || this.haystack.get(c.id).includes(q);
     });
@@ -192,10 +200,13 @@ class BillingPage {
     this.groupEls = new Map();
     this.shown = 0;
     if (this.observer) { this.observer.disconnect(); this.observer = null; }
-    if (this.cards.size === 0) {
+    if (this.sync.replacesCards()) {
+      mount(this.results, this.sync.notMappedView());
+    } else if (this.cards.size === 0) {
       mount(this.results, emptyState('No service cards', 'The PSA has no active contract lines, or every card has been actioned this billing period.'));
     } else if (visible.length === 0) {
-      mount(this.results, emptyState('No card matches', prefs.type ? `No ${TYPE_LABEL[prefs.type]} card matches: press its tile again, or change the search or the vendor filter.` : 'Change the search or the vendor filter.'));
+      const undo = this.sync.filtering() ? 'press the last sync\'s number again' : prefs.type ? 'press its tile again' : '';
+      mount(this.results, emptyState('No card matches', undo ? `No ${prefs.type ? `${TYPE_LABEL[prefs.type]} ` : ''}card matches: ${undo}, or change the search or the vendor filter.` : 'Change the search or the vendor filter.'));
     } else {
       for (const g of this.groups(visible)) for (const c of g.cards) this.flat.push({ g, c });
       this.container = prefs.view === 'card' ? h('div', { class: 'card-groups' }) : this.listTable();
@@ -213,6 +224,7 @@ class BillingPage {
 
   appendPage(n = PAGE) {
     const end = Math.min(this.flat.length, this.shown + n);
+    if (prefs.view === 'card') this.sync.fill(this.flat.slice(this.shown, end).map((x) => x.c));
     for (let i = this.shown; i < end; i += 1) {
       const { g, c } = this.flat[i];
       let ge = this.groupEls.get(g.key);
@@ -305,6 +317,7 @@ class BillingPage {
       (c.usageSources || []).includes('csv') ? h('span', { class: 'chip chip-small', testid: 'card-source-csv', title: 'Usage imported from a CSV file' }, 'CSV') : null,
       h('span', { class: 'spacer' }),
       this.checkbox(c)),
+    this.sync.mark(c),
     h('h3', { testid: 'card-account', class: 'svc-account' }, c.accountName),
     h('div', { class: 'svc-name', testid: 'card-service', title: c.productCode ? `${c.serviceName} (${c.productCode})` : c.serviceName },
       h('span', { class: 'svc-name-text', testid: 'card-service-name' }, c.serviceName), c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
@@ -313,6 +326,7 @@ class BillingPage {
       h('span', { testid: 'card-contract' }, c.contractName || '—')),
     qty,
     changes,
+    this.sync.slot(c),
     (c.vendors || []).length ? h('div', { class: 'svc-vendors muted small', testid: 'card-vendors' }, 'From ', (c.vendors || []).map((v) => v.name).join(', ')) : null,
     this.actionable(c) ? h('div', { class: 'svc-actions' }, this.actionButtons(c)) : null);
   }
@@ -378,7 +392,7 @@ class BillingPage {
     return h('tr', { class: ['svc-row', `type-${c.type}`, this.selected.has(c.id) && 'selected'], testid: 'service-card', dataset: { cardId: c.id, type: c.type, accountName: c.accountName, serviceName: c.serviceName, productCode: c.productCode || '', feed: c.feed || '' } },
       h('td', { class: 'col-check' }, this.checkbox(c)),
       h('td', {}, typeBadge(c) || h('span', { class: 'muted small' }, 'PSA only')),
-      h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null),
+      h('td', { testid: 'card-service' }, c.serviceName, c.productCode ? h('span', { class: 'code' }, c.productCode) : null, this.sync.mark(c)),
       h('td', { testid: 'card-account' }, c.accountName),
       c.type === 'new_revenue' ? h('td', {}, this.agreementPicker(c)) : h('td', { testid: 'card-contract' }, c.contractName || '—'),
       h('td', { class: 'num', testid: 'card-psa-qty' }, fmtQty(c.psaQuantity ?? 0)),

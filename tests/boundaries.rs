@@ -201,6 +201,7 @@ const FLOORS: &[(&str, &[(&str, &str)])] = &[
                 "scenarios.rs",
                 "a client of this server's own API, run by POST /sim/scenarios",
             ),
+            ("scenarios/", "the scenarios of several steps (a month in the life)"),
         ],
     ),
     (

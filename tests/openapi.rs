@@ -105,6 +105,9 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("POST", "/sim/billing/cards/{cardId}/approve"),
     ("POST", "/sim/billing/cards/{cardId}/adjust"),
     ("POST", "/sim/billing/cards/{cardId}/dismiss"),
+    ("GET", "/sim/billing/history"),
+    ("GET", "/sim/runs"),
+    ("GET", "/sim/runs/{id}"),
     ("GET", "/sim/faults"),
     ("POST", "/sim/faults"),
     ("DELETE", "/sim/faults"),
@@ -1177,6 +1180,18 @@ async fn sim_answers_match_the_document() {
     let alert = json!({"title": "Disk full", "description": "C: at 99%", "alertId": "a-1", "priority": 2, "status": 1});
     app.vendor("POST", "/alerting/acme-1", Some(alert)).await.ok(201);
     sim(&app, ck, "POST", "/billing/rebuild", "/billing/rebuild", None, 200).await;
+    // The rebuild closed the count's sync run.
+    let runs = sim(&app, ck, "GET", "/runs", "/runs", None, 200).await;
+    sim(&app, ck, "GET", "/runs", "/runs?limit=0", None, 400).await;
+    let run = format!("/runs/{}", runs["runs"][0]["id"]);
+    let detail = sim(&app, ck, "GET", "/runs/{id}", &run, None, 200).await;
+    sim(&app, ck, "GET", "/runs/{id}", "/runs/999999", None, 404).await;
+    sim(&app, ck, "GET", "/runs/{id}", &format!("{run}?limit=0"), None, 400).await;
+    let fed = detail["cardIds"]["counted"][0].as_str().expect("the count fed a card");
+    let history = format!("/billing/history?cardIds={fed}");
+    sim(&app, ck, "GET", "/billing/history", &history, None, 200).await;
+    let bad = "/billing/history?runs=0";
+    sim(&app, ck, "GET", "/billing/history", bad, None, 400).await;
     let list = "/billing?view=list&groupBy=account&includeActioned=true";
     sim(&app, ck, "GET", "/billing", list, None, 200).await;
 

@@ -46,9 +46,12 @@ async fn scenarios_are_listed_with_the_cards_they_show() {
             "over-billed",
             "new-revenue",
             "decimal-usage",
-            "large-msp"
+            "large-msp",
+            "month-in-the-life"
         ]
     );
+    assert_eq!(list[0]["steps"], json!([]), "one sync, no named steps");
+    assert_eq!(list[6]["steps"][0], "setup");
     assert_eq!(list[4]["title"], "Decimal usage (storage in GB)");
     let before = app.snapshot().await;
     let r = app.sim("POST", "/scenarios/nope", None).await;

@@ -15,6 +15,7 @@ pub(crate) mod qa;
 pub(crate) mod qa_facts;
 pub(crate) mod qa_steps;
 pub(crate) mod rejection;
+pub(crate) mod runs;
 pub(crate) mod validate;
 
 pub use rejection::Rejection;

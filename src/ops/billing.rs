@@ -19,13 +19,14 @@ pub fn rebuild(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<()
 /// does not read back and parse what it has just written.
 pub fn rebuild_cards(tx: &Connection, clock: &Clock, partner_id: &str) -> ApiResult<(Vec<ServiceCard>, String)> {
     let lines = psa::billable_lines(tx, partner_id)?;
-    rebuild_from(tx, clock, partner_id, lines)
+    rebuild_from(tx, clock, partner_id, lines, true)
 }
 
 /// The billing view of a partner whose PSA was just written from a seed (a reset, a first
 /// start, a new partner), built from the lines the writing handed back rather than read back.
 pub fn rebuild_seeded(tx: &Connection, clock: &Clock, seeded: crate::store::seeding::Seeded) -> ApiResult<()> {
-    rebuild_from(tx, clock, &seeded.partner_id, seeded.billable_lines).map(|_| ())
+    // A seeded view follows no counts: no sync run to close.
+    rebuild_from(tx, clock, &seeded.partner_id, seeded.billable_lines, false).map(|_| ())
 }
 
 fn rebuild_from(
@@ -33,12 +34,17 @@ fn rebuild_from(
     clock: &Clock,
     partner_id: &str,
     lines: Vec<crate::domain::billing::PsaLine>,
+    closes_run: bool,
 ) -> ApiResult<(Vec<ServiceCard>, String)> {
     let products = psa::products(tx, partner_id)?;
     let mut feeds = mappings::feeds(tx, partner_id)?;
     // CSV-imported usage counts as production counts it: one more source, summed per line.
     feeds.extend(usage::csv_feeds(tx, partner_id)?);
     let cards = build_cards(lines, &products, &feeds);
+    if closes_run {
+        // Before the view is saved: a partner's first run is told against the view it replaces.
+        super::runs::close_by_rebuild(tx, clock, partner_id, &cards)?;
+    }
     let now = clock.now_iso();
     billing::save_view(tx, partner_id, &cards, &now)?;
     let with_usage = cards.iter().filter(|c| c.vendor_quantity.is_some()).count();

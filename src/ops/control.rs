@@ -164,3 +164,65 @@ pub fn ticket_boards(c: &Connection, partner_id: &str) -> ApiResult<Vec<TicketBo
         })
         .collect())
 }
+
+/// The PSA gains a customer with one active monthly agreement holding `lines` (product code,
+/// quantity); the billing view is rebuilt with its lines.
+pub fn add_psa_company(
+    tx: &Connection,
+    clock: &Clock,
+    partner_id: &str,
+    name: &str,
+    psa_ref: i64,
+    agreement: &str,
+    lines: &[(String, f64)],
+) -> ApiResult<String> {
+    let products = psa::products(tx, partner_id)?;
+    let mut rows = vec![];
+    for (code, quantity) in lines {
+        let product = products
+            .iter()
+            .find(|p| p.product_code == *code)
+            .ok_or_else(|| ApiError::NotFound(format!("No PSA product found with code: {code}")))?;
+        rows.push((clock.object_id().into_string(), product.id.clone(), *quantity));
+    }
+    let (id, agreement_id) = (clock.object_id().into_string(), clock.object_id().into_string());
+    psa::add_company(
+        tx,
+        partner_id,
+        &psa::NewCompany {
+            id: &id,
+            psa_ref,
+            name,
+            agreement_id: &agreement_id,
+            agreement_name: agreement,
+            lines: &rows,
+        },
+    )?;
+    rebuild(tx, clock, partner_id)?;
+    Ok(id)
+}
+
+/// The PSA renames a company: mappings follow its id, but an exact-name auto-map of a vendor
+/// account under the old name no longer finds it.
+pub fn rename_psa_company(tx: &Connection, clock: &Clock, partner_id: &str, from: &str, to: &str) -> ApiResult<()> {
+    let id = psa_company_id(tx, partner_id, from)?;
+    psa::rename_company(tx, partner_id, &id, to)?;
+    rebuild(tx, clock, partner_id)
+}
+
+/// A company of the partner's PSA, by name.
+pub fn psa_company_id(c: &Connection, partner_id: &str, name: &str) -> ApiResult<String> {
+    psa::all_companies(c, partner_id)?
+        .into_iter()
+        .find(|co| co.name == name)
+        .map(|co| co.id)
+        .ok_or_else(|| ApiError::NotFound(format!("No PSA company found with name: {name}")))
+}
+
+/// Counts of the integration last sent before `since`: "account × service (last count DATE)".
+pub fn counts_not_refreshed(c: &Connection, integration_id: &str, since: &str) -> ApiResult<Vec<String>> {
+    Ok(crate::store::usage::counts_before(c, integration_id, since)?
+        .into_iter()
+        .map(|(account, service, at)| format!("{account} × {service} (last count {})", &at[..10.min(at.len())]))
+        .collect())
+}

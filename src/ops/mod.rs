@@ -17,6 +17,7 @@ pub(crate) mod partners;
 pub(crate) mod profile;
 pub(crate) mod qa;
 pub(crate) mod rebuild;
+pub(crate) mod runs;
 pub(crate) mod snapshots;
 pub(crate) mod usage;
 

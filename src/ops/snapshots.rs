@@ -149,10 +149,15 @@ impl Snapshots {
 
 /// A file of an older schema as this build writes it, one step at a time: schema 1 (from
 /// before isolated partners) gives its rows to its one partner; schema 2 loses a column nothing
-/// read. A file of any other schema is left for the caller to refuse.
+/// read; schema 3 (before sync runs) gets empty run tables. A file of any other schema is left
+/// for the caller to refuse.
 pub fn upgrade(doc: &mut Value) -> ApiResult<()> {
     type Step = fn(&mut Value) -> Result<(), String>;
-    let steps: [(&str, Step, &str); 2] = [("1", snapshot::upgrade_v1, "2"), ("2", snapshot::upgrade_v2, "3")];
+    let steps: [(&str, Step, &str); 3] = [
+        ("1", snapshot::upgrade_v1, "2"),
+        ("2", snapshot::upgrade_v2, "3"),
+        ("3", snapshot::upgrade_to_runs, "4"),
+    ];
     for (from, step, to) in steps {
         if doc["schemaVersion"] == json!(from) {
             step(&mut doc["tables"]).map_err(bad_file)?;

@@ -6,10 +6,13 @@ use crate::domain::event::Activity;
 use crate::domain::ids::ObjectId;
 use crate::domain::lint::{Lint, LintCode};
 use crate::domain::Rejection;
+use crate::ops::runs::{note_count, note_refused, Refused};
 use crate::ops::Ops;
 use crate::store::accounts::{self, PropertyKind};
 use crate::store::integrations::IntegrationRow;
 use crate::store::{mappings, usage, vendors};
+use parking_lot::Mutex;
+use std::sync::Arc;
 
 /// Whose count it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +50,20 @@ pub async fn set_count(
     let no_build = count.no_build;
     // Each partner has its own billing view: the rebuild asked for is this one's.
     let partner_id = integration.partner_id.clone();
+    let run_partner = partner_id.clone();
+    // A refusal for an unmapped pair is kept in the partner's sync run, past the rollback.
+    let refused: Arc<Mutex<Option<Refused>>> = Arc::default();
+    let slot = refused.clone();
     let out = super::write(ops, access, move |tx, lints| {
+        let refuse = |account: &str, service: &str| {
+            *slot.lock() = Some(Refused {
+                partner_id: integration.partner_id.clone(),
+                integration_id: integration.id.clone(),
+                account_id: account.to_string(),
+                service_id: service.to_string(),
+                unit_count: count.unit_count,
+            })
+        };
         // A vendor-level sku of this vendor, or one of this partner's organization services.
         // Organization service ids are the vendor's own strings (exact); a vendor-level
         // service id is an ObjectId, matched in either case.
@@ -65,13 +81,18 @@ pub async fn set_count(
             CountFor::Account(a) => a,
             CountFor::Company(company) => match mappings::account_for_company(tx, &integration.id, &company)? {
                 Some(a) => a,
-                None => return Err(unmapped_account(lints, &company)),
+                None => {
+                    refuse(&company, &service_id);
+                    return Err(unmapped_account(lints, &company));
+                }
             },
         };
         if mappings::account_mapping(tx, &integration.id, &account)?.is_none() {
+            refuse(&account, &service_id);
             return Err(unmapped_account(lints, &account));
         }
         if !mappings::is_service_mapped(tx, &integration.id, &service_id)? {
+            refuse(&account, &service_id);
             lints.push(Lint::new(
                 LintCode::CountForUnmappedPair,
                 "the service is not mapped by the partner",
@@ -88,6 +109,8 @@ pub async fn set_count(
             no_build,
         };
         // Also the integration's "last synced" (see `store::integrations`).
+        // The run first: one the gap closes ends before this count's history row.
+        note_count(tx, &run_partner, no_build, &now)?;
         usage::set_count(tx, &row, &now)?;
         vendor_activity(tx, &integration, integration.cycle, Activity::Count, &now)?;
         Ok(())
@@ -95,6 +118,17 @@ pub async fn set_count(
     .await;
     if out.result.is_ok() && !no_build {
         ops.rebuild.request(&partner_id);
+    }
+    let refusal = refused.lock().take();
+    if let Some(r) = refusal.filter(|_| out.result.is_err()) {
+        let clock = ops.clock_of(&r.partner_id);
+        // The 404 stands whatever happens here: a failure to note it is only logged.
+        if let Err(e) = ops
+            .write_grouped(move |tx| note_refused(tx, &r, &clock.now_iso()))
+            .await
+        {
+            log::error!("a refused count was not noted in its sync run: {e}");
+        }
     }
     out
 }

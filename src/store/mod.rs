@@ -19,6 +19,7 @@ pub(crate) mod mappings;
 pub mod migrate;
 pub(crate) mod partners;
 pub(crate) mod psa;
+pub(crate) mod runs;
 pub mod seed;
 pub mod seed_parse;
 pub mod seeding;
@@ -39,7 +40,7 @@ use writer::Checkpointer;
 pub use writer::Ticket;
 
 const SCHEMA: &str = include_str!("schema.sql");
-pub const SCHEMA_VERSION: &str = "3";
+pub const SCHEMA_VERSION: &str = "4";
 /// `PRAGMA application_id` of a synthesize-sim database ("SYNS"): another program's SQLite
 /// file is told apart before anything is written to it.
 pub const APPLICATION_ID: i32 = 0x5359_4E53;
@@ -48,8 +49,10 @@ pub const APPLICATION_ID: i32 = 0x5359_4E53;
 /// build then refuses the file instead of answering 500s. 2: the PSA, card actions, CSV usage
 /// and the billing view belong to a partner (isolated partners); a file of schema 1 is
 /// migrated at open (`migrate_to_partners`). 3: three columns nothing read are dropped
-/// (`migrate::UNREAD_COLUMNS`; a build of schema 2 would still write them).
-pub const USER_VERSION: i32 = 3;
+/// (`migrate::UNREAD_COLUMNS`; a build of schema 2 would still write them). 4: sync runs
+/// (`sync_run`, `sync_run_pair`, `sync_baseline`), created at open; an older build would keep
+/// them through its resets.
+pub const USER_VERSION: i32 = 4;
 
 /// Why a database file was not opened.
 #[derive(Debug, thiserror::Error)]
@@ -396,7 +399,10 @@ fn in_snapshot<T>(conn: &Connection, f: impl FnOnce(&Connection) -> T) -> T {
 }
 
 /// Every table that holds simulated state, emptied by a reset (meta keeps the schema version).
-pub const STATE_TABLES: [&str; 22] = [
+pub const STATE_TABLES: [&str; 25] = [
+    "sync_baseline",
+    "sync_run_pair",
+    "sync_run",
     "event",
     "billing_view",
     "csv_usage",

@@ -435,3 +435,49 @@ pub fn remove_company(c: &Connection, partner_id: &str, id: &str) -> rusqlite::R
         unmapped,
     }))
 }
+
+/// A company the PSA gains (a new customer with one active monthly agreement), as the next PSA
+/// sync brings it to Synthesize; ids come from the caller.
+pub struct NewCompany<'a> {
+    pub id: &'a str,
+    pub psa_ref: i64,
+    pub name: &'a str,
+    pub agreement_id: &'a str,
+    pub agreement_name: &'a str,
+    /// (line id, PSA product id, quantity)
+    pub lines: &'a [(String, String, f64)],
+}
+
+pub fn add_company(c: &Connection, partner_id: &str, new: &NewCompany) -> rusqlite::Result<()> {
+    let position: i64 = c.query_row(
+        "SELECT COALESCE(MAX(position), 0) + 1 FROM psa_company WHERE partner_id = ?1",
+        [partner_id],
+        |r| r.get(0),
+    )?;
+    c.execute(
+        "INSERT INTO psa_company (id, partner_id, psa_ref, name, type, status, position)
+         VALUES (?1, ?2, ?3, ?4, 'Customer', 'Active', ?5)",
+        rusqlite::params![new.id, partner_id, new.psa_ref, new.name, position],
+    )?;
+    c.execute(
+        "INSERT INTO psa_agreement (id, partner_id, company_id, name, status, billing_cycle, prorate, position)
+         VALUES (?1, ?2, ?3, ?4, 'Active', 'Monthly', 0, 1)",
+        rusqlite::params![new.agreement_id, partner_id, new.id, new.agreement_name],
+    )?;
+    for (i, (line, product, quantity)) in new.lines.iter().enumerate() {
+        c.execute(
+            "INSERT INTO psa_line (id, partner_id, agreement_id, product_id, quantity, position)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![line, partner_id, new.agreement_id, product, quantity, i as i64 + 1],
+        )?;
+    }
+    Ok(())
+}
+
+/// The company is renamed in the PSA; answers whether it was this partner's.
+pub fn rename_company(c: &Connection, partner_id: &str, id: &str, name: &str) -> rusqlite::Result<bool> {
+    Ok(c.execute(
+        "UPDATE psa_company SET name = ?3 WHERE id = ?1 AND partner_id = ?2",
+        [id, partner_id, name],
+    )? == 1)
+}

@@ -155,3 +155,27 @@ CREATE TABLE IF NOT EXISTS count_summary (
   integration_id TEXT NOT NULL, cycle INTEGER NOT NULL, accepted INTEGER NOT NULL DEFAULT 0,
   with_no_build INTEGER NOT NULL DEFAULT 0, first_at TEXT, last_at TEXT,
   PRIMARY KEY (integration_id, cycle));
+
+-- Sync runs (`/sim/runs`): a burst of counts and the billing rebuild that ended it. Open while
+-- `ended_at` is NULL; its counts are the partner's history rows in (history_after, history_upto].
+CREATE TABLE IF NOT EXISTS sync_run (
+  id INTEGER PRIMARY KEY, partner_id TEXT NOT NULL, started_at TEXT NOT NULL, last_at TEXT NOT NULL,
+  ended_at TEXT, history_after INTEGER NOT NULL, history_upto INTEGER, counts INTEGER NOT NULL DEFAULT 0,
+  no_build_counts INTEGER NOT NULL DEFAULT 0, not_mapped INTEGER NOT NULL DEFAULT 0,
+  changed INTEGER NOT NULL DEFAULT 0, stopped INTEGER NOT NULL DEFAULT 0, rebuilt INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS sync_run_by_partner ON sync_run (partner_id, id);
+
+-- A run's pairs: `card` (a card's old and new marks), `count` (a vendor pair's counts) and
+-- `refused` (counts refused for an unmapped pair, one row per pair).
+CREATE TABLE IF NOT EXISTS sync_run_pair (
+  run_id INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+  integration_id TEXT, account_id TEXT, service_id TEXT, counts INTEGER, unit_count REAL, no_build INTEGER,
+  card_id TEXT, change TEXT, counted INTEGER, psa_account_id TEXT, account_name TEXT, product_id TEXT,
+  service_name TEXT, old_mark TEXT, new_mark TEXT, PRIMARY KEY (run_id, seq));
+CREATE UNIQUE INDEX IF NOT EXISTS sync_refused_pair ON sync_run_pair (run_id, integration_id, account_id, service_id)
+  WHERE kind = 'refused';
+CREATE INDEX IF NOT EXISTS sync_pair_by_card ON sync_run_pair (card_id, run_id) WHERE kind = 'card';
+
+-- What each partner's cards showed at the end of its last run (JSON), which the next run is
+-- told against.
+CREATE TABLE IF NOT EXISTS sync_baseline (partner_id TEXT PRIMARY KEY, cards TEXT NOT NULL);

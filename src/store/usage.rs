@@ -187,3 +187,23 @@ pub fn csv_feeds(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<crate
     })?;
     rows.collect()
 }
+
+/// The integration's counts last sent before `since` (ISO 8601): (vendor account name, service
+/// name, when it was last sent), oldest first. A month in the life lists them at month end.
+pub fn counts_before(
+    c: &Connection,
+    integration_id: &str,
+    since: &str,
+) -> rusqlite::Result<Vec<(String, String, String)>> {
+    let mut st = c.prepare(
+        "SELECT COALESCE(a.name, u.account_id), COALESCE(s.name, o.name, u.service_id), u.updated_at
+           FROM unit_count u
+           LEFT JOIN vendor_account a ON a.integration_id = u.integration_id AND a.id = u.account_id
+           LEFT JOIN vendor_service s ON s.id = u.service_id
+           LEFT JOIN org_service o ON o.integration_id = u.integration_id AND o.id = u.service_id
+          WHERE u.integration_id = ?1 AND u.updated_at < ?2
+          ORDER BY u.updated_at, u.account_id, u.service_id",
+    )?;
+    let rows = st.query_map([integration_id, since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}

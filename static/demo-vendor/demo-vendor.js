@@ -26,7 +26,9 @@ async function loadScenarios() {
     if (res.ok) list = await res.json();
   } catch { /* not served: no scenarios */ }
   box.replaceChildren(...list.map((s) => el('button', {
-    type: 'button', class: 'pel-btn', testid: 'scenario-button', title: String(s.description || ''),
+    // A scenario of several events names them: "A month in the life" plays ten.
+    type: 'button', class: 'pel-btn', testid: 'scenario-button',
+    title: String(s.description || '') + (s.steps && s.steps.length ? ` Steps: ${s.steps.join(', ')}.` : ''),
     dataset: { scenario: s.name }, onclick: () => confirmScenario(s),
   }, String(s.title))));
 }
@@ -54,6 +56,9 @@ async function runScenario(s) {
   result.dataset.scenario = s.name;
   result.dataset.status = 'running';
   setResult('scenario-result', `${s.title}: resetting and pushing…`, 'busy');
+  const stepList = $('scenario-steps');
+  stepList.hidden = true;
+  stepList.replaceChildren();
   try {
     // A write to the control API: JSON, as it requires of browsers.
     const res = await fetch(`/sim/scenarios/${encodeURIComponent(s.name)}`, {
@@ -64,6 +69,12 @@ async function runScenario(s) {
     const cards = Object.entries(body.cards || {}).map(([t, n]) => `${n} ${CARD_WORDS[t] || t}`).join(', ');
     setResult('scenario-result', `${body.title}: ${body.accounts} account(s), ${body.countsAccepted} count(s) → ${cards || 'no cards'} (${body.durationMs} ms)`, 'ok');
     result.dataset.status = 'done';
+    // Each named event at the partner's time, as the scenario played it.
+    const played = Array.isArray(body.steps) ? body.steps : [];
+    stepList.replaceChildren(...played.map((st) => el('li', { testid: 'scenario-step', dataset: { step: String(st.name) } },
+      el('time', { datetime: String(st.at) }, String(st.at).slice(0, 16).replace('T', ' ')),
+      el('strong', {}, String(st.name)), `: ${String(st.detail)}`)));
+    stepList.hidden = played.length === 0;
     document.querySelector('[data-testid=scenario-billing-link]').hidden = false;
     // The scenario connected with the seed's kickoff key: use it here too, and show what it sent.
     const info = await fetch('/sim/info', { cache: 'no-store' }).then((r) => r.json()).catch(() => null);

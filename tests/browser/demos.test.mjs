@@ -23,7 +23,7 @@ function firstOfNextMonth() {
 test('a presenter pushes scenarios from the demo portal and the billing page shows their cards', { timeout: 120_000 }, async (t) => {
   const { page, errors } = b;
   const step = steps(t);
-  await step('the portal lists the six scenarios', async () => {
+  await step('the portal lists the seven scenarios', async () => {
     await simOk('POST', '/sim/reset', { seed: 'flamingo' });
     await page.goto(`${BASE}/demo-vendor/`);
     await page.waitForSelector('body[data-ready=true]');
@@ -36,7 +36,7 @@ test('a presenter pushes scenarios from the demo portal and the billing page sho
     });
     assert.ok(below, 'the scenarios sit below the QA steps');
     const names = await page.getByTestId('scenario-button').evaluateAll((els) => els.map((e) => e.dataset.scenario));
-    assert.deepEqual(names, ['all-in-sync', 'under-billed', 'over-billed', 'new-revenue', 'decimal-usage', 'large-msp']);
+    assert.deepEqual(names, ['all-in-sync', 'under-billed', 'over-billed', 'new-revenue', 'decimal-usage', 'large-msp', 'month-in-the-life']);
   });
 
   await step('Under-billed: one click, then Reconcile cards with revenue to gain', async () => {
@@ -73,6 +73,28 @@ test('a presenter pushes scenarios from the demo portal and the billing page sho
     assert.equal(await gb.getAttribute('data-type'), 'reconcile');
     assert.match(await text(gb.getByTestId('card-vendor-qty')), /262\.75/);
     await shot(page, '62-billing-decimal-usage');
+  });
+
+  await step('A month in the life: the portal lists each named step at the partner\'s time', async () => {
+    await page.goto(`${BASE}/demo-vendor/`);
+    await page.waitForSelector('body[data-ready=true]');
+    await page.locator('[data-testid=scenario-button][data-scenario=month-in-the-life]').click();
+    await page.getByTestId('scenario-confirm-yes').click();
+    const result = page.getByTestId('scenario-result');
+    await eventually(async () => assert.equal(await result.getAttribute('data-status'), 'done', await text(result)), { timeout: 30_000 });
+    const steps = page.getByTestId('scenario-step');
+    const names = await steps.evaluateAll((els) => els.map((e) => e.dataset.step));
+    assert.deepEqual(names, ['setup', 'nightly-sync', 'new-psa-company', 'nightly-sync', 'company-renamed', 'nightly-sync',
+      'customer-lost', 'nightly-sync', 'not-refreshed-this-month', 'month-end-reconciliation']);
+    assert.match(await text(steps.nth(4)), /renames "Harbor View Realty" to "Harbor View Realty Group"/);
+    assert.match(await text(steps.nth(9)), /approved, effective \d{4}-\d{2}-01/);
+    await shot(page, '65-demo-portal-month-in-the-life');
+    // The console's own clock did not move: the partner's did.
+    const clock = await simOk('GET', '/sim/clock');
+    const info = await simOk('GET', '/sim/info');
+    const own = await simOk('GET', `/sim/partners/${info.partner.id}/clock`);
+    assert.equal(own.own, true);
+    assert.notEqual(own.now, clock.now);
   });
   assert.deepEqual(errors, []);
 });

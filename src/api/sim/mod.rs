@@ -8,6 +8,7 @@ pub(crate) mod integrations;
 pub(crate) mod misc;
 pub(crate) mod partners;
 pub(crate) mod qa;
+pub(crate) mod runs;
 pub(crate) mod scenarios;
 pub(crate) mod usage;
 
@@ -18,6 +19,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     partners::config(cfg);
     integrations::config(cfg);
     billing::config(cfg);
+    runs::config(cfg);
     qa::config(cfg);
     faults::config(cfg);
     control::config(cfg);
