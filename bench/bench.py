@@ -239,6 +239,95 @@ def setup(sim, accounts_total, body_bytes):
     return token, service, "acct-00000", facts
 
 
+def setup_routes(sim, token):
+    """Partners of their own for the routes whose figures depend on how many accounts the
+    integration holds (lists of 10 and 1,000; the account writes), then a snapshot of it all,
+    restored after each run that grows the state."""
+    c = Client(sim.port)
+    made = {}
+    for name, n in [("list10", 10), ("list1000", 1000), ("writer", 0)]:
+        p = c.call("POST", "/sim/partners", {"name": f"Bench {name}"})[0]
+        made[name] = p["gradientToken"]
+        v = Client(sim.port, p["gradientToken"])
+        accounts = [{"id": f"acct-{i:05d}", "name": f"Bench Account {i:05d}"} for i in range(n)]
+        for i in range(0, n, 500):
+            v.call("POST", "/api/vendor-api/organization/accounts", accounts[i:i + 500])
+    t0 = time.perf_counter()
+    c.call("POST", "/sim/snapshots", {"name": "bench"})
+    save_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    c.call("POST", "/sim/snapshots/bench/restore")
+    restore_ms = (time.perf_counter() - t0) * 1000
+    return {"tokens": {"main": token, **made}, "runs": 0,
+            "facts": {"snapshot_save_ms": save_ms, "snapshot_restore_ms": restore_ms}}
+
+
+def restore(sim, routes):
+    Client(sim.port).call("POST", "/sim/snapshots/bench/restore")
+
+
+ALERT = json.dumps({"title": "Disk full", "description": "C: at 98%", "alertId": "bench-alert", "priority": 2,
+                    "status": 1})
+SERVICE = json.dumps({"name": "Endpoint Protection", "description": "per endpoint", "category": "security",
+                      "subcategory": "endpoint detection and response (EDR)"})
+
+
+def route_cells(sim, ceiling, routes, service, account):
+    """One entry per measured call: who serves it, the wrk script and its environment, the
+    ceiling call it is a ratio to, and whether the run grows the state (restored after)."""
+    api = "/api/vendor-api"
+    call_lua, accounts_lua, count_lua = (os.path.join(HERE, f) for f in ("call.lua", "accounts.lua", "count.lua"))
+    cells = [
+        dict(key="ceiling_list1000", label="ceiling: list read (1,000 rows)", target="ceiling", server=ceiling,
+             path="/list/1000", token="main", ref="ceiling_get"),
+        dict(key="ceiling_batch100", label="ceiling: batch insert (100 rows)", target="ceiling", server=ceiling,
+             path=api + "/organization/accounts", token="main", script=accounts_lua, env={"BATCH": "100"},
+             ref="ceiling_post"),
+        dict(key="sim_org", label="GET /organization", path=api + "/organization", ref="ceiling_get"),
+        dict(key="sim_list10", label="GET /organization/accounts (10)", path=api + "/organization/accounts",
+             token="list10", ref="ceiling_get"),
+        dict(key="sim_list1000", label="GET /organization/accounts (1,000)", path=api + "/organization/accounts",
+             token="list1000", ref="ceiling_list1000"),
+        dict(key="sim_accounts1", label="POST /organization/accounts (1)", path=api + "/organization/accounts",
+             token="writer", script=accounts_lua, env={"BATCH": "1"}, ref="ceiling_post", grows=True),
+        dict(key="sim_accounts100", label="POST /organization/accounts (100)", path=api + "/organization/accounts",
+             token="writer", script=accounts_lua, env={"BATCH": "100"}, ref="ceiling_batch100", grows=True),
+        dict(key="sim_status", label="PATCH /organization/status/pending", path=api + "/organization/status/pending",
+             script=call_lua, env={"METHOD": "PATCH"}, ref="ceiling_post"),
+        dict(key="sim_service", label="POST /service (an existing name)", path=api + "/service", script=call_lua,
+             env={"METHOD": "POST", "BODY": SERVICE}, ref="ceiling_post", grows=True, short=True),
+        dict(key="sim_post_no_build", label="POST count ?no_build=true", path=f"{api}/service/{service}/count?no_build=true",
+             script=count_lua, env={"ACCOUNT": account}, ref="ceiling_post"),
+        dict(key="sim_alert", label="POST /alerting/{accountId}", path=f"{api}/alerting/{account}", script=call_lua,
+             env={"METHOD": "POST", "BODY": ALERT}, ref="ceiling_post", grows=True),
+    ]
+    for cell in cells:
+        cell.setdefault("target", "sim")
+        cell.setdefault("server", sim)
+        cell.setdefault("token", "main")
+        cell.setdefault("script", None)
+        cell.setdefault("env", {})
+        cell.setdefault("grows", False)
+        cell.setdefault("short", False)
+        cell["warm"] = not cell["short"]
+        cell["sim"] = sim
+    return cells
+
+
+def run_cell(cell, seconds, a, routes):
+    routes["runs"] += 1
+    env = {**cell["env"], "RUN": f"r{routes['runs']}"}
+    if cell["short"]:
+        seconds = min(seconds, a.service_duration)
+    res = wrk(cell["server"].base + cell["path"], seconds, a.threads, a.connections, routes["tokens"][cell["token"]],
+              cell["script"], env)
+    if cell["grows"]:
+        t0 = time.perf_counter()
+        restore(cell["sim"], routes)
+        res["restore_ms"] = (time.perf_counter() - t0) * 1000
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sim", required=True)
@@ -250,7 +339,11 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--calls", type=int, default=100_000, help="vendor calls made before timing /sim/qa")
     ap.add_argument("--json", help="also write the raw figures here")
-    ap.add_argument("--only", choices=["seed"], help="seed: only start-up and POST /sim/reset (large and default "
+    ap.add_argument("--service-duration", type=int, default=1, help="seconds of POST /service per round: each "
+                    "call adds a service, and the answer carries every one")
+    ap.add_argument("--sync-accounts", type=int, default=100_000, help="accounts of --only sync")
+    ap.add_argument("--only", choices=["seed", "sync"], help="sync: a large sync and the bulk card actions alone "
+                    "(see sync_run); seed: only start-up and POST /sim/reset (large and default "
                     "seeds), without load, ceiling or peer")
     ap.add_argument("--resets", type=int, default=5, help="POST /sim/reset calls timed")
     ap.add_argument("--starts", type=int, default=3, help="start-ups timed, of each kind")
@@ -258,6 +351,8 @@ def main():
     if not a.only and not a.ceiling:
         ap.error("--ceiling is needed unless --only seed")
     work = tempfile.mkdtemp(prefix="synthesize-sim-bench-")
+    if a.only == "sync":
+        return sync_run(a, work)
     count_lua = os.path.join(HERE, "count.lua")
     out = {"load_before": load_avg(), "cores": os.cpu_count()}
     servers = []
@@ -345,6 +440,10 @@ def main():
             out["prism_idle_rss_kb"] = prism.rss_kb()
             targets.append(("prism", prism))
 
+        # Every vendor route a sync uses, each beside the ceiling call it is measured against.
+        routes = setup_routes(sim, token)
+        out["routes_setup"] = routes["facts"]
+        cells = route_cells(sim, ceiling, routes, service, account)
         # Warm-up, then rounds that rotate the order, so drift in the machine's load hits all alike.
         count_env = {"ACCOUNT": account}
         post_path = f"/api/vendor-api/service/{service}/count"
@@ -354,8 +453,12 @@ def main():
             r = wrk(s.base + post_path, 3, a.threads, a.connections, token, count_lua, count_env)
             if name == "sim":
                 sim_calls += r["requests"]
+        for cell in cells:
+            if cell["warm"]:
+                run_cell(cell, 2, a, routes)
         runs = {f"{n}_{k}": [] for n, _ in targets for k in ("get", "post")}
-        runs["sim_health"], runs["sim_post_no_build"] = [], []
+        runs["sim_health"] = []
+        runs.update({cell["key"]: [] for cell in cells})
         out["load_during"] = []
         for r in range(a.rounds):
             order = targets[r % len(targets):] + targets[:r % len(targets)]
@@ -367,12 +470,16 @@ def main():
                 if name == "sim":
                     sim_calls += res["requests"]
             runs["sim_health"].append(wrk(sim.base + "/sim/health", a.duration, a.threads, a.connections, token))
-            res = wrk(sim.base + post_path + "?no_build=true", a.duration, a.threads, a.connections, token,
-                      count_lua, count_env)
-            runs["sim_post_no_build"].append(res)
-            sim_calls += res["requests"]
+            rotated = cells[r % len(cells):] + cells[:r % len(cells)]
+            for cell in rotated:
+                res = run_cell(cell, a.duration, a, routes)
+                runs[cell["key"]].append(res)
+                if cell["target"] == "sim":
+                    sim_calls += res["requests"]
             out["load_during"].append(load_avg())
         out["runs"] = runs
+        out["cells"] = [{k: v for k, v in c.items() if k in ("key", "label", "ref", "target")} for c in cells]
+        restore(sim, routes)
 
         # /sim/qa after at least --calls vendor calls (bounded: at most 120 s more of load).
         deadline = time.time() + 120
@@ -432,6 +539,103 @@ def finish(out, a, work, servers, report_with):
     return 0
 
 
+def vm_kb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(rf"{field}:\s+(\d+)", f.read()).group(1))
+
+
+def sync_run(a, work):
+    """A vendor's first sync at a large MSP's size, on the large seed: --sync-accounts accounts
+    in bodies of 1,000 (POST /organization/accounts), their auto-map, the account mapping
+    page's data, then 1,000 service cards approved and 1,000 dismissed with one bulk call each.
+    Memory is the server's peak resident size (VmHWM) since its start, seed included."""
+    out = {"load_before": load_avg(), "cores": os.cpu_count(), "accounts": a.sync_accounts}
+    port = free_port()
+    sim = Server("sim", [a.sim, "--port", str(port), "--db", os.path.join(work, "sync.db"), "--seed", "large",
+                         "--rate-limit", "0", "--quiet"], port, "/sim/health", os.path.join(work, "sync.log"))
+    try:
+        c = Client(sim.port)
+        sim_path = f"/sim/integrations/{INTEGRATION}"
+        c.call("POST", sim_path + "/disconnect")
+        c.call("POST", sim_path + "/connect")
+        v = Client(sim.port, c.call("POST", sim_path + "/token")[0]["gradientToken"])
+        vendor, _ = v.call("POST", "/api/vendor-api/service", json.loads(SERVICE))
+        service = vendor["skus"][-1]["id"]
+        names = [co["name"] for co in c.call("GET", "/sim/psa")[0]["companies"]]
+        out["rss_start_kb"] = vm_kb(sim.proc.pid, "VmRSS")
+        bodies = []
+        for start in range(0, a.sync_accounts, 1000):
+            bodies.append(json.dumps([{"id": f"acct-{i:06d}", "name": names[i] if i < len(names) else
+                                       f"Bench Account {i:06d}"}
+                                      for i in range(start, min(start + 1000, a.sync_accounts))]).encode())
+        times, samples, stop = [], [], threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                samples.append(vm_kb(sim.proc.pid, "VmRSS"))
+                time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        t0 = time.perf_counter()
+        for b in bodies:
+            times.append(v.call("POST", "/api/vendor-api/organization/accounts", raw=b)[1])
+        out["sync_s"] = time.perf_counter() - t0
+        stop.set()
+        sampler.join()
+        out["rss_sync_max_kb"] = max(samples)
+        out["hwm_after_sync_kb"] = vm_kb(sim.proc.pid, "VmHWM")
+        out["batch_ms_median"], out["batch_ms_max"] = statistics.median(times), max(times)
+        out["rss_after_sync_kb"] = vm_kb(sim.proc.pid, "VmRSS")
+        v.call("PATCH", "/api/vendor-api/organization/status/pending")
+        out["automap_ms"] = c.call("POST", sim_path + "/step", {"step": "account_mapping"})[1]
+        mappings, out["mappings_ms"] = c.call("GET", sim_path + "/mappings")
+        out["mappings_ms_again"] = c.call("GET", sim_path + "/mappings")[1]
+        out["mapped"] = sum(1 for m in mappings["accounts"] if m.get("psaAccountId") or m.get("mapped"))
+        products = mappings["psaProducts"]
+        edr = next(p["id"] for p in products if p["productCode"] == "SEC-EDR")
+        c.call("PUT", sim_path + f"/mappings/services/{service}", {"psaProductIds": [edr]})
+        c.call("POST", sim_path + "/finish")
+        for i in range(min(len(names), a.sync_accounts)):
+            v.call("POST", f"/api/vendor-api/service/{service}/count?no_build=true",
+                   {"accountId": f"acct-{i:06d}", "unitCount": 1 + i % 300})
+        cards = c.call("POST", "/sim/billing/rebuild")[0]["cards"]
+        usage = [x["id"] for x in cards if x["vendorQuantity"] is not None][:1000]
+        psa_only = [x["id"] for x in cards if x["vendorQuantity"] is None][:1000]
+        out["approve_n"], out["dismiss_n"] = len(usage), len(psa_only)
+        out["approve_ms"] = c.call("POST", "/sim/billing/bulk", {"action": "approve", "cardIds": usage})[1]
+        out["dismiss_ms"] = c.call("POST", "/sim/billing/bulk", {"action": "dismiss", "cardIds": psa_only})[1]
+        out["rss_end_kb"] = vm_kb(sim.proc.pid, "VmRSS")
+        out["rss_peak_kb"] = vm_kb(sim.proc.pid, "VmHWM")
+        out["load_after"] = load_avg()
+    finally:
+        sim.stop()
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+    o = out
+    print()
+    print(f"synthesize-sim sync at scale (large seed, rate limit off): {o['cores']} cores; load average before "
+          f"{o['load_before']}, after {o['load_after']}")
+    for k, v in [
+        (f"{o['accounts']:,} accounts in {len(bodies)} bodies of 1,000 (POST /organization/accounts)",
+         f"{o['sync_s']:.2f} s (a body: median {o['batch_ms_median']:.0f} ms, max {o['batch_ms_max']:.0f} ms)"),
+        ("server memory (RSS): before the sync / its most during it (every 10 ms) / after",
+         f"{o['rss_start_kb'] / 1024:.0f} / {o['rss_sync_max_kb'] / 1024:.0f} / {o['rss_after_sync_kb'] / 1024:.0f} MB"),
+        ("server's peak RSS (VmHWM, seed included): after the sync / at the end",
+         f"{o['hwm_after_sync_kb'] / 1024:.0f} / {o['rss_peak_kb'] / 1024:.0f} MB"),
+        ("auto-map on entering account mapping", f"{o['automap_ms']:.0f} ms"),
+        ("the account mapping page's data (GET mappings), first / again",
+         f"{o['mappings_ms']:.0f} / {o['mappings_ms_again']:.0f} ms"),
+        (f"bulk approve of {o['approve_n']:,} cards (one call)", f"{o['approve_ms']:.0f} ms"),
+        (f"bulk dismiss of {o['dismiss_n']:,} cards (one call)", f"{o['dismiss_ms']:.0f} ms"),
+    ]:
+        print(f"  {k:72} {v}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+    return 0
+
+
 def report_seed(o, a):
     print()
     print(f"synthesize-sim start-up and reset: {o['cores']} cores; load average before {o['load_before']}, "
@@ -457,17 +661,30 @@ def report(o, a):
           f"{a.rounds} alternating rounds, medians; load average before {o['load_before']}, "
           f"during {', '.join(o['load_during'])}, after {o['load_after']}")
     print()
-    print(f"{'':34} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'÷ ceiling':>9} {'÷ Prism':>8} {'non-2xx':>8}")
+    refs = {"ceiling_get": "row read", "ceiling_post": "insert", "ceiling_list1000": "list read",
+            "ceiling_batch100": "batch insert"}
+    print(f"{'':38} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'÷ ceiling':>9} {'of':>12} {'target':>7} "
+          f"{'÷ Prism':>8} {'non-2xx':>8}")
     has_prism = "prism_get" in runs
-    for label, key, base in [
-        ("ceiling: row read", "ceiling_get", "ceiling_get"),
-        ("sim: GET /api/vendor-api", "sim_get", "ceiling_get"),
-        ("Prism: GET /api/vendor-api", "prism_get", "ceiling_get"),
-        ("ceiling: insert (sync=NORMAL)", "ceiling_post", "ceiling_post"),
-        ("sim: POST count", "sim_post", "ceiling_post"),
-        ("sim: POST count ?no_build=true", "sim_post_no_build", "ceiling_post"),
-        ("Prism: POST count", "prism_post", "ceiling_post"),
-        ("sim: GET /sim/health (no auth)", "sim_health", "ceiling_get"),
+    for label, key, base, target in [
+        ("ceiling: row read", "ceiling_get", "ceiling_get", ""),
+        ("ceiling: list read (1,000 rows)", "ceiling_list1000", "ceiling_get", ""),
+        ("ceiling: insert (sync=NORMAL)", "ceiling_post", "ceiling_post", ""),
+        ("ceiling: batch insert (100 rows)", "ceiling_batch100", "ceiling_post", ""),
+        ("GET /api/vendor-api", "sim_get", "ceiling_get", ">= 0.8"),
+        ("GET /organization", "sim_org", "ceiling_get", ">= 0.6"),
+        ("GET /organization/accounts (10)", "sim_list10", "ceiling_get", ">= 0.5"),
+        ("GET /organization/accounts (1,000)", "sim_list1000", "ceiling_list1000", "p99<20"),
+        ("POST /organization/accounts (1)", "sim_accounts1", "ceiling_post", ">= 0.8"),
+        ("POST /organization/accounts (100)", "sim_accounts100", "ceiling_batch100", ">= 0.8"),
+        ("PATCH /organization/status/pending", "sim_status", "ceiling_post", ">= 0.8"),
+        ("POST /service (an existing name)", "sim_service", "ceiling_post", ">= 0.8"),
+        ("POST /service/{id}/count", "sim_post", "ceiling_post", ">= 1.0"),
+        ("POST /service/{id}/count?no_build=true", "sim_post_no_build", "ceiling_post", ">= 1.0"),
+        ("POST /alerting/{accountId}", "sim_alert", "ceiling_post", ">= 0.8"),
+        ("Prism: GET /api/vendor-api", "prism_get", "ceiling_get", ""),
+        ("Prism: POST count", "prism_post", "ceiling_post", ""),
+        ("GET /sim/health (no auth)", "sim_health", "ceiling_get", ""),
     ]:
         if key not in runs or not runs[key]:
             continue
@@ -475,8 +692,11 @@ def report(o, a):
         peer = key.replace("sim_post_no_build", "sim_post").replace("sim_", "prism_")
         vs_prism = (f"{rps / med(runs[peer], 'rps'):8.1f}x" if has_prism and key.startswith("sim_")
                     and peer in runs else f"{'':>9}")
-        print(f"{label:34} {rps:9.0f} {med(runs[key], 'p50'):7.2f} {med(runs[key], 'p99'):7.2f} "
-              f"{rps / med(runs[base], 'rps'):8.2f}x {vs_prism} {sum(r['non2xx'] for r in runs[key]):8}")
+        print(f"{label:38} {rps:9.0f} {med(runs[key], 'p50'):7.2f} {med(runs[key], 'p99'):7.2f} "
+              f"{rps / med(runs[base], 'rps'):8.2f}x {refs[base]:>12} {target:>7} {vs_prism} "
+              f"{sum(r['non2xx'] for r in runs[key]):8}")
+    print(f"(POST /service runs {a.service_duration} s a round: every call adds a service, and the answer "
+          "carries every one. Runs that grow the state are followed by a restore of the same snapshot.)")
     base_get = med(runs["sim_get"], "rps")
     print()
     print("what a vendor GET spends (µs of wall time per request at saturation, 1/rate; 2 cores):")

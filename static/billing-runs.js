@@ -184,11 +184,12 @@ export class SyncStrip {
         h('span', { 'aria-hidden': 'true' }, h('span', { class: 'key key-vendor' }), 'Vendor ', h('span', { class: 'key key-psa' }), 'PSA'),
         h('span', { testid: 'card-history-summary' }, `last ${points.length} sync${points.length === 1 ? '' : 's'}: vendor ${fmtQty(first.vendorQuantity)} → ${fmtQty(last.vendorQuantity)}`)),
       svg,
-      h('table', { class: 'sr-only', testid: 'card-history-table' },
+      // Hidden in a wrapper: a table keeps its own width under the clipping of .sr-only.
+      h('div', { class: 'sr-only' }, h('table', { testid: 'card-history-table' },
         h('caption', {}, `${c.serviceName} for ${c.accountName}, over the last syncs`),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Sync'), h('th', { scope: 'col' }, 'PSA'), h('th', { scope: 'col' }, 'Vendor'))),
         h('tbody', {}, points.map((p, i) => h('tr', {},
           h('th', { scope: 'row' }, fmtDateTime((this.runs[i] || {}).endedAt)),
-          h('td', {}, p ? fmtQty(p.psaQuantity) : 'no card'), h('td', {}, p ? fmtQty(p.vendorQuantity) : 'no card'))))));
+          h('td', {}, p ? fmtQty(p.psaQuantity) : 'no card'), h('td', {}, p ? fmtQty(p.vendorQuantity) : 'no card')))))));
   }
 }

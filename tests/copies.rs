@@ -1,6 +1,6 @@
 //! What the simulator keeps in memory for speed (the key check's answer per token, the vendor
-//! profile's rendered answer, and group commit's queue) never outlives the rows it was made
-//! of: every answer is what a fresh read would give.
+//! profile's and the organization's rendered answers, and group commit's queue) never outlives
+//! the rows it was made of: every answer is what a fresh read would give.
 
 mod common;
 use common::*;
@@ -140,6 +140,76 @@ async fn last_synced_is_the_last_count_of_the_current_cycle() {
     app.reconnect().await;
     let org = app.vendor("GET", "/organization", None).await.ok(200);
     assert_eq!(org["lastSyncedAt"], "1900-01-01T00:00:00.000Z", "{org}");
+}
+
+async fn org(app: &TestApp) -> serde_json::Value {
+    let first = app.vendor("GET", "/organization", None).await.ok(200);
+    let second = app.vendor("GET", "/organization", None).await.ok(200);
+    assert_eq!(first, second, "the same answer twice");
+    second
+}
+
+/// `GET /organization` is answered from a copy while nothing it shows changed: each GET here
+/// comes twice, so that the second is the copy's, and each must show the write before it.
+#[tokio::test]
+async fn the_organization_answer_follows_every_change() {
+    let mut app = spawn().await;
+    app.sim(
+        "POST",
+        "/clock",
+        Some(json!({"freeze": true, "set": "2027-02-01T09:00:00.000Z"})),
+    )
+    .await
+    .ok(200);
+    let service = app.mapped_setup().await;
+    let before = org(&app).await;
+    assert_eq!(before["lastSyncedAt"], "1900-01-01T00:00:00.000Z", "{before}");
+    app.sim("POST", "/snapshots", Some(json!({"name": "unsynced"})))
+        .await
+        .ok(201);
+
+    // The status, then a count (which, the status being active already, writes only the
+    // counts and their summary: the summary is the last sync).
+    app.set_status("pending").await.ok(200);
+    assert_eq!(org(&app).await["status"], "pending");
+    app.set_status("active").await.ok(200);
+    assert_eq!(org(&app).await["status"], "active");
+    app.count(&service, "acme-1", 4.0).await.ok(201);
+    let synced = org(&app).await;
+    assert_eq!(synced["lastSyncedAt"], "2027-02-01T09:00:00.000Z", "{synced}");
+    app.sim("POST", "/clock", Some(json!({"advanceMs": 60_000})))
+        .await
+        .ok(200);
+    app.count(&service, "cedar-1", 2.0).await.ok(201);
+    assert_eq!(org(&app).await["lastSyncedAt"], "2027-02-01T09:01:00.000Z");
+
+    // The vendor's name.
+    app.vendor("PATCH", "", Some(json!({"name": "Pelican Renamed"})))
+        .await
+        .ok(200);
+    assert_eq!(org(&app).await["vendorName"], "Pelican Renamed");
+
+    // A restore empties and re-derives the count summaries: the sync is gone again.
+    app.sim("POST", "/snapshots/unsynced/restore", None).await.ok(200);
+    let restored = org(&app).await;
+    assert_eq!(restored, before, "as saved");
+
+    // A new cycle has not synced; a reset names the seed's partner and vendor again.
+    app.count(&service, "acme-1", 5.0).await.ok(201);
+    assert_ne!(org(&app).await["lastSyncedAt"], "1900-01-01T00:00:00.000Z");
+    app.reconnect().await;
+    assert_eq!(org(&app).await["lastSyncedAt"], "1900-01-01T00:00:00.000Z");
+    app.sim("POST", "/reset", None).await.ok(200);
+    let reset = app
+        .vendor_as(
+            &token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
+            "GET",
+            "/organization",
+            None,
+        )
+        .await
+        .ok(200);
+    assert_eq!(reset["vendorName"], before["vendorName"], "{reset}");
 }
 
 /// Counts sent at once are group-committed: each answer is its own, a refused one stores

@@ -1,6 +1,6 @@
 //! The partner's actions on service cards: Approve, Adjust, Dismiss.
 
-use super::billing::{cards_with_state, rebuild};
+use super::billing::{cards_with_state, rebuild, CardView};
 use crate::clock::Clock;
 use crate::domain::billing::ServiceCardState;
 use crate::domain::event::{CardRef, Event};
@@ -8,6 +8,7 @@ use crate::domain::psa::PsaKind;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{billing, events, psa};
 use rusqlite::Connection;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardAction {
@@ -66,12 +67,55 @@ pub fn act(
     let view = cards
         .into_iter()
         .find(|v| v.card.id == card_id)
-        .ok_or_else(|| ApiError::NotFound(format!("No service card found with id: {card_id}")))?;
+        .ok_or_else(|| not_found(card_id))?;
+    let kind = psa_kind(tx, partner_id)?;
+    let written = act_on(
+        tx,
+        clock,
+        partner_id,
+        kind,
+        view,
+        action,
+        effective_date,
+        quantity,
+        agreement_id,
+    )?;
+    rebuild(tx, clock, partner_id)?;
+    Ok(written)
+}
+
+fn not_found(card_id: &str) -> ApiError {
+    ApiError::NotFound(format!("No service card found with id: {card_id}"))
+}
+
+fn already(state: ServiceCardState) -> ApiError {
+    ApiError::Conflict(format!(
+        "This card was already {} for this billing period",
+        state.as_str()
+    ))
+}
+
+fn psa_kind(tx: &Connection, partner_id: &str) -> ApiResult<PsaKind> {
+    Ok(PsaKind::of(
+        &psa::partner(tx, partner_id)?.map(|p| p.psa).unwrap_or_default(),
+    ))
+}
+
+/// `act` on a card of a view already read, without the rebuild that follows.
+#[allow(clippy::too_many_arguments)]
+fn act_on(
+    tx: &Connection,
+    clock: &Clock,
+    partner_id: &str,
+    kind: PsaKind,
+    view: CardView,
+    action: CardAction,
+    effective_date: Option<String>,
+    quantity: Option<f64>,
+    agreement_id: Option<String>,
+) -> ApiResult<Option<(f64, String)>> {
     if view.state != ServiceCardState::Open {
-        return Err(ApiError::Conflict(format!(
-            "This card was already {} for this billing period",
-            view.state.as_str()
-        )));
+        return Err(already(view.state));
     }
     let card = view.card;
     if agreement_id.is_some() && (card.contract_line_id.is_some() || action == CardAction::Dismiss) {
@@ -80,7 +124,6 @@ pub fn act(
         ));
     }
     let now = clock.now_iso();
-    let kind = PsaKind::of(&psa::partner(tx, partner_id)?.map(|p| p.psa).unwrap_or_default());
     if let Some(date) = &effective_date {
         let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
             .map_err(|_| ApiError::validation_one("effectiveDate must be a date as YYYY-MM-DD"))?;
@@ -164,11 +207,15 @@ pub fn act(
             account: card.account_name.clone(),
         }),
     )?;
-    rebuild(tx, clock, partner_id)?;
     Ok(written)
 }
 
-/// One action on each of the selected cards, all or nothing (the caller's one transaction).
+/// One action on each of the selected cards, all or nothing (the caller's one transaction),
+/// with one read of the view and one rebuild after the last card, instead of both per card:
+/// each card is acted on as the page showed it. The end state is the one-by-one end state,
+/// since an action changes only its own card (its line's quantity, or the line it adds), and
+/// a card named twice is refused as it would be the second time: already actioned, or, for
+/// an approved New Revenue card, gone (its new line is a card of its own).
 pub fn act_on_all(
     tx: &Connection,
     clock: &Clock,
@@ -177,8 +224,31 @@ pub fn act_on_all(
     action: CardAction,
     effective_date: Option<String>,
 ) -> ApiResult<()> {
+    let (cards, _) = cards_with_state(tx, clock, partner_id)?;
+    let mut open: HashMap<String, CardView> = cards.into_iter().map(|v| (v.card.id.clone(), v)).collect();
+    let mut acted: HashMap<&str, bool> = HashMap::new();
+    let kind = psa_kind(tx, partner_id)?;
     for id in card_ids {
-        act(tx, clock, partner_id, id, action, effective_date.clone(), None, None)?;
+        let Some(view) = open.remove(id) else {
+            return Err(match acted.get(id.as_str()) {
+                Some(false) => already(action.past()),
+                _ => not_found(id),
+            });
+        };
+        let replaced = view.card.contract_line_id.is_none() && action != CardAction::Dismiss;
+        act_on(
+            tx,
+            clock,
+            partner_id,
+            kind,
+            view,
+            action,
+            effective_date.clone(),
+            None,
+            None,
+        )?;
+        acted.insert(id, replaced);
     }
+    rebuild(tx, clock, partner_id)?;
     Ok(())
 }

@@ -150,21 +150,45 @@ pub struct MappingsView {
 
 pub fn mappings_view(c: &Connection, id: &str) -> ApiResult<MappingsView> {
     let i = load(c, id)?;
-    let accounts = accounts::list(c, PropertyKind::Account, &i.id)?
-        .iter()
-        .map(|a| account_row(c, &i, &a.id))
-        .collect::<ApiResult<Vec<_>>>()?;
-    let services = mappable_services(c, &i)?
-        .into_iter()
-        .map(|s| service_row_of(c, &i, s))
-        .collect::<ApiResult<Vec<_>>>()?;
-    let psa_accounts = psa::visible_companies(c, &i.partner_id)?
+    let psa_accounts: Vec<PsaAccountRef> = psa::visible_companies(c, &i.partner_id)?
         .into_iter()
         .map(|co| PsaAccountRef {
             id: co.id,
             name: co.name,
         })
         .collect();
+    // Each row as `account_row` makes it, from one listing and the companies already read
+    // (a company the partner no longer sees has no name), instead of three reads per account:
+    // 100,000 accounts are a vendor's first sync at a large MSP.
+    let names: std::collections::HashMap<&str, &str> = psa_accounts
+        .iter()
+        .map(|co| (co.id.as_str(), co.name.as_str()))
+        .collect();
+    let accounts = mappings::accounts_with_mappings(c, &i.id)?
+        .into_iter()
+        .map(|(id, name, description, mapping)| {
+            let psa_account_name = mapping
+                .as_ref()
+                .and_then(|(company, _, _)| names.get(company.as_str()).map(|n| n.to_string()));
+            let (psa_account_id, source, mapping_id) = match mapping {
+                Some((company, source, mapping_id)) => (Some(company), Some(source), Some(mapping_id)),
+                None => (None, None, None),
+            };
+            AccountMappingRow {
+                id,
+                name,
+                description,
+                psa_account_id,
+                psa_account_name,
+                source,
+                mapping_id,
+            }
+        })
+        .collect();
+    let services = mappable_services(c, &i)?
+        .into_iter()
+        .map(|s| service_row_of(c, &i, s))
+        .collect::<ApiResult<Vec<_>>>()?;
     let psa_products = psa::products(c, &i.partner_id)?
         .into_iter()
         .map(|p| PsaProductRef {

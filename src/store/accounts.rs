@@ -97,14 +97,21 @@ pub fn insert(
     now: &str,
 ) -> rusqlite::Result<()> {
     let seq = next_seq(c, kind.table())?;
-    c.execute(
-        &format!(
-            "INSERT INTO {} (integration_id, id, name, description, is_arrears, created_at, updated_at, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-            kind.table()
-        ),
-        params![integration_id, p.id, p.name, p.description, p.is_arrears, now, seq],
-    )?;
+    // Cached: a body of 1,000 accounts inserts 1,000 rows.
+    c.prepare_cached(&format!(
+        "INSERT INTO {} (integration_id, id, name, description, is_arrears, created_at, updated_at, seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+        kind.table()
+    ))?
+    .execute(params![
+        integration_id,
+        p.id,
+        p.name,
+        p.description,
+        p.is_arrears,
+        now,
+        seq
+    ])?;
     Ok(())
 }
 

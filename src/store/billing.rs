@@ -334,22 +334,23 @@ pub struct ActionRecord<'a> {
 }
 
 pub fn record_action(c: &Connection, a: &ActionRecord, now: &str) -> rusqlite::Result<()> {
-    c.execute(
+    // Cached: a bulk action records a thousand cards.
+    c.prepare_cached(
         "INSERT INTO card_action (card_id, period, action, vendor_quantity, quantity, effective_date, acted_at, partner_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(partner_id, card_id, period) DO UPDATE SET action = excluded.action, vendor_quantity = excluded.vendor_quantity,
            quantity = excluded.quantity, effective_date = excluded.effective_date, acted_at = excluded.acted_at",
-        params![
+    )?
+    .execute(params![
             a.card_id,
             a.period,
             a.action.as_str(),
             a.vendor_quantity,
             a.quantity,
             a.effective_date,
-            now,
-            a.partner_id
-        ],
-    )?;
+        now,
+        a.partner_id
+    ])?;
     Ok(())
 }
 

@@ -22,6 +22,9 @@ pub enum Watch {
     Keys,
     /// What `GET /api/vendor-api` answers: the vendors and their vendor-level services.
     Profile,
+    /// What `GET /organization` answers: the integrations, the names of their vendors and
+    /// partners, and their last counts (the count summaries).
+    Organization,
 }
 
 impl Watch {
@@ -29,28 +32,42 @@ impl Watch {
         match self {
             Watch::Keys => 1,
             Watch::Profile => 2,
+            Watch::Organization => 4,
         }
     }
 
     /// The counters a change to `table` moves.
     pub(super) fn of_table(table: &str) -> u8 {
         match table {
-            "vendor" => Watch::Keys.bit() | Watch::Profile.bit(),
-            "integration" | "revoked_key" => Watch::Keys.bit(),
+            "vendor" => Watch::Keys.bit() | Watch::Profile.bit() | Watch::Organization.bit(),
+            "integration" => Watch::Keys.bit() | Watch::Organization.bit(),
+            "revoked_key" => Watch::Keys.bit(),
             "vendor_service" => Watch::Profile.bit(),
+            "partner" | "count_summary" => Watch::Organization.bit(),
             _ => 0,
         }
     }
 }
 
-/// The tables some counter watches: `clear_state` empties them row by row, so that the update
-/// hook sees it (they hold a handful of rows).
-pub const WATCHED_TABLES: [&str; 4] = ["vendor", "integration", "revoked_key", "vendor_service"];
+/// The tables some counter watches: `clear_state` (and `usage::resummarise`) empty them row by
+/// row, so that the update hook sees it (they hold a handful of rows: one count summary per
+/// integration and cycle).
+pub const WATCHED_TABLES: [&str; 6] = [
+    "vendor",
+    "integration",
+    "revoked_key",
+    "vendor_service",
+    "partner",
+    "count_summary",
+];
+
+const ALL: [Watch; 3] = [Watch::Keys, Watch::Profile, Watch::Organization];
 
 #[derive(Default)]
 pub struct Epochs {
     keys: AtomicU64,
     profile: AtomicU64,
+    organization: AtomicU64,
     /// What the writer's open transaction has touched so far.
     dirty: AtomicU8,
 }
@@ -60,6 +77,7 @@ impl Epochs {
         match w {
             Watch::Keys => &self.keys,
             Watch::Profile => &self.profile,
+            Watch::Organization => &self.organization,
         }
     }
 
@@ -85,7 +103,7 @@ impl Epochs {
     /// The open transaction committed: the counters of what it touched move on.
     pub(super) fn committed(&self) {
         let dirty = self.dirty.swap(0, Ordering::SeqCst);
-        for w in [Watch::Keys, Watch::Profile] {
+        for w in ALL {
             if dirty & w.bit() != 0 {
                 self.counter(w).fetch_add(1, Ordering::SeqCst);
             }
@@ -99,8 +117,8 @@ impl Epochs {
 
     /// Everything may have changed (a whole seed written over the state).
     pub(super) fn all_changed(&self) {
-        self.dirty
-            .fetch_or(Watch::Keys.bit() | Watch::Profile.bit(), Ordering::SeqCst);
+        let every = ALL.iter().fold(0, |bits, w| bits | w.bit());
+        self.dirty.fetch_or(every, Ordering::SeqCst);
         self.committed();
     }
 }
@@ -169,6 +187,14 @@ mod tests {
         e.committed();
         assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (1, 2));
         e.all_changed();
+        assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (2, 3));
+        // GET /organization's answer: a count's summary, a partner's name, the integration.
+        let before = e.current(Watch::Organization);
+        e.touched("count_summary");
+        e.committed();
+        e.touched("partner");
+        e.committed();
+        assert_eq!(e.current(Watch::Organization), before + 2);
         assert_eq!((e.current(Watch::Keys), e.current(Watch::Profile)), (2, 3));
     }
 

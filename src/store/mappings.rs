@@ -6,6 +6,28 @@ use crate::domain::ids::ObjectId;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// One vendor account's mapping: (PSA company id, source, mapping id).
+/// Every vendor account of the integration in creation order, with its mapping if any:
+/// (id, name, description, (psa company, source, mapping id)). One statement for what the
+/// account-mapping step shows, instead of three per account.
+pub type AccountWithMapping = (String, String, String, Option<(String, String, String)>);
+
+pub fn accounts_with_mappings(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<AccountWithMapping>> {
+    let mut st = c.prepare_cached(
+        "SELECT a.id, a.name, a.description, m.psa_company_id, m.source, m.mapping_id
+         FROM vendor_account a LEFT JOIN account_mapping m
+           ON m.integration_id = a.integration_id AND m.vendor_account_id = a.id
+         WHERE a.integration_id = ?1 ORDER BY a.seq",
+    )?;
+    let rows = st.query_map([integration_id], |r| {
+        let mapping = match r.get::<_, Option<String>>(3)? {
+            Some(company) => Some((company, r.get(4)?, r.get(5)?)),
+            None => None,
+        };
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, mapping))
+    })?;
+    rows.collect()
+}
+
 pub fn account_mapping(
     c: &Connection,
     integration_id: &str,

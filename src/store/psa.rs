@@ -161,10 +161,11 @@ pub fn set_line_quantity(
     effective: &str,
     now: &str,
 ) -> rusqlite::Result<usize> {
-    c.execute(
+    // Cached: a bulk approve writes a thousand lines.
+    c.prepare_cached(
         "UPDATE psa_line SET quantity = ?2, effective_date = ?3, updated_at = ?4 WHERE id = ?1 AND partner_id = ?5",
-        params![line_id, quantity, effective, now, partner_id],
-    )
+    )?
+    .execute(params![line_id, quantity, effective, now, partner_id])
 }
 
 /// A company's active agreements in the PSA's order: where an approved New Revenue card may add
@@ -188,11 +189,15 @@ pub fn add_line(
     effective: &str,
     now: &str,
 ) -> rusqlite::Result<()> {
-    c.execute(
+    // Last of its partner's lines (positions order lines only within a partner): a seek of
+    // `line_by_partner`, where the maximum over every partner's lines was a scan of them all,
+    // once per New Revenue card a bulk approve adds.
+    c.prepare_cached(
         "INSERT INTO psa_line (id, partner_id, agreement_id, product_id, quantity, effective_date, updated_at, position)
-         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6, (SELECT COALESCE(MAX(position), 0) + 1 FROM psa_line))",
-        params![id, agreement_id, product_id, quantity, effective, now, partner_id],
-    )?;
+         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6,
+           (SELECT COALESCE(MAX(position), 0) + 1 FROM psa_line WHERE partner_id = ?7))",
+    )?
+    .execute(params![id, agreement_id, product_id, quantity, effective, now, partner_id])?;
     Ok(())
 }
 

@@ -92,7 +92,8 @@ pub fn summary_from_history(c: &Connection, integration_id: &str, cycle: i64) ->
 
 /// Every cycle with counts, summarised: `count_summary` from scratch.
 pub fn resummarise(c: &Connection) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM count_summary", [])?;
+    // Row by row: an epoch watches the summaries (see `store::epochs`).
+    c.execute("DELETE FROM count_summary WHERE 1", [])?;
     c.execute(
         "INSERT INTO count_summary (integration_id, cycle, accepted, with_no_build, first_at, last_at)
          SELECT integration_id, cycle, COUNT(*), SUM(no_build), MIN(received_at), MAX(received_at)

@@ -1,19 +1,38 @@
-//! Minimal actix-web + rusqlite server: the same two vendor API calls the benchmark sends to
-//! the simulator, doing only the unavoidable work. `GET /api/vendor-api` compares the
-//! GRADIENT-TOKEN header byte for byte and reads one row; `POST
+//! Minimal actix-web + rusqlite server: the vendor API calls the benchmark sends to the
+//! simulator, doing only the unavoidable work. Every call compares the GRADIENT-TOKEN header
+//! byte for byte. `GET /api/vendor-api` reads one row (the row read); `POST
 //! /api/vendor-api/service/{serviceId}/count` parses `{accountId, unitCount}` and inserts one row
-//! in its own transaction. One connection behind a mutex, WAL, `synchronous` as the simulator
-//! (NORMAL) unless `--sync full`. No logging, no journal, no lint.
+//! in its own transaction (the durable insert); `GET /list/{owner}` reads an owner's accounts
+//! (10 for owner 10, 1,000 for owner 1000) and answers them as a JSON array (the list read);
+//! `POST /api/vendor-api/organization/accounts` parses one `{id, name, description}` or an
+//! array of them and inserts them in one transaction, refusing an id taken (the batch insert).
+//! One connection behind a mutex, WAL, `synchronous` as the simulator (NORMAL) unless `--sync
+//! full`. No logging, no journal, no lint.
 //!   ceiling --port 18080 --db /tmp/ceiling.db --token <GRADIENT-TOKEN> [--sync full]
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use parking_lot::Mutex;
 use rusqlite::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 struct State {
     conn: Mutex<Connection>,
     token: String,
+}
+
+#[derive(Deserialize, Serialize)]
+struct Account {
+    id: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Accounts {
+    One(Account),
+    Many(Vec<Account>),
 }
 
 #[derive(Deserialize)]
@@ -64,6 +83,59 @@ async fn count(req: HttpRequest, s: web::Data<State>, path: web::Path<String>, b
     }
 }
 
+async fn list(req: HttpRequest, s: web::Data<State>, owner: web::Path<i64>) -> HttpResponse {
+    if !authorized(&req, &s) {
+        return unauthorized();
+    }
+    let rows: rusqlite::Result<Vec<Account>> = {
+        let conn = s.conn.lock();
+        conn.prepare_cached("SELECT id, name, description FROM account WHERE owner = ?1 ORDER BY seq")
+            .and_then(|mut st| {
+                st.query_map([*owner], |r| {
+                    Ok(Account {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        description: r.get(2)?,
+                    })
+                })?
+                .collect()
+            })
+    };
+    match rows {
+        Ok(rows) => HttpResponse::Ok().json(rows),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
+async fn create_accounts(req: HttpRequest, s: web::Data<State>, body: web::Json<Accounts>) -> HttpResponse {
+    if !authorized(&req, &s) {
+        return unauthorized();
+    }
+    let accounts = match body.into_inner() {
+        Accounts::One(a) => vec![a],
+        Accounts::Many(v) => v,
+    };
+    let inserted = (|| -> rusqlite::Result<bool> {
+        let mut conn = s.conn.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("INSERT OR IGNORE INTO account (owner, id, name, description) VALUES (0, ?1, ?2, ?3)")?;
+            for a in &accounts {
+                if st.execute(rusqlite::params![a.id, a.name, a.description])? == 0 {
+                    return Ok(false);
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    })();
+    match inserted {
+        Ok(true) => HttpResponse::Created().json(accounts),
+        Ok(false) => HttpResponse::Conflict().json(serde_json::json!({"message": "A resource with this Id already exists."})),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
@@ -82,6 +154,15 @@ async fn main() -> std::io::Result<()> {
         "CREATE TABLE IF NOT EXISTS vendor (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
          CREATE TABLE IF NOT EXISTS counts (id INTEGER PRIMARY KEY, service_id TEXT NOT NULL,
            account_id TEXT NOT NULL, unit_count REAL NOT NULL);
+         CREATE TABLE IF NOT EXISTS account (seq INTEGER PRIMARY KEY, owner INTEGER NOT NULL, id TEXT NOT NULL,
+           name TEXT NOT NULL, description TEXT NOT NULL, UNIQUE (owner, id));
+         CREATE INDEX IF NOT EXISTS account_owner ON account (owner, seq);
+         DELETE FROM account;
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999)
+           INSERT INTO account (owner, id, name, description)
+           SELECT 1000, printf('acct-%05d', i), printf('Bench Account %05d', i), '' FROM n;
+         INSERT INTO account (owner, id, name, description)
+           SELECT 10, id, name, description FROM account WHERE owner = 1000 ORDER BY seq LIMIT 10;
          INSERT OR REPLACE INTO vendor (id, body) VALUES (1, '{\"id\":\"65a0c0ffee0000000000d3e0\",\"name\":\"Pelican Endpoint Security\",\"description\":\"Demo vendor\",\"integrationType\":\"custom\",\"skus\":[]}');",
     )
     .map_err(std::io::Error::other)?;
@@ -94,6 +175,8 @@ async fn main() -> std::io::Result<()> {
             .app_data(state.clone())
             .route("/api/vendor-api", web::get().to(vendor))
             .route("/api/vendor-api/service/{serviceId}/count", web::post().to(count))
+            .route("/list/{owner}", web::get().to(list))
+            .route("/api/vendor-api/organization/accounts", web::post().to(create_accounts))
     })
     .bind(("127.0.0.1", port))?
     .run()

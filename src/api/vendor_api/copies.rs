@@ -1,6 +1,7 @@
 //! The vendor API's in-memory copies of stored answers, each current while the epoch it
 //! follows holds (see `store::epochs`): the door's key check fills `known_tokens`
-//! (`auth`), `GET /api/vendor-api` fills `profile_answers` (`profile`).
+//! (`auth`), `GET /api/vendor-api` fills `profile_answers` (`profile`), `GET /organization`
+//! fills `organization_answers` (`organization`).
 
 use crate::domain::ids::GradientToken;
 use crate::store::integrations::IntegrationRow;
@@ -31,6 +32,9 @@ pub struct Copies {
     /// vendor-level service changes: an integration polls it, and its rendering was most of
     /// the call's cost.
     pub profile_answers: EpochCache<web::Bytes>,
+    /// `GET /organization`'s answer per integration, kept while no integration, vendor,
+    /// partner or count summary changes: its two reads in a snapshot were most of the call.
+    pub organization_answers: EpochCache<web::Bytes>,
 }
 
 impl Default for Copies {
@@ -38,6 +42,7 @@ impl Default for Copies {
         Copies {
             known_tokens: EpochCache::new(Watch::Keys, KNOWN_TOKENS),
             profile_answers: EpochCache::new(Watch::Profile, PROFILE_ANSWERS),
+            organization_answers: EpochCache::new(Watch::Organization, KNOWN_TOKENS),
         }
     }
 }
