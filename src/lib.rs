@@ -142,7 +142,16 @@ impl Application {
         }
         let app_state = state.clone();
         // A stop waits at most this long for calls in flight before it closes them.
-        let server = HttpServer::new(move || build_app(app_state.clone())).shutdown_timeout(5);
+        let server = HttpServer::new(move || build_app(app_state.clone()))
+            .shutdown_timeout(5)
+            // actix checks its connection timers before reading, and they run on wall time:
+            // after a pause (SIGSTOP, a debugger) longer than its 5 s keep-alive, a request
+            // already waiting on a kept-alive connection was dropped unread. Production's
+            // clients talk to a load balancer, which never pauses: so idle connections are
+            // left for the client (or the OS) to close, and the first request's head may take
+            // Node's 60 s (`headersTimeout`) before a 408.
+            .keep_alive(actix_web::http::KeepAlive::Os)
+            .client_request_timeout(std::time::Duration::from_secs(60));
         let https = tls.is_some();
         let tls_ca = tls.as_ref().and_then(|t| t.ca_file.clone());
         let mut server = match tls {

@@ -63,13 +63,18 @@ export function openModal({ title, body, actions, testid = 'modal', wide = false
         h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close', testid: 'modal-close', onclick: () => close(null) }, icon('x'))),
       h('div', { class: 'modal-body' }, body),
       errorBox,
-      h('div', { class: 'modal-actions' }, buttons));
+      h('div', { class: 'modal-actions' }, buttons),
+      // Toasts shown while the dialog is open land here, in its flow: never over it, never
+      // behind its backdrop.
+      h('div', { class: 'modal-toasts', testid: 'modal-toasts', 'aria-live': 'polite' }));
     const overlay = h('div', { class: 'modal-overlay', onmousedown: (e) => { if (e.target === overlay) close(null); } }, dialog);
     const list = actions || [];
     const at = (pred) => list.findIndex(pred);
     const primary = buttons[at((a) => a.kind === 'primary')] || null;
     const danger = at((a) => a.kind === 'danger') >= 0;
     modalRoot().appendChild(overlay);
+    // Toasts already on screen move in too: fixed in their corner, they could cover the dialog.
+    for (const t of [...toastRoot().children]) dialog.querySelector('.modal-toasts').appendChild(t);
     restoreInert = makePageInert();
     document.addEventListener('keydown', onKey, true);
     // The safe action first: a dialog that destroys something opens on CANCEL, so a stray Enter
@@ -120,7 +125,9 @@ export function toast(message, kind = 'ok', ms = 4000) {
     icon(kind === 'error' ? 'alert' : kind === 'info' ? 'info' : 'check'),
     h('span', {}, message),
     h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Dismiss', onclick: () => el.remove() }, icon('x', { size: 14 })));
-  const root = toastRoot();
+  // In the open dialog if there is one, else in the corner clear of the title and the stepper.
+  const dialogs = modalRoot().querySelectorAll('.modal-toasts');
+  const root = dialogs.length ? dialogs[dialogs.length - 1] : toastRoot();
   root.appendChild(el);
   while (root.children.length > 3) root.firstElementChild.remove();
   setTimeout(() => el.remove(), kind === 'error' ? ms * 2 : ms);

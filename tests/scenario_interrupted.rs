@@ -40,7 +40,7 @@ async fn a_reset_during_a_scenario_is_a_409_and_the_reset_stands() {
     let seeded = account_ids(&app.vendor("GET", "/organization/accounts", None).await.ok(200));
     let r = interrupted_by(&app, "POST", "/reset").await;
     assert_eq!(r.status, 409, "{}", r.text);
-    assert_eq!(r.body["error"], "Conflict");
+    assert_eq!(r.body, documented_409("interrupted"), "the documented example");
     let message = r.body["message"].as_str().unwrap();
     assert!(message.contains("\"large-msp\""), "{message}");
     assert!(message.contains("a reset (POST /sim/reset)"), "{message}");

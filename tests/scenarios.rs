@@ -262,5 +262,6 @@ async fn one_scenario_at_a_time() {
         second.body["message"],
         "A scenario is already running: wait for it to finish"
     );
+    assert_eq!(second.body, documented_409("alreadyRunning"), "the documented example");
     assert_eq!(first.await.unwrap().status, 200);
 }

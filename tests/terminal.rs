@@ -1,6 +1,6 @@
 //! The binary as a person or a script runs it: what it prints at start and per vendor call,
-//! `--quiet`, a taken port, and stopping on SIGINT and SIGTERM (also when SIGINT is ignored,
-//! as it is for a script's background job).
+//! `--quiet`, a taken port, stopping on SIGINT and SIGTERM (also when SIGINT is ignored, as it
+//! is for a script's background job), and pausing (SIGSTOP, as a debugger does) and resuming.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -369,4 +369,83 @@ fn help_groups_the_flags_and_ends_with_examples_and_the_checklist() {
         "{help}"
     );
     assert!(help.contains("QA checklist: http://127.0.0.1:8080/#/qa"), "{help}");
+}
+
+/// One kept-alive HTTP/1.1 connection, read one response at a time.
+struct KeptAlive {
+    reader: BufReader<std::net::TcpStream>,
+    addr: String,
+}
+
+impl KeptAlive {
+    fn open(base: &str) -> KeptAlive {
+        let addr = base.trim_start_matches("http://").to_string();
+        let s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        KeptAlive {
+            reader: BufReader::new(s),
+            addr,
+        }
+    }
+
+    /// Sends a GET; a connection the server closed shows as no status (0) on reading.
+    fn send(&mut self, path: &str) {
+        use std::io::Write;
+        let addr = &self.addr;
+        let _ = write!(self.reader.get_mut(), "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    }
+
+    /// The status of the next response, read whole (its body by Content-Length); 0 when the
+    /// connection ended first.
+    fn status(&mut self) -> u16 {
+        use std::io::Read;
+        let mut head = String::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return 0;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).unwrap();
+        head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    }
+}
+
+#[test]
+fn a_request_just_after_a_long_pause_is_served_on_its_kept_alive_connection() {
+    let mut sim = Running::start("", "--quiet");
+    // Two connections that served a request and are kept alive, one opened and not used yet.
+    let mut sent_in_pause = KeptAlive::open(&sim.base);
+    let mut sent_after = KeptAlive::open(&sim.base);
+    for c in [&mut sent_in_pause, &mut sent_after] {
+        c.send("/sim/health");
+        assert_eq!(c.status(), 200);
+    }
+    let mut fresh = KeptAlive::open(&sim.base);
+    // Accepted by the server before the pause, so that its first-request timer runs.
+    std::thread::sleep(Duration::from_millis(300));
+    // Longer than actix's default keep-alive and first-request timers (5 s): a debugger's pause.
+    sim.signal("STOP");
+    std::thread::sleep(Duration::from_secs(6));
+    sent_in_pause.send("/sim/health");
+    fresh.send("/sim/health");
+    sim.signal("CONT");
+    sent_after.send("/sim/health");
+    let statuses = [sent_in_pause.status(), fresh.status(), sent_after.status()];
+    // The request that waited out the pause, the first request of a connection opened before
+    // it, and one sent as the server resumed.
+    assert_eq!(statuses, [200; 3]);
+    // The three idle connections still open do not hold up a clean stop, which would wait
+    // its 5 s for them.
+    sim.signal("TERM");
+    assert!(sim.exit_within(Duration::from_secs(4)).success());
 }

@@ -118,10 +118,24 @@ test('demo vendor portal: authenticate, portal URL, accounts and services, usage
     assert.ok(r.text.includes(PORTAL), r.text);
   });
 
+  await step('a step that failed shows its error; it goes once the step runs again and succeeds', async () => {
+    await simOk('POST', '/sim/faults', { route: '/api/vendor-api', method: 'GET', status: 503, times: 1 });
+    try {
+      await page.getByTestId('btn-sync-setup').click();
+      const r = await settled(page, 'setup-result');
+      assert.equal(r.kind, 'error', r.text);
+      assert.match(r.text, /503/);
+    } finally {
+      await simOk('DELETE', '/sim/faults');
+    }
+  });
+
   await step('Sync accounts and services: three services, four accounts; a second press sends nothing new', async () => {
     await page.getByTestId('btn-sync-setup').click();
     let r = await settled(page, 'setup-result');
     assert.equal(r.kind, 'ok', r.text);
+    assert.doesNotMatch(r.text, /503/, 'the earlier failure is gone');
+    assert.equal(await page.locator('[data-testid=setup-result][data-kind=error]').count(), 0);
     let log = await logOf(page, 'setup');
     assert.deepEqual(log.map((e) => `${e.method} ${e.path} ${e.status}`), [
       'GET /api/vendor-api 200',

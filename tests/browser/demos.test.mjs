@@ -27,6 +27,14 @@ test('a presenter pushes scenarios from the demo portal and the billing page sho
     await simOk('POST', '/sim/reset', { seed: 'flamingo' });
     await page.goto(`${BASE}/demo-vendor/`);
     await page.waitForSelector('body[data-ready=true]');
+    // Below the QA steps (the last of which is Disconnect): each scenario resets the simulator.
+    const below = await page.evaluate(() => {
+      const qa = document.querySelector('[data-testid=section-disconnect]');
+      const sc = document.querySelector('[data-testid=section-scenarios]');
+      return Boolean(qa.compareDocumentPosition(sc) & Node.DOCUMENT_POSITION_FOLLOWING)
+        && sc.getBoundingClientRect().top >= qa.getBoundingClientRect().bottom;
+    });
+    assert.ok(below, 'the scenarios sit below the QA steps');
     const names = await page.getByTestId('scenario-button').evaluateAll((els) => els.map((e) => e.dataset.scenario));
     assert.deepEqual(names, ['all-in-sync', 'under-billed', 'over-billed', 'new-revenue', 'decimal-usage', 'large-msp', 'month-in-the-life']);
   });

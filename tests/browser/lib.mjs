@@ -57,13 +57,13 @@ export async function openBrowser() {
 export async function shot(page, name, { fullPage = true, locator } = {}) {
   fs.mkdirSync(SHOTS, { recursive: true });
   const file = path.join(SHOTS, `${name}.png`);
-  // Toasts of earlier steps would hide what the picture is about.
-  await page.evaluate(() => { const t = document.getElementById('toast-root'); if (t) t.style.visibility = 'hidden'; });
+  // Toasts of earlier steps would push down or hide what the picture is about.
+  await page.evaluate(() => { const t = document.getElementById('toast-root'); if (t) t.style.display = 'none'; });
   try {
     if (locator) await locator.screenshot({ path: file });
     else await page.screenshot({ path: file, fullPage });
   } finally {
-    await page.evaluate(() => { const t = document.getElementById('toast-root'); if (t) t.style.visibility = ''; });
+    await page.evaluate(() => { const t = document.getElementById('toast-root'); if (t) t.style.display = ''; });
   }
   return file;
 }

@@ -579,3 +579,16 @@ pub async fn busy_state(app: &mut TestApp) -> String {
         .ok(200);
     service
 }
+
+/// An example of the 409 that `POST /sim/scenarios/{name}` documents in the /sim OpenAPI document.
+pub fn documented_409(example: &str) -> Value {
+    let doc: Value = serde_json::from_str(synthesize_sim::web::SIM_OPENAPI).unwrap();
+    let v = doc["paths"]["/sim/scenarios/{name}"]["post"]["responses"]["409"]["content"]["application/json"]
+        ["examples"][example]["value"]
+        .clone();
+    assert!(
+        !v.is_null(),
+        "no 409 example {example} for POST /sim/scenarios/{{name}}"
+    );
+    v
+}
