@@ -501,6 +501,8 @@ def main():
         # What each part of a vendor call costs: the same GET with the journal off, with the rate
         # limit on (at a limit the load never reaches), and without the line each call prints,
         # each on a restarted simulator. benches/parts.rs times the parts one by one.
+        # One server per database file: the parts' servers open it after this one stops.
+        sim.stop()
         out["parts"] = {}
         for label, extra in [("journal off", ["--journal-size", "0"]),
                              ("rate limit on", ["--rate-limit", "10000000"]),
@@ -514,6 +516,11 @@ def main():
                                        for _ in range(a.rounds)]
             finally:
                 part.stop()
+        # Resets on the database the load left, on a server of its own again.
+        port = free_port()
+        again = Server("sim", sim_cmd(db, port), port, "/sim/health", os.path.join(work, "sim.log"))
+        servers.append(again)
+        q = Client(again.port)
         out["reset_ms"] = [q.call("POST", "/sim/reset")[1] for _ in range(a.resets)]
         out["reset_ms_median"] = statistics.median(out["reset_ms"])
         out["load_after"] = load_avg()

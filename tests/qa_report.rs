@@ -12,15 +12,6 @@ async fn report(app: &TestApp) -> Value {
     r["reports"][0].clone()
 }
 
-fn lint_codes_of(report: &Value) -> Vec<String> {
-    report["lint"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn lint<'a>(report: &'a Value, code: &str) -> &'a Value {
     report["lint"]
         .as_array()
@@ -54,7 +45,7 @@ async fn a_fresh_start_charges_the_vendor_nothing_before_its_first_call() {
     assert!(html.text.contains("No findings."), "{}", html.text);
     // Once the vendor calls, an empty portal URL is the vendor's to fix.
     app.vendor("GET", "/organization", None).await.ok(200);
-    assert!(lint_codes_of(&report(&app).await).contains(&"portal_url_never_set".to_string()));
+    assert!(report_lint_codes(&report(&app).await).contains(&"portal_url_never_set"));
 }
 
 #[tokio::test]
@@ -65,7 +56,7 @@ async fn the_seeded_kickoff_connection_never_counts_against_the_vendor() {
     app.disconnect().await;
     let r = report(&app).await;
     assert!(
-        !lint_codes_of(&r).contains(&"status_never_pending".to_string()),
+        !report_lint_codes(&r).contains(&"status_never_pending"),
         "the kickoff connection is the seed's, not a connection the vendor had to set pending: {r:#}"
     );
 }
@@ -134,7 +125,7 @@ async fn the_demo_portals_calls_after_a_disconnect_are_left_out_of_the_report() 
     assert_eq!(r["calls"]["recorded"], 1, "{r:#}");
     assert_eq!(r["calls"]["failed"], 0);
     assert_eq!(r["calls"]["demoPortalAfterDisconnect"], 2);
-    assert!(!lint_codes_of(&r).contains(&"revoked_token".to_string()), "{r:#}");
+    assert!(!report_lint_codes(&r).contains(&"revoked_token"), "{r:#}");
     let html = app.sim("GET", "/qa/report?format=html", None).await.text;
     assert!(
         html.contains("Left out: 2 call(s) the built-in demo vendor portal made after a disconnect"),
@@ -146,7 +137,7 @@ async fn the_demo_portals_calls_after_a_disconnect_are_left_out_of_the_report() 
     let r = report(&app).await;
     assert_eq!(r["calls"]["recorded"], 2);
     assert_eq!(r["calls"]["failed"], 1);
-    assert!(lint_codes_of(&r).contains(&"revoked_token".to_string()), "{r:#}");
+    assert!(report_lint_codes(&r).contains(&"revoked_token"), "{r:#}");
     // After the next token, the portal plays the vendor again and its calls count.
     app.connect().await;
     app.fresh_token().await;

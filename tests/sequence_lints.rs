@@ -5,15 +5,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-fn codes(entry: &Value) -> Vec<String> {
-    entry["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 async fn report(app: &TestApp) -> Value {
     app.sim("GET", "/qa/report", None).await.ok(200)["reports"][0].clone()
 }
@@ -29,15 +20,6 @@ async fn qa_step(app: &TestApp, key: &str) -> Value {
         .clone()
 }
 
-fn lint_codes(report: &Value) -> Vec<String> {
-    report["lint"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_catalogue_read_again_between_counts_is_named_on_the_count() {
     let mut app = spawn().await;
@@ -46,14 +28,14 @@ async fn the_catalogue_read_again_between_counts_is_named_on_the_count() {
     app.count(&service, "acme-1", 5.0).await.ok(201);
     let first = &app.journal("route=/count").await[0];
     assert!(
-        !codes(first).contains(&"catalogue_refetched".to_string()),
+        !lint_codes(first).contains(&"catalogue_refetched"),
         "read once before the sync"
     );
     app.vendor("GET", "", None).await.ok(200);
     app.count(&service, "cedar-1", 6.0).await.ok(201);
     let second = &app.journal("route=/count").await[0];
-    assert_eq!(codes(second), ["catalogue_refetched"], "{second:#}");
-    assert!(lint_codes(&report(&app).await).contains(&"catalogue_refetched".to_string()));
+    assert_eq!(lint_codes(second), ["catalogue_refetched"], "{second:#}");
+    assert!(report_lint_codes(&report(&app).await).contains(&"catalogue_refetched"));
     let sync = qa_step(&app, "sync_initiated").await;
     assert!(
         sync["warning"].as_str().unwrap_or("").contains("once per sync"),
@@ -68,7 +50,7 @@ async fn pending_set_while_active_is_a_demotion() {
     app.set_status("active").await.ok(200);
     app.set_status("pending").await.ok(200);
     let entry = &app.journal("route=/status").await[0];
-    assert_eq!(codes(entry), ["status_demoted"], "{entry:#}");
+    assert_eq!(lint_codes(entry), ["status_demoted"], "{entry:#}");
     let next = qa_step(&app, "next_lit").await;
     let warning = next["warning"].as_str().unwrap_or("");
     assert!(
@@ -90,18 +72,18 @@ async fn a_unit_count_that_is_no_number_and_bracketed_query_keys() {
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     let entry = &app.journal("route=/count").await[0];
-    assert!(codes(entry).contains(&"unit_count_not_number".to_string()), "{entry:#}");
+    assert!(lint_codes(entry).contains(&"unit_count_not_number"), "{entry:#}");
 
     app.vendor("GET", "/organization/accounts?accountIds[]=acme-1", None)
         .await
         .ok(200);
     let entry = &app.journal("route=/organization/accounts").await[0];
-    assert_eq!(codes(entry), ["multi_value_query_param"], "{entry:#}");
+    assert_eq!(lint_codes(entry), ["multi_value_query_param"], "{entry:#}");
     // The plain forms are not named.
     app.vendor("GET", "/organization/accounts?accountIds=acme-1,cedar-1", None)
         .await
         .ok(200);
-    assert!(codes(&app.journal("route=/organization/accounts").await[0]).is_empty());
+    assert!(lint_codes(&app.journal("route=/organization/accounts").await[0]).is_empty());
 }
 
 #[tokio::test]
@@ -124,7 +106,7 @@ async fn a_run_ending_on_no_build_is_named_in_the_report_and_the_checklist() {
     .await
     .ok(201);
     let r = report(&app).await;
-    assert!(lint_codes(&r).contains(&"rebuild_never_triggered".to_string()), "{r:#}");
+    assert!(report_lint_codes(&r).contains(&"rebuild_never_triggered"), "{r:#}");
     let usage = qa_step(&app, "usage_visible").await;
     assert_eq!(usage["done"], true, "the first count was rebuilt: {usage:#}");
     assert!(
@@ -136,8 +118,5 @@ async fn a_run_ending_on_no_build_is_named_in_the_report_and_the_checklist() {
     app.count(&service, "cedar-1", 7.0).await.ok(201);
     app.rebuild().await;
     let r = report(&app).await;
-    assert!(
-        !lint_codes(&r).contains(&"rebuild_never_triggered".to_string()),
-        "{r:#}"
-    );
+    assert!(!report_lint_codes(&r).contains(&"rebuild_never_triggered"), "{r:#}");
 }

@@ -56,16 +56,6 @@ async fn spawn_unlimited() -> TestApp {
     spawn_with(|c| c.rate_limit = 0).await
 }
 
-/// The lint codes of a journal entry, in order.
-fn lint_codes(entry: &Value) -> Vec<String> {
-    entry["lints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// A vendor API call with any token, or none.
 async fn call(app: &TestApp, token: Option<&str>, method: &str, path: &str, body: Option<Value>) -> Reply {
     let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
@@ -888,7 +878,7 @@ async fn unknown_ids_are_404_with_a_specific_message() {
         .await
         .iter()
         .rev()
-        .map(lint_codes)
+        .map(|e| lint_codes(e).into_iter().map(String::from).collect())
         .collect();
     let unmapped = || vec!["count_for_unmapped_pair".to_string()];
     assert_eq!(
@@ -970,7 +960,13 @@ async fn a_duplicate_account_id_is_409_and_nothing_of_that_body_is_stored() {
         .await;
     assert_answer(&r, 409, &conflict(), "rename onto cedar-1");
     assert_unchanged(&app, &before, "duplicate accounts").await;
-    let reposted: Vec<Vec<String>> = app.journal("status=409").await.iter().rev().map(lint_codes).collect();
+    let reposted: Vec<Vec<String>> = app
+        .journal("status=409")
+        .await
+        .iter()
+        .rev()
+        .map(|e| lint_codes(e).into_iter().map(String::from).collect())
+        .collect();
     let reposted_lint = || vec!["account_reposted".to_string()];
     assert_eq!(
         reposted,
@@ -1087,7 +1083,11 @@ async fn a_refused_call_keeps_the_lints_found_on_the_way() {
     ];
     let entries = app.journal(&format!("limit={}", cases.len())).await;
     // Newest first: the last `cases.len()` calls, oldest of them first.
-    let recent: Vec<Vec<String>> = entries[..cases.len()].iter().rev().map(lint_codes).collect();
+    let recent: Vec<Vec<String>> = entries[..cases.len()]
+        .iter()
+        .rev()
+        .map(|e| lint_codes(e).into_iter().map(String::from).collect())
+        .collect();
     for ((r, status, lints), found) in cases.iter().zip(recent) {
         assert_eq!(r.status, *status, "{}", r.text);
         assert_eq!(found, *lints, "{}", r.text);

@@ -524,8 +524,7 @@ impl TestApp {
     }
 }
 
-/// The `id`s of a list of accounts, services or skus, in order.
-/// The lint codes of a journal entry.
+/// The lint codes of a journal entry, in order.
 pub fn lint_codes(entry: &Value) -> Vec<&str> {
     entry["lints"]
         .as_array()
@@ -535,6 +534,17 @@ pub fn lint_codes(entry: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The lint codes of a QA report (`GET /sim/qa/report`'s `reports[n]`), in order.
+pub fn report_lint_codes(report: &Value) -> Vec<&str> {
+    report["lint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["code"].as_str().unwrap())
+        .collect()
+}
+
+/// The `id`s of a list of accounts, services or skus, in order.
 pub fn ids(list: &Value) -> Vec<&str> {
     list.as_array()
         .unwrap()
