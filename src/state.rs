@@ -87,6 +87,15 @@ pub fn start_shadow(state: &web::Data<AppState>, upstream: reqwest::Url, token: 
     Ok(())
 }
 
+/// A background write that failed. A storage failure was already said once by the store (then
+/// counted), so a worker retrying each second does not repeat it on the terminal.
+fn worker_failed(what: &str, e: &crate::error::ApiError) {
+    use crate::store::StorageFailure;
+    if e.storage_kind().is_none() {
+        log::error!("{what} failed: {e}");
+    }
+}
+
 /// The background workers: the debounced billing rebuild and the alert queue.
 pub fn spawn_workers(state: web::Data<AppState>) {
     let s = state.clone();
@@ -106,7 +115,7 @@ pub fn spawn_workers(state: web::Data<AppState>) {
                     })
                     .await;
                 if let Err(e) = out {
-                    log::error!("billing rebuild failed: {e}");
+                    worker_failed("billing rebuild", &e);
                 }
                 s.ops.rebuild.done(&partner);
             }
@@ -126,7 +135,7 @@ pub fn spawn_workers(state: web::Data<AppState>) {
                 Ok(Some(ms)) => ms.clamp(1, 60_000),
                 Ok(None) => 60_000,
                 Err(e) => {
-                    log::error!("alert processing failed: {e}");
+                    worker_failed("alert processing", &e);
                     1_000
                 }
             };

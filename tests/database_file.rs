@@ -155,6 +155,11 @@ fn a_database_deleted_under_the_server_refuses_writes_and_says_so_once() {
         assert!(message.contains(db.to_str().unwrap()), "names the file: {message}");
         assert!(message.contains("Restart synthesize-sim"), "says what to do: {message}");
     }
+    // The background workers' writes fail too (the alert queue retries each second, and a clock
+    // move wakes it): the store said it once, they do not say it again.
+    let moved = call(a, "POST", "/sim/clock", Some(&json!({"advanceMs": 60_000}))).unwrap();
+    assert_eq!(moved.0, 200, "{}", moved.1);
+    std::thread::sleep(Duration::from_millis(1_500));
     let (status, health) = call(a, "GET", "/sim/health", None).unwrap();
     assert_eq!(status, 503);
     assert_eq!(health["status"], "database_deleted");
