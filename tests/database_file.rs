@@ -61,6 +61,19 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The terminal once `seen` holds of it (or after 10 s, for the assertion to show): a line the
+    /// server logged before it answered may still be in the pipe when the answer arrives.
+    fn terminal_once(&self, seen: impl Fn(&str) -> bool) -> String {
+        let until = Instant::now() + Duration::from_secs(10);
+        loop {
+            let terminal = self.terminal();
+            if seen(&terminal) || Instant::now() > until {
+                return terminal;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn signal(&self, name: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
@@ -150,8 +163,9 @@ fn a_database_deleted_under_the_server_refuses_writes_and_says_so_once() {
     let (status, listed) = call(a, "GET", ACCOUNTS, None).unwrap();
     assert_eq!(status, 200);
     assert!(listed.as_array().unwrap().iter().any(|x| x["id"] == "kept-0"));
-    let said = server.terminal().matches("was deleted or replaced").count();
-    assert_eq!(said, 1, "one terminal line: {}", server.terminal());
+    let terminal = server.terminal_once(|t| t.contains("was deleted or replaced"));
+    let said = terminal.matches("was deleted or replaced").count();
+    assert_eq!(said, 1, "one terminal line: {terminal}");
 }
 
 #[test]
@@ -160,11 +174,8 @@ fn an_idle_server_notices_its_file_deleted_on_its_own() {
     let db = dir.path().join("sim.db");
     let server = start(&db);
     std::fs::remove_file(&db).unwrap();
-    let until = Instant::now() + Duration::from_secs(5);
-    while !server.terminal().contains("was deleted or replaced") {
-        assert!(Instant::now() < until, "not said: {}", server.terminal());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let terminal = server.terminal_once(|t| t.contains("was deleted or replaced"));
+    assert!(terminal.contains("was deleted or replaced"), "not said: {terminal}");
 }
 
 #[test]
@@ -313,13 +324,17 @@ fn an_immutable_wal_is_a_storage_error_said_once() {
     assert!(refused >= 10, "only {refused} refused");
     assert_eq!(status, 503, "{health}");
     assert_eq!(health["status"], "storage_error");
-    let terminal = server.terminal();
-    let lines = terminal.lines().filter(|l| l.contains("storage:")).count();
-    assert_eq!(lines, 1, "one line for the kind, not one per write: {terminal}");
+    let storage_lines = |t: &str| t.lines().filter(|l| l.contains("storage:")).count();
+    let terminal = server.terminal_once(|t| storage_lines(t) > 0);
+    assert_eq!(
+        storage_lines(&terminal),
+        1,
+        "one line for the kind, not one per write ({refused} refused): {terminal}"
+    );
     // Writable again: the next write commits, health is ok, and the count is said once.
     assert_eq!(call(a, "POST", ACCOUNTS, Some(&accounts(1, "after"))).unwrap().0, 201);
     assert_eq!(call(a, "GET", "/sim/health", None).unwrap().0, 200);
-    let terminal = server.terminal();
+    let terminal = server.terminal_once(|t| t.contains("writes commit again"));
     assert!(terminal.contains("writes commit again"), "{terminal}");
 }
 
