@@ -97,5 +97,13 @@ test('a normal walk logs no console error and no failed request', { timeout: 180
     await page.getByTestId('report-print').waitFor();
     await settle(page);
     clean('printable report');
+    // It says whose integration it judged, and its Print button is not printed.
+    assert.equal(await page.getByTestId('report-partner').textContent(), 'Flamingo Demo MSP');
+    assert.equal(await page.getByTestId('report-psa').textContent(), 'ConnectWise PSA');
+    assert.equal(await page.getByTestId('report-seed').textContent(), 'flamingo');
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.getByTestId('report-print').isVisible(), false, 'Print is hidden on paper');
+    await page.emulateMedia({ media: 'screen' });
+    assert.equal(await page.getByTestId('report-print').isVisible(), true);
   });
 });
