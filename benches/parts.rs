@@ -207,9 +207,15 @@ async fn main() {
     ];
     let mut apps = vec![];
     let mut owners = vec![];
-    // Each on a simulator of its own, started alike on the set-up database.
-    for (_, extra) in configs {
-        let a = Application::build(config(db, extra)).expect("the simulator starts");
+    // Each on a simulator of its own, started alike on a copy of the set-up database (one
+    // simulator per database file: the set-up one still holds `db`).
+    for (k, (_, extra)) in configs.iter().enumerate() {
+        let copy = dir.path().join(format!("parts-{k}.db"));
+        let copy = copy.to_str().expect("a UTF-8 path");
+        rusqlite::Connection::open(db)
+            .and_then(|c| c.execute("VACUUM INTO ?1", [copy]))
+            .expect("a copy of the set-up database");
+        let a = Application::build(config(copy, extra)).expect("the simulator starts");
         apps.push(test::init_service(build_app(a.state.clone())).await);
         owners.push(a);
     }
