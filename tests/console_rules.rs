@@ -43,13 +43,7 @@ async fn accounts_arriving_on_the_mapping_step_are_auto_mapped_by_exact_name() {
     assert!(account(&m, "cedar-1")["psaAccountId"].is_null());
 
     // A mapping the partner took back stays undone when more accounts arrive.
-    app.sim(
-        "DELETE",
-        &format!("/integrations/{INTEGRATION}/mappings/accounts/acme-1"),
-        None,
-    )
-    .await
-    .ok(200);
+    app.unmap_account("acme-1").await;
     app.create_accounts(json!([{"id": "blue-1", "name": "Bluebird Dental Group", "description": ""}]))
         .await;
     let m = app.mappings().await;

@@ -653,13 +653,7 @@ async fn unmapping_makes_the_next_count_a_404() {
     let mut app = spawn().await;
     let service = app.mapped_setup().await;
     app.count(&service, "cedar-1", 2.0).await.ok(201);
-    app.sim(
-        "DELETE",
-        &format!("/integrations/{INTEGRATION}/mappings/accounts/cedar-1"),
-        None,
-    )
-    .await
-    .ok(200);
+    app.unmap_account("cedar-1").await;
     let r = app.count(&service, "cedar-1", 3.0).await;
     assert_eq!(r.status, 404);
     assert_eq!(r.body["message"], "No account map found with id: cedar-1");

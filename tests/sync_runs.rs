@@ -146,13 +146,7 @@ async fn a_pair_that_stops_being_reported_is_found() {
     app.count(&service, "cedar-1", 30.0).await.ok(201);
     runs_after_rebuild(&app, "").await;
     // The partner unmaps Acme: its card's vendor number turns to "-".
-    app.sim(
-        "DELETE",
-        &format!("/integrations/{INTEGRATION}/mappings/accounts/acme-1"),
-        None,
-    )
-    .await
-    .ok(200);
+    app.unmap_account("acme-1").await;
     app.count(&service, "cedar-1", 31.0).await.ok(201);
     let runs = loop {
         let runs = runs_after_rebuild(&app, "").await;

@@ -221,6 +221,20 @@ impl TestApp {
         .ok(200)
     }
 
+    /// The partner takes an account's mapping back (answered 200).
+    pub async fn unmap_account(&self, vendor_account: &str) -> Value {
+        self.sim(
+            "DELETE",
+            &format!(
+                "/integrations/{INTEGRATION}/mappings/accounts/{}",
+                urlencode(vendor_account)
+            ),
+            None,
+        )
+        .await
+        .ok(200)
+    }
+
     pub async fn map_service(&self, service_id: &str, codes: &[&str]) -> Value {
         let mut ids = vec![];
         for c in codes {
