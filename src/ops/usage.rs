@@ -50,7 +50,6 @@ pub async fn set_count(
     let no_build = count.no_build;
     // Each partner has its own billing view: the rebuild asked for is this one's.
     let partner_id = integration.partner_id.clone();
-    let run_partner = partner_id.clone();
     // A refusal for an unmapped pair is kept in the partner's sync run, past the rollback.
     let refused: Arc<Mutex<Option<Refused>>> = Arc::default();
     let slot = refused.clone();
@@ -110,7 +109,7 @@ pub async fn set_count(
         };
         // Also the integration's "last synced" (see `store::integrations`).
         // The run first: one the gap closes ends before this count's history row.
-        note_count(tx, &run_partner, no_build, &now)?;
+        note_count(tx, &integration.partner_id, no_build, &now)?;
         usage::set_count(tx, &row, &now)?;
         vendor_activity(tx, &integration, integration.cycle, Activity::Count, &now)?;
         Ok(())
