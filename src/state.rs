@@ -125,6 +125,8 @@ pub fn spawn_workers(state: web::Data<AppState>) {
         loop {
             // Subscribed before processing, so that a move meanwhile still wakes the wait.
             let mut moved = state.ops.clocks.subscribe();
+            // Before the look: an alert committed meanwhile wakes the worker again.
+            state.ops.alerts_looking();
             let clocks = state.ops.clocks.clone();
             let next = state
                 .ops
@@ -139,6 +141,7 @@ pub fn spawn_workers(state: web::Data<AppState>) {
                     1_000
                 }
             };
+            state.ops.alerts_sleeping(wait_ms);
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(wait_ms)) => {}
                 _ = moved.changed() => {}

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn full_qa_flow_reaches_the_billing_cards() {
@@ -385,4 +385,45 @@ async fn the_seeded_card_says_it_is_connected_with_the_kickoff_key() {
     // A key the partner generates is no kickoff key: the card waits for the vendor again.
     app.reconnect().await;
     assert_eq!(app.card().await["stateLabel"], "Pending connection");
+}
+
+/// The queue's worker alone (no debug call, which processes what is due itself) turns alerts
+/// queued one after another into tickets: one queued while the worker already plans to look
+/// before it is due does not wake it, and still becomes a ticket at that look or the next.
+#[tokio::test]
+async fn the_queue_alone_turns_a_stream_of_alerts_into_tickets() {
+    let mut app = spawn().await;
+    app.mapped_setup().await;
+    let tickets = |t: &Value| -> usize {
+        t["boards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["tickets"].as_array().unwrap().len())
+            .sum()
+    };
+    let before = tickets(&app.sim("GET", "/tickets", None).await.ok(200));
+    // 50 ms of delay in tests: alerts 15 ms apart fall due across several of the worker's looks.
+    for i in 0..8 {
+        app.vendor(
+            "POST",
+            "/alerting/acme-1",
+            Some(
+                json!({"title": format!("alert {i}"), "description": "d", "alertId": format!("s-{i}"),
+                        "priority": 2, "status": 1}),
+            ),
+        )
+        .await
+        .ok(201);
+        tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+    }
+    let mut made = 0;
+    for _ in 0..100 {
+        made = tickets(&app.sim("GET", "/tickets", None).await.ok(200)) - before;
+        if made == 8 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(made, 8, "every alert became a ticket without a debug call");
 }

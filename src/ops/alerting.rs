@@ -25,7 +25,8 @@ pub struct NewAlert {
     pub service_id: Option<String>,
 }
 
-/// Queues the alert for the configured delay and wakes the queue; answers the queued row.
+/// Queues the alert for the configured delay, waking the queue if it would look too late;
+/// answers the queued row.
 pub async fn queue(ops: &Ops, access: &impl Access, integration: &IntegrationRow, new: NewAlert) -> Outcome<AlertRow> {
     // The alert's delay runs on its partner's clock.
     let clock = ops.clock_of(&integration.partner_id);
@@ -67,7 +68,7 @@ pub async fn queue(ops: &Ops, access: &impl Access, integration: &IntegrationRow
     })
     .await;
     if out.result.is_ok() {
-        ops.alerts_wakeup.notify_one();
+        ops.alert_queued(ops.alert_delay_ms);
     }
     out
 }

@@ -32,7 +32,9 @@ use actix_web::web;
 use parking_lot::Mutex;
 use rebuild::Debouncer;
 use rusqlite::{Connection, Transaction};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::Notify;
 
 /// What an operation may touch: the store, the clock, and the background work it hands on
@@ -44,8 +46,15 @@ pub struct Ops {
     /// The partners' own clocks: partner-scoped work reads `clock_of` (see `clock::Clocks`).
     pub clocks: Arc<Clocks>,
     pub(crate) rebuild: Debouncer,
-    /// Wakes the alert queue's worker (a queued alert, a restored snapshot).
+    /// Wakes the alert queue's worker (a queued alert due before its next look, a restored
+    /// snapshot).
     pub(crate) alerts_wakeup: Notify,
+    /// When the alert worker looks at the queue next, in ms since `started` (0: it is looking
+    /// now, or about to). A queued alert due later needs no wake-up: under a stream of alerts,
+    /// waking it for each had it take the writer once per alert to find nothing due.
+    alerts_next_look: AtomicU64,
+    /// The monotonic origin of `alerts_next_look`.
+    started: Instant,
     /// How long an alert waits in the queue (`--alert-delay-ms`).
     pub(crate) alert_delay_ms: u64,
 }
@@ -64,7 +73,34 @@ impl Ops {
             clock,
             clocks,
             alerts_wakeup: Notify::new(),
+            alerts_next_look: AtomicU64::new(0),
+            started: Instant::now(),
             alert_delay_ms,
+        }
+    }
+
+    fn since_start_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// The alert worker is about to look at the queue: every alert queued from now on wakes it
+    /// (one committed after its look began may be unseen by it).
+    pub(crate) fn alerts_looking(&self) {
+        self.alerts_next_look.store(0, Ordering::SeqCst);
+    }
+
+    /// The alert worker looked, and sleeps `wait_ms` (or until woken).
+    pub(crate) fn alerts_sleeping(&self, wait_ms: u64) {
+        let at = self.since_start_ms().saturating_add(wait_ms).max(1);
+        self.alerts_next_look.store(at, Ordering::SeqCst);
+    }
+
+    /// After an alert committed that is due in `delay_ms`: wakes the worker unless it looks
+    /// at the queue by then anyway (it reads what is due, this alert included, when it does).
+    pub(crate) fn alert_queued(&self, delay_ms: u64) {
+        let next = self.alerts_next_look.load(Ordering::SeqCst);
+        if next == 0 || self.since_start_ms().saturating_add(delay_ms) < next {
+            self.alerts_wakeup.notify_one();
         }
     }
 

@@ -72,9 +72,10 @@ fn row(r: &Row) -> rusqlite::Result<AlertRow> {
 }
 
 pub fn insert(c: &Connection, a: &AlertRow) -> rusqlite::Result<()> {
-    c.execute(
-        &format!("INSERT INTO alert ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, ?14, NULL, ?15, ?16, NULL)"),
-        params![
+    c.prepare_cached(&format!(
+        "INSERT INTO alert ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, NULL, NULL, ?14, NULL, ?15, ?16, NULL)"
+    ))?
+    .execute(params![
             a.message_id,
             a.integration_id,
             a.cycle,
@@ -91,8 +92,7 @@ pub fn insert(c: &Connection, a: &AlertRow) -> rusqlite::Result<()> {
             a.message,
             a.created_at,
             a.due_at_ms
-        ],
-    )?;
+    ])?;
     Ok(())
 }
 
@@ -106,7 +106,7 @@ pub fn get(c: &Connection, message_id: &str) -> rusqlite::Result<Option<AlertRow
 }
 
 pub fn due(c: &Connection, now_ms: i64) -> rusqlite::Result<Vec<AlertRow>> {
-    let mut st = c.prepare(&format!(
+    let mut st = c.prepare_cached(&format!(
         "SELECT {COLS} FROM alert WHERE state = ?2 AND due_at_ms <= ?1 ORDER BY due_at_ms"
     ))?;
     let rows = st.query_map(params![now_ms, AlertState::Pending.as_str()], row)?;
@@ -136,7 +136,7 @@ pub fn next_due_by_partner(c: &Connection) -> rusqlite::Result<Vec<(String, i64)
 
 /// When the next pending alert is due (ms since the epoch), if any is pending.
 pub fn next_due_ms(c: &Connection) -> rusqlite::Result<Option<i64>> {
-    c.query_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
+    c.cached_row("SELECT MIN(due_at_ms) FROM alert WHERE state = 'pending'", [], |r| {
         r.get(0)
     })
 }

@@ -120,6 +120,9 @@ CREATE INDEX IF NOT EXISTS event_by_integration ON event (integration_id, cycle,
 -- count_summary): its old index only cost each commit a page.
 DROP INDEX IF EXISTS history_by_integration;
 CREATE INDEX IF NOT EXISTS line_by_agreement ON psa_line (agreement_id);
+-- The alert queue's look for what is due and when the next is: a seek among the pending
+-- alerts, not a scan of every alert ever queued (it looks again as each batch falls due).
+CREATE INDEX IF NOT EXISTS alert_pending ON alert (state, due_at_ms);
 
 -- Costs that do not grow with history. `seq` orders lists; MAX(seq) for the next one is an
 -- index seek instead of a table scan (a bulk post of n accounts was O(n^2)).
