@@ -49,13 +49,11 @@ pub struct Feed {
 /// documented: that it goes with the month's first rebuild is a guess.
 pub fn counts_shown_since(now: chrono::DateTime<chrono::Utc>) -> String {
     use chrono::Datelike;
-    let d = now.date_naive();
-    let (y, m) = if d.month() == 1 {
-        (d.year() - 1, 12)
-    } else {
-        (d.year(), d.month() - 1)
-    };
-    let first = chrono::NaiveDate::from_ymd_opt(y, m, 1).expect("the first of a month exists");
+    let first = now
+        .date_naive()
+        .with_day(1)
+        .and_then(|d| d.checked_sub_months(chrono::Months::new(1)))
+        .expect("the first of last month exists");
     super::iso(first.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
 }
 

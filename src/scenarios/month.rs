@@ -183,7 +183,7 @@ pub async fn play(
     tally.night(
         &mut steps,
         t,
-        push(state, &su, &clock, usage(&first)).await?,
+        push(state, &su, &partner_id, &clock, usage(&first)).await?,
         "Pelican's nightly push",
     );
 
@@ -229,7 +229,7 @@ pub async fn play(
     tally.night(
         &mut steps,
         t,
-        push(state, &su, &clock, month_usage(&[])).await?,
+        push(state, &su, &partner_id, &clock, month_usage(&[])).await?,
         "Pelican's nightly push (no longer Delta)",
     );
 
@@ -261,7 +261,7 @@ pub async fn play(
     tally.night(
         &mut steps,
         t,
-        push(state, &su, &clock, month_usage(&[("pel-harbor", 9.0)])).await?,
+        push(state, &su, &partner_id, &clock, month_usage(&[("pel-harbor", 9.0)])).await?,
         "Pelican's nightly push",
     );
 
@@ -284,7 +284,7 @@ pub async fn play(
     tally.night(
         &mut steps,
         t,
-        push(state, &su, &clock, month_usage(&[("pel-harbor", 9.0)])).await?,
+        push(state, &su, &partner_id, &clock, month_usage(&[("pel-harbor", 9.0)])).await?,
         "Pelican's nightly push",
     );
 
@@ -335,10 +335,8 @@ pub async fn play(
             .expect("02:00")
             .and_utc(),
     );
-    let report = push(state, &su, &clock, month_usage(&[("pel-harbor", 9.0)])).await?;
-    tally.accepted += report.accepted;
-    let refused = report.not_mapped.len();
-    tally.not_mapped.extend(report.not_mapped);
+    let report = push(state, &su, &partner_id, &clock, month_usage(&[("pel-harbor", 9.0)])).await?;
+    let told = tally.add(report);
     let runs = su.partner.sim("GET", "/runs?limit=1", Value::Null).await?;
     let dropped: Vec<String> = runs["runs"][0]["pairs"]
         .as_array()
@@ -357,9 +355,12 @@ pub async fn play(
         name: "new-month",
         at: t,
         detail: format!(
-            "Pelican's first push of the month: {} counts accepted, {refused} refused as not mapped; no longer shown, as not refreshed last month: {}",
-            report.accepted,
-            if dropped.is_empty() { "none".to_string() } else { dropped.join("; ") }
+            "Pelican's first push of the month: {told}; no longer shown, as not refreshed last month: {}",
+            if dropped.is_empty() {
+                "none".to_string()
+            } else {
+                dropped.join("; ")
+            }
         ),
     });
     let billing = su.partner.sim("GET", "/billing", Value::Null).await?;
@@ -384,17 +385,20 @@ struct Tally {
 }
 
 impl Tally {
-    fn night(&mut self, steps: &mut Vec<StepDone>, at: String, report: demo_vendor::UsageReport, what: &str) {
+    /// Adds one push to the tally; answers "N counts accepted, N refused as not mapped".
+    fn add(&mut self, report: demo_vendor::UsageReport) -> String {
         self.accepted += report.accepted;
         let refused = report.not_mapped.len();
         self.not_mapped.extend(report.not_mapped);
+        format!("{} counts accepted, {refused} refused as not mapped", report.accepted)
+    }
+
+    fn night(&mut self, steps: &mut Vec<StepDone>, at: String, report: demo_vendor::UsageReport, what: &str) {
+        let told = self.add(report);
         steps.push(StepDone {
             name: "nightly-sync",
             at,
-            detail: format!(
-                "{what}: {} counts accepted, {refused} refused as not mapped",
-                report.accepted
-            ),
+            detail: format!("{what}: {told}"),
         });
     }
 }
@@ -416,7 +420,13 @@ async fn sync_accounts(su: &SetUp, id: &str, name: &str) -> ApiResult<()> {
 /// The vendor's nightly push: every count, then the billing rebuild the last one asks for,
 /// once the quiet time has passed on the partner's clock, so that the night's sync run ends
 /// that night rather than at the next step's time.
-async fn push(state: &AppState, su: &SetUp, clock: &Clock, list: Vec<Usage>) -> ApiResult<demo_vendor::UsageReport> {
+async fn push(
+    state: &AppState,
+    su: &SetUp,
+    partner_id: &str,
+    clock: &Clock,
+    list: Vec<Usage>,
+) -> ApiResult<demo_vendor::UsageReport> {
     let report = demo_vendor::sync_usage(&su.vendor, &su.ids, &list)
         .await
         .map_err(failed)?;
@@ -430,9 +440,8 @@ async fn push(state: &AppState, su: &SetUp, clock: &Clock, list: Vec<Usage>) -> 
         },
     );
     // Bounded: the rebuild worker is in this process and only has this partner's view to make.
-    let partner_id = crate::store::seed::partner_id(&su.plan.seed);
     let deadline = Instant::now() + std::time::Duration::from_secs(10);
-    while state.ops.rebuild.is_pending(&partner_id) && Instant::now() < deadline {
+    while state.ops.rebuild.is_pending(partner_id) && Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     Ok(report)
