@@ -385,3 +385,45 @@ async fn a_database_file_from_before_sync_runs_opens_and_records_them() {
     let version: i32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, synthesize_sim::store::USER_VERSION);
 }
+
+/// Gradient: cards not updated during a month drop off the next month. A count sent in
+/// January still shows all February; from the first rebuild in March its card shows "-", the
+/// run names it as stopped, and a new count brings the number back.
+#[tokio::test]
+async fn a_count_not_refreshed_during_a_month_drops_off_its_card_the_next_month() {
+    let mut app = spawn_with(|c| c.clock = Some("2027-01-20T12:00:00.000Z".into())).await;
+    let service = app.mapped_setup().await;
+    app.count(&service, "acme-1", 50.0).await.ok(201);
+    let acme = |b: &Value| card_for(b, "Acme Corp", "SEC-EDR").expect("Acme's EDR line").clone();
+    let b = rebuilt_at(&app, "2027-02-27T23:59:00.000Z").await;
+    assert_eq!(
+        acme(&b)["vendorQuantity"],
+        50.0,
+        "still shown the month after it was sent"
+    );
+
+    // March's first night: the vendor counts Cedar only.
+    app.sim("POST", "/clock", Some(json!({"set": "2027-03-01T02:00:00.000Z"})))
+        .await
+        .ok(200);
+    app.count(&service, "cedar-1", 30.0).await.ok(201);
+    let b = rebuilt_at(&app, "2027-03-01T02:00:00.000Z").await;
+    let card = acme(&b);
+    assert_eq!(card["vendorQuantity"], Value::Null, "{card}");
+    assert_eq!(card["feed"], "no_count");
+    assert_eq!(card["type"], "psa_only");
+    let runs = app.sim("GET", "/runs", None).await.ok(200);
+    assert_eq!(runs["runs"][0]["stoppedReporting"], 1, "{}", runs["runs"][0]);
+    assert_eq!(card_pair(&runs["runs"][0], "Acme Corp").unwrap()["change"], "stopped");
+    app.count(&service, "acme-1", 52.0).await.ok(201);
+    let b = app.sim("POST", "/billing/rebuild", Some(json!({}))).await.ok(200);
+    assert_eq!(acme(&b)["vendorQuantity"], 52.0);
+}
+
+/// The billing view rebuilt at once with the global (default partner's) clock set to `t`.
+async fn rebuilt_at(app: &TestApp, t: &str) -> Value {
+    app.sim("POST", "/clock", Some(json!({"set": t, "freeze": true})))
+        .await
+        .ok(200);
+    app.sim("POST", "/billing/rebuild", Some(json!({}))).await.ok(200)
+}

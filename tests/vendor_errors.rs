@@ -873,13 +873,10 @@ async fn unknown_ids_are_404_with_a_specific_message() {
     }
     assert_unchanged(&app, &before, "unknown ids").await;
     // The journal tells the vendor why a count was refused.
-    let lints: Vec<Vec<String>> = app
-        .journal("status=404&route=/api/vendor-api/service/{serviceId}/count")
-        .await
-        .iter()
-        .rev()
-        .map(|e| lint_codes(e).into_iter().map(String::from).collect())
-        .collect();
+    let lints = lint_codes_oldest_first(
+        &app.journal("status=404&route=/api/vendor-api/service/{serviceId}/count")
+            .await,
+    );
     let unmapped = || vec!["count_for_unmapped_pair".to_string()];
     assert_eq!(
         lints,
@@ -960,13 +957,7 @@ async fn a_duplicate_account_id_is_409_and_nothing_of_that_body_is_stored() {
         .await;
     assert_answer(&r, 409, &conflict(), "rename onto cedar-1");
     assert_unchanged(&app, &before, "duplicate accounts").await;
-    let reposted: Vec<Vec<String>> = app
-        .journal("status=409")
-        .await
-        .iter()
-        .rev()
-        .map(|e| lint_codes(e).into_iter().map(String::from).collect())
-        .collect();
+    let reposted = lint_codes_oldest_first(&app.journal("status=409").await);
     let reposted_lint = || vec!["account_reposted".to_string()];
     assert_eq!(
         reposted,
@@ -1083,11 +1074,7 @@ async fn a_refused_call_keeps_the_lints_found_on_the_way() {
     ];
     let entries = app.journal(&format!("limit={}", cases.len())).await;
     // Newest first: the last `cases.len()` calls, oldest of them first.
-    let recent: Vec<Vec<String>> = entries[..cases.len()]
-        .iter()
-        .rev()
-        .map(|e| lint_codes(e).into_iter().map(String::from).collect())
-        .collect();
+    let recent = lint_codes_oldest_first(&entries[..cases.len()]);
     for ((r, status, lints), found) in cases.iter().zip(recent) {
         assert_eq!(r.status, *status, "{}", r.text);
         assert_eq!(found, *lints, "{}", r.text);

@@ -42,6 +42,21 @@ pub struct Feed {
     pub quantity: Option<f64>,
 }
 
+/// The oldest last-count time (ISO 8601) whose count still feeds its card at `now`: the first of
+/// the previous month. Gradient says cards not updated during a month drop off the next month
+/// (its ConnectWise and Autotask notes, DNSFilter's guide), so a count last sent in January still
+/// shows all February and is gone from the first rebuild in March. Which day it goes is not
+/// documented: that it goes with the month's first rebuild is a guess.
+pub fn counts_shown_since(now: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Datelike;
+    let first = now
+        .date_naive()
+        .with_day(1)
+        .and_then(|d| d.checked_sub_months(chrono::Months::new(1)))
+        .expect("the first of last month exists");
+    super::iso(first.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+}
+
 /// The feed id of CSV-imported usage: it sits beside the integrations in a card's `vendors`.
 pub const CSV_SOURCE_ID: &str = "csv-import";
 
@@ -388,6 +403,23 @@ mod tests {
             product_id: product.into(),
             quantity: q,
         }
+    }
+
+    #[test]
+    fn a_count_feeds_its_card_through_the_month_after_it_was_sent() {
+        let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert_eq!(
+            counts_shown_since(at("2027-03-01T00:00:00Z")),
+            "2027-02-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            counts_shown_since(at("2027-02-28T23:59:59Z")),
+            "2027-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            counts_shown_since(at("2027-01-15T12:00:00Z")),
+            "2026-12-01T00:00:00.000Z"
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Rebuilding the billing view and reading it back as the billing page shows it.
 
 use crate::clock::Clock;
-use crate::domain::billing::{action_still_hides, build_cards, cents, ServiceCard, ServiceCardState};
+use crate::domain::billing::{
+    action_still_hides, build_cards, cents, counts_shown_since, ServiceCard, ServiceCardState,
+};
 use crate::domain::event::Event;
 use crate::domain::psa::{EffectiveRule, PsaKind, SetupField, Terms};
 use crate::error::ApiResult;
@@ -37,7 +39,8 @@ fn rebuild_from(
     closes_run: bool,
 ) -> ApiResult<(Vec<ServiceCard>, String)> {
     let products = psa::products(tx, partner_id)?;
-    let mut feeds = mappings::feeds(tx, partner_id)?;
+    // Counts not refreshed during last month no longer feed their cards (the card shows "-").
+    let mut feeds = mappings::feeds(tx, partner_id, &counts_shown_since(clock.now()))?;
     // CSV-imported usage counts as production counts it: one more source, summed per line.
     feeds.extend(usage::csv_feeds(tx, partner_id)?);
     let cards = build_cards(lines, &products, &feeds);

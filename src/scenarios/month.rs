@@ -1,9 +1,10 @@
 //! A month in the life of the MSP, on the seed partner's own clock: the vendor's nightly syncs,
 //! and between them what a partner's PSA does in a month (a new customer, a renamed one, one
 //! that stops being a customer), then the month-end reconciliation with approvals effective on
-//! the 1st and the cards the vendor did not refresh this month. Each event is a named step at
-//! the partner's time; the global clock does not move. The PSA's own changes reach Synthesize
-//! at the next PSA sync: here at once, as the simulated PSA is Synthesize's copy of it.
+//! the 1st, and the next month's first night, when the cards the vendor did not refresh drop
+//! off. Each event is a named step at the partner's time; the global clock does not move. A
+//! change made in the PSA reaches Synthesize at the PSA's next nightly sync (01:00), a step of
+//! its own, before the vendor's push (02:00).
 
 use super::{cards_by_type, failed, set_up, Outcome, Plan, Scenario, SetUp, StepDone, EDR, EMAIL};
 use crate::clock::Clock;
@@ -30,13 +31,17 @@ pub const SCENARIO: Scenario = Scenario {
         "setup",
         "nightly-sync",
         "new-psa-company",
+        "psa-sync",
         "nightly-sync",
         "company-renamed",
+        "psa-sync",
         "nightly-sync",
         "customer-lost",
+        "psa-sync",
         "nightly-sync",
         "not-refreshed-this-month",
         "month-end-reconciliation",
+        "new-month",
     ],
 };
 
@@ -175,26 +180,34 @@ pub async fn play(
         .map(|(id, _, _, n)| (*id, EDR, *n))
         .chain([("pel-acme", EMAIL, 40.0)])
         .collect();
-    tally.night(&mut steps, t, push(&su, usage(&first)).await?, "Pelican's nightly push");
+    tally.night(
+        &mut steps,
+        t,
+        push(state, &su, &partner_id, &clock, usage(&first)).await?,
+        "Pelican's nightly push",
+    );
 
-    // The 3rd: the PSA gains a customer, and Pelican sells to it under the same name.
+    // The 3rd: the PSA gains a customer, and Pelican sells to it under the same name the same
+    // day. Synthesize has not seen the company yet (its PSA syncs nightly): nothing maps.
     let t = at(&clock, day(3, 10));
-    psa_change(state, run, &partner_id, PsaChange::Add { agreement: &agreement }).await?;
-    demo_vendor::sync_accounts(
-        &su.vendor,
-        &[Account {
-            id: "pel-nightingale".into(),
-            name: NEW_COMPANY.into(),
-        }],
-    )
-    .await
-    .map_err(failed)?;
+    sync_accounts(&su, "pel-nightingale", NEW_COMPANY).await?;
     let mapped = su.partner.post("/auto-map", json!({})).await?;
     steps.push(StepDone {
         name: "new-psa-company",
         at: t,
         detail: format!(
-            "{NEW_COMPANY} joins the PSA (a {agreement} with Managed EDR for 14 endpoints) and Pelican; the exact-name auto-map maps {} account(s)",
+            "{NEW_COMPANY} joins the PSA (a {agreement} with Managed EDR for 14 endpoints) and Pelican; Synthesize has not seen it yet, so the exact-name auto-map maps {} account(s)",
+            mapped["accounts"]
+        ),
+    });
+    let t = at(&clock, day(4, 1));
+    psa_change(state, run, &partner_id, PsaChange::Add { agreement: &agreement }).await?;
+    let mapped = su.partner.post("/auto-map", json!({})).await?;
+    steps.push(StepDone {
+        name: "psa-sync",
+        at: t,
+        detail: format!(
+            "The PSA's nightly sync brings {NEW_COMPANY} to Synthesize; the partner's exact-name auto-map then maps {} account(s)",
             mapped["accounts"]
         ),
     });
@@ -216,53 +229,62 @@ pub async fn play(
     tally.night(
         &mut steps,
         t,
-        push(&su, month_usage(&[])).await?,
+        push(state, &su, &partner_id, &clock, month_usage(&[])).await?,
         "Pelican's nightly push (no longer Delta)",
     );
 
-    // The 12th: the PSA renames a company; Pelican's new account under the old name no longer
-    // matches it exactly, so the auto-map leaves it unmapped and its counts are refused.
+    // The 12th: the PSA renames a company, and Pelican adds an account under its old name. At
+    // the PSA's next sync Synthesize has the new name, which the exact-name auto-map no longer
+    // matches: the account stays unmapped and its counts are refused.
     let t = at(&clock, day(12, 10));
-    psa_change(state, run, &partner_id, PsaChange::Rename).await?;
-    demo_vendor::sync_accounts(
-        &su.vendor,
-        &[Account {
-            id: "pel-harbor".into(),
-            name: RENAMED.0.into(),
-        }],
-    )
-    .await
-    .map_err(failed)?;
-    let mapped = su.partner.post("/auto-map", json!({})).await?;
+    sync_accounts(&su, "pel-harbor", RENAMED.0).await?;
     steps.push(StepDone {
         name: "company-renamed",
         at: t,
         detail: format!(
-            "The PSA renames {:?} to {:?}; Pelican adds {:?}, and the exact-name auto-map maps {} account(s)",
-            RENAMED.0, RENAMED.1, RENAMED.0, mapped["accounts"]
+            "The PSA renames {:?} to {:?}; Pelican adds an account under the old name",
+            RENAMED.0, RENAMED.1
+        ),
+    });
+    let t = at(&clock, day(13, 1));
+    psa_change(state, run, &partner_id, PsaChange::Rename).await?;
+    let mapped = su.partner.post("/auto-map", json!({})).await?;
+    steps.push(StepDone {
+        name: "psa-sync",
+        at: t,
+        detail: format!(
+            "The PSA's nightly sync brings the new name {:?}; the exact-name auto-map maps {} account(s), so {:?} stays unmapped",
+            RENAMED.1, mapped["accounts"], RENAMED.0
         ),
     });
     let t = at(&clock, day(13, 2));
     tally.night(
         &mut steps,
         t,
-        push(&su, month_usage(&[("pel-harbor", 9.0)])).await?,
+        push(state, &su, &partner_id, &clock, month_usage(&[("pel-harbor", 9.0)])).await?,
         "Pelican's nightly push",
     );
 
-    // The 20th: a customer leaves the MSP: the PSA drops it, its cards go, its account is unmapped.
+    // The 20th: a customer leaves the MSP. The PSA drops it; at its next sync the company's
+    // cards go and its account is unmapped.
     let t = at(&clock, day(20, 10));
-    let removed = psa_change(state, run, &partner_id, PsaChange::Lose).await?;
     steps.push(StepDone {
         name: "customer-lost",
         at: t,
-        detail: format!("{LOST} stops being a customer: {removed}"),
+        detail: format!("{LOST} stops being a customer: the PSA no longer lists it"),
+    });
+    let t = at(&clock, day(21, 1));
+    let removed = psa_change(state, run, &partner_id, PsaChange::Lose).await?;
+    steps.push(StepDone {
+        name: "psa-sync",
+        at: t,
+        detail: format!("The PSA's nightly sync drops {LOST}: {removed}"),
     });
     let t = at(&clock, day(21, 2));
     tally.night(
         &mut steps,
         t,
-        push(&su, month_usage(&[("pel-harbor", 9.0)])).await?,
+        push(state, &su, &partner_id, &clock, month_usage(&[("pel-harbor", 9.0)])).await?,
         "Pelican's nightly push",
     );
 
@@ -298,12 +320,50 @@ pub async fn play(
             )
             .await?;
     }
-    let billing = su.partner.sim("GET", "/billing", Value::Null).await?;
     steps.push(StepDone {
         name: "month-end-reconciliation",
         at: t,
         detail: format!("{approved} card(s) approved, effective {effective}"),
     });
+
+    // The 1st: the first night of the new month. The counts not refreshed last month drop off
+    // the cards at the rebuild that follows it (their vendor number turns to "-").
+    let t = at(
+        &clock,
+        first_of_next_month(last_day)
+            .and_hms_opt(2, 0, 0)
+            .expect("02:00")
+            .and_utc(),
+    );
+    let report = push(state, &su, &partner_id, &clock, month_usage(&[("pel-harbor", 9.0)])).await?;
+    let told = tally.add(report);
+    let runs = su.partner.sim("GET", "/runs?limit=1", Value::Null).await?;
+    let dropped: Vec<String> = runs["runs"][0]["pairs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["change"] == "stopped")
+        .map(|p| {
+            format!(
+                "{} × {}",
+                p["accountName"].as_str().unwrap_or(""),
+                p["serviceName"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    steps.push(StepDone {
+        name: "new-month",
+        at: t,
+        detail: format!(
+            "Pelican's first push of the month: {told}; no longer shown, as not refreshed last month: {}",
+            if dropped.is_empty() {
+                "none".to_string()
+            } else {
+                dropped.join("; ")
+            }
+        ),
+    });
+    let billing = su.partner.sim("GET", "/billing", Value::Null).await?;
     Ok(Outcome {
         scenario: scenario.name,
         title: scenario.title,
@@ -325,26 +385,66 @@ struct Tally {
 }
 
 impl Tally {
-    fn night(&mut self, steps: &mut Vec<StepDone>, at: String, report: demo_vendor::UsageReport, what: &str) {
+    /// Adds one push to the tally; answers "N counts accepted, N refused as not mapped".
+    fn add(&mut self, report: demo_vendor::UsageReport) -> String {
         self.accepted += report.accepted;
         let refused = report.not_mapped.len();
         self.not_mapped.extend(report.not_mapped);
+        format!("{} counts accepted, {refused} refused as not mapped", report.accepted)
+    }
+
+    fn night(&mut self, steps: &mut Vec<StepDone>, at: String, report: demo_vendor::UsageReport, what: &str) {
+        let told = self.add(report);
         steps.push(StepDone {
             name: "nightly-sync",
             at,
-            detail: format!(
-                "{what}: {} counts accepted, {refused} refused as not mapped",
-                report.accepted
-            ),
+            detail: format!("{what}: {told}"),
         });
     }
 }
 
-/// The vendor's nightly push: every count, the billing rebuild asked for by the last.
-async fn push(su: &SetUp, list: Vec<Usage>) -> ApiResult<demo_vendor::UsageReport> {
-    demo_vendor::sync_usage(&su.vendor, &su.ids, &list)
+/// Pelican starts selling to one more customer: one account sent.
+async fn sync_accounts(su: &SetUp, id: &str, name: &str) -> ApiResult<()> {
+    demo_vendor::sync_accounts(
+        &su.vendor,
+        &[Account {
+            id: id.into(),
+            name: name.into(),
+        }],
+    )
+    .await
+    .map(|_| ())
+    .map_err(failed)
+}
+
+/// The vendor's nightly push: every count, then the billing rebuild the last one asks for,
+/// once the quiet time has passed on the partner's clock, so that the night's sync run ends
+/// that night rather than at the next step's time.
+async fn push(
+    state: &AppState,
+    su: &SetUp,
+    partner_id: &str,
+    clock: &Clock,
+    list: Vec<Usage>,
+) -> ApiResult<demo_vendor::UsageReport> {
+    let report = demo_vendor::sync_usage(&su.vendor, &su.ids, &list)
         .await
-        .map_err(failed)
+        .map_err(failed)?;
+    let quiet = i64::try_from(state.config.rebuild_debounce_ms).unwrap_or(i64::MAX);
+    control::move_clock(
+        clock,
+        ClockMove {
+            freeze: Some(true),
+            set: None,
+            advance_ms: Some(quiet.saturating_add(1_000)),
+        },
+    );
+    // Bounded: the rebuild worker is in this process and only has this partner's view to make.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while state.ops.rebuild.is_pending(partner_id) && Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    Ok(report)
 }
 
 enum PsaChange<'a> {

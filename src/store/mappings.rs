@@ -148,9 +148,12 @@ pub fn counts(c: &Connection, integration_id: &str) -> rusqlite::Result<(i64, i6
 
 /// Every (PSA company, PSA product) a connected integration of the partner feeds, with the
 /// latest count of each mapped (account, service) pair: the billing computation's input.
-pub fn feeds(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<Feed>> {
+/// A count last sent before `counted_since` (ISO 8601) feeds its pair no more: the pair is
+/// still mapped, with no count.
+pub fn feeds(c: &Connection, partner_id: &str, counted_since: &str) -> rusqlite::Result<Vec<Feed>> {
     let mut st = c.prepare_cached(
-        "SELECT v.id, v.name, am.psa_company_id, pc.name, sm.psa_product_id, uc.unit_count
+        "SELECT v.id, v.name, am.psa_company_id, pc.name, sm.psa_product_id,
+                CASE WHEN uc.updated_at >= ?2 THEN uc.unit_count END
          FROM integration i JOIN vendor v ON v.id = i.vendor_id
            JOIN account_mapping am ON am.integration_id = i.id
            JOIN psa_company pc ON pc.id = am.psa_company_id
@@ -159,7 +162,7 @@ pub fn feeds(c: &Connection, partner_id: &str) -> rusqlite::Result<Vec<Feed>> {
              AND uc.account_id = am.vendor_account_id
          WHERE i.partner_id = ?1 AND i.state <> 'ready_to_connect'",
     )?;
-    let rows = st.query_map([partner_id], |r| {
+    let rows = st.query_map([partner_id, counted_since], |r| {
         Ok(Feed {
             vendor_id: r.get(0)?,
             vendor_name: r.get(1)?,

@@ -84,10 +84,11 @@ test('a presenter pushes scenarios from the demo portal and the billing page sho
     await eventually(async () => assert.equal(await result.getAttribute('data-status'), 'done', await text(result)), { timeout: 30_000 });
     const steps = page.getByTestId('scenario-step');
     const names = await steps.evaluateAll((els) => els.map((e) => e.dataset.step));
-    assert.deepEqual(names, ['setup', 'nightly-sync', 'new-psa-company', 'nightly-sync', 'company-renamed', 'nightly-sync',
-      'customer-lost', 'nightly-sync', 'not-refreshed-this-month', 'month-end-reconciliation']);
-    assert.match(await text(steps.nth(4)), /renames "Harbor View Realty" to "Harbor View Realty Group"/);
-    assert.match(await text(steps.nth(9)), /approved, effective \d{4}-\d{2}-01/);
+    assert.deepEqual(names, ['setup', 'nightly-sync', 'new-psa-company', 'psa-sync', 'nightly-sync', 'company-renamed', 'psa-sync',
+      'nightly-sync', 'customer-lost', 'psa-sync', 'nightly-sync', 'not-refreshed-this-month', 'month-end-reconciliation', 'new-month']);
+    assert.match(await text(steps.nth(5)), /renames "Harbor View Realty" to "Harbor View Realty Group"/);
+    assert.match(await text(steps.nth(12)), /approved, effective \d{4}-\d{2}-01/);
+    assert.match(await text(steps.nth(13)), /not refreshed last month: Delta Logistics/);
     await shot(page, '65-demo-portal-month-in-the-life');
     // The console's own clock did not move: the partner's did.
     const clock = await simOk('GET', '/sim/clock');

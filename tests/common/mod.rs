@@ -548,6 +548,15 @@ pub fn lint_codes(entry: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// Each journal entry's lint codes, oldest entry first (the journal answers newest first).
+pub fn lint_codes_oldest_first(entries: &[Value]) -> Vec<Vec<String>> {
+    entries
+        .iter()
+        .rev()
+        .map(|e| lint_codes(e).into_iter().map(String::from).collect())
+        .collect()
+}
+
 /// The lint codes of a QA report (`GET /sim/qa/report`'s `reports[n]`), in order.
 pub fn report_lint_codes(report: &Value) -> Vec<&str> {
     report["lint"]
