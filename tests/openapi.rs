@@ -91,6 +91,7 @@ const SIM_ROUTES: &[(&str, &str)] = &[
     ("GET", "/sim/integrations/{id}/vendor-portal"),
     ("POST", "/sim/integrations/{id}/step"),
     ("GET", "/sim/integrations/{id}/mappings"),
+    ("GET", "/sim/integrations/{id}/mappings/accounts"),
     ("PUT", "/sim/integrations/{id}/mappings/accounts/{accountId}"),
     ("DELETE", "/sim/integrations/{id}/mappings/accounts/{accountId}"),
     ("PUT", "/sim/integrations/{id}/mappings/services/{serviceId}"),
@@ -1079,6 +1080,9 @@ async fn sim_answers_match_the_document() {
         200,
     )
     .await;
+    let t = "/integrations/{id}/mappings/accounts";
+    sim(&app, ck, "GET", t, &at("/mappings/accounts?limit=1&q=acme"), None, 200).await;
+    sim(&app, ck, "GET", t, &at("/mappings/accounts?limit=0"), None, 400).await;
     let cedar = app.psa_account_id("Cedar Ridge Law, LLP").await;
     let t = "/integrations/{id}/mappings/accounts/{accountId}";
     let map = json!({"psaAccountId": cedar});

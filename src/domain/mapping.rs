@@ -16,8 +16,32 @@ pub fn exact_name_matches<'a>(
         .collect()
 }
 
+/// Whether `text` holds `needle` (already lower case) whatever the case: the mapping step's
+/// search, as the console's toLowerCase compares. ASCII text is compared without a copy; the
+/// rest is lower-cased first (Unicode).
+pub fn contains_folded(text: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if text.is_ascii() && needle.is_ascii() {
+        let (t, n) = (text.as_bytes(), needle.as_bytes());
+        return t.len() >= n.len() && t.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    text.to_lowercase().contains(needle)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn search_ignores_case_in_ascii_and_beyond() {
+        use super::contains_folded;
+        assert!(contains_folded("Cedar Ridge Law, LLP", "ridge law"));
+        assert!(contains_folded("ÉCOLE Saint-Jean", "école"));
+        assert!(contains_folded("anything", ""));
+        assert!(!contains_folded("Acme", "acme corp"));
+        assert!(!contains_folded("Straße", "strasse"));
+    }
+
     use super::*;
 
     #[test]

@@ -13,6 +13,7 @@ use crate::store::integrations::{self, IntegrationRow};
 use crate::store::{events, mappings, psa};
 use rusqlite::Connection;
 use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
 
 /// NEXT (or a step picked directly): entering a mapping step auto-maps what matches by name.
 pub fn enter_step(tx: &Connection, clock: &Clock, id: &str, step: SetupStep) -> ApiResult<IntegrationCard> {
@@ -137,6 +138,30 @@ pub struct PsaProductRef {
     pub name: String,
 }
 
+/// A listed account as `account_row` makes it, with the names of the companies the partner
+/// sees (a company it no longer sees has no name).
+fn listed_row(
+    names: &HashMap<&str, &str>,
+    (id, name, description, mapping): mappings::AccountWithMapping,
+) -> AccountMappingRow {
+    let psa_account_name = mapping
+        .as_ref()
+        .and_then(|(company, _, _)| names.get(company.as_str()).map(|n| n.to_string()));
+    let (psa_account_id, source, mapping_id) = match mapping {
+        Some((company, source, mapping_id)) => (Some(company), Some(source), Some(mapping_id)),
+        None => (None, None, None),
+    };
+    AccountMappingRow {
+        id,
+        name,
+        description,
+        psa_account_id,
+        psa_account_name,
+        source,
+        mapping_id,
+    }
+}
+
 /// Both mapping steps at once: the vendor's accounts and services with their mappings, and the
 /// PSA items they can be mapped to.
 #[derive(Debug, Clone, Serialize)]
@@ -160,30 +185,13 @@ pub fn mappings_view(c: &Connection, id: &str) -> ApiResult<MappingsView> {
     // Each row as `account_row` makes it, from one listing and the companies already read
     // (a company the partner no longer sees has no name), instead of three reads per account:
     // 100,000 accounts are a vendor's first sync at a large MSP.
-    let names: std::collections::HashMap<&str, &str> = psa_accounts
+    let names: HashMap<&str, &str> = psa_accounts
         .iter()
         .map(|co| (co.id.as_str(), co.name.as_str()))
         .collect();
     let accounts = mappings::accounts_with_mappings(c, &i.id)?
         .into_iter()
-        .map(|(id, name, description, mapping)| {
-            let psa_account_name = mapping
-                .as_ref()
-                .and_then(|(company, _, _)| names.get(company.as_str()).map(|n| n.to_string()));
-            let (psa_account_id, source, mapping_id) = match mapping {
-                Some((company, source, mapping_id)) => (Some(company), Some(source), Some(mapping_id)),
-                None => (None, None, None),
-            };
-            AccountMappingRow {
-                id,
-                name,
-                description,
-                psa_account_id,
-                psa_account_name,
-                source,
-                mapping_id,
-            }
-        })
+        .map(|a| listed_row(&names, a))
         .collect();
     let services = mappable_services(c, &i)?
         .into_iter()
@@ -202,6 +210,69 @@ pub fn mappings_view(c: &Connection, id: &str) -> ApiResult<MappingsView> {
         services,
         psa_accounts,
         psa_products,
+    })
+}
+
+/// What one page of the account mapping step asks for.
+#[derive(Debug, Clone)]
+pub struct AccountQuery {
+    pub offset: i64,
+    pub limit: i64,
+    /// Matched, whatever the case, in an account's id, name, description and its PSA company's name.
+    pub search: Option<String>,
+    pub hide_mapped: bool,
+}
+
+/// One page of the account mapping step, its counts, and how many accounts map to each PSA
+/// company (what the console marks as used) without every account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountPage {
+    pub accounts: Vec<AccountMappingRow>,
+    pub total: i64,
+    pub mapped: i64,
+    pub matched: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub mapped_per_psa_account: BTreeMap<String, i64>,
+}
+
+pub fn account_page(c: &Connection, id: &str, q: &AccountQuery) -> ApiResult<AccountPage> {
+    let i = load(c, id)?;
+    let companies = psa::visible_companies(c, &i.partner_id)?;
+    let names: HashMap<&str, &str> = companies.iter().map(|co| (co.id.as_str(), co.name.as_str())).collect();
+    let search = q
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase);
+    let filter = mappings::AccountFilter {
+        companies: match &search {
+            Some(s) => companies
+                .iter()
+                .filter(|co| crate::domain::mapping::contains_folded(&co.name, s))
+                .map(|co| co.id.clone())
+                .collect(),
+            None => Vec::new(),
+        },
+        search,
+        hide_mapped: q.hide_mapped,
+    };
+    let accounts = mappings::account_page(c, &i.id, &filter, q.offset, q.limit)?
+        .into_iter()
+        .map(|a| listed_row(&names, a))
+        .collect();
+    let total = mappings::count_accounts(c, &i.id, &mappings::AccountFilter::default())?;
+    let matched = mappings::count_accounts(c, &i.id, &filter)?;
+    Ok(AccountPage {
+        accounts,
+        total,
+        mapped: mappings::counts(c, &i.id)?.0,
+        matched,
+        offset: q.offset,
+        limit: q.limit,
+        mapped_per_psa_account: mappings::mapped_per_company(c, &i.id)?.into_iter().collect(),
     })
 }
 

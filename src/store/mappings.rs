@@ -28,6 +28,131 @@ pub fn accounts_with_mappings(c: &Connection, integration_id: &str) -> rusqlite:
     rows.collect()
 }
 
+/// What narrows the account mapping step's list: `search` (already lower-cased) in an account's
+/// id, name or description, or `companies`, the PSA companies whose name holds it; and
+/// `hide_mapped`.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    pub search: Option<String>,
+    pub companies: Vec<String>,
+    pub hide_mapped: bool,
+}
+
+impl AccountFilter {
+    fn sql(&self) -> &'static str {
+        match (self.search.is_some(), self.hide_mapped) {
+            (false, false) => "",
+            (false, true) => " AND m.vendor_account_id IS NULL",
+            (true, false) => SEARCH,
+            (true, true) => " AND m.vendor_account_id IS NULL AND (sim_contains(a.name, ?2) OR sim_contains(a.description, ?2) OR sim_contains(a.id, ?2) OR m.psa_company_id IN (SELECT value FROM json_each(?3)))",
+        }
+    }
+
+    fn companies_json(&self) -> String {
+        serde_json::to_string(&self.companies).unwrap_or_else(|_| "[]".into())
+    }
+}
+
+/// A search without the join: the accounts mapped to a matching company are one subquery.
+const SEARCH: &str = " AND (sim_contains(a.name, ?2) OR sim_contains(a.description, ?2) OR sim_contains(a.id, ?2)
+    OR a.id IN (SELECT vendor_account_id FROM account_mapping WHERE integration_id = ?1
+                AND psa_company_id IN (SELECT value FROM json_each(?3))))";
+
+/// `sim_contains(text, needle)`: whether `text` holds `needle` (lower case) whatever the case,
+/// as the console's search compares (JavaScript's toLowerCase, Unicode): SQLite's LIKE and
+/// lower() fold ASCII only.
+pub fn register_functions(c: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    c.create_scalar_function(
+        "sim_contains",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text = ctx.get_raw(0).as_str().unwrap_or("");
+            let needle = ctx.get_raw(1).as_str().unwrap_or("");
+            Ok(crate::domain::mapping::contains_folded(text, needle))
+        },
+    )
+}
+
+fn page_sql(filter: &AccountFilter) -> String {
+    format!(
+        "SELECT a.id, a.name, a.description, m.psa_company_id, m.source, m.mapping_id
+         FROM vendor_account a LEFT JOIN account_mapping m
+           ON m.integration_id = a.integration_id AND m.vendor_account_id = a.id
+         WHERE a.integration_id = ?1{} ORDER BY a.seq LIMIT ?4 OFFSET ?5",
+        filter.sql()
+    )
+}
+
+/// One page of the account mapping step: the accounts `filter` keeps, in creation order.
+pub fn account_page(
+    c: &Connection,
+    integration_id: &str,
+    filter: &AccountFilter,
+    offset: i64,
+    limit: i64,
+) -> rusqlite::Result<Vec<AccountWithMapping>> {
+    let mut st = c.prepare_cached(&page_sql(filter))?;
+    let search = filter.search.clone().unwrap_or_default();
+    let rows = st.query_map(
+        params![integration_id, search, filter.companies_json(), limit, offset],
+        |r| {
+            let mapping = match r.get::<_, Option<String>>(3)? {
+                Some(company) => Some((company, r.get(4)?, r.get(5)?)),
+                None => None,
+            };
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, mapping))
+        },
+    )?;
+    rows.collect()
+}
+
+/// How many accounts of the integration `filter` keeps. Every mapping names an account of its
+/// integration (a mapping is made for an existing account, and both go together on disconnect
+/// and reset), so "unmapped" alone is the total less the mappings, not a join per account.
+pub fn count_accounts(c: &Connection, integration_id: &str, filter: &AccountFilter) -> rusqlite::Result<i64> {
+    if filter.search.is_none() {
+        let total = c.cached_row(
+            "SELECT COUNT(*) FROM vendor_account WHERE integration_id = ?1",
+            [integration_id],
+            |r| r.get::<_, i64>(0),
+        )?;
+        if !filter.hide_mapped {
+            return Ok(total);
+        }
+        return Ok(total - counts(c, integration_id)?.0);
+    }
+    let (join, cond) = if filter.hide_mapped {
+        (
+            " LEFT JOIN account_mapping m ON m.integration_id = a.integration_id AND m.vendor_account_id = a.id",
+            filter.sql(),
+        )
+    } else {
+        ("", SEARCH)
+    };
+    c.cached_row(
+        &format!("SELECT COUNT(*) FROM vendor_account a{join} WHERE a.integration_id = ?1{cond}"),
+        params![
+            integration_id,
+            filter.search.clone().unwrap_or_default(),
+            filter.companies_json()
+        ],
+        |r| r.get(0),
+    )
+}
+
+/// How many of the integration's accounts map to each PSA company (companies with none left
+/// out): what the console marks as used, without every account.
+pub fn mapped_per_company(c: &Connection, integration_id: &str) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut st = c.prepare_cached(
+        "SELECT psa_company_id, COUNT(*) FROM account_mapping WHERE integration_id = ?1
+         GROUP BY psa_company_id ORDER BY psa_company_id",
+    )?;
+    let rows = st.query_map([integration_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 pub fn account_mapping(
     c: &Connection,
     integration_id: &str,
@@ -173,4 +298,39 @@ pub fn feeds(c: &Connection, partner_id: &str, counted_since: &str) -> rusqlite:
         })
     })?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page walks one integration's accounts in order: no sort of them all, whatever the filter.
+    #[test]
+    fn a_page_is_read_in_index_order_without_a_sort() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(include_str!("schema.sql")).unwrap();
+        register_functions(&c).unwrap();
+        for (search, hide_mapped) in [
+            (None, false),
+            (None, true),
+            (Some("x".to_string()), false),
+            (Some("x".to_string()), true),
+        ] {
+            let filter = AccountFilter {
+                search,
+                companies: vec![],
+                hide_mapped,
+            };
+            let plan: Vec<String> = c
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", page_sql(&filter)))
+                .unwrap()
+                .query_map(params!["i", "x", "[]", 60, 0], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let plan = plan.join(" | ");
+            assert!(!plan.contains("TEMP B-TREE"), "{filter:?}: {plan}");
+            assert!(plan.contains("vendor_account_by_integration"), "{filter:?}: {plan}");
+        }
+    }
 }

@@ -151,6 +151,7 @@ impl Store {
         let seen = epochs.clone();
         conn.update_hook(Some(move |_, _: &str, table: &str, _| seen.touched(table)));
         conn.set_prepared_statement_cache_capacity(256);
+        mappings::register_functions(&conn)?;
         if path != ":memory:" {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             // Checkpoints run on their own thread (see `Checkpointer`), never inside a commit;
@@ -189,6 +190,7 @@ impl Store {
                 )?;
                 r.busy_timeout(std::time::Duration::from_secs(5))?;
                 r.set_prepared_statement_cache_capacity(256);
+                mappings::register_functions(&r)?;
                 readers.push(Mutex::new(r));
             }
         }

@@ -21,6 +21,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/integrations/{id}/vendor-portal", web::get().to(vendor_portal))
         .route("/integrations/{id}/step", web::post().to(step))
         .route("/integrations/{id}/mappings", web::get().to(get_mappings))
+        .route("/integrations/{id}/mappings/accounts", web::get().to(account_page))
         .route(
             "/integrations/{id}/mappings/accounts/{accountId}",
             web::put().to(map_account),
@@ -144,6 +145,38 @@ async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
     let out = state
         .ops
         .read_off_thread(move |c| mappings::mappings_view(c, &id))
+        .await?;
+    Ok(json_response(StatusCode::OK, &out))
+}
+
+/// Most accounts one page of the account mapping step may ask for, and its default (the
+/// console shows 60 cards at a time); the longest search.
+const MAX_PAGE: i64 = 500;
+const DEFAULT_PAGE: i64 = 60;
+const MAX_SEARCH: usize = 200;
+
+async fn account_page(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let id = path_param(&req, "id");
+    let search = crate::api::query_value(&req, "q");
+    if search.as_ref().is_some_and(|s| s.chars().count() > MAX_SEARCH) {
+        return Err(ApiError::validation_one(format!(
+            "q must be at most {MAX_SEARCH} characters"
+        )));
+    }
+    let hide_mapped = match crate::api::query_value(&req, "hideMapped") {
+        None => false,
+        Some(v) => crate::domain::validate::parse_bool(&v)
+            .ok_or_else(|| ApiError::validation_one("hideMapped must be a boolean value"))?,
+    };
+    let q = mappings::AccountQuery {
+        offset: super::runs::number(&req, "offset", 0, 0, i64::from(i32::MAX))?,
+        limit: super::runs::number(&req, "limit", DEFAULT_PAGE, 1, MAX_PAGE)?,
+        search,
+        hide_mapped,
+    };
+    let out = state
+        .ops
+        .read_off_thread(move |c| mappings::account_page(c, &id, &q))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
 }

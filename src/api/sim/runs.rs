@@ -18,7 +18,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 const MAX_HISTORY_CARDS: usize = 500;
 
 /// A whole-number query parameter within `min..=max`, else the default.
-fn number(req: &HttpRequest, name: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {
+pub(super) fn number(req: &HttpRequest, name: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {
     let q = query_pairs(req);
     let Some((_, v)) = q.iter().find(|(k, _)| k == name) else {
         return Ok(default);
