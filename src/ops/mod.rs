@@ -162,8 +162,8 @@ impl Ops {
     }
 
     /// A vendor call's write: queued for a group commit with the writes that arrive with it
-    /// (see `store::writer`), run right here when it is alone and the writer is free, else by
-    /// the group-commit thread. The call waits for its answer without holding a thread.
+    /// (see `store::writer`), run right here when the writer is free, else by the group-commit
+    /// thread. The call waits for its answer without holding a thread.
     pub(crate) async fn write_grouped<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,

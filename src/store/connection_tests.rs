@@ -1,5 +1,6 @@
 //! The connections: reads see the last commit without waiting for a writer, the WAL is
-//! checkpointed off the commit, group commit keeps or refuses each write alone, and the epochs
+//! checkpointed off the commit, group commit keeps or refuses each write alone and joins the
+//! writes of calls read together, and the epochs
 //! move with the tables they watch.
 
 use super::tests::texts;
@@ -187,6 +188,46 @@ fn writes_sent_together_are_each_kept_or_refused_alone() {
         }
     }
     assert_eq!(stored.len(), 8 * 50 - 8 * 5 - 5);
+}
+
+/// The writes of calls that reach the store in the same turn of an event loop (an actix worker
+/// polls every request it read before it looks at its sockets again) share one commit: a
+/// commit writes its pages once for all of them. A write alone still commits at once.
+#[test]
+fn writes_of_calls_read_together_share_one_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path().join("sim.db").to_str().unwrap()).unwrap());
+    let commits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = commits.clone();
+    store.on_writer(|c| {
+        c.commit_hook(Some(move || {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            false
+        }))
+    });
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let write = |key: String| {
+        let store = store.clone();
+        async move {
+            store
+                .write_grouped(move |tx| -> rusqlite::Result<()> { super::meta_set(tx, &key, "written") })
+                .answer()
+                .await
+        }
+    };
+    let calls: Vec<_> = (0..10).map(|n| rt.spawn(write(format!("call-{n}")))).collect();
+    for call in calls {
+        rt.block_on(call).unwrap().unwrap();
+    }
+    assert_eq!(
+        commits.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "ten calls, one commit"
+    );
+    let stored = store.read(|c| texts(c, "SELECT key FROM meta WHERE key LIKE 'call-%'"));
+    assert_eq!(stored.len(), 10);
+    rt.block_on(write("alone".into())).unwrap();
+    assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
 /// A vendor's key check and profile answer are copies, current while their epochs hold: a

@@ -4,15 +4,20 @@
 //! A commit is most of a small write's cost (its pages copied into the WAL), and SQLite takes
 //! one writer at a time, so under a stream of unit counts the writer was the queue every
 //! request stood in, and each request crossed to a blocking thread and back to stand in it.
-//! Here a vendor write is queued with a channel for its answer. Alone (the queue was empty and
-//! the writer free) it runs at once, on its caller's thread. Otherwise the group-commit thread
-//! runs everything queued, in batches: each job in a savepoint (released if it succeeds,
-//! rolled back if it fails, so a refused call still stores nothing), then one commit for the
-//! batch. The callers wait on their channels, not on threads, and each is answered only after
-//! the commit that holds its write, so an answer still means "stored".
+//! Here a vendor write is queued with a channel for its answer, and its caller first lets the
+//! calls that arrived with it queue theirs (one turn of its event loop: the requests already
+//! read off other connections reach their writes in that turn). Then, if the writer is free,
+//! the caller runs everything queued itself, on its own thread; if not, the group-commit
+//! thread runs it once the writer is free. Either way the queue runs in batches: each job in a
+//! savepoint (released if it succeeds, rolled back if it fails, so a refused call still stores
+//! nothing), then one commit for the batch. A commit's pages are written once for the whole
+//! batch, which is what makes a stream of counts cheap. The callers wait on their channels,
+//! not on threads, and each is answered only after the commit that holds its write, so an
+//! answer still means "stored".
 //!
 //! Nothing waits forever in the queue: a job is queued first, then either run by its caller
-//! (which takes the queue after queuing it) or handed to the thread, which is woken for it.
+//! (which takes the queue after queuing it) or handed to the thread, which is woken for it; a
+//! caller that stops waiting before either (its connection closed) wakes the thread too.
 
 use super::epochs::Epochs;
 use super::failure::{gone_error, Failures, StorageFailure, StorageKind};
@@ -52,13 +57,33 @@ struct Queue {
 /// The answer of a queued write: the caller awaits it.
 pub struct Ticket<T, E> {
     answer: tokio::sync::oneshot::Receiver<Result<T, E>>,
+    /// The writer that still has to be asked to run the queue (see `answer`); `None` once asked,
+    /// or for a write answered at once.
+    writer: Option<Arc<Writer>>,
 }
 
 impl<T, E: From<rusqlite::Error>> Ticket<T, E> {
-    pub async fn answer(self) -> Result<T, E> {
+    pub async fn answer(mut self) -> Result<T, E> {
+        if let Some(writer) = self.writer.take() {
+            // One turn of the caller's event loop, so that the writes of the calls read with
+            // this one join its batch; then the queue is run here, or by the thread.
+            tokio::task::yield_now().await;
+            if self.answer.is_empty() {
+                writer.run_or_hand_over();
+            }
+        }
         // A sender dropped unsent: the holder stopped in the middle of a batch (a panic outside
         // any job), and nothing of it was committed.
-        self.answer.await.unwrap_or_else(|_| Err(E::from(lost())))
+        (&mut self.answer).await.unwrap_or_else(|_| Err(E::from(lost())))
+    }
+}
+
+impl<T, E> Drop for Ticket<T, E> {
+    fn drop(&mut self) {
+        // Dropped before it asked (its caller went): the thread runs what it queued.
+        if let Some(writer) = self.writer.take() {
+            writer.queued.notify_one();
+        }
     }
 }
 
@@ -284,9 +309,8 @@ impl Writer {
         }
     }
 
-    /// Queues a write: run now on this thread if it is alone and the writer is free, else by
-    /// the group-commit thread with whatever else is queued.
-    pub(super) fn submit<T, E, F>(&self, f: F) -> Ticket<T, E>
+    /// Queues a write, to be run with whatever else is queued when its ticket is awaited.
+    pub(super) fn submit<T, E, F>(self: &Arc<Self>, f: F) -> Ticket<T, E>
     where
         T: Send + 'static,
         E: From<rusqlite::Error> + StorageFailure + std::fmt::Display + Send + 'static,
@@ -298,28 +322,37 @@ impl Writer {
             out: None,
             answer: tx,
         });
-        let alone = {
+        {
             let mut q = self.queue.lock();
             if q.closed {
                 // No thread is left to run it: answered at once.
                 drop(q);
                 let closed = self.may_write().err().unwrap_or_else(lost);
                 job.settle(Some(&closed), self.file_name());
-                return Ticket { answer: rx };
+                return Ticket {
+                    answer: rx,
+                    writer: None,
+                };
             }
             q.jobs.push(job);
-            q.jobs.len() == 1
-        };
-        // Not alone: the writer is not even tried, so a caller never holds it up for the thread.
-        match alone.then(|| self.try_hold()).flatten() {
-            // The queue is taken after the job was queued, so the job is in it (or the thread
-            // took it first, and runs it).
+        }
+        Ticket {
+            answer: rx,
+            writer: Some(self.clone()),
+        }
+    }
+
+    /// Runs the queue on this thread if the writer is free, else wakes the group-commit thread
+    /// for it (the writer's holder took the queue before this call's job was in it).
+    fn run_or_hand_over(&self) {
+        match self.try_hold() {
+            // The queue is taken after the job was queued, so the job is in it (or another
+            // caller or the thread took it first, and runs it).
             Some(mut conn) => self.run_queue(&mut conn),
             None => {
                 self.queued.notify_one();
             }
         }
-        Ticket { answer: rx }
     }
 
     /// Runs every queued write, in batches: one transaction each, one savepoint per write.
