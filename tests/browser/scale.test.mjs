@@ -187,6 +187,20 @@ test('account mapping with 1,000 PSA companies and 5,000 vendor accounts', async
     assert.equal(await text(late.getByTestId('source-badge')), 'auto');
     assert.equal(await text(late.getByTestId('mapped-target-name')), name);
     assert.equal(await page.locator(`[data-testid=vendor-item][data-vendor-item-id=${q('late-2')}]`).getAttribute('data-mapped'), 'false');
+  });
+
+  await step('the review lists the first mapped pairs and counts the rest, without every account', async () => {
+    await page.getByTestId('btn-next').click();
+    await page.getByTestId('service-mapping-step').waitFor();
+    asked.clear();
+    await page.getByTestId('btn-next').click();
+    await page.getByTestId('review-accounts').waitFor();
+    assert.equal(await page.getByTestId('review-account-row').count(), 100);
+    assert.equal(await text(page.getByTestId('review-accounts-mapped')), 'Accounts mapped: 602');
+    assert.match(await text(page.getByTestId('review-accounts-more')), /The first 100 shown; 502 more/);
+    assert.match(await text(page.getByTestId('review-summary')), /4400 vendor accounts left unmapped/);
+    assert.deepEqual(asked.whole().map(String), [], 'no whole mappings view');
+    assert.deepEqual(asked.pages().map((u) => u.searchParams.get('onlyMapped')), ['true']);
     assert.deepEqual(b.errors, []);
   });
 });
