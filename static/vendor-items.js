@@ -7,7 +7,7 @@
 import { get, enc, qs } from './api.js';
 
 export const VENDOR_PAGE = 60;
-const SEARCH_DELAY = 250; // ms after the last key before the search goes to the server
+const SEARCH_DELAY = 200; // ms: while keys come faster than this, one search waits for the last
 const MAX_PAGE = 500; // what the page route gives at most
 
 /**
@@ -62,6 +62,7 @@ export function pagedAccounts(integrationId, redraw, onError) {
   let generation = 0; // a newer search or filter makes the answers to older ones stale
   let first = Promise.resolve();
   let timer = null;
+  let lastKey = 0; // when the search last changed
   let busy = false;
   let asking = 0; // first pages asked for and not answered yet
 
@@ -127,11 +128,17 @@ export function pagedAccounts(integrationId, redraw, onError) {
       }
       redraw();
     },
+    /** A search typed or pasted: the first key after a pause goes at once (a paste is answered
+     * without waiting), the keys typed after it wait until typing pauses. */
     setQuery: (q) => {
-      if (q === query) return;
       query = q;
+      const now = Date.now();
+      const typing = timer !== null || now - lastKey < SEARCH_DELAY;
+      lastKey = now;
       clearTimeout(timer);
-      timer = setTimeout(() => quietly(restart()), SEARCH_DELAY);
+      timer = null;
+      if (typing) timer = setTimeout(() => quietly(restart()), SEARCH_DELAY);
+      else quietly(restart());
     },
     setHideMapped: (on) => { hideMapped = on; quietly(restart()); },
     /** After a map or unmap of `v` (already the server's row), mapped before to `before`. */
