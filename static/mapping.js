@@ -1,16 +1,17 @@
 // Account Mapping / Service Mapping: PSA items on the left (a column that stays in view), the
 // vendor's items (blue cards) on the right. Map by dragging a PSA item onto a vendor card, or
 // with the searchable picker on each card. Both columns are paged and searched on their own,
-// so a real MSP's 1,000 companies and 5,000 vendor accounts stay quick.
+// so a real MSP's 1,000 companies and 100,000 vendor accounts stay quick: the accounts come a
+// page at a time from the server (vendor-items.js), the PSA side without them.
 
 import { h, mount, icon } from './dom.js';
 import { get, put, del, post, enc } from './api.js';
 import { toast, toastError, button, withBusy, emptyState, loading, errorPanel } from './ui.js';
 import { combobox } from './combobox.js';
 import { keyOf, closestFirst, typeAhead } from './closest.js';
+import { localServices, pagedAccounts } from './vendor-items.js';
 
 const PSA_PAGE = 100;
-const VENDOR_PAGE = 60;
 const PICKER_ROWS = 12;
 
 /**
@@ -27,16 +28,17 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
   let psaIndex = new Map();
   let psaKeys = [];
   let psaTexts = [];
-  let vendorQuery = '';
   let psaQuery = '';
   let hideMapped = false;
   let closestTo = null; // the vendor item whose closest PSA names the left column shows first
   let psaLimit = PSA_PAGE;
-  let vendorLimit = VENDOR_PAGE;
+  const vendor = isAcc
+    ? pagedAccounts(integrationId, () => { renderRight(); renderLeft(); }, (e) => toastError(e, 'Could not read the vendor accounts'))
+    : localServices(() => data, (id) => { const p = psaById.get(id); return p && psaLabel(p); }, () => renderRight());
 
   const counter = h('span', { class: 'map-counter', testid: 'map-counter' });
   const hideToggle = h('label', { class: 'toggle', testid: 'hide-mapped-label' },
-    h('input', { type: 'checkbox', testid: 'hide-mapped', onchange: (e) => { hideMapped = e.target.checked; psaLimit = PSA_PAGE; vendorLimit = VENDOR_PAGE; renderLeft(); renderRight(); } }),
+    h('input', { type: 'checkbox', testid: 'hide-mapped', onchange: (e) => { hideMapped = e.target.checked; psaLimit = PSA_PAGE; busyRight(); vendor.setHideMapped(hideMapped); renderLeft(); } }),
     h('span', {}, 'Hide mapped'));
   const autoBtn = button('AUTO-MAP EXACT NAMES', {
     testid: 'btn-auto-map', iconName: 'check', small: true,
@@ -54,7 +56,7 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
     psaQuery = v; closestTo = null; psaLimit = PSA_PAGE; renderLeft();
   });
   const vendorSearch = searchInput(isAcc ? 'Search vendor accounts' : 'Search vendor services', 'vendor-search', (v) => {
-    vendorQuery = v; vendorLimit = VENDOR_PAGE; renderRight();
+    busyRight(); vendor.setQuery(v);
   });
   const leftCount = h('span', { class: 'col-count', testid: 'psa-count' });
   const rightCount = h('span', { class: 'col-count', testid: 'vendor-count' });
@@ -78,20 +80,21 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
     h('div', { class: 'map-toolbar' }, hideToggle, counter, h('span', { class: 'spacer' }), autoBtn, reloadBtn),
     body);
 
-  function vendorItems() { return isAcc ? data.accounts || [] : data.services || []; }
   function mappedIds(item) {
     if (isAcc) return item.psaAccountId ? [item.psaAccountId] : [];
     return Array.isArray(item.psaProductIds) ? item.psaProductIds : [];
   }
   function psaLabel(p) { return isAcc ? p.name : `${p.productCode} · ${p.name}`; }
-  function usedIds() { return new Set(vendorItems().flatMap(mappedIds)); }
+  function usedIds() { return vendor.used(); }
+  /** Until the server answers a search or a page, the vendor column says it is busy. */
+  function busyRight() { right.setAttribute('aria-busy', 'true'); }
 
   function renderCounter() {
-    const vItems = vendorItems();
-    const mappedCount = vItems.filter((v) => mappedIds(v).length).length;
-    counter.textContent = `${mappedCount} of ${vItems.length} vendor ${noun}${vItems.length === 1 ? '' : 's'} mapped`;
+    const mappedCount = vendor.mapped();
+    const total = vendor.total();
+    counter.textContent = `${mappedCount} of ${total} vendor ${noun}${total === 1 ? '' : 's'} mapped`;
     counter.dataset.mapped = String(mappedCount);
-    counter.dataset.total = String(vItems.length);
+    counter.dataset.total = String(total);
   }
 
   // ---- left: the PSA column ------------------------------------------------------------------
@@ -141,31 +144,20 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
   }
 
   // ---- right: the vendor cards ---------------------------------------------------------------
-  function vendorShown() {
-    const q = vendorQuery.trim().toLowerCase();
-    return vendorItems().filter((v) => {
-      if (hideMapped && mappedIds(v).length) return false;
-      if (!q) return true;
-      if (String(v.name || '').toLowerCase().includes(q) || String(v.description || '').toLowerCase().includes(q)) return true;
-      return mappedIds(v).some((id) => { const p = psaById.get(id); return p && psaLabel(p).toLowerCase().includes(q); });
-    });
-  }
-
   function renderRight() {
     if (!data) return;
     renderCounter();
-    const vItems = vendorItems();
-    const shown = vendorShown();
-    rightCount.textContent = String(shown.length);
-    const page = shown.slice(0, vendorLimit);
+    if (!vendor.loading || !vendor.loading()) right.setAttribute('aria-busy', 'false');
+    const page = vendor.items();
+    rightCount.textContent = String(vendor.matched());
     mount(rightList,
-      vItems.length === 0
+      vendor.total() === 0
         ? emptyState(`No vendor ${noun}s yet`, isAcc
           ? 'The vendor has not sent any account. Its code must create them (POST /api/vendor-api/organization/accounts); then press RELOAD.'
           : 'The vendor has not created any service. Its code must create them (POST /api/vendor-api/service); then press RELOAD.')
         : page.length ? h('div', { class: 'vendor-list' }, page.map(vendorCard))
-          : h('p', { class: 'muted small' }, vendorQuery ? 'Nothing matches the search.' : `Every vendor ${noun} is mapped.`),
-      more(shown.length - page.length, 'map-more-vendor', () => { vendorLimit += VENDOR_PAGE; renderRight(); }));
+          : h('p', { class: 'muted small' }, vendor.searching() ? 'Nothing matches the search.' : `Every vendor ${noun} is mapped.`),
+      more(vendor.rest(), 'map-more-vendor', (e) => { e.currentTarget.disabled = true; busyRight(); vendor.more(); }));
   }
 
   function pickerOptions(v, query) {
@@ -243,6 +235,7 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
 
   // ---- changes -----------------------------------------------------------------------------
   async function mapTo(v, psaId) {
+    const before = isAcc ? v.psaAccountId || null : null;
     try {
       let row;
       if (isAcc) {
@@ -253,6 +246,7 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
         row = await put(`/sim/integrations/${enc(integrationId)}/mappings/services/${enc(v.id)}`, { psaProductIds: [...ids, psaId] });
       }
       applyRow(v, row, isAcc ? { psaAccountId: psaId, source: 'manual' } : { psaProductIds: [...mappedIds(v), psaId], source: 'manual' });
+      vendor.changed(v, before);
       const p = psaById.get(psaId);
       toast(`Mapped ${v.name} → ${p ? psaLabel(p) : psaId}`);
     } catch (e) {
@@ -263,12 +257,14 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
 
   async function unmap(v, psaId, btn) {
     btn.disabled = true;
+    const before = isAcc ? v.psaAccountId || null : null;
     try {
       let row;
       const remaining = mappedIds(v).filter((x) => x !== psaId);
       if (isAcc || remaining.length === 0) {
         row = await del(`/sim/integrations/${enc(integrationId)}/mappings/${kind}/${enc(v.id)}`);
         applyRow(v, row, isAcc ? { psaAccountId: null, psaAccountName: null, source: null } : { psaProductIds: [], source: null });
+        vendor.changed(v, before);
       } else {
         row = await put(`/sim/integrations/${enc(integrationId)}/mappings/services/${enc(v.id)}`, { psaProductIds: remaining });
         applyRow(v, row, { psaProductIds: remaining });
@@ -314,7 +310,9 @@ export function mappingEditor(integrationId, kind, { onChange } = {}) {
 
   async function reload() {
     try {
-      data = await get(`/sim/integrations/${enc(integrationId)}/mappings`);
+      // The PSA side and the services; the accounts are the vendor column's pages.
+      const [view] = await Promise.all([get(`/sim/integrations/${enc(integrationId)}/mappings?accounts=false`), vendor.load()]);
+      data = view;
       index();
       if (!body.contains(left)) mount(body, h('div', { class: 'map-columns' }, left, right));
       renderLeft();

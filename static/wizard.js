@@ -10,6 +10,7 @@ import {
 import { startConnect, disconnectFlow, stepLabel } from './integrations.js';
 import { mappingEditor } from './mapping.js';
 
+const REVIEW_ROWS = 100; // mapped accounts the review lists; the rest are counted
 const STEPS = ['connect_to_vendor', 'account_mapping', 'service_mapping', 'review'];
 
 // Keys are shown once: kept in memory for this page only, dropped when the user leaves it.
@@ -325,10 +326,13 @@ class SetupPage {
     const summary = h('div', { class: 'review-summary', testid: 'review-summary' }, h('p', { class: 'muted' }, 'Loading mappings…'));
     const error = h('div', { class: 'notice notice-error', testid: 'finish-error', role: 'alert', hidden: true });
     const wantsAlerts = (this.card.modules || []).includes('alerts');
+    // The services and PSA side, and the first mapped accounts with the counts: not every
+    // account, which is 100,000 after a large MSP's first sync.
     Promise.all([
-      get(`/sim/integrations/${enc(this.id)}/mappings`),
+      get(`/sim/integrations/${enc(this.id)}/mappings?accounts=false`),
+      get(`/sim/integrations/${enc(this.id)}/mappings/accounts?onlyMapped=true&limit=${REVIEW_ROWS}`),
       wantsAlerts ? get('/sim/psa').catch(() => null) : Promise.resolve(null),
-    ]).then(([m, psa]) => mount(summary, reviewTables(m, this.card, psa))).catch((e) => mount(summary, h('p', { class: 'notice notice-error' }, e.message)));
+    ]).then(([m, pairs, psa]) => mount(summary, reviewTables(m, pairs, this.card, psa))).catch((e) => mount(summary, h('p', { class: 'notice notice-error' }, e.message)));
     const finishBtn = button('FINISH', {
       kind: 'primary', testid: 'btn-finish',
       onClick: (b) => withBusy(b, async () => {
@@ -424,24 +428,26 @@ function keyPanel(keys) {
       }, copyLabel))));
 }
 
-function reviewTables(m, card, psa) {
-  const accounts = (m.accounts || []);
+/** `pairs`: the first mapped accounts, a page of GET .../mappings/accounts?onlyMapped=true. */
+function reviewTables(m, pairs, card, psa) {
   const services = (m.services || []);
   const prod = new Map((m.psaProducts || []).map((p) => [p.id, p]));
   const psaAcc = new Map((m.psaAccounts || []).map((p) => [p.id, p]));
-  const mappedAcc = accounts.filter((a) => a.psaAccountId);
+  const mappedAcc = pairs.accounts || [];
   const mappedSvc = services.filter((s) => (s.psaProductIds || []).length);
-  const unA = accounts.length - mappedAcc.length;
+  const unA = pairs.total - pairs.mapped;
+  const moreA = pairs.mapped - mappedAcc.length;
   const unS = services.length - mappedSvc.length;
   return h('div', { class: 'review-grid' },
     h('section', { class: 'panel' },
-      h('h3', {}, `Accounts mapped: ${mappedAcc.length}`),
+      h('h3', { testid: 'review-accounts-mapped' }, `Accounts mapped: ${pairs.mapped}`),
       mappedAcc.length ? h('table', { class: 'table', testid: 'review-accounts' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Vendor account'), h('th', {}, 'PSA account'), h('th', {}, 'How'))),
         h('tbody', {}, mappedAcc.map((a) => h('tr', { testid: 'review-account-row' },
           h('td', {}, a.name), h('td', {}, a.psaAccountName || (psaAcc.get(a.psaAccountId) || {}).name || a.psaAccountId),
           h('td', {}, a.source ? h('span', { class: ['source-badge', `source-${a.source}`] }, a.source) : '—')))))
         : h('p', { class: 'notice notice-warn', testid: 'review-no-accounts' }, 'No account is mapped: FINISH needs at least one.'),
+      moreA > 0 ? h('p', { class: 'muted small', testid: 'review-accounts-more' }, `The first ${mappedAcc.length.toLocaleString('en-US')} shown; ${moreA.toLocaleString('en-US')} more on the Account Mapping step.`) : null,
       unA ? h('p', { class: 'muted small' }, `${unA} vendor account${unA === 1 ? '' : 's'} left unmapped: usage for ${unA === 1 ? 'it' : 'them'} is refused (404).`) : null),
     h('section', { class: 'panel' },
       h('h3', {}, `Services mapped: ${mappedSvc.length}`),

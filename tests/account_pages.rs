@@ -132,6 +132,65 @@ async fn a_mapping_made_or_taken_back_is_in_the_next_page() {
 }
 
 #[tokio::test]
+async fn only_mapped_keeps_the_mapped_accounts_for_the_review_step() {
+    let mut app = spawn().await;
+    setup(&mut app).await;
+    let r = page(&app, "?onlyMapped=true").await;
+    assert_eq!(ids(&r["accounts"]), ["acme-1", "cedar-1"]);
+    assert_eq!(
+        (&r["matched"], &r["mapped"], &r["total"]),
+        (&json!(2), &json!(2), &json!(13))
+    );
+    assert!(
+        r["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["psaAccountId"].is_string()),
+        "{r}"
+    );
+    // With a search, in the account's own text and its PSA company's name.
+    let r = page(&app, "?onlyMapped=true&q=law").await;
+    assert_eq!((ids(&r["accounts"]), &r["matched"]), (vec!["cedar-1"], &json!(1)));
+    assert_eq!(page(&app, "?onlyMapped=1&q=tenant").await["matched"], 0);
+    app.map_account("t-05", "Delta Logistics Inc.").await;
+    let r = page(&app, "?onlyMapped=true&offset=2&limit=1").await;
+    assert_eq!((ids(&r["accounts"]), &r["matched"]), (vec!["t-05"], &json!(3)));
+    app.unmap_account("acme-1").await;
+    assert_eq!(
+        ids(&page(&app, "?onlyMapped=true").await["accounts"]),
+        ["cedar-1", "t-05"]
+    );
+    assert_eq!(page(&app, "?onlyMapped=false").await["matched"], 13);
+}
+
+/// The console pages the accounts: the PSA side and the services come without them.
+#[tokio::test]
+async fn the_mappings_view_leaves_the_accounts_out_when_asked() {
+    let mut app = spawn().await;
+    setup(&mut app).await;
+    let whole = app.mappings().await;
+    let path = format!("/integrations/{INTEGRATION}/mappings");
+    let without = app.sim("GET", &format!("{path}?accounts=false"), None).await.ok(200);
+    assert!(without.get("accounts").is_none(), "{without}");
+    for key in ["services", "psaAccounts", "psaProducts"] {
+        assert_eq!(without[key], whole[key], "{key}");
+    }
+    assert!(!whole["psaAccounts"].as_array().unwrap().is_empty());
+    assert_eq!(
+        app.sim("GET", &format!("{path}?accounts=true"), None).await.ok(200),
+        whole
+    );
+    let r = app.sim("GET", &format!("{path}?accounts=some"), None).await;
+    assert_eq!(
+        (r.status, &r.body["message"]),
+        (400, &json!(["accounts must be a boolean value"]))
+    );
+    let r = app.sim("GET", "/integrations/nope/mappings?accounts=false", None).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+}
+
+#[tokio::test]
 async fn bad_parameters_are_refused_with_a_clear_message() {
     let mut app = spawn().await;
     setup(&mut app).await;
@@ -142,6 +201,11 @@ async fn bad_parameters_are_refused_with_a_clear_message() {
         ("?offset=-1", "offset must be a whole number from 0 to 2147483647"),
         ("?offset=1.5", "offset must be a whole number from 0 to 2147483647"),
         ("?hideMapped=maybe", "hideMapped must be a boolean value"),
+        ("?onlyMapped=yes", "onlyMapped must be a boolean value"),
+        (
+            "?hideMapped=true&onlyMapped=true",
+            "hideMapped and onlyMapped cannot both be true",
+        ),
     ] {
         let r = app.sim("GET", &page_path(query), None).await;
         assert_eq!(r.status, 400, "{query}: {}", r.text);

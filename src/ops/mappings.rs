@@ -163,17 +163,19 @@ fn listed_row(
 }
 
 /// Both mapping steps at once: the vendor's accounts and services with their mappings, and the
-/// PSA items they can be mapped to.
+/// PSA items they can be mapped to. Without `accounts` when the console pages them
+/// (`account_page`): 100,000 accounts are a vendor's first sync at a large MSP.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MappingsView {
-    pub accounts: Vec<AccountMappingRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<AccountMappingRow>>,
     pub services: Vec<ServiceMappingRow>,
     pub psa_accounts: Vec<PsaAccountRef>,
     pub psa_products: Vec<PsaProductRef>,
 }
 
-pub fn mappings_view(c: &Connection, id: &str) -> ApiResult<MappingsView> {
+pub fn mappings_view(c: &Connection, id: &str, with_accounts: bool) -> ApiResult<MappingsView> {
     let i = load(c, id)?;
     let psa_accounts: Vec<PsaAccountRef> = psa::visible_companies(c, &i.partner_id)?
         .into_iter()
@@ -183,16 +185,17 @@ pub fn mappings_view(c: &Connection, id: &str) -> ApiResult<MappingsView> {
         })
         .collect();
     // Each row as `account_row` makes it, from one listing and the companies already read
-    // (a company the partner no longer sees has no name), instead of three reads per account:
-    // 100,000 accounts are a vendor's first sync at a large MSP.
-    let names: HashMap<&str, &str> = psa_accounts
-        .iter()
-        .map(|co| (co.id.as_str(), co.name.as_str()))
-        .collect();
-    let accounts = mappings::accounts_with_mappings(c, &i.id)?
-        .into_iter()
-        .map(|a| listed_row(&names, a))
-        .collect();
+    // (a company the partner no longer sees has no name), instead of three reads per account.
+    let accounts = if with_accounts {
+        let names: HashMap<&str, &str> = psa_accounts
+            .iter()
+            .map(|co| (co.id.as_str(), co.name.as_str()))
+            .collect();
+        let rows = mappings::accounts_with_mappings(c, &i.id)?;
+        Some(rows.into_iter().map(|a| listed_row(&names, a)).collect())
+    } else {
+        None
+    };
     let services = mappable_services(c, &i)?
         .into_iter()
         .map(|s| service_row_of(c, &i, s))
@@ -221,6 +224,8 @@ pub struct AccountQuery {
     /// Matched, whatever the case, in an account's id, name, description and its PSA company's name.
     pub search: Option<String>,
     pub hide_mapped: bool,
+    /// The mapped accounts alone (the review step's pairs); never with `hide_mapped`.
+    pub only_mapped: bool,
 }
 
 /// One page of the account mapping step, its counts, and how many accounts map to each PSA
@@ -258,6 +263,7 @@ pub fn account_page(c: &Connection, id: &str, q: &AccountQuery) -> ApiResult<Acc
         },
         search,
         hide_mapped: q.hide_mapped,
+        only_mapped: q.only_mapped,
     };
     let accounts = mappings::account_page(c, &i.id, &filter, q.offset, q.limit)?
         .into_iter()

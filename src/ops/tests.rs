@@ -54,7 +54,7 @@ fn every_operation_on_an_unknown_integration_answers_the_same_404_and_writes_not
             mappings::enter_step(tx, c, "nope", crate::domain::catalog::SetupStep::Review)
         })),
         not_found(refused(&store, |tx| mappings::auto_map(tx, c, "nope"))),
-        not_found(refused(&store, |tx| mappings::mappings_view(tx, "nope"))),
+        not_found(refused(&store, |tx| mappings::mappings_view(tx, "nope", true))),
         not_found(refused(&store, |tx| mappings::map_account(tx, c, "nope", "a", "b"))),
         not_found(refused(&store, |tx| mappings::unmap_account(tx, c, "nope", "a"))),
         not_found(refused(&store, |tx| mappings::map_service(tx, c, "nope", "s", &[]))),

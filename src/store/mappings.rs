@@ -30,28 +30,38 @@ pub fn accounts_with_mappings(c: &Connection, integration_id: &str) -> rusqlite:
 
 /// What narrows the account mapping step's list: `search` (already lower-cased) in an account's
 /// id, name or description, or `companies`, the PSA companies whose name holds it; and
-/// `hide_mapped`.
+/// `hide_mapped` (the unmapped alone) or `only_mapped` (the mapped alone: the review step).
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
     pub search: Option<String>,
     pub companies: Vec<String>,
     pub hide_mapped: bool,
+    pub only_mapped: bool,
 }
 
 impl AccountFilter {
-    fn sql(&self) -> &'static str {
-        match (self.search.is_some(), self.hide_mapped) {
-            (false, false) => "",
-            (false, true) => " AND m.vendor_account_id IS NULL",
-            (true, false) => SEARCH,
-            (true, true) => " AND m.vendor_account_id IS NULL AND (sim_contains(a.name, ?2) OR sim_contains(a.description, ?2) OR sim_contains(a.id, ?2) OR m.psa_company_id IN (SELECT value FROM json_each(?3)))",
+    /// The condition on `a`, each account, and `m`, its mapping joined.
+    fn sql(&self) -> String {
+        let mut cond = String::new();
+        if self.hide_mapped {
+            cond.push_str(" AND m.vendor_account_id IS NULL");
         }
+        if self.only_mapped {
+            cond.push_str(" AND m.vendor_account_id IS NOT NULL");
+        }
+        if self.search.is_some() {
+            // An unmapped account has no company to match: the text alone.
+            cond.push_str(if self.hide_mapped { SEARCH_TEXT } else { SEARCH });
+        }
+        cond
     }
 
     fn companies_json(&self) -> String {
         serde_json::to_string(&self.companies).unwrap_or_else(|_| "[]".into())
     }
 }
+
+const SEARCH_TEXT: &str = " AND (sim_contains(a.name, ?2) OR sim_contains(a.description, ?2) OR sim_contains(a.id, ?2) OR m.psa_company_id IN (SELECT value FROM json_each(?3)))";
 
 /// A search without the join: the accounts mapped to a matching company are one subquery.
 const SEARCH: &str = " AND (sim_contains(a.name, ?2) OR sim_contains(a.description, ?2) OR sim_contains(a.id, ?2)
@@ -113,6 +123,9 @@ pub fn account_page(
 /// and reset), so "unmapped" alone is the total less the mappings, not a join per account.
 pub fn count_accounts(c: &Connection, integration_id: &str, filter: &AccountFilter) -> rusqlite::Result<i64> {
     if filter.search.is_none() {
+        if filter.only_mapped {
+            return Ok(counts(c, integration_id)?.0);
+        }
         let total = c.cached_row(
             "SELECT COUNT(*) FROM vendor_account WHERE integration_id = ?1",
             [integration_id],
@@ -123,13 +136,13 @@ pub fn count_accounts(c: &Connection, integration_id: &str, filter: &AccountFilt
         }
         return Ok(total - counts(c, integration_id)?.0);
     }
-    let (join, cond) = if filter.hide_mapped {
+    let (join, cond) = if filter.hide_mapped || filter.only_mapped {
         (
             " LEFT JOIN account_mapping m ON m.integration_id = a.integration_id AND m.vendor_account_id = a.id",
             filter.sql(),
         )
     } else {
-        ("", SEARCH)
+        ("", SEARCH.to_string())
     };
     c.cached_row(
         &format!("SELECT COUNT(*) FROM vendor_account a{join} WHERE a.integration_id = ?1{cond}"),
@@ -310,16 +323,19 @@ mod tests {
         let c = Connection::open_in_memory().unwrap();
         c.execute_batch(include_str!("schema.sql")).unwrap();
         register_functions(&c).unwrap();
-        for (search, hide_mapped) in [
-            (None, false),
-            (None, true),
-            (Some("x".to_string()), false),
-            (Some("x".to_string()), true),
+        for (search, hide_mapped, only_mapped) in [
+            (None, false, false),
+            (None, true, false),
+            (None, false, true),
+            (Some("x".to_string()), false, false),
+            (Some("x".to_string()), true, false),
+            (Some("x".to_string()), false, true),
         ] {
             let filter = AccountFilter {
                 search,
                 companies: vec![],
                 hide_mapped,
+                only_mapped,
             };
             let plan: Vec<String> = c
                 .prepare(&format!("EXPLAIN QUERY PLAN {}", page_sql(&filter)))

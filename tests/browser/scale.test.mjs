@@ -4,7 +4,7 @@
 // timings are printed by bench/console.sh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, shot, gotoConsole, simOk, eventually, text, q, steps, vendorItem, expectStatus } from './lib.mjs';
+import { openBrowser, shot, gotoConsole, simOk, eventually, text, q, steps, vendorItem, pickPsa, expectStatus } from './lib.mjs';
 import { largeMapping, largeBilling } from './scale.mjs';
 
 const WIDTHS = [1440, 1280, 1024];
@@ -13,6 +13,25 @@ before(async () => { b = await openBrowser(); });
 // The other files expect the demo seed.
 after(async () => { await simOk('POST', '/sim/reset', { seed: 'flamingo' }); if (b) await b.close(); });
 
+/**
+ * What the console asks of /sim/integrations/{id}/mappings*, as "path?query" in order: the
+ * account step must ask for pages, never the whole view with every account.
+ */
+function mappingRequests(page) {
+  const asked = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (r.method() === 'GET' && /\/sim\/integrations\/[^/]+\/mappings/.test(u.pathname)) asked.push(u);
+  });
+  return {
+    all: () => asked,
+    pages: () => asked.filter((u) => u.pathname.endsWith('/mappings/accounts')),
+    /** Asks for the whole view, the one that carries every account. */
+    whole: () => asked.filter((u) => u.pathname.endsWith('/mappings') && u.searchParams.get('accounts') !== 'false'),
+    clear: () => { asked.length = 0; },
+  };
+}
+
 /** Elements in the page, and <option>s: the 618,000 elements of 604 selects are what froze the tab. */
 const domSize = (page) => page.evaluate(() => ({ all: document.getElementsByTagName('*').length, options: document.querySelectorAll('option, [role=option]').length }));
 
@@ -20,12 +39,17 @@ test('account mapping with 1,000 PSA companies and 5,000 vendor accounts', async
   const step = steps(t);
   const { page } = b;
   let m;
+  const asked = mappingRequests(page);
 
   await step('the step paints a page of each column, with a picker per card and no long select', async () => {
     m = await largeMapping();
     await page.setViewportSize({ width: 1440, height: 900 });
+    asked.clear();
     await gotoConsole(page, `#/setup/${m.id}`);
     await page.getByTestId('vendor-item').first().waitFor();
+    // One page of accounts, and the PSA side without them: never every account.
+    assert.deepEqual(asked.whole().map(String), [], 'no whole mappings view');
+    assert.deepEqual(asked.pages().map((u) => [u.searchParams.get('offset'), u.searchParams.get('limit')]), [['0', '60']]);
     assert.equal(await text(page.getByTestId('map-counter')), '600 of 5000 vendor accounts mapped', 'exact names auto-mapped on entering the step');
     assert.equal(await page.getByTestId('vendor-item').count(), 60);
     assert.equal(await page.getByTestId('psa-item').count(), 100);
@@ -76,26 +100,70 @@ test('account mapping with 1,000 PSA companies and 5,000 vendor accounts', async
   });
 
   await step('search filters each column on its own; hide mapped', async () => {
+    asked.clear();
     await page.getByTestId('psa-search').fill('harbor');
     await eventually(async () => {
       const names = await page.getByTestId('psa-item').evaluateAll((els) => els.map((e) => e.dataset.psaName));
       assert.ok(names.length > 0 && names.every((n) => n.toLowerCase().includes('harbor')));
     });
-    assert.equal(await text(page.getByTestId('vendor-count')), '5000', 'the vendor column is not filtered by the PSA search');
-    await page.getByTestId('vendor-search').fill('Vendor Tenant 0499');
+    await eventually(async () => assert.equal(await text(page.getByTestId('vendor-count')), '5000', 'the vendor column is not filtered by the PSA search'));
+    // Typed a key at a time: the search goes to the server once typing pauses, not per key.
+    await page.getByTestId('vendor-search').pressSequentially('Vendor Tenant 0499', { delay: 30 });
     await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 10));
+    assert.equal(await text(page.getByTestId('vendor-count')), '10');
+    const searches = asked.pages().filter((u) => u.searchParams.has('q'));
+    assert.ok(searches.length >= 1 && searches.length <= 3, `debounced: ${searches.map(String).join(' ')}`);
+    assert.equal(searches.at(-1).searchParams.get('q'), 'Vendor Tenant 0499');
+    // The server searches the PSA company's name too.
+    await page.getByTestId('vendor-search').fill(m.companies[1].name);
+    await eventually(async () => assert.equal(await page.locator(`[data-testid=vendor-item][data-vendor-item-id=${q('acct-00001')}]`).count(), 1));
     assert.ok(Number(await text(page.getByTestId('psa-count'))) > 0, 'the PSA column keeps its own search');
     await page.getByTestId('vendor-search').fill('');
     await page.getByTestId('psa-search').fill('');
     await page.getByTestId('hide-mapped').check();
     await eventually(async () => assert.equal(await text(page.getByTestId('vendor-count')), '4399'));
     assert.equal(await page.locator('[data-testid=vendor-item][data-mapped=true]').count(), 0);
+    assert.equal(asked.pages().at(-1).searchParams.get('hideMapped'), 'true', 'hide mapped is the server\'s');
+    assert.equal(await page.getByTestId('vendor-item').count(), 60);
+    // Mapping a card with "Hide mapped" on takes it out; the counts and the PSA column's mark
+    // follow from the answer, without asking again. Company 950: no account is named as it.
+    const company = m.companies[950];
+    const mark = page.locator(`[data-testid=psa-item][data-psa-id=${q(company.id)}]`);
+    const first = page.getByTestId('vendor-item').first();
+    const id = await first.getAttribute('data-vendor-item-id');
+    const card = page.locator(`[data-testid=vendor-item][data-vendor-item-id=${q(id)}]`);
+    await page.getByTestId('psa-search').fill(company.name);
+    await mark.waitFor();
+    const before = asked.all().length;
+    await pickPsa(first, company.name);
+    await eventually(async () => assert.equal(await text(page.getByTestId('map-counter')), '602 of 5000 vendor accounts mapped'));
+    assert.equal(await card.count(), 0, 'the mapped card left the unmapped list');
+    assert.equal(await text(page.getByTestId('vendor-count')), '4398');
+    assert.equal(await mark.count(), 0, 'the company is used now: hidden with the mapped');
+    assert.equal(asked.all().length, before, 'a map asks for no page and no view');
     await page.getByTestId('hide-mapped').uncheck();
+    await eventually(async () => assert.equal(await text(page.getByTestId('vendor-count')), '5000'));
+    assert.match(await mark.getAttribute('class'), /is-used/);
+    // Taking it back: the card, the counter and the mark, still without a reload.
+    await page.getByTestId('vendor-search').fill(id);
+    await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 1));
+    const pages = asked.pages().length;
+    await card.getByTestId('unmap').click();
+    await eventually(async () => assert.equal(await text(page.getByTestId('map-counter')), '601 of 5000 vendor accounts mapped'));
+    assert.equal(await card.getAttribute('data-mapped'), 'false');
+    assert.doesNotMatch(await mark.getAttribute('class'), /is-used/);
+    assert.equal(asked.pages().length, pages, 'an unmap asks for no page');
+    assert.equal(asked.whole().length, 0, 'nor the whole view');
+    await page.getByTestId('vendor-search').fill('');
+    await page.getByTestId('psa-search').fill('');
   });
 
   await step('"Show more" pages the cards; the PSA column stays in view while they scroll', async () => {
+    await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 60));
     await page.getByTestId('map-more-vendor').click();
-    assert.equal(await page.getByTestId('vendor-item').count(), 120);
+    await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 120));
+    const next = asked.pages().at(-1).searchParams;
+    assert.deepEqual([next.get('offset'), next.get('limit'), next.get('q'), next.get('hideMapped')], ['60', '60', null, null], 'the next page from the server');
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 900 });
       await page.getByTestId('vendor-item').nth(110).scrollIntoViewIfNeeded();
@@ -119,6 +187,20 @@ test('account mapping with 1,000 PSA companies and 5,000 vendor accounts', async
     assert.equal(await text(late.getByTestId('source-badge')), 'auto');
     assert.equal(await text(late.getByTestId('mapped-target-name')), name);
     assert.equal(await page.locator(`[data-testid=vendor-item][data-vendor-item-id=${q('late-2')}]`).getAttribute('data-mapped'), 'false');
+  });
+
+  await step('the review lists the first mapped pairs and counts the rest, without every account', async () => {
+    await page.getByTestId('btn-next').click();
+    await page.getByTestId('service-mapping-step').waitFor();
+    asked.clear();
+    await page.getByTestId('btn-next').click();
+    await page.getByTestId('review-accounts').waitFor();
+    assert.equal(await page.getByTestId('review-account-row').count(), 100);
+    assert.equal(await text(page.getByTestId('review-accounts-mapped')), 'Accounts mapped: 602');
+    assert.match(await text(page.getByTestId('review-accounts-more')), /The first 100 shown; 502 more/);
+    assert.match(await text(page.getByTestId('review-summary')), /4400 vendor accounts left unmapped/);
+    assert.deepEqual(asked.whole().map(String), [], 'no whole mappings view');
+    assert.deepEqual(asked.pages().map((u) => u.searchParams.get('onlyMapped')), ['true']);
     assert.deepEqual(b.errors, []);
   });
 });

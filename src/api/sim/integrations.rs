@@ -142,9 +142,11 @@ async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
 
 async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
+    // `accounts=false`: the PSA side and the services, for a console that pages the accounts.
+    let with_accounts = flag(&req, "accounts", true)?;
     let out = state
         .ops
-        .read_off_thread(move |c| mappings::mappings_view(c, &id))
+        .read_off_thread(move |c| mappings::mappings_view(c, &id, with_accounts))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
 }
@@ -163,22 +165,34 @@ async fn account_page(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "q must be at most {MAX_SEARCH} characters"
         )));
     }
-    let hide_mapped = match crate::api::query_value(&req, "hideMapped") {
-        None => false,
-        Some(v) => crate::domain::validate::parse_bool(&v)
-            .ok_or_else(|| ApiError::validation_one("hideMapped must be a boolean value"))?,
-    };
+    let hide_mapped = flag(&req, "hideMapped", false)?;
+    let only_mapped = flag(&req, "onlyMapped", false)?;
+    if hide_mapped && only_mapped {
+        return Err(ApiError::validation_one(
+            "hideMapped and onlyMapped cannot both be true",
+        ));
+    }
     let q = mappings::AccountQuery {
         offset: super::runs::number(&req, "offset", 0, 0, i64::from(i32::MAX))?,
         limit: super::runs::number(&req, "limit", DEFAULT_PAGE, 1, MAX_PAGE)?,
         search,
         hide_mapped,
+        only_mapped,
     };
     let out = state
         .ops
         .read_off_thread(move |c| mappings::account_page(c, &id, &q))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
+}
+
+/// A boolean query parameter, `default` when absent.
+fn flag(req: &HttpRequest, name: &str, default: bool) -> ApiResult<bool> {
+    match crate::api::query_value(req, name) {
+        None => Ok(default),
+        Some(v) => crate::domain::validate::parse_bool(&v)
+            .ok_or_else(|| ApiError::validation_one(format!("{name} must be a boolean value"))),
+    }
 }
 
 async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {
