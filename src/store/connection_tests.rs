@@ -268,6 +268,13 @@ fn epochs_move_with_the_tables_they_watch_and_with_every_reset() {
         })
         .unwrap();
     assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 1, profile));
+    // The status it already has: no row written, nothing moves.
+    store
+        .write(|tx| {
+            super::integrations::set_status(tx, &integration.id, crate::domain::catalog::IntegrationStatus::Active)
+        })
+        .unwrap();
+    assert_eq!((at(Watch::Keys), at(Watch::Profile)), (keys + 1, profile));
     // A refused write moves nothing.
     let refused = store.write(|tx| -> rusqlite::Result<()> {
         tx.execute("UPDATE vendor SET name = 'Renamed'", [])?;

@@ -98,10 +98,10 @@ fn revoke_current_key(c: &Connection, id: &str, reason: &str, now: &str) -> rusq
 }
 
 pub fn set_status(c: &Connection, id: &str, status: IntegrationStatus) -> rusqlite::Result<()> {
-    c.execute(
-        "UPDATE integration SET status = ?2 WHERE id = ?1",
-        params![id, status.as_str()],
-    )?;
+    // The status it already has writes no row: the copies the integration's row is part of
+    // (the key check's, the organization's) stay current under a vendor's repeated PATCH.
+    c.prepare_cached("UPDATE integration SET status = ?2 WHERE id = ?1 AND status IS NOT ?2")?
+        .execute(params![id, status.as_str()])?;
     Ok(())
 }
 
