@@ -18,6 +18,11 @@ use synthesize_sim::{build_app, Application};
 
 const INTEGRATION: &str = "65a0c0ffee0000000000f1a0";
 
+// The binary's allocator (see Cargo.toml), so that the parts cost what they cost there.
+#[cfg(not(windows))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs `f` for about `budget` (a tenth to warm up, then 7 batches) and returns the median
 /// batch's time per run, in ns.
 fn time(budget: Duration, f: &mut dyn FnMut()) -> f64 {
