@@ -194,6 +194,7 @@ impl Gate {
                 lints.extend(across::catalogue_refetched(this, &self.journal.recent_kinds(id, 2)));
             }
         }
+        let token = call.token.map(GradientToken::key_hint);
         let entry = JournalEntry {
             id: self.journal.next_id(),
             at: self.clock.now_iso(),
@@ -210,8 +211,8 @@ impl Gate {
             },
             integration_id: call.notes.integration_id,
             vendor_id: call.notes.vendor_id,
-            token: call.token.map(GradientToken::key_hint),
-            request_headers: redact::recorded_headers(call.headers),
+            request_headers: redact::recorded_headers_with(call.headers, token.as_deref()),
+            token,
             response_headers: redact::recorded_headers(call.response_headers),
             request_body,
             response_body,

@@ -104,6 +104,15 @@ pub fn redact_query(query: &str) -> String {
 
 /// The request headers as the journal keeps them: redacted, each value and their number bounded.
 pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(String, String)> {
+    recorded_headers_with(headers, None)
+}
+
+/// The same, given the GRADIENT-TOKEN's hint when the caller has it already (a token decodes
+/// in base64 for its hint: once a call is enough).
+pub fn recorded_headers_with(
+    headers: &actix_web::http::header::HeaderMap,
+    token_hint: Option<&str>,
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = headers
         .iter()
         .take(MAX_HEADERS)
@@ -111,7 +120,11 @@ pub fn recorded_headers(headers: &actix_web::http::header::HeaderMap) -> Vec<(St
             let value = v.to_str().unwrap_or("<binary>");
             // The token is named by its partner key's tail, as the console names keys.
             let shown = if k.as_str() == crate::domain::ids::GradientToken::HEADER {
-                crate::domain::ids::GradientToken::key_hint(value)
+                match token_hint {
+                    // The hint of the header's first value, which is the token the call used.
+                    Some(hint) if headers.get(k).is_some_and(|first| first == v) => hint.to_string(),
+                    _ => crate::domain::ids::GradientToken::key_hint(value),
+                }
             } else {
                 redact_value(k.as_str(), value)
             };
