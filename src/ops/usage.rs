@@ -41,7 +41,7 @@ pub struct NewCount {
 pub async fn set_count(
     ops: &Ops,
     access: &impl Access,
-    integration: IntegrationRow,
+    integration: Arc<IntegrationRow>,
     vendor_id: String,
     count: NewCount,
 ) -> Outcome<()> {

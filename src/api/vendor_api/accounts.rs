@@ -98,7 +98,7 @@ async fn list(
     if let Some(body) = copies.get(&key, epoch).filter(|_| whole) {
         return Ok(json_bytes_response(StatusCode::OK, body));
     }
-    let rows = ops::list(&state.ops, caller.integration.id, kind, query).await?;
+    let rows = ops::list(&state.ops, caller.integration.id.clone(), kind, query).await?;
     // Serialized straight from the rows: a listing of 1,000 accounts built 1,000 JSON trees.
     let body = match kind {
         PropertyKind::Account => serde_json::to_vec(&rows.iter().map(ListedAccount::of).collect::<Vec<_>>()),

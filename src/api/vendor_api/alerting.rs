@@ -69,7 +69,7 @@ fn new_alert(req: &HttpRequest, strict_types: bool) -> Linted<NewAlert, Rejectio
 
 async fn debug_alert(state: web::Data<AppState>, caller: Partner, req: HttpRequest) -> Reply {
     let id = path_param(&req, "messageId");
-    alerting::debug(&state.ops, &caller.grant, caller.integration.id, id)
+    alerting::debug(&state.ops, &caller.grant, caller.integration.id.clone(), id)
         .await
         .map(|alert| {
             json_response(

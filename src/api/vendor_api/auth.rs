@@ -19,15 +19,16 @@ use std::sync::Arc;
 
 /// A caller with both halves: a vendor acting for one partner's integration.
 pub struct Partner {
-    pub vendor: VendorRow,
-    pub integration: IntegrationRow,
+    /// Shared with the key check's copy: a call reads them, never changes them.
+    pub vendor: Arc<VendorRow>,
+    pub integration: Arc<IntegrationRow>,
     pub grant: Grant,
 }
 
 /// A caller of the vendor-level routes (profile, services).
 pub struct Vendor {
-    pub vendor: VendorRow,
-    pub integration: Option<IntegrationRow>,
+    pub vendor: Arc<VendorRow>,
+    pub integration: Option<Arc<IntegrationRow>>,
     pub grant: Grant,
 }
 
@@ -108,7 +109,7 @@ fn refuse(req: &HttpRequest, why: Lint) -> ApiError {
 async fn authenticate(
     req: &HttpRequest,
     partner_required: bool,
-) -> Result<(VendorRow, Option<IntegrationRow>, Grant), ApiError> {
+) -> Result<(Arc<VendorRow>, Option<Arc<IntegrationRow>>, Grant), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -151,6 +152,7 @@ async fn authenticate(
             match outcome {
                 Outcome::Ok(found) => {
                     let (vendor, integration) = *found;
+                    let (vendor, integration) = (Arc::new(vendor), integration.map(Arc::new));
                     if let Some(i) = &integration {
                         let known = KnownToken {
                             token: token.clone(),

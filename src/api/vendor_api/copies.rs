@@ -16,8 +16,8 @@ use std::sync::Arc;
 /// vendor or integration changed.
 pub struct KnownToken {
     pub(crate) token: GradientToken,
-    pub(crate) vendor: VendorRow,
-    pub(crate) integration: IntegrationRow,
+    pub(crate) vendor: Arc<VendorRow>,
+    pub(crate) integration: Arc<IntegrationRow>,
 }
 
 /// At most this many tokens are kept: far more than the integrations of a simulator.

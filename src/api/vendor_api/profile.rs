@@ -44,10 +44,10 @@ async fn get_vendor(state: web::Data<AppState>, caller: Vendor) -> ApiResult<Htt
 
 async fn update_vendor(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> Reply {
     let body = crate::api::body::of(&req);
-    let trail = caller.integration.map(|i| (i.id, i.cycle));
+    let trail = caller.integration.map(|i| (i.id.clone(), i.cycle));
     vendor_update(&body.value, body.form, state.strict_types())
         .err_into()
-        .and_then(|update| ops::update_vendor(&state.ops, &caller.grant, caller.vendor.id, trail, update))
+        .and_then(|update| ops::update_vendor(&state.ops, &caller.grant, caller.vendor.id.clone(), trail, update))
         .await
         .map(|(vendor, skus)| {
             json_response(
@@ -141,14 +141,14 @@ fn service_fields(
 
 async fn create_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> Reply {
     let value = crate::api::json_body(&req);
-    let trail = caller.integration.map(|i| (i.id, i.cycle));
+    let trail = caller.integration.map(|i| (i.id.clone(), i.cycle));
     let fields = match object(&value) {
         Ok(obj) => service_fields(obj, false, state.strict_types(), true),
         Err(r) => Linted::err(r),
     };
     fields
         .err_into()
-        .and_then(|fields| ops::create_service(&state.ops, &caller.grant, caller.vendor.id, trail, fields))
+        .and_then(|fields| ops::create_service(&state.ops, &caller.grant, caller.vendor.id.clone(), trail, fields))
         .await
         // Bare VendorData with a top-level `skus` (CIPP reads the new sku from there).
         .map(|(vendor, skus)| json_response(StatusCode::CREATED, &vendor_data(&vendor, &skus)))
@@ -163,7 +163,7 @@ fn parse_service_id(req: &HttpRequest) -> ApiResult<String> {
 
 async fn get_service(state: web::Data<AppState>, caller: Vendor, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = parse_service_id(&req)?;
-    let (vendor, service) = ops::service(&state.ops, caller.vendor.id, id).await?;
+    let (vendor, service) = ops::service(&state.ops, caller.vendor.id.clone(), id).await?;
     Ok(json_response(
         StatusCode::OK,
         &envelope(
@@ -187,7 +187,7 @@ async fn update_service(state: web::Data<AppState>, caller: Vendor, req: HttpReq
     // Checked here, judged after the lookup (see `ops::profile::update_service`).
     let Linted { result: patch, lints } = service_fields(obj, body.form, state.strict_types(), false);
     Linted::new(Ok(()), lints)
-        .and_then(|()| ops::update_service(&state.ops, &caller.grant, caller.vendor.id, id, patch))
+        .and_then(|()| ops::update_service(&state.ops, &caller.grant, caller.vendor.id.clone(), id, patch))
         .await
         .map(|(vendor, service)| {
             json_response(

@@ -23,7 +23,7 @@ async fn set_unit_count(state: web::Data<AppState>, caller: Partner, req: HttpRe
     let to_vendor_id = path_param(&req, "serviceId").eq_ignore_ascii_case(&caller.vendor.id);
     new_count(&req, state.strict_types())
         .err_into()
-        .and_then(|count| set_count(&state.ops, &caller.grant, caller.integration, caller.vendor.id, count))
+        .and_then(|count| set_count(&state.ops, &caller.grant, caller.integration, caller.vendor.id.clone(), count))
         .await
         .map(|()| {
             json_response(
