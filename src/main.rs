@@ -3,6 +3,11 @@ use synthesize_sim::domain::ids::GradientToken;
 use synthesize_sim::store::seed::DemoKeys;
 use synthesize_sim::{Application, StartError};
 
+// See Cargo.toml: what a call allocates is a good part of its cost.
+#[cfg(not(windows))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     // actix's own INFO lines (workers starting, shutting down) would drown the call lines;

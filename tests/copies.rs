@@ -1,5 +1,6 @@
 //! What the simulator keeps in memory for speed (the key check's answer per token, the vendor
-//! profile's and the organization's rendered answers, and group commit's queue) never outlives
+//! profile's, the organization's and the account and service lists' rendered answers, and
+//! group commit's queue) never outlives
 //! the rows it was made of: every answer is what a fresh read would give.
 
 mod common;
@@ -258,4 +259,120 @@ async fn counts_sent_at_once_are_each_answered_and_stored_alone() {
         .filter(|e| e.to_string().contains("status_auto_active"))
         .count();
     assert_eq!(turned_active, 1, "pending turned active once");
+}
+
+async fn listed(app: &TestApp, what: &str) -> serde_json::Value {
+    let path = format!("/organization/{what}");
+    let first = app.vendor("GET", &path, None).await.ok(200);
+    let second = app.vendor("GET", &path, None).await.ok(200);
+    assert_eq!(first, second, "the same answer twice");
+    second
+}
+
+fn mapped_flags(list: &serde_json::Value) -> Vec<(String, bool)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap().to_string(), a["isMapped"].as_bool().unwrap()))
+        .collect()
+}
+
+fn flags(pairs: &[(&str, bool)]) -> Vec<(String, bool)> {
+    pairs.iter().map(|(id, m)| (id.to_string(), *m)).collect()
+}
+
+/// The whole account and service lists are answered from a copy while nothing they show
+/// changed: each list is asked twice here (the second answer is the copy's), and each must show
+/// the write before it, the vendor's, the partner's, a restore's, a disconnect's and a reset's.
+#[tokio::test]
+async fn the_account_and_service_lists_follow_every_change() {
+    let mut app = spawn().await;
+    app.reconnect().await;
+    let bare_token = app.token.clone();
+    app.sim("POST", "/snapshots", Some(json!({"name": "bare"})))
+        .await
+        .ok(201);
+    app.mapped_setup().await;
+    let two = listed(&app, "accounts").await;
+    assert_eq!(mapped_flags(&two), flags(&[("acme-1", true), ("cedar-1", true)]));
+    assert_eq!(listed(&app, "services").await, json!([]));
+    app.sim("POST", "/snapshots", Some(json!({"name": "two"})))
+        .await
+        .ok(201);
+
+    // The vendor's writes: an account, its new name, an organization service.
+    app.create_accounts(json!([{"id": "new-1", "name": "New Co", "description": ""}]))
+        .await;
+    let three = listed(&app, "accounts").await;
+    assert_eq!(
+        mapped_flags(&three),
+        flags(&[("acme-1", true), ("cedar-1", true), ("new-1", false)])
+    );
+    app.vendor(
+        "PATCH",
+        "/organization/accounts/new-1",
+        Some(json!({"name": "New Co Renamed"})),
+    )
+    .await
+    .ok(200);
+    assert_eq!(listed(&app, "accounts").await[2]["name"], "New Co Renamed");
+    app.vendor(
+        "POST",
+        "/organization/services",
+        Some(json!({"id": "svc-1", "name": "Backup"})),
+    )
+    .await
+    .ok(201);
+    assert_eq!(
+        mapped_flags(&listed(&app, "services").await),
+        flags(&[("svc-1", false)])
+    );
+
+    // The partner's mappings, made and undone.
+    app.map_account("new-1", "Cedar Ridge Law, LLP").await;
+    let mapped = listed(&app, "accounts").await;
+    assert_eq!(mapped[2]["isMapped"], true);
+    assert!(mapped[2]["mappingId"].is_string(), "{mapped}");
+    app.unmap_account("new-1").await;
+    let unmapped = listed(&app, "accounts").await;
+    assert_eq!(
+        (&unmapped[2]["isMapped"], &unmapped[2]["mappingId"]),
+        (&json!(false), &json!(null))
+    );
+    app.map_service("svc-1", &["SEC-EDR"]).await;
+    assert_eq!(mapped_flags(&listed(&app, "services").await), flags(&[("svc-1", true)]));
+    // A filtered list beside the copy.
+    let only_mapped = app
+        .vendor("GET", "/organization/accounts?returnUnmapped=false", None)
+        .await
+        .ok(200);
+    assert_eq!(ids(&only_mapped), ["acme-1", "cedar-1"]);
+
+    // A restore, then a disconnect (the accounts go with it), then a reset.
+    app.sim("POST", "/snapshots/two/restore", None).await.ok(200);
+    assert_eq!(listed(&app, "accounts").await, two);
+    assert_eq!(listed(&app, "services").await, json!([]));
+    app.create_accounts(json!([{"id": "new-2", "name": "Other Co", "description": ""}]))
+        .await;
+    assert_eq!(listed(&app, "accounts").await.as_array().unwrap().len(), 3);
+    app.reconnect().await;
+    assert_eq!(listed(&app, "accounts").await, json!([]));
+    app.create_accounts(json!([{"id": "new-3", "name": "Third Co", "description": ""}]))
+        .await;
+    assert_eq!(ids(&listed(&app, "accounts").await), ["new-3"]);
+    // A restore of a state without accounts (the emptied table was truncated, unseen).
+    app.sim("POST", "/snapshots/bare/restore", None).await.ok(200);
+    app.token = bare_token;
+    assert_eq!(listed(&app, "accounts").await, json!([]));
+    app.sim("POST", "/reset", None).await.ok(200);
+    let reset = app
+        .vendor_as(
+            &token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
+            "GET",
+            "/organization/accounts",
+            None,
+        )
+        .await
+        .ok(200);
+    assert_eq!(reset, json!([]), "the seed holds no vendor account");
 }

@@ -292,11 +292,23 @@ fn epochs_move_with_the_tables_they_watch_and_with_every_reset() {
 /// unwatched in silence).
 #[test]
 fn the_watched_tables_are_the_state_tables_a_counter_names() {
+    use super::epochs::{Watch, TRUNCATED_WATCHED, WATCHED_TABLES};
+    let truncated = |t: &str| TRUNCATED_WATCHED.iter().any(|(table, _)| *table == t);
     for t in super::STATE_TABLES.iter().chain(super::DERIVED_TABLES.iter()) {
         assert_eq!(
-            super::epochs::Watch::of_table(t) != 0,
-            super::epochs::WATCHED_TABLES.contains(t),
+            Watch::of_table(t) != 0,
+            WATCHED_TABLES.contains(t) || truncated(t),
             "{t}"
+        );
+    }
+    // A truncated table's counters move with the table its rows belong to, emptied row by row.
+    for (t, parent) in TRUNCATED_WATCHED {
+        assert!(!WATCHED_TABLES.contains(&t), "{t}");
+        assert!(WATCHED_TABLES.contains(&parent), "{parent}");
+        assert_eq!(
+            Watch::of_table(t) & !Watch::of_table(parent),
+            0,
+            "{t} moves more than {parent}"
         );
     }
     for t in super::epochs::WATCHED_TABLES {

@@ -25,6 +25,11 @@ pub enum Watch {
     /// What `GET /organization` answers: the integrations, the names of their vendors and
     /// partners, and their last counts (the count summaries).
     Organization,
+    /// What `GET /organization/accounts` and `/organization/services` answer: the vendor
+    /// accounts and organization services, and their mappings. The integrations too: their
+    /// rows are deleted one by one when the state is emptied, and the accounts (truncated then,
+    /// see `TRUNCATED_WATCHED`) cannot outlive them.
+    Properties,
 }
 
 impl Watch {
@@ -33,6 +38,7 @@ impl Watch {
             Watch::Keys => 1,
             Watch::Profile => 2,
             Watch::Organization => 4,
+            Watch::Properties => 8,
         }
     }
 
@@ -40,10 +46,11 @@ impl Watch {
     pub(super) fn of_table(table: &str) -> u8 {
         match table {
             "vendor" => Watch::Keys.bit() | Watch::Profile.bit() | Watch::Organization.bit(),
-            "integration" => Watch::Keys.bit() | Watch::Organization.bit(),
+            "integration" => Watch::Keys.bit() | Watch::Organization.bit() | Watch::Properties.bit(),
             "revoked_key" => Watch::Keys.bit(),
             "vendor_service" => Watch::Profile.bit(),
             "partner" | "count_summary" => Watch::Organization.bit(),
+            "vendor_account" | "account_mapping" | "org_service" | "service_mapping" => Watch::Properties.bit(),
             _ => 0,
         }
     }
@@ -61,13 +68,26 @@ pub const WATCHED_TABLES: [&str; 6] = [
     "count_summary",
 ];
 
-const ALL: [Watch; 3] = [Watch::Keys, Watch::Profile, Watch::Organization];
+/// Watched tables that `clear_state` truncates all the same (they hold 100,000 rows at a large
+/// MSP's size, too many to delete one by one at every reset), each with the watched table its
+/// rows belong to. A copy of them is one integration's, taken while its integration row
+/// existed; that row is deleted one by one, moving the same counter, whether before or by the
+/// emptying.
+pub const TRUNCATED_WATCHED: [(&str, &str); 4] = [
+    ("vendor_account", "integration"),
+    ("account_mapping", "integration"),
+    ("org_service", "integration"),
+    ("service_mapping", "integration"),
+];
+
+const ALL: [Watch; 4] = [Watch::Keys, Watch::Profile, Watch::Organization, Watch::Properties];
 
 #[derive(Default)]
 pub struct Epochs {
     keys: AtomicU64,
     profile: AtomicU64,
     organization: AtomicU64,
+    properties: AtomicU64,
     /// What the writer's open transaction has touched so far.
     dirty: AtomicU8,
 }
@@ -78,6 +98,7 @@ impl Epochs {
             Watch::Keys => &self.keys,
             Watch::Profile => &self.profile,
             Watch::Organization => &self.organization,
+            Watch::Properties => &self.properties,
         }
     }
 

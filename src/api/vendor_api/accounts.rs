@@ -7,7 +7,7 @@ use crate::api::{path_param, query_list, query_pairs};
 use crate::domain::lint::Linted;
 use crate::domain::validate::{object, objects, Fields};
 use crate::domain::Rejection;
-use crate::error::{json_response, ApiError, ApiResult};
+use crate::error::{json_bytes_response, json_response, ApiError, ApiResult};
 use crate::ops::accounts::{self as ops, PropertyPatch, PropertyQuery};
 use crate::state::AppState;
 use crate::store::accounts::{NewProperty, Property, PropertyKind, PropertyUpdate};
@@ -88,14 +88,34 @@ async fn list(
         ids: query_list(&q, ids_param),
         return_unmapped,
     };
+    // The whole list, as a sync asks for it, is answered from a copy while no account, service,
+    // mapping or integration changed; a filtered one is read.
+    let whole = query.ids.is_empty() && query.return_unmapped;
+    let copies = &state.vendor_api.property_lists;
+    let key = format!("{}:{}", list_name(kind), caller.integration.id);
+    // Read before the read, so that an answer is never tagged newer than its rows.
+    let epoch = state.ops.store.epochs().current(copies.watch());
+    if let Some(body) = copies.get(&key, epoch).filter(|_| whole) {
+        return Ok(json_bytes_response(StatusCode::OK, body));
+    }
     let rows = ops::list(&state.ops, caller.integration.id, kind, query).await?;
     // Serialized straight from the rows: a listing of 1,000 accounts built 1,000 JSON trees.
-    Ok(match kind {
-        PropertyKind::Account => json_response(StatusCode::OK, &rows.iter().map(ListedAccount::of).collect::<Vec<_>>()),
-        PropertyKind::OrgService => {
-            json_response(StatusCode::OK, &rows.iter().map(ListedService::of).collect::<Vec<_>>())
-        }
-    })
+    let body = match kind {
+        PropertyKind::Account => serde_json::to_vec(&rows.iter().map(ListedAccount::of).collect::<Vec<_>>()),
+        PropertyKind::OrgService => serde_json::to_vec(&rows.iter().map(ListedService::of).collect::<Vec<_>>()),
+    };
+    let body = web::Bytes::from(body.map_err(ApiError::internal)?);
+    if whole && rows.len() <= super::copies::LIST_ROWS_KEPT {
+        copies.put(&key, epoch, body.clone());
+    }
+    Ok(json_bytes_response(StatusCode::OK, body))
+}
+
+fn list_name(kind: PropertyKind) -> &'static str {
+    match kind {
+        PropertyKind::Account => "accounts",
+        PropertyKind::OrgService => "services",
+    }
 }
 
 /// An item of a GET listing: `GetMappingPropertyResponse`, whose `isMapped` the newest spec
