@@ -64,6 +64,7 @@ export function pagedAccounts(integrationId, redraw, onError) {
   let timer = null;
   let lastKey = 0; // when the search last changed
   let busy = false;
+  let drifted = false; // a map during a search may have moved a card into or out of it
   let asking = 0; // first pages asked for and not answered yet
 
   const path = (offset, limit) => `/sim/integrations/${enc(integrationId)}/mappings/accounts${qs({
@@ -82,6 +83,7 @@ export function pagedAccounts(integrationId, redraw, onError) {
     clearTimeout(timer);
     timer = null;
     const mine = ++generation;
+    drifted = false;
     const limit = Math.min(MAX_PAGE, Math.max(VENDOR_PAGE, keep));
     asking += 1;
     const asked = get(path(0, limit)).finally(() => { asking -= 1; }).then((page) => {
@@ -116,11 +118,18 @@ export function pagedAccounts(integrationId, redraw, onError) {
       try {
         await first; // a search just typed lands first: its next page follows it
         const mine = generation;
-        const page = await get(path(items.length, VENDOR_PAGE));
+        // After such a map the offsets may have moved: what is shown and the next page, again.
+        const again = drifted && items.length + VENDOR_PAGE <= MAX_PAGE;
+        const page = await get(again ? path(0, items.length + VENDOR_PAGE) : path(items.length, VENDOR_PAGE));
         if (mine !== generation) return;
         take(page);
-        const seen = new Set(items.map((a) => a.id));
-        items = items.concat((page.accounts || []).filter((a) => !seen.has(a.id)));
+        if (again) {
+          drifted = false;
+          items = page.accounts || [];
+        } else {
+          const seen = new Set(items.map((a) => a.id));
+          items = items.concat((page.accounts || []).filter((a) => !seen.has(a.id)));
+        }
       } catch (e) {
         if (onError) onError(e);
       } finally {
@@ -145,6 +154,7 @@ export function pagedAccounts(integrationId, redraw, onError) {
     changed: (v, before) => {
       const after = v.psaAccountId || null;
       if (before === after) return;
+      if (query.trim()) drifted = true;
       if (before) {
         const n = (perPsa.get(before) || 0) - 1;
         if (n > 0) perPsa.set(before, n); else perPsa.delete(before);

@@ -174,6 +174,24 @@ test('account mapping with 1,000 PSA companies and 5,000 vendor accounts', async
       await shot(page, `scale-02-mapping-scrolled-${width}`, { fullPage: false });
     }
     await page.setViewportSize({ width: 1440, height: 900 });
+    // A map during a search may move a card into or out of it (the search looks at the PSA
+    // company too): the next "Show more" asks again for what is shown and the next page.
+    await page.getByTestId('vendor-search').fill('tenant 0');
+    await eventually(async () => assert.equal(await page.locator('[data-testid=vendor-item][data-vendor-item-id="acct-00000"]').count(), 1));
+    const card = page.locator('[data-testid=vendor-item][data-mapped=false]').first();
+    const cardId = await card.getAttribute('data-vendor-item-id');
+    await pickPsa(card, m.companies[960].name);
+    await eventually(async () => assert.equal(await page.locator(`[data-testid=vendor-item][data-vendor-item-id=${q(cardId)}]`).getAttribute('data-mapped'), 'true'));
+    await page.getByTestId('map-more-vendor').click();
+    await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 120));
+    const again = asked.pages().at(-1).searchParams;
+    assert.deepEqual([again.get('offset'), again.get('limit'), again.get('q')], ['0', '120', 'tenant 0']);
+    const ids = await page.getByTestId('vendor-item').evaluateAll((els) => els.map((e) => e.dataset.vendorItemId));
+    assert.equal(new Set(ids).size, 120, 'no card twice');
+    await page.locator(`[data-testid=vendor-item][data-vendor-item-id=${q(cardId)}]`).getByTestId('unmap').click();
+    await eventually(async () => assert.equal(await page.locator(`[data-testid=vendor-item][data-vendor-item-id=${q(cardId)}]`).getAttribute('data-mapped'), 'false'));
+    await page.getByTestId('vendor-search').fill('');
+    await eventually(async () => assert.equal(await page.getByTestId('vendor-item').count(), 60));
   });
 
   await step('accounts that arrive while the step is open are auto-mapped, as the page says', async () => {
