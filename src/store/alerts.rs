@@ -161,18 +161,19 @@ pub struct Resolution<'a> {
 }
 
 pub fn resolve(c: &Connection, message_id: &str, r: &Resolution, now: &str) -> rusqlite::Result<()> {
-    c.execute(
+    // Cached: the alert worker resolves every alert it takes.
+    c.prepare_cached(
         "UPDATE alert SET state = ?2, ticket_id = ?3, errors = ?4, message = ?5, status_code = ?6, processed_at = ?7
          WHERE message_id = ?1",
-        params![
-            message_id,
-            r.state.as_str(),
-            r.ticket_id,
-            serde_json::to_string(r.errors).unwrap_or_else(|_| "[]".into()),
-            r.message,
-            r.status_code,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        message_id,
+        r.state.as_str(),
+        r.ticket_id,
+        serde_json::to_string(r.errors).unwrap_or_else(|_| "[]".into()),
+        r.message,
+        r.status_code,
+        now
+    ])?;
     Ok(())
 }

@@ -267,11 +267,13 @@ pub struct NewTicket<'a> {
 }
 
 pub fn insert_ticket(c: &Connection, t: &NewTicket) -> rusqlite::Result<i64> {
-    c.execute(
+    // Cached: the alert worker opens a ticket for every alert it takes.
+    c.prepare_cached(
         "INSERT INTO psa_ticket (id, partner_id, board_id, company_id, integration_id, summary, description, priority,
            status, due_date_time, alert_id, message_id, service_id, created_at)
          VALUES ((SELECT COALESCE(MAX(id), 70000) + 1 FROM psa_ticket), ?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
+    )?
+    .execute(params![
             t.board_id,
             t.company_id,
             t.integration_id,
@@ -285,8 +287,7 @@ pub fn insert_ticket(c: &Connection, t: &NewTicket) -> rusqlite::Result<i64> {
             t.service_id,
             t.created_at,
             t.partner_id
-        ],
-    )?;
+        ])?;
     Ok(c.last_insert_rowid())
 }
 
