@@ -39,23 +39,20 @@ pub async fn create(
     let (integration_id, cycle) = (integration.id.clone(), integration.cycle);
     let clock = ops.clock_of(&integration.partner_id);
     super::write(ops, access, move |tx, lints| {
-        let mut seen = HashSet::new();
-        for p in &new {
-            if !seen.insert(p.id.clone()) || accounts::exists(tx, kind, &integration_id, &p.id)? {
-                lints.push(Lint::new(
-                    LintCode::AccountReposted,
-                    format!(
-                        "id {:?} already exists (or appears twice in this body); nothing of this body was stored",
-                        p.id
-                    ),
-                ));
-                return Err(Rejection::Conflict(DUPLICATE.into()).into());
-            }
-        }
         let now = clock.now_iso();
-        for p in &new {
-            accounts::insert(tx, kind, &integration_id, p, &now)?;
+        // The first id that exists, or comes a second time in the body, refuses it all (the
+        // write rolls back what went in before it).
+        if let Some(taken) = accounts::insert_all(tx, kind, &integration_id, &new, &now)? {
+            lints.push(Lint::new(
+                LintCode::AccountReposted,
+                format!(
+                    "id {:?} already exists (or appears twice in this body); nothing of this body was stored",
+                    new[taken].id
+                ),
+            ));
+            return Err(Rejection::Conflict(DUPLICATE.into()).into());
         }
+        let seen: HashSet<String> = new.iter().map(|p| p.id.clone()).collect();
         let ids: Vec<String> = new.iter().map(|p| p.id.clone()).collect();
         let event = match kind {
             PropertyKind::Account => Event::AccountsCreated { ids },

@@ -89,30 +89,45 @@ pub struct NewProperty {
     pub is_arrears: bool,
 }
 
-pub fn insert(
+/// Inserts a body's items in their order, at the next positions. An id the integration has
+/// already (before or earlier in the body) stops it: its index is answered, and the rows
+/// inserted before it are the caller's to roll back. The primary key is the check, so an item
+/// costs one statement, not a look-up first.
+pub fn insert_all(
     c: &Connection,
     kind: PropertyKind,
     integration_id: &str,
-    p: &NewProperty,
+    items: &[NewProperty],
     now: &str,
-) -> rusqlite::Result<()> {
-    let seq = next_seq(c, kind.table())?;
-    // Cached: a body of 1,000 accounts inserts 1,000 rows.
-    c.prepare_cached(&format!(
+) -> rusqlite::Result<Option<usize>> {
+    let first = next_seq(c, kind.table())?;
+    // Cached: a sync sends thousands of bodies.
+    let mut st = c.prepare_cached(&format!(
         "INSERT INTO {} (integration_id, id, name, description, is_arrears, created_at, updated_at, seq)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
         kind.table()
-    ))?
-    .execute(params![
-        integration_id,
-        p.id,
-        p.name,
-        p.description,
-        p.is_arrears,
-        now,
-        seq
-    ])?;
-    Ok(())
+    ))?;
+    for (i, p) in items.iter().enumerate() {
+        let seq = first + i as i64;
+        match st.execute(params![
+            integration_id,
+            p.id,
+            p.name,
+            p.description,
+            p.is_arrears,
+            now,
+            seq
+        ]) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                return Ok(Some(i))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 /// The fields an update may change; `None` leaves a field alone. `new_id` renames the id.
