@@ -230,6 +230,32 @@ fn writes_of_calls_read_together_share_one_commit() {
     assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
+/// A call that goes away while its write waits its turn (its client closed the connection)
+/// still has its write stored: the group-commit thread runs it.
+#[test]
+fn a_write_whose_caller_went_away_during_its_turn_is_still_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(Store::open(dir.path().join("sim.db").to_str().unwrap()).unwrap());
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let ticket = store.write_grouped(|tx| -> rusqlite::Result<()> { super::meta_set(tx, "gone", "written") });
+        let mut answer = Box::pin(ticket.answer());
+        // Polled once: it is waiting its turn; then its caller drops it.
+        let waiting = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(answer.as_mut(), cx).is_pending())
+        })
+        .await;
+        assert!(waiting);
+        drop(answer);
+    });
+    let stored = || store.read(|c| super::meta_get(c, "gone").unwrap());
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while stored().is_none() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(stored().as_deref(), Some("written"));
+}
+
 /// A vendor's key check and profile answer are copies, current while their epochs hold: a
 /// commit that touches what they are made of moves the epoch, one that does not leaves it, and
 /// a whole seed written over the state (SQLite truncates, unseen by the update hook) moves all.

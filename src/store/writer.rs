@@ -64,12 +64,16 @@ pub struct Ticket<T, E> {
 
 impl<T, E: From<rusqlite::Error>> Ticket<T, E> {
     pub async fn answer(mut self) -> Result<T, E> {
-        if let Some(writer) = self.writer.take() {
+        if self.writer.is_some() {
             // One turn of the caller's event loop, so that the writes of the calls read with
-            // this one join its batch; then the queue is run here, or by the thread.
+            // this one join its batch; then the queue is run here, or by the thread. The writer
+            // is taken only after the turn: a caller dropped during it leaves the ticket's
+            // drop to wake the thread.
             tokio::task::yield_now().await;
-            if self.answer.is_empty() {
-                writer.run_or_hand_over();
+            if let Some(writer) = self.writer.take() {
+                if self.answer.is_empty() {
+                    writer.run_or_hand_over();
+                }
             }
         }
         // A sender dropped unsent: the holder stopped in the middle of a batch (a panic outside
