@@ -53,6 +53,16 @@ pub fn query_value(req: &HttpRequest, name: &str) -> Option<String> {
     query_pairs(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
+/// A boolean query parameter of `pairs` (`true`/`false`, `1`/`0`), `default` when absent; any
+/// other value is a 400 in class-validator's IsBoolean wording.
+pub fn query_flag(pairs: &[(String, String)], name: &str, default: bool) -> Result<bool, crate::error::ApiError> {
+    match pairs.iter().find(|(k, _)| k == name) {
+        None => Ok(default),
+        Some((_, v)) => crate::domain::validate::parse_bool(v)
+            .ok_or_else(|| crate::error::ApiError::validation_one(format!("{name} must be a boolean value"))),
+    }
+}
+
 /// Attaches lint findings to this call's journal entry.
 pub fn note_lints(req: &HttpRequest, lints: impl IntoIterator<Item = Lint>) {
     if let Some(notes) = req.extensions_mut().get_mut::<CallNotes>() {

@@ -126,11 +126,7 @@ pub fn count_accounts(c: &Connection, integration_id: &str, filter: &AccountFilt
         if filter.only_mapped {
             return Ok(counts(c, integration_id)?.0);
         }
-        let total = c.cached_row(
-            "SELECT COUNT(*) FROM vendor_account WHERE integration_id = ?1",
-            [integration_id],
-            |r| r.get::<_, i64>(0),
-        )?;
+        let total = super::accounts::count(c, super::accounts::PropertyKind::Account, integration_id)?;
         if !filter.hide_mapped {
             return Ok(total);
         }

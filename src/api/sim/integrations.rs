@@ -3,7 +3,7 @@
 //! `ops::integrations` and renders its answer.
 
 use super::extract::{sim_body, SimPartner};
-use crate::api::path_param;
+use crate::api::{path_param, query_flag, query_pairs};
 use crate::domain::catalog::SetupStep;
 use crate::error::{json_response, ApiError, ApiResult};
 use crate::ops::integrations as ops;
@@ -143,7 +143,7 @@ async fn auto_map(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
 async fn get_mappings(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     let id = path_param(&req, "id");
     // `accounts=false`: the PSA side and the services, for a console that pages the accounts.
-    let with_accounts = flag(&req, "accounts", true)?;
+    let with_accounts = query_flag(&query_pairs(&req), "accounts", true)?;
     let out = state
         .ops
         .read_off_thread(move |c| mappings::mappings_view(c, &id, with_accounts))
@@ -165,8 +165,9 @@ async fn account_page(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
             "q must be at most {MAX_SEARCH} characters"
         )));
     }
-    let hide_mapped = flag(&req, "hideMapped", false)?;
-    let only_mapped = flag(&req, "onlyMapped", false)?;
+    let pairs = query_pairs(&req);
+    let hide_mapped = query_flag(&pairs, "hideMapped", false)?;
+    let only_mapped = query_flag(&pairs, "onlyMapped", false)?;
     if hide_mapped && only_mapped {
         return Err(ApiError::validation_one(
             "hideMapped and onlyMapped cannot both be true",
@@ -184,15 +185,6 @@ async fn account_page(state: web::Data<AppState>, req: HttpRequest) -> ApiResult
         .read_off_thread(move |c| mappings::account_page(c, &id, &q))
         .await?;
     Ok(json_response(StatusCode::OK, &out))
-}
-
-/// A boolean query parameter, `default` when absent.
-fn flag(req: &HttpRequest, name: &str, default: bool) -> ApiResult<bool> {
-    match crate::api::query_value(req, name) {
-        None => Ok(default),
-        Some(v) => crate::domain::validate::parse_bool(&v)
-            .ok_or_else(|| ApiError::validation_one(format!("{name} must be a boolean value"))),
-    }
 }
 
 async fn map_account(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> ApiResult<HttpResponse> {

@@ -79,11 +79,7 @@ async fn list(
     let q = query_pairs(&req);
     // Evidence: the spec's `returnUnmapped` is a boolean; its wording for other values is a
     // guess (class-validator's IsBoolean sentence, listed in the vendor-API guesses).
-    let return_unmapped = match q.iter().find(|(k, _)| k == "returnUnmapped") {
-        None => true,
-        Some((_, v)) => crate::domain::validate::parse_bool(v)
-            .ok_or_else(|| ApiError::validation_one("returnUnmapped must be a boolean value"))?,
-    };
+    let return_unmapped = crate::api::query_flag(&q, "returnUnmapped", true)?;
     let query = PropertyQuery {
         ids: query_list(&q, ids_param),
         return_unmapped,
