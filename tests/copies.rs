@@ -143,11 +143,23 @@ async fn last_synced_is_the_last_count_of_the_current_cycle() {
     assert_eq!(org["lastSyncedAt"], "1900-01-01T00:00:00.000Z", "{org}");
 }
 
-async fn org(app: &TestApp) -> serde_json::Value {
-    let first = app.vendor("GET", "/organization", None).await.ok(200);
-    let second = app.vendor("GET", "/organization", None).await.ok(200);
+/// A vendor GET asked twice, so that the second answer is the copy's: both the same.
+async fn twice(app: &TestApp, path: &str) -> serde_json::Value {
+    let first = app.vendor("GET", path, None).await.ok(200);
+    let second = app.vendor("GET", path, None).await.ok(200);
     assert_eq!(first, second, "the same answer twice");
     second
+}
+
+async fn org(app: &TestApp) -> serde_json::Value {
+    twice(app, "/organization").await
+}
+
+/// A vendor GET with the seed's kickoff key, as a reset leaves it.
+async fn as_kickoff(app: &TestApp, path: &str) -> serde_json::Value {
+    app.vendor_as(&token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY), "GET", path, None)
+        .await
+        .ok(200)
 }
 
 /// `GET /organization` is answered from a copy while nothing it shows changed: each GET here
@@ -201,15 +213,7 @@ async fn the_organization_answer_follows_every_change() {
     app.reconnect().await;
     assert_eq!(org(&app).await["lastSyncedAt"], "1900-01-01T00:00:00.000Z");
     app.sim("POST", "/reset", None).await.ok(200);
-    let reset = app
-        .vendor_as(
-            &token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
-            "GET",
-            "/organization",
-            None,
-        )
-        .await
-        .ok(200);
+    let reset = as_kickoff(&app, "/organization").await;
     assert_eq!(reset["vendorName"], before["vendorName"], "{reset}");
 }
 
@@ -262,11 +266,7 @@ async fn counts_sent_at_once_are_each_answered_and_stored_alone() {
 }
 
 async fn listed(app: &TestApp, what: &str) -> serde_json::Value {
-    let path = format!("/organization/{what}");
-    let first = app.vendor("GET", &path, None).await.ok(200);
-    let second = app.vendor("GET", &path, None).await.ok(200);
-    assert_eq!(first, second, "the same answer twice");
-    second
+    twice(app, &format!("/organization/{what}")).await
 }
 
 fn mapped_flags(list: &serde_json::Value) -> Vec<(String, bool)> {
@@ -365,14 +365,6 @@ async fn the_account_and_service_lists_follow_every_change() {
     app.token = bare_token;
     assert_eq!(listed(&app, "accounts").await, json!([]));
     app.sim("POST", "/reset", None).await.ok(200);
-    let reset = app
-        .vendor_as(
-            &token_for(VENDOR_KEY, KICKOFF_PARTNER_KEY),
-            "GET",
-            "/organization/accounts",
-            None,
-        )
-        .await
-        .ok(200);
+    let reset = as_kickoff(&app, "/organization/accounts").await;
     assert_eq!(reset, json!([]), "the seed holds no vendor account");
 }

@@ -860,20 +860,12 @@ async fn a_partners_alerts_become_tickets_on_its_own_board_only() {
     let message = created["messageId"].as_str().unwrap().to_string();
     let done = b.app().alert_outcome(&message).await;
     assert_eq!(done["status"], "success", "{done}");
-    let tickets = |v: &Value| -> Vec<Value> {
-        v["boards"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|b| b["tickets"].as_array().unwrap().clone())
-            .collect()
-    };
-    let own = tickets(&b.sim("GET", "/tickets", None).await.ok(200));
+    let own = board_tickets(&b.sim("GET", "/tickets", None).await.ok(200));
     assert_eq!(own.len(), 1);
     assert_eq!(own[0]["accountName"], "Acme Corp");
     assert_eq!(b.sim("GET", "/alerts", None).await.ok(200).as_array().unwrap().len(), 1);
     // The seeded partner's PSA and alert list see none of it; its token cannot read B's alert.
-    assert!(tickets(&app.sim("GET", "/tickets", None).await.ok(200)).is_empty());
+    assert!(board_tickets(&app.sim("GET", "/tickets", None).await.ok(200)).is_empty());
     assert_eq!(app.sim("GET", "/alerts", None).await.ok(200), json!([]));
     assert_eq!(
         app.vendor("GET", &format!("/alerting/debug/{message}"), None)

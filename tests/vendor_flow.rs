@@ -337,13 +337,7 @@ async fn alerts_become_tickets_or_fail_with_a_reason() {
     assert_eq!(failed["status"], "failed");
     assert_eq!(failed["errors"][0], "No account map found with id: nobody");
     // The ticket is on the integration's board, and the alert turned pending into active.
-    let tickets = app.sim("GET", "/tickets", None).await.ok(200);
-    let all: Vec<_> = tickets["boards"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|b| b["tickets"].as_array().unwrap().clone())
-        .collect();
+    let all = board_tickets(&app.sim("GET", "/tickets", None).await.ok(200));
     assert_eq!(all.len(), 1);
     assert_eq!(all[0]["summary"], "Threat quarantined");
     assert_eq!(all[0]["accountName"], "Acme Corp");
@@ -394,14 +388,7 @@ async fn the_seeded_card_says_it_is_connected_with_the_kickoff_key() {
 async fn the_queue_alone_turns_a_stream_of_alerts_into_tickets() {
     let mut app = spawn().await;
     app.mapped_setup().await;
-    let tickets = |t: &Value| -> usize {
-        t["boards"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["tickets"].as_array().unwrap().len())
-            .sum()
-    };
+    let tickets = |t: &Value| board_tickets(t).len();
     let before = tickets(&app.sim("GET", "/tickets", None).await.ok(200));
     // 50 ms of delay in tests: alerts 15 ms apart fall due across several of the worker's looks.
     for i in 0..8 {

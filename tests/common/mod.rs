@@ -568,6 +568,16 @@ pub fn report_lint_codes(report: &Value) -> Vec<&str> {
 }
 
 /// The `id`s of a list of accounts, services or skus, in order.
+/// Every ticket of a `GET /sim/tickets` answer, board after board.
+pub fn board_tickets(tickets: &Value) -> Vec<Value> {
+    tickets["boards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["tickets"].as_array().unwrap().clone())
+        .collect()
+}
+
 pub fn ids(list: &Value) -> Vec<&str> {
     list.as_array()
         .unwrap()
